@@ -1,0 +1,10 @@
+using System.CommandLine;
+using RLWorkbench.Cli;
+
+var root = new RootCommand("RLWorkbench: reinforcement learning over a pool of LLM-backed agents (Phase 1 PPO, Phase 2 Q-learning routing).");
+foreach (var command in Array.Empty<Command>())
+{
+    root.Subcommands.Add(command);
+}
+
+return CommandLine.Invoke(root, args);

@@ -1,0 +1,9 @@
+namespace RLWorkbench.Tracking;
+
+public enum RunStatus
+{
+    Running,
+    Finished,
+    Failed,
+    Killed,
+}
