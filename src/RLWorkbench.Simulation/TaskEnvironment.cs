@@ -20,7 +20,7 @@ public sealed class TaskEnvironment : IEnv
     /// <summary>Extra info keys of the worker-pool variant: the pool's own counters.</summary>
     public static readonly string[] PoolInfoKeys =
     [
-        "pool_active", "pool_completed", "pool_failed", "pool_total_processed", "max_concurrent",
+        "pool_active", "pool_completed", "pool_failed", "pool_total_processed", "max_concurrent", "pool_peak_active",
     ];
 
     private const double AssignThreshold = 0.5;
@@ -56,7 +56,7 @@ public sealed class TaskEnvironment : IEnv
         ObservationSpace = new Box(float.NegativeInfinity, float.PositiveInfinity, encoder.Size);
         if (options.Variant == EnvironmentVariant.Pool)
         {
-            pool = new WorkerPool(options.MaxConcurrent, options.RunConcurrently, options.SimulateLatency);
+            pool = new WorkerPool(options.MaxConcurrent, workerThreads: n, options.RunConcurrently, options.SimulateLatency);
             Info = new EnvInfo([.. InfoKeys, .. PoolInfoKeys]);
         }
         else
@@ -303,6 +303,7 @@ public sealed class TaskEnvironment : IEnv
             Info[10] = pool.Failed;
             Info[11] = pool.Completed + pool.Failed;
             Info[12] = pool.MaxConcurrent;
+            Info[13] = pool.PeakActive;
         }
     }
 

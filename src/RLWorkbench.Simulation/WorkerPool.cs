@@ -15,18 +15,54 @@ internal sealed class WorkerPool : IDisposable
     private readonly List<Submission> submitted = [];
     private readonly List<(double Reward, bool Succeeded)> outcomes = [];
     private int active;
+    private int peakActive;
 
-    public WorkerPool(int maxConcurrent, bool runConcurrently, bool simulateLatency)
+    // Dedicated threads rather than the shared thread pool: tasks must really overlap even when the
+    // process's thread pool is busy, as they did on the notebook's executor.
+    private readonly Thread[] workers;
+    private readonly System.Collections.Concurrent.BlockingCollection<int> pending = [];
+    private readonly CountdownEvent finished = new(0);
+    private Exception? workerError;
+
+    public WorkerPool(int maxConcurrent, int workerThreads, bool runConcurrently, bool simulateLatency)
     {
         MaxConcurrent = maxConcurrent;
         semaphore = new SemaphoreSlim(maxConcurrent, maxConcurrent);
         this.runConcurrently = runConcurrently;
         this.simulateLatency = simulateLatency;
+        workers = runConcurrently ? new Thread[workerThreads] : [];
+        for (var i = 0; i < workers.Length; i++)
+        {
+            workers[i] = new Thread(WorkLoop) { IsBackground = true, Name = $"task-pool-{i}" };
+            workers[i].Start();
+        }
+    }
+
+    private void WorkLoop()
+    {
+        foreach (var index in pending.GetConsumingEnumerable())
+        {
+            try
+            {
+                RunGuarded(index);
+            }
+            catch (Exception e)
+            {
+                workerError = e;
+            }
+            finally
+            {
+                finished.Signal();
+            }
+        }
     }
 
     public int MaxConcurrent { get; }
 
     public int Active => Volatile.Read(ref active);
+
+    /// <summary>The most tasks seen running at once since the last reset (at most <see cref="MaxConcurrent"/>).</summary>
+    public int PeakActive => Volatile.Read(ref peakActive);
 
     public int Completed { get; private set; }
 
@@ -36,6 +72,7 @@ internal sealed class WorkerPool : IDisposable
     {
         Completed = 0;
         Failed = 0;
+        peakActive = 0;
         submitted.Clear();
     }
 
@@ -51,13 +88,12 @@ internal sealed class WorkerPool : IDisposable
             outcomes.Add(default);
         if (runConcurrently && submitted.Count > 0)
         {
-            var work = new Task[submitted.Count];
+            finished.Reset(submitted.Count);
             for (var k = 0; k < submitted.Count; k++)
-            {
-                var index = k;
-                work[k] = Task.Run(() => RunGuarded(index));
-            }
-            Task.WaitAll(work);
+                pending.Add(k);
+            finished.Wait();
+            if (Interlocked.Exchange(ref workerError, null) is { } error)
+                throw new InvalidOperationException("A pool task failed.", error);
         }
         else
         {
@@ -81,7 +117,9 @@ internal sealed class WorkerPool : IDisposable
     private void RunGuarded(int index)
     {
         semaphore.Wait();
-        Interlocked.Increment(ref active);
+        var running = Interlocked.Increment(ref active);
+        for (var peak = peakActive; running > peak; peak = peakActive)
+            Interlocked.CompareExchange(ref peakActive, running, peak);
         try
         {
             outcomes[index] = Execute(submitted[index]);
@@ -103,7 +141,15 @@ internal sealed class WorkerPool : IDisposable
         return (-2, false);
     }
 
-    public void Dispose() => semaphore.Dispose();
+    public void Dispose()
+    {
+        pending.CompleteAdding();
+        foreach (var worker in workers)
+            worker.Join();
+        pending.Dispose();
+        finished.Dispose();
+        semaphore.Dispose();
+    }
 
     private readonly record struct Submission(WorkflowTask Task, Agent Agent, double SuccessDraw);
 }

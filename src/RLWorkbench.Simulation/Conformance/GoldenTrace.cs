@@ -227,5 +227,5 @@ public static class GoldenTraceFile
         }
     }
 
-    internal static string Show(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+    public static string Show(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 }
