@@ -15,11 +15,11 @@ public class LearningTests
         };
         using var trainer = new PpoTrainer(options, i => new ContextualBandit(4, 100 + i), CPU);
         using var evalEnv = new ContextualBandit(4, 999);
-        var before = PolicyEvaluation.Run(trainer.Policy, evalEnv, 40, seed: 5).Average(e => e.Return);
+        var before = PolicyEvaluation.Run(trainer.Policy, [evalEnv], 40, seed: 5).Average(e => e.Return);
 
         trainer.Learn(128 * 20);
 
-        var after = PolicyEvaluation.Run(trainer.Policy, evalEnv, 40, seed: 5).Average(e => e.Return);
+        var after = PolicyEvaluation.Run(trainer.Policy, [evalEnv], 40, seed: 5).Average(e => e.Return);
         Assert.True(after >= 0.95, $"deterministic accuracy {after} after training (was {before}); chance is 0.25");
         Assert.True(trainer.Episodes.MeanReturn > 0.8, $"ep_rew_mean {trainer.Episodes.MeanReturn}");
     }
@@ -34,11 +34,11 @@ public class LearningTests
         };
         using var trainer = new PpoTrainer(options, i => new TargetReaching(200 + i), CPU);
         using var evalEnv = new TargetReaching(777);
-        var before = PolicyEvaluation.Run(trainer.Policy, evalEnv, 50, seed: 1).Average(e => e.Return);
+        var before = PolicyEvaluation.Run(trainer.Policy, [evalEnv], 50, seed: 1).Average(e => e.Return);
 
         trainer.Learn(256 * 30);
 
-        var after = PolicyEvaluation.Run(trainer.Policy, evalEnv, 50, seed: 1).Average(e => e.Return);
+        var after = PolicyEvaluation.Run(trainer.Policy, [evalEnv], 50, seed: 1).Average(e => e.Return);
         // Always answering 0 scores -1/12 = -0.083 on average; the untrained policy is about that.
         Assert.True(after > -0.01, $"mean squared error {-after} after training (was {-before})");
         Assert.True(trainer.LastMetrics!.LogStdMean < 0, "the Gaussian should have narrowed");
