@@ -125,6 +125,11 @@ public sealed class PpoTrainer : IDisposable
     public bool Learn(long totalSteps, ITrainingCallback? callback = null, CancellationToken cancel = default)
     {
         callback ??= new CallbackList();
+        var updateThreads = get_num_threads();
+        // A forward pass over a handful of observations has nothing to split between threads, and on a
+        // busy machine OpenMP's hand-offs cost more than the pass itself, so rollouts run on one thread
+        // and only the update uses the configured number.
+        var rolloutThreads = Device.type == DeviceType.CPU ? 1 : updateThreads;
         clock.Start();
         try
         {
@@ -132,7 +137,10 @@ public sealed class PpoTrainer : IDisposable
             {
                 var rolloutStart = clock.Elapsed.TotalSeconds;
                 var stepsBefore = TotalSteps;
-                if (!CollectRollout(callback, cancel))
+                set_num_threads(rolloutThreads);
+                var collected = CollectRollout(callback, cancel);
+                set_num_threads(updateThreads);
+                if (!collected)
                     return false;
                 var rolloutSeconds = clock.Elapsed.TotalSeconds - rolloutStart;
                 var learningRate = Options.LinearLearningRateDecay
@@ -168,6 +176,7 @@ public sealed class PpoTrainer : IDisposable
         }
         finally
         {
+            set_num_threads(updateThreads);
             clock.Stop();
         }
     }

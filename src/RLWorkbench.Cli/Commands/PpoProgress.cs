@@ -61,7 +61,7 @@ public static class PpoProgress
         {
             var remaining = Math.Max(0, totalSteps - trainer.TotalSteps) / Math.Max(m.StepsPerSecond, 1e-9);
             output.WriteLine($"step {m.Step,9:N0}/{totalSteps:N0}  {m.StepsPerSecond,6:N0} steps/s  ep_rew_mean {m.EpisodeRewardMean,8:F1}  "
-                + $"rollout {m.RolloutSeconds:F2} s  update {m.UpdateSeconds:F2} s  ETA {TimeSpan.FromSeconds(remaining):hh\\:mm\\:ss}");
+                + $"rollout {m.RolloutSeconds:F2} s  update {m.UpdateSeconds:F2} s  RSS {PpoBenchCommand.Memory().Rss:F0} MB  ETA {TimeSpan.FromSeconds(remaining):hh\\:mm\\:ss}");
         }
     }
 }
