@@ -1,8 +1,12 @@
 using System.CommandLine;
 using RLWorkbench.Cli;
+using RLWorkbench.Cli.Commands;
 
 var root = new RootCommand("RLWorkbench: reinforcement learning over a pool of LLM-backed agents (Phase 1 PPO, Phase 2 Q-learning routing).");
-foreach (var command in Array.Empty<Command>())
+foreach (var command in new[]
+{
+    RunsCommand.Create(),
+})
 {
     root.Subcommands.Add(command);
 }
