@@ -43,6 +43,11 @@ public static class RunReport
         if (run.Duration(now) is { } duration)
             output.WriteLine($"duration  {FormatDuration(duration)}{(info.Status == RunStatus.Running ? " so far" : "")}");
         output.WriteLine($"directory {run.Directory}");
+        if (Mlflow.MlflowSyncState.TryRead(run.Directory) is { RunId: { } mlflowRun } state)
+        {
+            var progress = state.Complete ? "all sent" : $"not all sent ({state.LastError ?? "interrupted"}); rlw runs sync {info.Id} pushes the rest";
+            output.WriteLine($"mlflow    run {mlflowRun} at {state.TrackingUri}: {progress}");
+        }
         if (info.Tags.Count > 0)
             output.WriteLine($"tags      {string.Join(", ", info.Tags.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => $"{t.Key}={t.Value}"))}");
         if (info.Versions.Count > 0)

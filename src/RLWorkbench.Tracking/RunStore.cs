@@ -14,8 +14,23 @@ public sealed class RunStore(string root)
 
     public string Root { get; } = Path.GetFullPath(root);
 
-    /// <summary>Where new runs are mirrored besides their directory (an MLflow server); null for none.</summary>
-    public IRunMirror? Mirror { get; init; }
+    private readonly Lazy<IRunMirror?> environmentMirror = new(() => Mlflow.MlflowMirror.FromEnvironment());
+    private readonly IRunMirror? chosenMirror;
+    private readonly bool mirrorChosen;
+
+    /// <summary>
+    /// Where new runs are mirrored besides their directory; null for none. Unless set, it is the MLflow
+    /// server MLFLOW_TRACKING_URI names (read when the first run starts), so trainers need no code for it.
+    /// </summary>
+    public IRunMirror? Mirror
+    {
+        get => mirrorChosen ? chosenMirror : environmentMirror.Value;
+        init
+        {
+            chosenMirror = value;
+            mirrorChosen = true;
+        }
+    }
 
     /// <summary>Start and end times of runs come from here, so tests can fix them.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;

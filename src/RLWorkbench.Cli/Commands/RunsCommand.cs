@@ -1,5 +1,6 @@
 using System.CommandLine;
 using RLWorkbench.Tracking;
+using RLWorkbench.Tracking.Mlflow;
 
 namespace RLWorkbench.Cli.Commands;
 
@@ -11,6 +12,7 @@ public static class RunsCommand
         var command = new Command("runs", "List, inspect and sync the runs kept under artifacts/runs.");
         command.Subcommands.Add(CreateList());
         command.Subcommands.Add(CreateShow());
+        command.Subcommands.Add(CreateSync());
         return command;
     }
 
@@ -48,6 +50,43 @@ public static class RunsCommand
             foreach (var message in unreadable)
                 parseResult.InvocationConfiguration.Error.WriteLine($"error: {message}");
             return CommandLine.UsageError;
+        });
+        return command;
+    }
+
+    private static Command CreateSync()
+    {
+        var root = RootOption();
+        var run = new Argument<string>("run") { Description = "A run id under --root, or a run directory." };
+        var command = new Command("sync", "Push a finished run to the MLflow server MLFLOW_TRACKING_URI names: whatever did not reach it while the run went.") { run, root };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var record = Load(parseResult.GetValue(root)!, parseResult.GetValue(run)!);
+            MlflowOptions options;
+            try
+            {
+                options = MlflowOptions.FromEnvironment(Environment.GetEnvironmentVariable)
+                    ?? throw new UsageException($"{MlflowOptions.TrackingUriVariable} is not set; set it to the MLflow server to push to (and {MlflowOptions.ExperimentNameVariable} for the experiment).");
+            }
+            catch (MlflowConfigurationException e)
+            {
+                throw new UsageException(e.Message);
+            }
+            using var client = new MlflowClient(options);
+            SyncReport report;
+            try
+            {
+                report = await RunSync.PushAsync(record.Directory, client, cancellationToken);
+            }
+            catch (RunFormatException e)
+            {
+                throw new UsageException(e.Message);
+            }
+            var output = parseResult.InvocationConfiguration.Output;
+            output.WriteLine($"{report.RunId} -> {options}, run {report.MlflowRunId}: {report.RowsSent} rows and {report.ArtifactsUploaded} artifacts sent.");
+            foreach (var error in report.Errors)
+                parseResult.InvocationConfiguration.Error.WriteLine($"warning: {error}");
+            return report.Errors.Count == 0 ? CommandLine.Ok : CommandLine.Failure;
         });
         return command;
     }
