@@ -6,6 +6,7 @@ var root = new RootCommand("RLWorkbench: reinforcement learning over a pool of L
 foreach (var command in new[]
 {
     RunsCommand.Create(),
+    PlotCommand.Create(),
 })
 {
     root.Subcommands.Add(command);
