@@ -23,6 +23,11 @@ public sealed class PlotTests : IDisposable
             Png.AssertValid(file);
         Assert.Equal((1600, 1100), Png.AssertValid(result.Files[^1]));
         Assert.Empty(result.Notes);
+        // The training curve is drawn in the first palette colour (partly under the evaluation band), the
+        // evaluation curve in the second; a legend swatch alone is a few dozen pixels.
+        Assert.True(Png.CountColour(result.Files[0], "#1f77b4") > 150, $"blue {Png.CountColour(result.Files[0], "#1f77b4")} orange {Png.CountColour(result.Files[0], "#ff7f0e")}");
+        Assert.True(Png.CountColour(result.Files[0], "#ff7f0e") > 500);
+        Assert.Equal(0, Png.CountColour(result.Files[0], "#2ca02c"));
     }
 
     [Fact]
@@ -35,6 +40,8 @@ public sealed class PlotTests : IDisposable
             ["dashboard.png", "load_states.png", "qtable_high-low.png", "qtable_low-high.png", "qtable_low-low.png"],
             result.Files.Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToList());
         Assert.Equal((2100, 1200), Png.AssertValid(result.Files[0]));
+        // The tasks-per-agent bars are filled with the third palette colour.
+        Assert.True(Png.CountColour(result.Files[0], "#2ca02c") > 5000);
         foreach (var file in result.Files)
             Png.AssertValid(file);
     }

@@ -106,4 +106,22 @@ internal static class Png
         Assert.True(nonWhite > bitmap.Width * bitmap.Height / 9 / 100, $"{Path.GetFileName(path)} is nearly blank");
         return (width, height);
     }
+
+    /// <summary>Pixels within a small distance of a colour: whether the data series drawn in it are really there.</summary>
+    public static int CountColour(string path, string hex)
+    {
+        var target = SkiaSharp.SKColor.Parse(hex);
+        using var bitmap = SkiaSharp.SKBitmap.Decode(path);
+        var count = 0;
+        for (var y = 0; y < bitmap.Height; y++)
+        {
+            for (var x = 0; x < bitmap.Width; x++)
+            {
+                var c = bitmap.GetPixel(x, y);
+                if (Math.Abs(c.Red - target.Red) + Math.Abs(c.Green - target.Green) + Math.Abs(c.Blue - target.Blue) < 30)
+                    count++;
+            }
+        }
+        return count;
+    }
 }
