@@ -7,6 +7,8 @@ foreach (var command in new[]
 {
     EnvCommand.Create(),
     BenchCommand.Create(),
+    RunsCommand.Create(),
+    PlotCommand.Create(),
 })
 {
     root.Subcommands.Add(command);
