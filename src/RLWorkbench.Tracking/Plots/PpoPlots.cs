@@ -94,8 +94,8 @@ internal static class PpoPlots
         {
             ("return", $"Episode reward - {runId}", "episode return (reward)"),
             ("tasks_completed", "Tasks completed per episode", "tasks completed"),
-            ("mean_agent_load", "Agent utilisation", "mean agent load (fraction busy)"),
-            ("mean_collaboration", "Collaboration", "mean collaboration (agents per task)"),
+            ("mean_agent_load", "Agent utilisation", "mean agent load (summed task complexity)"),
+            ("mean_collaboration", "Collaboration", "mean collaboration-matrix value (1 = none)"),
         };
         for (var i = 0; i < panels.Length; i++)
         {
