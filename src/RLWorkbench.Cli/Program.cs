@@ -2,7 +2,10 @@ using System.CommandLine;
 using RLWorkbench.Cli;
 
 var root = new RootCommand("RLWorkbench: reinforcement learning over a pool of LLM-backed agents (Phase 1 PPO, Phase 2 Q-learning routing).");
-foreach (var command in Array.Empty<Command>())
+foreach (var command in new Command[]
+{
+    RLWorkbench.Cli.Commands.QlearnCommand.Create(),
+})
 {
     root.Subcommands.Add(command);
 }

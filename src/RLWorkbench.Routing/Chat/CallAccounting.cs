@@ -123,7 +123,7 @@ public sealed class UsageAccountingChatClient(IChatClient inner, Provider provid
         var output = usage?.OutputTokenCount ?? 0;
         var context = CallContext.From(options);
         var record = new CallRecord(
-            context?.Iteration ?? 0,
+            context is null ? 0 : context.Iteration + 1,
             context?.Purpose.ToString().ToLowerInvariant() ?? "direct",
             provider.Name(),
             requested,
