@@ -5,6 +5,7 @@ var root = new RootCommand("RLWorkbench: reinforcement learning over a pool of L
 foreach (var command in new Command[]
 {
     RLWorkbench.Cli.Commands.QlearnCommand.Create(),
+    RLWorkbench.Cli.Commands.RouteCommand.Create(),
 })
 {
     root.Subcommands.Add(command);

@@ -1,7 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using RLWorkbench.Routing.Core;
 using RLWorkbench.Routing.Learning;
 using RLWorkbench.Routing.Workflow;
@@ -15,14 +13,6 @@ namespace RLWorkbench.Cli.Commands;
 /// </summary>
 public static class QlearnCommand
 {
-    private static readonly JsonSerializerOptions ConfigJson = new(Run.Json)
-    {
-        PropertyNameCaseInsensitive = true,
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-    };
-
     public static Command Create()
     {
         var loadBalanced = new Option<bool>("--load-balanced") { Description = "Use the load-balanced coordinator (state = task type x load state, 50 iterations)." };
@@ -46,7 +36,7 @@ public static class QlearnCommand
         {
             try
             {
-                var options = LoadConfig(parse.GetValue(config));
+                var options = QlearnConfig.Load(parse.GetValue(config));
                 if (parse.GetValue(loadBalanced))
                     options = options with { Learner = LoadBalancedCoordinator.Name };
                 if (parse.GetValue(iterations) is { } n)
@@ -101,23 +91,6 @@ public static class QlearnCommand
         });
         return command;
     }
-
-    private static QlearnOptions LoadConfig(string? path)
-    {
-        if (path is null)
-            return new QlearnOptions();
-        if (!File.Exists(path))
-            throw new UsageException($"The settings file '{path}' does not exist.");
-        try
-        {
-            return JsonSerializer.Deserialize<QlearnOptions>(File.ReadAllText(path), ConfigJson)
-                ?? throw new UsageException($"The settings file '{path}' is empty.");
-        }
-        catch (JsonException e)
-        {
-            throw new UsageException($"The settings file '{path}' is not valid qlearn settings JSON ({e.Message}).");
-        }
-    }
 }
 
 /// <summary>One line per iteration, written as each judge result returns.</summary>
@@ -155,4 +128,10 @@ internal sealed class QlearnConsoleProgress(TextWriter output) : IQlearnProgress
         lock (gate)
             output.WriteLine($"  ! {message}");
     }
+}
+
+/// <summary>The --config file, or the defaults when there is none.</summary>
+internal static class QlearnConfig
+{
+    public static QlearnOptions Load(string? path) => path is null ? new QlearnOptions() : QlearnOptions.FromFile(path);
 }
