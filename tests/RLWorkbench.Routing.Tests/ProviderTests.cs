@@ -228,4 +228,41 @@ public class ProviderTests
         huge.Headers.TryAddWithoutValidation("Retry-After", "3600");
         Assert.Equal(cap, ResilientHttpHandler.RetryAfter(huge, time, cap));
     }
+
+    [Fact]
+    public async Task Anthropic_500_then_success_and_401_behave_like_openai()
+    {
+        using var server = new LoopbackServer(_ => LoopbackServer.AnthropicAnswer("ok", 10, 5));
+        server.Then(LoopbackServer.AnthropicError(500, "api_error", "boom"));
+        using var p = Build(Provider.Anthropic, server);
+        Assert.Equal("ok", (await Ask(p, "claude-3-5-haiku-latest")).Text);
+        Assert.Equal(2, server.Requests.Count);
+        Assert.Single(p.Time.Waits);
+
+        using var rejecting = new LoopbackServer(_ => LoopbackServer.AnthropicError(401, "authentication_error", $"invalid x-api-key {AnthropicKey}"));
+        using var q = Build(Provider.Anthropic, rejecting);
+        var e = await Assert.ThrowsAsync<ProviderCallException>(() => Ask(q, "claude-3-5-haiku-latest"));
+        Assert.Equal("anthropic rejected the credentials (HTTP 401); check ANTHROPIC_API_KEY.", e.Message);
+        Assert.Single(rejecting.Requests);
+    }
+
+    [Fact]
+    public async Task The_per_provider_concurrency_limit_queues_extra_requests()
+    {
+        var inFlight = 0;
+        var peak = 0;
+        using var server = new LoopbackServer(_ =>
+        {
+            var now = Interlocked.Increment(ref inFlight);
+            lock (Fast)
+                peak = Math.Max(peak, now);
+            Thread.Sleep(60);
+            Interlocked.Decrement(ref inFlight);
+            return LoopbackServer.OpenAIAnswer("ok", 1, 1);
+        });
+        using var p = Build(Provider.OpenAI, server, Fast with { MaxConcurrentRequests = 2 });
+        await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Ask(p, "gpt-4o-mini")));
+        Assert.Equal(6, server.Requests.Count);
+        Assert.Equal(2, peak);
+    }
 }
