@@ -1,11 +1,12 @@
 using System.CommandLine;
 using RLWorkbench.Cli;
+using RLWorkbench.Cli.Commands;
 
 var root = new RootCommand("RLWorkbench: reinforcement learning over a pool of LLM-backed agents (Phase 1 PPO, Phase 2 Q-learning routing).");
-foreach (var command in new Command[]
+foreach (var command in new[]
 {
-    RLWorkbench.Cli.Commands.QlearnCommand.Create(),
-    RLWorkbench.Cli.Commands.RouteCommand.Create(),
+    QlearnCommand.Create(),
+    RouteCommand.Create(),
 })
 {
     root.Subcommands.Add(command);
