@@ -9,6 +9,8 @@ foreach (var command in new[]
     BenchCommand.Create(),
     RunsCommand.Create(),
     PlotCommand.Create(),
+    QlearnCommand.Create(),
+    RouteCommand.Create(),
 })
 {
     root.Subcommands.Add(command);
