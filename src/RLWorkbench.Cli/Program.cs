@@ -7,6 +7,10 @@ foreach (var command in new[]
 {
     EnvCommand.Create(),
     BenchCommand.Create(),
+    RunsCommand.Create(),
+    PlotCommand.Create(),
+    QlearnCommand.Create(),
+    RouteCommand.Create(),
     PpoCommand.Create(),
     EvalCommand.Create(),
 })

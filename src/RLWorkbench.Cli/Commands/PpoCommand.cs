@@ -104,12 +104,13 @@ public static class PpoCommand
             writer.WriteLine(JsonSerializer.Serialize(resolved, PpoRunConfig.Json));
             writer.WriteLine($"Device {torchDevice.type}, libtorch threads {TorchSharp.torch.get_num_threads()}, network {trainer.Shape}, {trainer.Policy.Parameters.Count:N0} parameters.");
 
-            var versions = RunStore.DefaultVersions();
-            versions["torchsharp"] = typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString() ?? "unknown";
+            var versions = RunStore.DefaultVersions(typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString());
             versions["device"] = torchDevice.type.ToString().ToLowerInvariant();
+            // Through a store so a configured MLflow mirror follows the run, and a resume continues the same mirrored run.
+            var store = new RunStore(RunStore.DefaultRoot);
             using var run = resumeRunDirectory is not null
-                ? RunStore.Open(resumeRunDirectory)
-                : result.GetValue(output) is { } dir ? RunStore.CreateAt(dir, "ppo", versions) : new RunStore(RunStore.DefaultRoot).Create("ppo", versions);
+                ? store.Reopen(resumeRunDirectory)
+                : result.GetValue(output) is { } dir ? store.CreateIn(dir, "ppo", versions) : store.Create("ppo", versions);
             if (resumeRunDirectory is not null)
             {
                 PpoRunRecorder.TrimAfter(run.Directory, trainer.TotalSteps);

@@ -13,6 +13,7 @@ public abstract class VectorEnv : IVectorEnv
     private readonly float[] finalObservations;
     private readonly EnvInfo[] infos;
     private readonly List<(int Env, EpisodeRecord Episode)> finished = [];
+    private readonly EpisodeRecord?[] endedEpisodes;
     private readonly int obsSize;
     private readonly int actSize;
 
@@ -32,6 +33,7 @@ public abstract class VectorEnv : IVectorEnv
         }
         finalObservations = new float[envs.Count * obsSize];
         infos = envs.Select(e => e.Info.Clone()).ToArray();
+        endedEpisodes = new EpisodeRecord?[envs.Count];
     }
 
     public int NumEnvs => envs.Length;
@@ -70,8 +72,9 @@ public abstract class VectorEnv : IVectorEnv
         StepAll(actions, observations, rewards, terminated, truncated);
         for (var i = 0; i < envs.Length; i++)
         {
-            if ((terminated[i] || truncated[i]) && envs[i] is EpisodeStatistics { LastEpisode: { } episode })
+            if (endedEpisodes[i] is { } episode)
                 finished.Add((i, episode));
+            endedEpisodes[i] = null;
         }
     }
 
@@ -86,6 +89,8 @@ public abstract class VectorEnv : IVectorEnv
         infos[i].CopyFrom(env.Info);
         if (result.Done)
         {
+            // Taken before the reset below clears it.
+            endedEpisodes[i] = (env as EpisodeStatistics)?.LastEpisode;
             observation.CopyTo(finalObservations.AsSpan(i * obsSize, obsSize));
             env.Reset(null, observation);
         }

@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+
+namespace RLWorkbench.Cli.Tests;
+
+/// <summary>
+/// Executes every notebook in notebooks/ headless with dotnet-repl (from the tool manifest) and fails
+/// on any cell error, so the notebooks never rot. Notebooks reference the Release build of the CLI.
+/// </summary>
+public class NotebookTests
+{
+    private static readonly Lazy<bool> ReleaseBuild = new(() =>
+    {
+        // ./rlw test builds Release already; a Debug test run builds it here.
+        if (!AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            RunOrThrow(Workbench.RepositoryRoot, "build", "src/RLWorkbench.Cli/RLWorkbench.Cli.csproj", "-c", "Release", "-v", "q", "--nologo");
+        RunOrThrow(Workbench.RepositoryRoot, "tool", "restore");
+        return true;
+    });
+
+    public static TheoryData<string> Notebooks()
+    {
+        var data = new TheoryData<string>();
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(Workbench.RepositoryRoot, "notebooks"), "*.ipynb").Order(StringComparer.Ordinal))
+            data.Add(Path.GetFileName(file));
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Notebooks))]
+    public void Every_notebook_runs_headless_without_a_cell_error(string notebook)
+    {
+        Assert.True(ReleaseBuild.Value);
+        var directory = Path.Combine(Workbench.RepositoryRoot, "notebooks");
+        var executed = Path.Combine(Workbench.TempDirectory(), notebook);
+        var (code, output) = Run(directory, "tool", "run", "dotnet-repl", "--", "--run", notebook, "--exit-after-run", "--output-path", executed);
+        Assert.True(code == 0, $"{notebook} failed (exit {code}):\n{output}");
+
+        // dotnet-repl's exit code already reflects cell errors; the executed copy must also hold no error output.
+        var cells = JsonNode.Parse(File.ReadAllText(executed))!["cells"]!.AsArray();
+        foreach (var cell in cells)
+        {
+            foreach (var o in cell!["outputs"]?.AsArray() ?? [])
+                Assert.NotEqual("error", o!["output_type"]?.GetValue<string>());
+        }
+    }
+
+    private static void RunOrThrow(string directory, params string[] args)
+    {
+        var (code, output) = Run(directory, args);
+        if (code != 0)
+            throw new InvalidOperationException($"dotnet {string.Join(' ', args)} failed:\n{output}");
+    }
+
+    private static (int Code, string Output) Run(string directory, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args)
+            start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"dotnet {string.Join(' ', args)} did not finish in 5 minutes.");
+        }
+        return (process.ExitCode, stdout.Result + stderr.Result);
+    }
+}
