@@ -20,6 +20,7 @@ public class LearningTests
         trainer.Learn(128 * 20);
 
         var after = PolicyEvaluation.Run(trainer.Policy, [evalEnv], 40, seed: 5).Average(e => e.Return);
+        Assert.True(before < 0.6, $"the untrained policy already scores {before}; the test would prove nothing");
         Assert.True(after >= 0.95, $"deterministic accuracy {after} after training (was {before}); chance is 0.25");
         Assert.True(trainer.Episodes.MeanReturn > 0.8, $"ep_rew_mean {trainer.Episodes.MeanReturn}");
     }
@@ -39,6 +40,7 @@ public class LearningTests
         trainer.Learn(256 * 30);
 
         var after = PolicyEvaluation.Run(trainer.Policy, [evalEnv], 50, seed: 1).Average(e => e.Return);
+        Assert.True(before < -0.05, $"the untrained policy already scores {before}; the test would prove nothing");
         // Always answering 0 scores -1/12 = -0.083 on average; the untrained policy is about that.
         Assert.True(after > -0.01, $"mean squared error {-after} after training (was {-before})");
         Assert.True(trainer.LastMetrics!.LogStdMean < 0, "the Gaussian should have narrowed");
@@ -125,6 +127,35 @@ public class LearningTests
         Assert.Equal(weights, trainer.Policy.Parameters.ValuesToArray());
         Assert.Equal(random, trainer.Random.GetState());
         Assert.Equal(episodes, trainer.Episodes.EpisodesFinished);
+    }
+
+    [Fact]
+    public void Evaluating_side_by_side_gives_the_same_episodes_as_one_at_a_time()
+    {
+        var options = new PpoOptions { NumEnvs = 2, StepsPerEnv = 16, MinibatchSize = 8, Epochs = 2, HiddenSizes = [16], Seed = 8 };
+        using var trainer = new PpoTrainer(options, i => new TimeLimited(limit: 5), CPU);
+        trainer.Learn(32);
+        var envs = Enumerable.Range(0, 3).Select(_ => (RLWorkbench.Gym.IEnv)new TargetReaching(0)).ToList();
+        using var box = new PpoTrainer(options, i => new TargetReaching(i), CPU);
+        box.Learn(32);
+        var together = PolicyEvaluation.Run(box.Policy, envs, 7, seed: 40).Select(e => e.Return).ToArray();
+        var oneByOne = PolicyEvaluation.Run(box.Policy, [new TargetReaching(0)], 7, seed: 40).Select(e => e.Return).ToArray();
+        Assert.Equal(7, together.Length);
+        Assert.Equal(oneByOne, together);
+        Assert.Equal(7, together.Distinct().Count());
+        Assert.All(PolicyEvaluation.Run(trainer.Policy, [new TimeLimited(5)], 2, seed: 0), e => Assert.Equal(5, e.Length));
+    }
+
+    [Theory]
+    [InlineData(4, 2048, 100, "must divide")]
+    [InlineData(0, 2048, 64, "envs must be")]
+    [InlineData(4, 2048, 0, "minibatch size must be positive")]
+    public void Options_name_the_problem(int envs, int steps, int minibatch, string expected)
+    {
+        var problem = new PpoOptions { NumEnvs = envs, StepsPerEnv = steps, MinibatchSize = minibatch }.Problem();
+        Assert.NotNull(problem);
+        Assert.Contains(expected, problem);
+        Assert.Null(new PpoOptions().Problem());
     }
 
     private sealed class StopAfter(Action onStep) : ITrainingCallback
