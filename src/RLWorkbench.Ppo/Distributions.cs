@@ -15,14 +15,21 @@ public static class DiagonalGaussian
     public static Tensor LogProb(Tensor actions, Tensor mean, Tensor logStd)
     {
         using var scope = NewDisposeScope();
+        using var minusHalf = (-0.5).ToScalar();
+        using var normaliser = (HalfLog2Pi * logStd.shape[0]).ToScalar();
         var z = (actions - mean) * (-logStd).exp();
-        var perRow = z.square().sum(-1).mul(-0.5);
-        var constant = logStd.sum().add(HalfLog2Pi * logStd.shape[0]);
+        var perRow = z.square().sum(-1).mul(minusHalf);
+        var constant = logStd.sum().add(normaliser);
         return (perRow - constant).MoveToOuterDisposeScope();
     }
 
     /// <summary>Entropy summed over dimensions; the same for every state because log_std is a free vector.</summary>
-    public static Tensor Entropy(Tensor logStd) => logStd.sum().add((0.5 + HalfLog2Pi) * logStd.shape[0]);
+    public static Tensor Entropy(Tensor logStd)
+    {
+        using var perDimension = ((0.5 + HalfLog2Pi) * logStd.shape[0]).ToScalar();
+        using var sum = logStd.sum();
+        return sum.add(perDimension);
+    }
 
     /// <summary>The log-probability of mean + exp(logStd) * noise, computed on the host during rollouts.</summary>
     public static double LogProbOfNoise(ReadOnlySpan<float> noise, double logStdSum)

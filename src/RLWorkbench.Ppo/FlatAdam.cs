@@ -12,6 +12,10 @@ public sealed class FlatAdam : IDisposable
     private readonly Tensor values;
     private readonly Tensor gradients;
 
+    // lerp_ takes its weight as a tensor; one made here and kept for the optimizer's life, rather than
+    // a temporary that only the garbage collector would free.
+    private readonly Tensor firstMomentWeight;
+
     public FlatAdam(FlatParameters parameters, double epsilon, double beta1 = 0.9, double beta2 = 0.999)
     {
         values = parameters.Values;
@@ -20,6 +24,7 @@ public sealed class FlatAdam : IDisposable
         Beta1 = beta1;
         Beta2 = beta2;
         FirstMoment = zeros_like(values);
+        firstMomentWeight = tensor(1 - beta1, ScalarType.Float32, values.device);
         SecondMoment = zeros_like(values);
     }
 
@@ -41,12 +46,19 @@ public sealed class FlatAdam : IDisposable
         StepCount++;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        FirstMoment.lerp_(gradients, 1 - Beta1);
-        SecondMoment.mul_(Beta2).addcmul_(gradients, gradients, 1 - Beta2);
         var biasCorrection1 = 1 - Math.Pow(Beta1, StepCount);
         var biasCorrection2 = 1 - Math.Pow(Beta2, StepCount);
-        var denominator = SecondMoment.sqrt().div_(Math.Sqrt(biasCorrection2)).add_(Epsilon);
-        values.addcdiv_(FirstMoment, denominator, -learningRate / biasCorrection1);
+        // Explicit scalars held to the end of the step (docs/ppo.md, "Scalars"): a bare double becomes a
+        // Scalar that only the GC frees, and its finalizer can race libtorch reading it.
+        using var beta2 = Beta2.ToScalar();
+        using var secondWeight = (1 - Beta2).ToScalar();
+        using var correction2 = Math.Sqrt(biasCorrection2).ToScalar();
+        using var epsilon = Epsilon.ToScalar();
+        using var stepSize = (-learningRate / biasCorrection1).ToScalar();
+        FirstMoment.lerp_(gradients, firstMomentWeight);
+        SecondMoment.mul_(beta2).addcmul_(gradients, gradients, secondWeight);
+        var denominator = SecondMoment.sqrt().div_(correction2).add_(epsilon);
+        values.addcdiv_(FirstMoment, denominator, stepSize);
     }
 
     /// <summary>Restores a saved state (moments as flat arrays and the step count).</summary>
@@ -70,6 +82,7 @@ public sealed class FlatAdam : IDisposable
     {
         FirstMoment.Dispose();
         SecondMoment.Dispose();
+        firstMomentWeight.Dispose();
     }
 }
 
@@ -83,7 +96,10 @@ public static class GradientClipping
         using var noGrad = no_grad();
         var norm = gradients.norm();
         // Same formula as PyTorch: the 1e-6 keeps a zero gradient finite, the clamp never scales up.
-        var coefficient = (norm + 1e-6).reciprocal_().mul_(maxNorm).clamp_max_(1.0);
+        using var tiny = 1e-6.ToScalar();
+        using var max = maxNorm.ToScalar();
+        using var one = 1.0.ToScalar();
+        var coefficient = norm.add(tiny).reciprocal_().mul_(max).clamp_max_(one);
         gradients.mul_(coefficient);
         return norm.MoveToOuterDisposeScope();
     }

@@ -28,7 +28,8 @@ public static class OrthogonalInit
         q = q * r.diagonal().sign();
         if (rows < cols)
             q = q.t();
-        weight.copy_(q.mul(gain).reshape(weight.shape).to(weight.dtype));
+        using var scale = gain.ToScalar();
+        weight.copy_(q.mul(scale).reshape(weight.shape).to(weight.dtype));
     }
 }
 

@@ -12,21 +12,26 @@ public static class PpoLoss
         if (advantages.shape[0] <= 1)
             return advantages.clone();
         using var scope = NewDisposeScope();
+        using var tiny = 1e-8.ToScalar();
         var (std, mean) = advantages.std_mean(unbiased: true);
-        return ((advantages - mean) / (std + 1e-8)).MoveToOuterDisposeScope();
+        return ((advantages - mean) / std.add(tiny)).MoveToOuterDisposeScope();
     }
 
     /// <summary>-mean(min(r A, clip(r, 1 - eps, 1 + eps) A)) with r = exp(logp - old_logp), and the fraction of ratios outside the clip band.</summary>
     public static (Tensor Loss, Tensor ClipFraction) ClippedSurrogate(Tensor logProb, Tensor oldLogProb, Tensor advantages, double clipRange)
     {
         using var scope = NewDisposeScope();
+        using var low = (1 - clipRange).ToScalar();
+        using var high = (1 + clipRange).ToScalar();
+        using var one = 1.0.ToScalar();
+        using var range = clipRange.ToScalar();
         var ratio = (logProb - oldLogProb).exp();
         var unclipped = advantages * ratio;
-        var clipped = advantages * ratio.clamp(1 - clipRange, 1 + clipRange);
+        var clipped = advantages * ratio.clamp(low, high);
         var loss = torch.minimum(unclipped, clipped).mean().neg();
         Tensor clipFraction;
         using (no_grad())
-            clipFraction = (ratio - 1).abs().gt(clipRange).to(ScalarType.Float32).mean();
+            clipFraction = ratio.sub(one).abs().gt(range).to(ScalarType.Float32).mean();
         return (loss.MoveToOuterDisposeScope(), clipFraction.MoveToOuterDisposeScope());
     }
 
@@ -34,8 +39,10 @@ public static class PpoLoss
     public static Tensor ValueLoss(Tensor values, Tensor returns, Tensor oldValues, double? clipRange)
     {
         using var scope = NewDisposeScope();
-        var predicted = clipRange is { } c
-            ? oldValues + (values - oldValues).clamp(-c, c)
+        using var low = (-(clipRange ?? 0)).ToScalar();
+        using var high = (clipRange ?? 0).ToScalar();
+        var predicted = clipRange is not null
+            ? oldValues + (values - oldValues).clamp(low, high)
             : values;
         return nn.functional.mse_loss(predicted, returns).MoveToOuterDisposeScope();
     }
@@ -45,7 +52,8 @@ public static class PpoLoss
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
+        using var one = 1.0.ToScalar();
         var logRatio = logProb - oldLogProb;
-        return (logRatio.exp() - 1 - logRatio).mean().MoveToOuterDisposeScope();
+        return (logRatio.exp().sub(one) - logRatio).mean().MoveToOuterDisposeScope();
     }
 }

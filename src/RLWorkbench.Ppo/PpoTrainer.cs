@@ -282,6 +282,8 @@ public sealed class PpoTrainer : IDisposable
 
     private UpdateLosses? Update(double learningRate, CancellationToken cancel)
     {
+        using var entropyCoefficient = Options.EntropyCoefficient.ToScalar();
+        using var valueCoefficient = Options.ValueCoefficient.ToScalar();
         buffer.Pack(packed);
         HostTransfer.CopyToDevice(packed, rolloutData);
         // A copy of the state before the update (three flat tensors, about a millisecond) lets an
@@ -332,7 +334,7 @@ public sealed class PpoTrainer : IDisposable
                 var (policyLoss, clipFraction) = PpoLoss.ClippedSurrogate(logProb, oldLogProb, advantages, Options.ClipRange);
                 var valueLoss = PpoLoss.ValueLoss(value, returns, oldValues, Options.ValueClipRange);
                 var entropyLoss = entropy.mean().neg();
-                var loss = policyLoss + Options.EntropyCoefficient * entropyLoss + Options.ValueCoefficient * valueLoss;
+                var loss = policyLoss + entropyLoss.mul(entropyCoefficient) + valueLoss.mul(valueCoefficient);
                 var approxKl = PpoLoss.ApproxKl(logProb, oldLogProb);
 
                 // Only the optional early stop reads a value back per minibatch; by default nothing leaves the device here.
