@@ -170,6 +170,7 @@ public static class PpoCommand
                     + $"(best {recorder.BestMeanReward:F1}), completion rate {summary.CompletionRate:P1}.");
                 writer.WriteLine($"Run saved in {run.Directory}");
                 run.Finish(RunStatus.Finished);
+                RunPlots.WriteAfterRun(run.Directory, writer, result.InvocationConfiguration.Error);
                 return CommandLine.Ok;
             }
             finally
