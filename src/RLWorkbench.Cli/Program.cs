@@ -7,6 +7,8 @@ foreach (var command in new[]
 {
     EnvCommand.Create(),
     BenchCommand.Create(),
+    PpoCommand.Create(),
+    EvalCommand.Create(),
 })
 {
     root.Subcommands.Add(command);
