@@ -3,12 +3,13 @@ using RLWorkbench.Cli;
 using RLWorkbench.Cli.Commands;
 
 var root = new RootCommand("RLWorkbench: reinforcement learning over a pool of LLM-backed agents (Phase 1 PPO, Phase 2 Q-learning routing).");
-foreach (var command in new[]
+foreach (var command in new Command[]
 {
     EnvCommand.Create(),
     BenchCommand.Create(),
     PpoCommand.Create(),
     EvalCommand.Create(),
+    QlearnCommand.Create(),
 })
 {
     root.Subcommands.Add(command);

@@ -7,7 +7,8 @@ public static class AtomicFile
     {
         Write(path, stream =>
         {
-            using var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false), leaveOpen: true);
+            // leaveOpen: Write flushes the stream to disk after this returns, so the writer must not close it.
+            using var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false), bufferSize: -1, leaveOpen: true);
             writer.Write(contents);
         });
     }

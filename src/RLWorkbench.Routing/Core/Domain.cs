@@ -1,0 +1,103 @@
+namespace RLWorkbench.Routing.Core;
+
+/// <summary>The four agent roles, in the seed's agent order (the order actions and ties use).</summary>
+public enum AgentRole
+{
+    Researcher,
+    Analyst,
+    Coder,
+    Validator,
+}
+
+/// <summary>The two chat providers; "openai" also covers any OpenAI-compatible server reached by base URL.</summary>
+public enum Provider
+{
+    OpenAI,
+    Anthropic,
+}
+
+/// <summary>Task types in alphabetical order, because that is the order of the Q-table rows.</summary>
+public enum TaskType
+{
+    Analysis,
+    Coding,
+    Research,
+    Validation,
+}
+
+/// <summary>The lower-case names used in files, on the command line and in reports.</summary>
+public static class RoutingNames
+{
+    public static IReadOnlyList<AgentRole> Agents { get; } = [AgentRole.Researcher, AgentRole.Analyst, AgentRole.Coder, AgentRole.Validator];
+
+    public static IReadOnlyList<Provider> Providers { get; } = [Provider.OpenAI, Provider.Anthropic];
+
+    public static IReadOnlyList<TaskType> TaskTypes { get; } = [TaskType.Analysis, TaskType.Coding, TaskType.Research, TaskType.Validation];
+
+    public static string Name(this AgentRole role) => role switch
+    {
+        AgentRole.Researcher => "researcher",
+        AgentRole.Analyst => "analyst",
+        AgentRole.Coder => "coder",
+        AgentRole.Validator => "validator",
+        _ => throw new ArgumentOutOfRangeException(nameof(role)),
+    };
+
+    public static string Name(this Provider provider) => provider switch
+    {
+        Provider.OpenAI => "openai",
+        Provider.Anthropic => "anthropic",
+        _ => throw new ArgumentOutOfRangeException(nameof(provider)),
+    };
+
+    public static string Name(this TaskType type) => type switch
+    {
+        TaskType.Analysis => "analysis",
+        TaskType.Coding => "coding",
+        TaskType.Research => "research",
+        TaskType.Validation => "validation",
+        _ => throw new ArgumentOutOfRangeException(nameof(type)),
+    };
+
+    public static AgentRole ParseAgent(string name) =>
+        Find(Agents, name, Name) ?? throw new RoutingInputException($"Unknown agent '{name}'; the agents are {string.Join(", ", Agents.Select(x => x.Name()))}.");
+
+    public static Provider ParseProvider(string name) =>
+        Find(Providers, name, Name) ?? throw new RoutingInputException($"Unknown provider '{name}'; the providers are {string.Join(", ", Providers.Select(x => x.Name()))}.");
+
+    public static TaskType ParseTaskType(string name) =>
+        Find(TaskTypes, name, Name) ?? throw new RoutingInputException($"Unknown task type '{name}'; the task types are {string.Join(", ", TaskTypes.Select(x => x.Name()))}.");
+
+    private static T? Find<T>(IReadOnlyList<T> values, string name, Func<T, string> nameOf)
+        where T : struct
+    {
+        foreach (var v in values)
+        {
+            if (string.Equals(nameOf(v), name.Trim(), StringComparison.OrdinalIgnoreCase))
+                return v;
+        }
+        return null;
+    }
+}
+
+/// <summary>One (agent, provider) pair. Index is agent-major: researcher/openai = 0, researcher/anthropic = 1, ... validator/anthropic = 7.</summary>
+public readonly record struct RoutingAction(AgentRole Agent, Provider Provider)
+{
+    public const int Count = 8;
+
+    public int Index => (int)Agent * RoutingNames.Providers.Count + (int)Provider;
+
+    public static RoutingAction FromIndex(int index) =>
+        index is >= 0 and < Count
+            ? new RoutingAction((AgentRole)(index / RoutingNames.Providers.Count), (Provider)(index % RoutingNames.Providers.Count))
+            : throw new ArgumentOutOfRangeException(nameof(index), $"An action index is 0..{Count - 1}, not {index}.");
+
+    public static IReadOnlyList<RoutingAction> All { get; } = Enumerable.Range(0, Count).Select(FromIndex).ToArray();
+
+    public string Label => $"{Agent.Name()}/{Provider.Name()}";
+
+    public override string ToString() => Label;
+}
+
+/// <summary>Bad input from a user (a name, a file, a number): the command reports the message and exits with code 2.</summary>
+public sealed class RoutingInputException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,100 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using RLWorkbench.Routing.Core;
+
+namespace RLWorkbench.Routing.Learning;
+
+/// <summary>A dense table of action values: one row per state (with a label), one column per action, all zero at the start.</summary>
+public sealed class QTable
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    private readonly double[][] values;
+
+    public QTable(IReadOnlyList<string> states)
+    {
+        States = states;
+        values = states.Select(_ => new double[RoutingAction.Count]).ToArray();
+    }
+
+    public IReadOnlyList<string> States { get; }
+
+    public int ActionCount => RoutingAction.Count;
+
+    public double this[int state, int action]
+    {
+        get => values[state][action];
+        set => values[state][action] = value;
+    }
+
+    public IReadOnlyList<double> Row(int state) => values[state];
+
+    public int StateIndex(string state)
+    {
+        for (var i = 0; i < States.Count; i++)
+        {
+            if (States[i] == state)
+                return i;
+        }
+        throw new RoutingInputException($"The Q-table has no state '{state}'.");
+    }
+
+    /// <summary>First index on ties, like numpy's argmax, so an untrained row picks researcher/openai.</summary>
+    public int ArgMax(int state)
+    {
+        var row = values[state];
+        var best = 0;
+        for (var a = 1; a < row.Length; a++)
+        {
+            if (row[a] > row[best])
+                best = a;
+        }
+        return best;
+    }
+
+    public double Max(int state) => values[state].Max();
+
+    public QTableDocument ToDocument() => new(
+        RoutingAction.All.Select(a => a.Label).ToArray(),
+        States.ToArray(),
+        values.Select(r => r.ToArray()).ToArray());
+
+    public string ToJson() => JsonSerializer.Serialize(ToDocument(), Indented);
+
+    public string ToCsv()
+    {
+        var sb = new StringBuilder("state," + string.Join(',', RoutingAction.All.Select(a => a.Label)) + "\n");
+        for (var s = 0; s < States.Count; s++)
+            sb.Append(States[s]).Append(',').AppendJoin(',', values[s].Select(v => v.ToString("R", CultureInfo.InvariantCulture))).Append('\n');
+        return sb.ToString();
+    }
+
+    public static QTable FromJson(string json, string source)
+    {
+        QTableDocument? doc;
+        try
+        {
+            doc = JsonSerializer.Deserialize<QTableDocument>(json, EmbeddedData.Json);
+        }
+        catch (JsonException e)
+        {
+            throw new RoutingInputException($"The Q-table {source} is not valid JSON ({e.Message}).", e);
+        }
+        if (doc?.States is null || doc.Values is null || doc.Actions is null)
+            throw new RoutingInputException($"The Q-table {source} needs \"actions\", \"states\" and \"values\".");
+        if (!doc.Actions.SequenceEqual(RoutingAction.All.Select(a => a.Label)))
+            throw new RoutingInputException($"The Q-table {source} has actions '{string.Join(",", doc.Actions)}', not the eight agent/provider actions in agent-major order.");
+        if (doc.Values.Length != doc.States.Length || doc.Values.Any(r => r is null || r.Length != RoutingAction.Count || r.Any(v => !double.IsFinite(v))))
+            throw new RoutingInputException($"The Q-table {source} needs one row of {RoutingAction.Count} finite values per state.");
+        var table = new QTable(doc.States);
+        for (var s = 0; s < doc.States.Length; s++)
+            doc.Values[s].CopyTo(table.values[s], 0);
+        return table;
+    }
+
+    public static QTable Load(string path) =>
+        File.Exists(path) ? FromJson(File.ReadAllText(path), path) : throw new RoutingInputException($"The Q-table file '{path}' does not exist.");
+}
+
+public sealed record QTableDocument(string[] Actions, string[] States, double[][] Values);

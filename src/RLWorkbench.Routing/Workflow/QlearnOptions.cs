@@ -1,0 +1,123 @@
+using RLWorkbench.Routing.Chat;
+using RLWorkbench.Routing.Core;
+using RLWorkbench.Routing.Learning;
+
+namespace RLWorkbench.Routing.Workflow;
+
+/// <summary>
+/// Every setting of a qlearn run, bound from experiments/qlearn*.json and the command line, printed at the start and saved
+/// as the run's config.json with every default filled in. Defaults are the seed's.
+/// </summary>
+public sealed record QlearnOptions
+{
+    /// <summary>"base" (state = task type, 30 iterations) or "load-balanced" (state = type x load, 50 iterations).</summary>
+    public string Learner { get; init; } = TaskTypeCoordinator.Name;
+
+    /// <summary>Null takes the learner's seed length: 30 for base, 50 for load-balanced.</summary>
+    public int? Iterations { get; init; }
+
+    public long Seed { get; init; } = 42;
+
+    /// <summary>Iterations in flight at once; 1 is the seed's sequential loop.</summary>
+    public int Concurrency { get; init; } = 1;
+
+    /// <summary>"simulated" (the default: no network, no spend), "real" (OpenAI and Anthropic), or "replay" (a cassette).</summary>
+    public string Backend { get; init; } = Backends.Simulated;
+
+    /// <summary>Simulation profile file; null is the embedded experiments/profiles/default.json.</summary>
+    public string? Profile { get; init; }
+
+    /// <summary>Wall-clock seconds each simulated call takes (the concurrency benchmark uses 1); 0 answers at once.</summary>
+    public double SimulatedCallSeconds { get; init; }
+
+    /// <summary>Task bank file; null is the embedded experiments/tasks.json.</summary>
+    public string? Tasks { get; init; }
+
+    /// <summary>Price table file; null is the embedded experiments/prices.json.</summary>
+    public string? Prices { get; init; }
+
+    public Dictionary<string, ProviderSettings> Providers { get; init; } = new()
+    {
+        ["openai"] = new ProviderSettings { Model = "gpt-4o-mini" },
+        ["anthropic"] = new ProviderSettings { Model = "claude-3-5-haiku-latest" },
+    };
+
+    /// <summary>The provider that judges every answer (the seed used OpenAI).</summary>
+    public string JudgeProvider { get; init; } = "openai";
+
+    public int JudgeOutputChars { get; init; } = JudgePrompt.DefaultOutputChars;
+
+    /// <summary>Null takes the learner's defaults (epsilon decay 0.97 base, 0.98 load-balanced).</summary>
+    public QLearningOptions? QLearning { get; init; }
+
+    public LoadTrackerOptions Load { get; init; } = new();
+
+    public RewardOptions Reward { get; init; } = new();
+
+    public ResilienceOptions Resilience { get; init; } = new();
+
+    /// <summary>Hard cap in USD on the run's spend; the run stops before an iteration whose worst case would pass it.</summary>
+    public double? BudgetUsd { get; init; }
+
+    /// <summary>Cassette to append every exchange to (any backend but replay).</summary>
+    public string? Record { get; init; }
+
+    /// <summary>Cassette to answer from (backend "replay").</summary>
+    public string? Replay { get; init; }
+
+    public static class Backends
+    {
+        public const string Simulated = "simulated";
+        public const string Real = "real";
+        public const string Replay = "replay";
+    }
+
+    /// <summary>Fills the learner-dependent defaults and refuses anything a run cannot use, each with one sentence.</summary>
+    public QlearnOptions Resolve()
+    {
+        if (Learner is not (TaskTypeCoordinator.Name or LoadBalancedCoordinator.Name))
+            throw new RoutingInputException($"Unknown learner '{Learner}'; the learners are {TaskTypeCoordinator.Name} and {LoadBalancedCoordinator.Name}.");
+        var loadBalanced = Learner == LoadBalancedCoordinator.Name;
+        var resolved = this with
+        {
+            Iterations = Iterations ?? (loadBalanced ? 50 : 30),
+            QLearning = QLearning ?? (loadBalanced ? QLearningOptions.LoadBalancedDefaults : new QLearningOptions()),
+            Backend = Replay is not null ? Backends.Replay : Backend,
+        };
+        if (resolved.Iterations <= 0)
+            throw new RoutingInputException($"The number of iterations must be positive, not {resolved.Iterations}.");
+        if (Concurrency < 1)
+            throw new RoutingInputException($"Concurrency must be at least 1, not {Concurrency}.");
+        if (BudgetUsd is < 0)
+            throw new RoutingInputException($"The budget must not be negative (got {BudgetUsd}).");
+        if (SimulatedCallSeconds < 0)
+            throw new RoutingInputException("simulatedCallSeconds must not be negative.");
+        if (JudgeOutputChars < 1)
+            throw new RoutingInputException("judgeOutputChars must be positive.");
+        if (resolved.Backend is not (Backends.Simulated or Backends.Real or Backends.Replay))
+            throw new RoutingInputException($"Unknown backend '{Backend}'; the backends are simulated, real and replay.");
+        if (resolved.Backend == Backends.Replay && Replay is null)
+            throw new RoutingInputException("The replay backend needs a cassette (--replay <file>).");
+        if (Replay is not null && Record is not null)
+            throw new RoutingInputException("A run cannot both replay a cassette and record one.");
+        RoutingNames.ParseProvider(JudgeProvider);
+        foreach (var name in Providers.Keys)
+            RoutingNames.ParseProvider(name);
+        foreach (var p in RoutingNames.Providers)
+        {
+            if (!Providers.TryGetValue(p.Name(), out var s) || string.IsNullOrWhiteSpace(s.Model))
+                throw new RoutingInputException($"Provider '{p.Name()}' needs a model in the configuration.");
+            if (s.MaxOutputTokens < 1 || s.Temperature < 0)
+                throw new RoutingInputException($"Provider '{p.Name()}' needs maxOutputTokens of at least 1 and a non-negative temperature.");
+        }
+        var q = resolved.QLearning!;
+        if (q.LearningRate is <= 0 or > 1 || q.Gamma is < 0 or > 1 || q.EpsilonDecay is <= 0 or > 1 || q.EpsilonFloor is < 0 or > 1 || q.EpsilonStart is < 0 or > 1)
+            throw new RoutingInputException("The Q-learning settings need learningRate in (0, 1], gamma, epsilonStart and epsilonFloor in [0, 1], and epsilonDecay in (0, 1].");
+        if (Load.Window < 1 || Load.MinimumEntries < 0)
+            throw new RoutingInputException("The load tracker needs a window of at least 1.");
+        return resolved;
+    }
+
+    public IReadOnlyDictionary<Provider, ProviderSettings> ProviderSettings() =>
+        RoutingNames.Providers.ToDictionary(p => p, p => Providers[p.Name()]);
+}

@@ -1,0 +1,297 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+using RLWorkbench.Gym.Random;
+using RLWorkbench.Routing.Chat;
+using RLWorkbench.Routing.Core;
+using RLWorkbench.Routing.Learning;
+using RLWorkbench.Tracking;
+
+namespace RLWorkbench.Routing.Workflow;
+
+/// <summary>Where a qlearn run comes from and what it may touch (the environment and clock are passed in so tests control them).</summary>
+public sealed record QlearnRequest
+{
+    public required QlearnOptions Options { get; init; }
+
+    /// <summary>Run directory to create; null makes artifacts/runs/qlearn-&lt;time&gt;.</summary>
+    public string? OutDirectory { get; init; }
+
+    /// <summary>A run directory to continue; its config.json replaces Options (except a larger iteration total).</summary>
+    public string? ResumeDirectory { get; init; }
+
+    public string RunsRoot { get; init; } = RunStore.DefaultRoot;
+
+    public Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Jitter for retry backoff; null seeds one from the run's seed.</summary>
+    public IRandomSource? Jitter { get; init; }
+}
+
+/// <summary>What the command shows as the run goes.</summary>
+public interface IQlearnProgress
+{
+    void Started(QlearnOptions options, string runDirectory, int firstIteration, int total, RunPlan plan);
+
+    void Iteration(IterationResult result, int total, double totalCostUsd);
+
+    void Notice(string message);
+}
+
+/// <summary>The expected number of calls and what they should cost, printed before a real run spends anything.</summary>
+public sealed record RunPlan(int Iterations, int ExpectedCalls, double EstimatedCostUsd, double WorstCaseCostUsd);
+
+public sealed record QlearnResult(string RunDirectory, WorkflowOutcome Outcome, RoutingReport Report);
+
+/// <summary>
+/// One qlearn run end to end: resolve settings, build the chat pipelines, run the workflow, and keep the run directory
+/// current after every iteration (rows, call log, checkpoint, Q-table) so Ctrl+C or a dead provider loses nothing.
+/// </summary>
+public static class QlearnSession
+{
+    public const string Kind = "qlearn";
+
+    public static readonly IReadOnlyList<string> IterationColumns =
+    [
+        "iteration", "task_id", "task_type", "state", "load_state", "action", "agent", "provider",
+        "relevance", "accuracy", "completeness", "agent_match", "quality", "raw_reward", "penalty", "adjusted_reward",
+        "input_tokens", "output_tokens", "latency_s", "cost_usd", "judge_cost_usd", "epsilon",
+        "util_researcher", "util_analyst", "util_coder", "util_validator", "imbalance", "parse_failure",
+    ];
+
+    private static readonly JsonSerializerOptions Lines = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public static async Task<QlearnResult> RunAsync(QlearnRequest request, IQlearnProgress progress, CancellationToken cancellationToken)
+    {
+        // Everything that can be refused is checked before the run directory exists, so bad input writes nothing.
+        var resume = request.ResumeDirectory is not null ? LoadResume(request) : null;
+        var options = resume?.Options ?? request.Options.Resolve();
+        var total = options.Iterations!.Value;
+        var first = resume?.Checkpoint.IterationsDone ?? 0;
+        if (first >= total)
+            throw new RoutingInputException($"The run already did {first} of {total} iterations; pass a larger --iterations to continue it.");
+        var bank = options.Tasks is null ? TaskBank.Default : TaskBank.Load(options.Tasks);
+        var prices = options.Prices is null ? PriceTable.Default : PriceTable.Load(options.Prices);
+        var profile = options.Backend == QlearnOptions.Backends.Simulated ? (options.Profile is null ? SimulationProfile.Default : SimulationProfile.Load(options.Profile)) : null;
+        var credentials = options.Backend == QlearnOptions.Backends.Real ? ProviderCredentials.FromEnvironment(RoutingNames.Providers, request.Environment) : null;
+        var cassette = options.Backend == QlearnOptions.Backends.Replay ? Cassette.Read(options.Replay!) : null;
+        if (cassette is not null && cassette.Count < 2 * (total - first))
+            throw new RoutingInputException($"The cassette {options.Replay} holds {cassette.Count} exchanges; {total - first} iterations need {2 * (total - first)}.");
+        var plan = Plan(options, bank, prices, total - first);
+
+        using var run = resume is not null ? RunStore.Open(resume.Directory) : request.OutDirectory is not null
+            ? RunStore.CreateAt(request.OutDirectory, Kind)
+            : new RunStore(request.RunsRoot).Create(Kind);
+        run.MarkRunning();
+        run.WriteConfig(options);
+        run.SetTag("learner", options.Learner);
+        run.SetTag("backend", options.Backend);
+
+        var random = new SeededRandomSource(options.Seed);
+        if (resume is not null)
+            random.SetState(resume.Checkpoint.RandomState);
+        var coordinator = QLearningCoordinator.Create(options.Learner, options.QLearning!, options.Load, random);
+        if (resume is not null)
+            coordinator.Restore(resume.Checkpoint.Coordinator);
+
+        var ledger = new CallLedger();
+        var history = new List<IterationRow>();
+        if (resume is not null)
+        {
+            ledger.AddRange(ReadCallLog(run.ArtifactPath("calls.jsonl")));
+            history.AddRange(IterationRow.ReadCsv(Path.Combine(run.Directory, "iterations.csv")));
+        }
+        using var callLog = new StreamWriter(new FileStream(run.ArtifactPath("calls.jsonl"), FileMode.Append, FileAccess.Write, FileShare.Read));
+        var logGate = new Lock();
+        ledger.Added += record =>
+        {
+            lock (logGate)
+            {
+                callLog.WriteLine(JsonSerializer.Serialize(record, Lines));
+                callLog.Flush();
+            }
+        };
+
+        using var recorder = options.Record is not null ? new CassetteWriter(options.Record) : null;
+        var settings = options.ProviderSettings();
+        var handlers = new List<IDisposable>();
+        var clients = new Dictionary<Provider, IChatClient>();
+        foreach (var p in RoutingNames.Providers)
+        {
+            IChatClient client = options.Backend switch
+            {
+                QlearnOptions.Backends.Simulated => new SimulatedChatClient(p, profile!, options.Seed, TimeSpan.FromSeconds(options.SimulatedCallSeconds)),
+                QlearnOptions.Backends.Replay => new CassetteReplayChatClient(p, settings[p].Model, cassette!, options.Replay!),
+                _ => RealClient(p, settings[p], credentials!, options.Resilience, request, options.Seed, progress, handlers),
+            };
+            if (recorder is not null)
+                client = new CassetteRecordingChatClient(client, p, settings[p].Model, recorder, request.Time);
+            clients[p] = new UsageAccountingChatClient(client, p, settings[p].Model, prices, ledger, request.Time);
+        }
+        var providers = new ChatProviders(clients, settings, RoutingNames.ParseProvider(options.JudgeProvider));
+        var budget = options.BudgetUsd is { } limit ? new BudgetGuard(limit, ledger.TotalCostUsd) : null;
+        var workflow = new RoutingWorkflow(bank, coordinator, providers, new CompositeReward(options.Reward), random, prices, budget, options.JudgeOutputChars);
+
+        var table = run.Table("iterations", IterationColumns);
+        var done = first;
+        progress.Started(options, run.Directory, first, total, plan);
+        WorkflowOutcome outcome;
+        try
+        {
+            outcome = await workflow.RunAsync(first, total - first, options.Concurrency, result =>
+            {
+                var row = IterationRow.From(result);
+                table.AppendRow(row.Values());
+                history.Add(row);
+                done++;
+                SaveCheckpoint(run, coordinator, random, done);
+                progress.Iteration(result, total, ledger.TotalCostUsd);
+            }, cancellationToken);
+        }
+        finally
+        {
+            foreach (var h in handlers)
+                h.Dispose();
+        }
+
+        var report = RoutingReport.Build(options, coordinator, history, ledger.Summary(), profile, bank, prices, outcome);
+        AtomicFile.WriteAllText(run.ArtifactPath("qtable.json"), coordinator.Table.ToJson());
+        AtomicFile.WriteAllText(run.ArtifactPath("qtable.csv"), coordinator.Table.ToCsv());
+        SaveCheckpoint(run, coordinator, random, done);
+        run.WriteJson("summary.json", report.Summary);
+        AtomicFile.WriteAllText(run.ArtifactPath("report.txt"), report.Text);
+        var (status, message) = outcome.Reason switch
+        {
+            StopReason.Completed => (RunStatus.Finished, (string?)null),
+            StopReason.Budget => (RunStatus.Finished, "budget: " + outcome.Message),
+            StopReason.Cancelled => (RunStatus.Killed, $"stopped by the user after {done} of {total} iterations; continue with --resume"),
+            _ => (RunStatus.Failed, outcome.Message),
+        };
+        run.Finish(status, message);
+        if (outcome.Reason == StopReason.CassetteExhausted)
+            throw new RoutingInputException(outcome.Message + $" Iterations up to {done} are saved in {run.Directory}.");
+        return new QlearnResult(run.Directory, outcome with { IterationsDone = done }, report);
+    }
+
+    /// <summary>Expected calls and cost: every iteration is one agent and one judge call; agents are assumed to use half their output allowance and the judge 120 tokens.</summary>
+    public static RunPlan Plan(QlearnOptions options, TaskBank bank, PriceTable prices, int iterations)
+    {
+        var settings = options.ProviderSettings();
+        var judge = settings[RoutingNames.ParseProvider(options.JudgeProvider)];
+        double expected = 0, worst = 0;
+        foreach (var task in bank.Tasks)
+        {
+            foreach (var action in RoutingAction.All)
+            {
+                var s = settings[action.Provider];
+                var agentIn = SimulatedChatClient.EstimateTokens(AgentPrompts.SystemPrompt(action.Agent)) + SimulatedChatClient.EstimateTokens(AgentPrompts.UserMessage(task));
+                var judgeIn = SimulatedChatClient.EstimateTokens(JudgePrompt.SystemPrompt + JudgePrompt.UserMessage(task, action.Agent, new string('x', Math.Min(options.JudgeOutputChars, s.MaxOutputTokens * 2))));
+                expected += prices.Cost(s.Model, agentIn, s.MaxOutputTokens / 2) + prices.Cost(judge.Model, judgeIn, Math.Min(120, judge.MaxOutputTokens));
+                var judgeWorst = (JudgePrompt.SystemPrompt.Length + JudgePrompt.UserMessage(task, action.Agent, "").Length + options.JudgeOutputChars) / 3 + 16;
+                worst = Math.Max(worst, prices.Cost(s.Model, agentIn * 4 / 3 + 16, s.MaxOutputTokens) + prices.Cost(judge.Model, judgeWorst, judge.MaxOutputTokens));
+            }
+        }
+        var perIteration = expected / (bank.Count * RoutingAction.Count);
+        return new RunPlan(iterations, 2 * iterations, perIteration * iterations, worst * iterations);
+    }
+
+    private static IChatClient RealClient(Provider p, ProviderSettings settings, ProviderCredentials credentials, ResilienceOptions resilience, QlearnRequest request, long seed, IQlearnProgress progress, List<IDisposable> handlers)
+    {
+        var handler = new ResilientHttpHandler(p.Name(), resilience, request.Time, request.Jitter ?? new SeededRandomSource(seed ^ 0x5EED), progress.Notice);
+        handlers.Add(handler);
+        return ProviderClients.Create(p, settings, credentials, handler);
+    }
+
+    private static void SaveCheckpoint(Run run, QLearningCoordinator coordinator, SeededRandomSource random, int done) =>
+        AtomicFile.WriteAllText(run.ArtifactPath("checkpoint.json"), JsonSerializer.Serialize(new Checkpoint(done, random.GetState(), coordinator.Snapshot()), Run.Json));
+
+    private sealed record Checkpoint(int IterationsDone, ulong[] RandomState, CoordinatorSnapshot Coordinator);
+
+    private sealed record Resume(string Directory, QlearnOptions Options, Checkpoint Checkpoint);
+
+    private static Resume LoadResume(QlearnRequest request)
+    {
+        string dir;
+        try
+        {
+            dir = new RunStore(request.RunsRoot).Resolve(request.ResumeDirectory!);
+        }
+        catch (DirectoryNotFoundException e)
+        {
+            throw new RoutingInputException(e.Message, e);
+        }
+        var checkpointPath = Path.Combine(dir, "artifacts", "checkpoint.json");
+        if (!File.Exists(checkpointPath))
+            throw new RoutingInputException($"{dir} has no qlearn checkpoint to resume from.");
+        try
+        {
+            var options = JsonSerializer.Deserialize<QlearnOptions>(File.ReadAllText(Path.Combine(dir, "config.json")), Run.Json)
+                ?? throw new RoutingInputException($"{dir}/config.json is empty.");
+            var checkpoint = JsonSerializer.Deserialize<Checkpoint>(File.ReadAllText(checkpointPath), Run.Json)
+                ?? throw new RoutingInputException($"{checkpointPath} is empty.");
+            var iterations = request.Options.Iterations is { } more && more > options.Iterations ? more : options.Iterations;
+            return new Resume(dir, (options with { Iterations = iterations }).Resolve(), checkpoint);
+        }
+        catch (JsonException e)
+        {
+            throw new RoutingInputException($"The run {dir} has a malformed config or checkpoint ({e.Message}).", e);
+        }
+    }
+
+    private static IEnumerable<CallRecord> ReadCallLog(string path) =>
+        File.Exists(path)
+            ? File.ReadLines(path).Where(l => !string.IsNullOrWhiteSpace(l)).Select(l => JsonSerializer.Deserialize<CallRecord>(l, Lines)!).ToArray()
+            : [];
+}
+
+/// <summary>One iterations.csv row, also what the report is computed from (so a resumed run reports on all of it).</summary>
+public sealed record IterationRow(
+    int Iteration, string TaskId, string TaskType, string State, string LoadState, int Action, string Agent, string Provider,
+    double Relevance, double Accuracy, double Completeness, double AgentMatch, double Quality, double RawReward, double Penalty, double AdjustedReward,
+    long InputTokens, long OutputTokens, double LatencySeconds, double CostUsd, double JudgeCostUsd, double Epsilon,
+    double UtilResearcher, double UtilAnalyst, double UtilCoder, double UtilValidator, double Imbalance, bool ParseFailure)
+{
+    public static IterationRow From(IterationResult r)
+    {
+        var d = r.Decision;
+        var v = r.Verdict;
+        var u = r.Update.Utilisations;
+        return new IterationRow(
+            r.Iteration + 1, d.Task.Id, d.Task.Type.Name(), d.State, d.LoadState, d.Action.Index, d.Action.Agent.Name(), d.Action.Provider.Name(),
+            v.Relevance, v.Accuracy, v.Completeness, v.AgentMatch, v.Quality, r.Update.RawReward, r.Update.Penalty, r.Update.AdjustedReward,
+            r.Agent.InputTokens, r.Agent.OutputTokens, r.Agent.LatencySeconds, r.Agent.CostUsd, r.Judge.CostUsd, d.Epsilon,
+            u[0], u[1], u[2], u[3], r.Update.Imbalance, v.ParseFailure);
+    }
+
+    public object?[] Values() =>
+    [
+        Iteration, TaskId, TaskType, State, LoadState, Action, Agent, Provider,
+        Relevance, Accuracy, Completeness, AgentMatch, Quality, RawReward, Penalty, AdjustedReward,
+        InputTokens, OutputTokens, LatencySeconds, CostUsd, JudgeCostUsd, Epsilon,
+        UtilResearcher, UtilAnalyst, UtilCoder, UtilValidator, Imbalance, ParseFailure,
+    ];
+
+    public IEnumerable<KeyValuePair<string, object?>> ValuesByColumn() =>
+        QlearnSession.IterationColumns.Zip(Values(), (k, v) => new KeyValuePair<string, object?>(k, v));
+
+    public static IEnumerable<IterationRow> ReadCsv(string path)
+    {
+        if (!File.Exists(path))
+            yield break;
+        foreach (var line in File.ReadLines(path).Skip(1))
+        {
+            if (string.IsNullOrWhiteSpace(line))
+                continue;
+            var f = line.Split(',');
+            double D(int i) => double.Parse(f[i], CultureInfo.InvariantCulture);
+            long L(int i) => long.Parse(f[i], CultureInfo.InvariantCulture);
+            yield return new IterationRow(
+                (int)L(0), f[1], f[2], f[3], f[4], (int)L(5), f[6], f[7],
+                D(8), D(9), D(10), D(11), D(12), D(13), D(14), D(15),
+                L(16), L(17), D(18), D(19), D(20), D(21),
+                D(22), D(23), D(24), D(25), D(26), f[27] == "true");
+        }
+    }
+}

@@ -1,0 +1,146 @@
+using System.Globalization;
+using System.Text;
+using RLWorkbench.Routing.Chat;
+using RLWorkbench.Routing.Core;
+using RLWorkbench.Routing.Learning;
+
+namespace RLWorkbench.Routing.Workflow;
+
+public sealed record RoutingChoice(string State, string TaskType, string LoadState, string Action, double Value, bool Visited, bool ShiftsFromBalanced, string? KnownBest);
+
+public sealed record AgentPerformance(string Agent, int Tasks, double AverageReward, double TotalReward, double LifetimeShare);
+
+public sealed record ActionCount(string Action, int Tasks, double AverageReward);
+
+/// <summary>The seed's end-of-run numbers, saved as summary.json.</summary>
+public sealed record RoutingSummary(
+    string Learner,
+    string Backend,
+    long Seed,
+    int Iterations,
+    string StopReason,
+    string? StopMessage,
+    double MeanRawReward,
+    double MeanAdjustedReward,
+    double MeanPenalty,
+    double FinalEpsilon,
+    double FinalImbalance,
+    IReadOnlyDictionary<string, double> FinalUtilisation,
+    int JudgeParseFailures,
+    CallSummary Calls,
+    IReadOnlyList<RoutingChoice> Routing,
+    IReadOnlyList<AgentPerformance> Agents,
+    IReadOnlyList<ActionCount> Actions,
+    IReadOnlyDictionary<string, double> MeanRewardByTaskType,
+    IReadOnlyDictionary<string, int> LoadStateCounts,
+    int? GreedyMatchesKnownBest);
+
+/// <summary>Builds the end-of-run report from the iteration rows, the coordinator and the call ledger.</summary>
+public sealed class RoutingReport
+{
+    private RoutingReport(RoutingSummary summary, string text)
+    {
+        Summary = summary;
+        Text = text;
+    }
+
+    public RoutingSummary Summary { get; }
+
+    public string Text { get; }
+
+    public static RoutingReport Build(QlearnOptions options, QLearningCoordinator coordinator, IReadOnlyList<IterationRow> rows, CallSummary calls,
+        SimulationProfile? profile, TaskBank bank, PriceTable prices, WorkflowOutcome outcome)
+    {
+        var best = profile?.ExpectedRewards(bank, prices, options.Reward, options.ProviderSettings().ToDictionary(kv => kv.Key, kv => kv.Value.Model));
+        var visited = rows.Select(r => r.LoadState).ToHashSet();
+        visited.Add(LoadStates.Balanced);
+        var routing = new List<RoutingChoice>();
+        foreach (var type in RoutingNames.TaskTypes)
+        {
+            var balancedAction = coordinator.Table.ArgMax(coordinator.Table.StateIndex(coordinator.StateOf(type, LoadStates.Balanced)));
+            var loadStates = coordinator is LoadBalancedCoordinator ? LoadStates.All.Where(visited.Contains) : [LoadStates.Balanced];
+            foreach (var load in loadStates)
+            {
+                var state = coordinator.StateOf(type, load);
+                var s = coordinator.Table.StateIndex(state);
+                var a = coordinator.Table.ArgMax(s);
+                var knownBest = best is null ? null : RoutingAction.FromIndex(Array.IndexOf(best[type], best[type].Max())).Label;
+                routing.Add(new RoutingChoice(state, type.Name(), load, RoutingAction.FromIndex(a).Label, coordinator.Table[s, a],
+                    rows.Any(r => r.State == state), a != balancedAction, knownBest));
+            }
+        }
+        var lifetimeTotal = Math.Max(1, coordinator.Load.LifetimeTotal);
+        var agents = RoutingNames.Agents.Select(agent =>
+        {
+            var mine = rows.Where(r => r.Agent == agent.Name()).ToArray();
+            return new AgentPerformance(agent.Name(), mine.Length, mine.Length == 0 ? 0 : mine.Average(r => r.AdjustedReward), mine.Sum(r => r.AdjustedReward),
+                coordinator.Load.LifetimeCounts[(int)agent] / (double)lifetimeTotal);
+        }).ToArray();
+        var actions = RoutingAction.All.Select(action =>
+        {
+            var mine = rows.Where(r => r.Action == action.Index).ToArray();
+            return new ActionCount(action.Label, mine.Length, mine.Length == 0 ? 0 : mine.Average(r => r.RawReward));
+        }).ToArray();
+        var byType = RoutingNames.TaskTypes.Where(t => rows.Any(r => r.TaskType == t.Name()))
+            .ToDictionary(t => t.Name(), t => rows.Where(r => r.TaskType == t.Name()).Average(r => r.RawReward));
+        var loadCounts = rows.GroupBy(r => r.LoadState).OrderBy(g => LoadStates.IndexOf(g.Key)).ToDictionary(g => g.Key, g => g.Count());
+        var balancedRows = routing.Where(r => r.LoadState == LoadStates.Balanced).ToArray();
+        var summary = new RoutingSummary(
+            options.Learner, options.Backend, options.Seed, rows.Count, outcome.Reason.ToString().ToLowerInvariant(), outcome.Message,
+            rows.Count == 0 ? 0 : rows.Average(r => r.RawReward),
+            rows.Count == 0 ? 0 : rows.Average(r => r.AdjustedReward),
+            rows.Count == 0 ? 0 : rows.Average(r => r.Penalty),
+            coordinator.Epsilon,
+            coordinator.Load.Imbalance,
+            RoutingNames.Agents.ToDictionary(a => a.Name(), coordinator.Load.Utilisation),
+            rows.Count(r => r.ParseFailure),
+            calls,
+            routing,
+            agents,
+            actions,
+            byType,
+            loadCounts,
+            best is null ? null : balancedRows.Count(r => r.Action == r.KnownBest));
+        return new RoutingReport(summary, Render(summary, coordinator is LoadBalancedCoordinator));
+    }
+
+    private static string Render(RoutingSummary s, bool loadBalanced)
+    {
+        var sb = new StringBuilder();
+        void Line(FormattableString text) => sb.Append(text.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        Line($"Q-learning routing: {s.Learner} coordinator, {s.Iterations} iterations, seed {s.Seed}, {s.Backend} backend ({s.StopReason})");
+        if (s.StopMessage is not null)
+            Line($"  {s.StopMessage}");
+        Line($"Mean reward {s.MeanRawReward:0.000} raw, {s.MeanAdjustedReward:0.000} adjusted; mean penalty {s.MeanPenalty:0.000}");
+        Line($"Final epsilon {s.FinalEpsilon:0.000}, final imbalance {s.FinalImbalance:0.000}");
+        Line($"Calls {s.Calls.TotalCalls}, total cost ${s.Calls.TotalCostUsd:0.0000}, mean latency {s.Calls.MeanLatencySeconds:0.00} s, mean tokens per call {s.Calls.MeanTokensPerCall:0}");
+        foreach (var (model, cost) in s.Calls.CostByModel)
+            Line($"  {model}: ${cost:0.0000}");
+        if (s.Calls.CallsWithoutUsage > 0)
+            Line($"  {s.Calls.CallsWithoutUsage} calls came back without a usage report and are counted as 0 tokens");
+        Line($"Judge parse failures: {s.JudgeParseFailures} of {s.Iterations} (scored 0.5 each)");
+        Line($"Final utilisation: {string.Join(", ", s.FinalUtilisation.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value * 100:0}%")))}");
+        sb.Append('\n');
+        Line($"Learned routing (greedy choice per state{(loadBalanced ? "; * marks a shift from the balanced choice" : "")}{(s.GreedyMatchesKnownBest is null ? "" : "; known best from the profile")}):");
+        foreach (var r in s.Routing)
+        {
+            var mark = r.ShiftsFromBalanced ? "*" : " ";
+            var seen = r.Visited ? "" : " (never visited)";
+            var best = r.KnownBest is null || r.LoadState != LoadStates.Balanced ? "" : r.KnownBest == r.Action ? "  = best" : $"  best: {r.KnownBest}";
+            Line($"  {mark} {r.State,-26} {r.Action,-22} Q {r.Value,7:0.000}{seen}{best}");
+        }
+        if (s.GreedyMatchesKnownBest is { } matches)
+            Line($"  {matches} of 4 task types route to the known best action");
+        sb.Append('\n');
+        Line($"Agent performance:");
+        Line($"  {"agent",-11} {"tasks",5} {"avg reward",10} {"total",8} {"lifetime",9}");
+        foreach (var a in s.Agents)
+            Line($"  {a.Agent,-11} {a.Tasks,5} {a.AverageReward,10:0.000} {a.TotalReward,8:0.000} {a.LifetimeShare * 100,8:0}%");
+        Line($"Tasks per action (fair share {s.Iterations / 8.0:0.0}): {string.Join(", ", s.Actions.Select(a => $"{a.Action} {a.Tasks}"))}");
+        if (s.MeanRewardByTaskType.Count > 0)
+            Line($"Mean reward by task type: {string.Join(", ", s.MeanRewardByTaskType.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value:0.000}")))}");
+        if (loadBalanced)
+            Line($"Load states seen: {string.Join(", ", s.LoadStateCounts.Select(kv => $"{kv.Key} {kv.Value}"))}");
+        return sb.ToString();
+    }
+}
