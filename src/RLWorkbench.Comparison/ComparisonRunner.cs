@@ -23,7 +23,7 @@ public sealed record SeedRun(
 
 /// <summary>What the comparison measured, before any statistics.</summary>
 public sealed record ComparisonResult(
-    CompareOptions Options,
+    ComparisonOptions Options,
     RoutingProblem Problem,
     ExactRewardModel Model,
     PolicyValuer Valuer,
@@ -46,7 +46,7 @@ public interface IComparisonProgress
 /// task stream and the same simulated draws (common random numbers), so differences between learners are their choices,
 /// not their luck.
 /// </summary>
-public sealed class ComparisonRunner(CompareOptions options, RoutingProblem problem, RoutingBackendFactory backendFactory)
+public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem problem, RoutingBackendFactory backendFactory)
 {
     public static RoutingProblem BuildProblem(ProblemOptions options)
     {
@@ -168,7 +168,7 @@ public sealed class ComparisonRunner(CompareOptions options, RoutingProblem prob
 /// PPO on the routing environment through the workbench's trainer. Its greedy policy is read out by one deterministic
 /// forward pass over every state's observation, after each update, and valued exactly like every other learner's.
 /// </summary>
-public sealed class PpoContender(CompareOptions options, RoutingProblem problem, RoutingBackendFactory backendFactory, PolicyValuer valuer, long[] grid)
+public sealed class PpoContender(ComparisonOptions options, RoutingProblem problem, RoutingBackendFactory backendFactory, PolicyValuer valuer, long[] grid)
 {
     public SeedRun Run(string learner, long seed, CancellationToken cancel)
     {

@@ -111,7 +111,7 @@ public sealed record PpoComparisonOptions
 }
 
 /// <summary>Everything `compare` needs, bound from experiments/compare*.json and the command line, saved with the run.</summary>
-public sealed record CompareOptions
+public sealed record ComparisonOptions
 {
     public ProblemOptions Problem { get; init; } = new();
 
