@@ -59,17 +59,22 @@ public sealed class PolicyValuer
 
     public double Value(RoutingPolicy policy)
     {
-        if (policy is TablePolicy table)
+        if (policy is TablePolicy table && table.ActionPerState.Length != problem.StateCount)
+            throw new ArgumentException($"A policy table for this problem has {problem.StateCount} states, not {table.ActionPerState.Length}.", nameof(policy));
+        // Every policy's value is a pure function of the policy, and the load-balanced one costs tens of milliseconds.
+        var key = policy switch
         {
-            if (table.ActionPerState.Length != problem.StateCount)
-                throw new ArgumentException($"A policy table for this problem has {problem.StateCount} states, not {table.ActionPerState.Length}.", nameof(policy));
-            if (tableMemo.TryGetValue(table.Key, out var known))
-                return known;
-            var value = windows is null ? BaseValue(policy) : LoadBalancedValue(policy);
-            tableMemo[table.Key] = value;
-            return value;
-        }
-        return windows is null ? BaseValue(policy) : LoadBalancedValue(policy);
+            TablePolicy t => "table:" + t.Key,
+            CyclicPolicy c => "cycle:" + string.Join(',', c.Sequence),
+            UniformPolicy => "uniform",
+            OraclePolicy => "oracle",
+            _ => throw new ArgumentOutOfRangeException(nameof(policy)),
+        };
+        if (tableMemo.TryGetValue(key, out var known))
+            return known;
+        var value = windows is null ? BaseValue(policy) : LoadBalancedValue(policy);
+        tableMemo[key] = value;
+        return value;
     }
 
     private double BaseValue(RoutingPolicy policy)
