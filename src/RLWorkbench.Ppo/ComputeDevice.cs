@@ -44,13 +44,33 @@ public static class ComputeDevice
     }
 
     /// <summary>
-    /// libtorch defaults to one intra-op thread per core. The environments step on the calling thread
-    /// between forward passes, so on a small machine every core is given to the matrix work and no more
-    /// (oversubscription costs far more than it gains). Called once per process.
+    /// Call before the first torch call of the process. libtorch's OpenMP threads busy-wait at every
+    /// barrier by default; when other processes share the cores, a waiting thread spins while the one
+    /// it waits for is descheduled, and a minibatch step measured at ~1.2 ms took over 100 ms on this
+    /// 2-core machine under load. Passive waiting costs little when the machine is idle. The variable is
+    /// read once, when libgomp loads, so it must be in the native environment by then; a value the user
+    /// set is kept.
     /// </summary>
-    public static void ConfigureThreads(int? threads = null)
+    public static void PrepareNativeRuntime()
     {
-        var n = threads ?? Math.Max(1, Environment.ProcessorCount);
-        torch.set_num_threads(n);
+        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())
+            _ = NativeEnvironment.setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+        else
+            Environment.SetEnvironmentVariable("OMP_WAIT_POLICY", Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "PASSIVE");
     }
+
+    /// <summary>
+    /// libtorch defaults to one intra-op thread per core. Measured on the shared 2-core development
+    /// machine (docs/ppo.md), one thread was the robust choice: about 1.7 ms per minibatch step whatever
+    /// else ran, where two threads ranged from 1.2 ms on a quiet machine to 3 ms (passive waiting) or
+    /// 40+ ms (busy waiting) next to other builds. So the default is one; more is a deliberate choice.
+    /// </summary>
+    public static void ConfigureThreads(int? threads = null) => torch.set_num_threads(Math.Max(1, threads ?? 1));
+}
+
+internal static partial class NativeEnvironment
+{
+    // .NET keeps its own copy of the environment on Unix; native libraries read the C library's.
+    [System.Runtime.InteropServices.LibraryImport("libc", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
+    internal static partial int setenv(string name, string value, int overwrite);
 }

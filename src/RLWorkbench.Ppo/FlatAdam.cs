@@ -57,6 +57,15 @@ public sealed class FlatAdam : IDisposable
         StepCount = stepCount;
     }
 
+    /// <summary>Puts back moments and step count copied earlier (an interrupted update is undone with it).</summary>
+    public void RestoreFrom(Tensor firstMoment, Tensor secondMoment, long stepCount)
+    {
+        using var noGrad = no_grad();
+        FirstMoment.copy_(firstMoment);
+        SecondMoment.copy_(secondMoment);
+        StepCount = stepCount;
+    }
+
     public void Dispose()
     {
         FirstMoment.Dispose();

@@ -137,11 +137,15 @@ public sealed class PpoTrainer : IDisposable
             {
                 var rolloutStart = clock.Elapsed.TotalSeconds;
                 var stepsBefore = TotalSteps;
+                var before = (Random.GetState(), Episodes.Recent.ToArray(), Episodes.EpisodesFinished);
                 set_num_threads(rolloutThreads);
                 var collected = CollectRollout(callback, cancel);
                 set_num_threads(updateThreads);
                 if (!collected)
+                {
+                    Abandon(stepsBefore, before);
                     return false;
+                }
                 var rolloutSeconds = clock.Elapsed.TotalSeconds - rolloutStart;
                 var learningRate = Options.LinearLearningRateDecay
                     ? Options.LearningRate * Math.Max(0, 1.0 - (double)TotalSteps / totalSteps)
@@ -149,7 +153,10 @@ public sealed class PpoTrainer : IDisposable
                 var updateStart = clock.Elapsed.TotalSeconds;
                 var losses = Update(learningRate, cancel);
                 if (losses is null)
+                {
+                    Abandon(stepsBefore, before);
                     return false;
+                }
                 var updateSeconds = clock.Elapsed.TotalSeconds - updateStart;
                 Updates++;
                 LastMetrics = new UpdateMetrics(
@@ -179,6 +186,18 @@ public sealed class PpoTrainer : IDisposable
             set_num_threads(updateThreads);
             clock.Stop();
         }
+    }
+
+    /// <summary>
+    /// Winds the counters, random state and episode window back to the start of an interrupted rollout,
+    /// so a checkpoint taken now describes a consistent point: the steps after it are simply redone.
+    /// </summary>
+    private void Abandon(long stepsBefore, (ulong[] Random, (double, int)[] Recent, long Finished) before)
+    {
+        TotalSteps = stepsBefore;
+        Random.SetState(before.Random);
+        Episodes.Restore(before.Recent, before.Finished);
+        envsStarted = false;
     }
 
     /// <summary>
@@ -265,6 +284,12 @@ public sealed class PpoTrainer : IDisposable
     {
         buffer.Pack(packed);
         HostTransfer.CopyToDevice(packed, rolloutData);
+        // A copy of the state before the update (three flat tensors, about a millisecond) lets an
+        // interrupted update be undone, so a checkpoint never holds half an update.
+        using var savedValues = Policy.Parameters.Values.clone();
+        using var savedFirst = optimizer.FirstMoment.clone();
+        using var savedSecond = optimizer.SecondMoment.clone();
+        var savedSteps = optimizer.StepCount;
         lossSums.zero_();
         var obsSize = Shape.ObservationSize;
         var width = Shape.ActionWidth;
@@ -286,7 +311,12 @@ public sealed class PpoTrainer : IDisposable
             for (var b = 0; b < batches; b++)
             {
                 if (cancel.IsCancellationRequested)
+                {
+                    using (no_grad())
+                        Policy.Parameters.Values.copy_(savedValues);
+                    optimizer.RestoreFrom(savedFirst, savedSecond, savedSteps);
                     return null;
+                }
                 using var scope = NewDisposeScope();
                 var batch = shuffled.narrow(0, (long)b * batchSize, batchSize);
                 var obs = batch.narrow(1, 0, obsSize);

@@ -112,11 +112,19 @@ public class LearningTests
         var options = new PpoOptions { NumEnvs = 1, StepsPerEnv = 8, MinibatchSize = 8, Epochs = 1, HiddenSizes = [8] };
         using var trainer = new PpoTrainer(options, i => new TargetReaching(i), CPU);
         trainer.Learn(8);
+        var weights = trainer.Policy.Parameters.ValuesToArray();
+        var random = trainer.Random.GetState();
+        var episodes = trainer.Episodes.EpisodesFinished;
         using var cts = new CancellationTokenSource();
         var stepsSeen = 0;
         var finished = trainer.Learn(64, new StopAfter(() => { if (++stepsSeen == 3) cts.Cancel(); }), cts.Token);
         Assert.False(finished);
+        Assert.Equal(3, stepsSeen);
         Assert.Equal(1, trainer.Updates);
+        Assert.Equal(8, trainer.TotalSteps);
+        Assert.Equal(weights, trainer.Policy.Parameters.ValuesToArray());
+        Assert.Equal(random, trainer.Random.GetState());
+        Assert.Equal(episodes, trainer.Episodes.EpisodesFinished);
     }
 
     private sealed class StopAfter(Action onStep) : ITrainingCallback

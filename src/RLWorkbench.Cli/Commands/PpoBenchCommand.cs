@@ -16,7 +16,7 @@ public static class PpoBenchCommand
     public static Command Create()
     {
         var rollouts = new Option<int>("--rollouts") { Description = "Measured rollouts (after one warm-up rollout).", DefaultValueFactory = _ => 4 };
-        var threads = new Option<int?>("--threads") { Description = "libtorch intra-op threads (default: one per core)." };
+        var threads = new Option<int?>("--threads") { Description = "libtorch intra-op threads for the update (default 1)." };
         var withEval = new Option<bool>("--with-eval") { Description = "Include the 10-episode evaluation every 5000 steps, as `ppo` runs it." };
         var command = new Command("bench", "Measure PPO training throughput for the seed configuration (rollout vs update time, steps/s, RSS).");
         command.Options.Add(rollouts);
@@ -24,6 +24,7 @@ public static class PpoBenchCommand
         command.Options.Add(withEval);
         command.SetAction(result =>
         {
+            ComputeDevice.PrepareNativeRuntime();
             var n = result.GetValue(rollouts);
             if (n < 1 || n > 10_000)
                 throw new UsageException($"--rollouts must be between 1 and 10,000, got {n}.");

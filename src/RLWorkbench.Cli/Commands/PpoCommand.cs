@@ -29,6 +29,7 @@ public static class PpoCommand
 
         command.SetAction(result =>
         {
+            ComputeDevice.PrepareNativeRuntime();
             var writer = result.InvocationConfiguration.Output;
             var resumePath = result.GetValue(resume);
             PpoRunConfig resolved;
@@ -124,14 +125,15 @@ public static class PpoCommand
                 var recorder = new PpoRunRecorder(run, resolved, evalEnvs, trainer.TotalSteps,
                     resumeRunDirectory is null ? double.NegativeInfinity : PpoRunRecorder.BestInEvalTable(run.Directory));
                 using var cancel = new CancellationTokenSource();
-                ConsoleCancelEventHandler onCancel = (_, e) =>
+                void OnSignal(System.Runtime.InteropServices.PosixSignalContext context)
                 {
-                    // The first Ctrl+C stops at the next step and saves; a second one ends the process as usual.
+                    // The first Ctrl+C (or SIGTERM) stops at the next step and saves; a second one ends the process as usual.
                     if (!cancel.IsCancellationRequested)
-                        e.Cancel = true;
+                        context.Cancel = true;
                     cancel.Cancel();
-                };
-                Console.CancelKeyPress += onCancel;
+                }
+                using var onInterrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, OnSignal);
+                using var onTerminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, OnSignal);
                 bool completed;
                 try
                 {
@@ -141,10 +143,6 @@ public static class PpoCommand
                 {
                     run.Finish(RunStatus.Failed, "training threw; see the console");
                     throw;
-                }
-                finally
-                {
-                    Console.CancelKeyPress -= onCancel;
                 }
 
                 trainer.ToCheckpoint().Save(PpoRunRecorder.CheckpointPath(run));
