@@ -10,6 +10,7 @@ foreach (var command in new Command[]
     PpoCommand.Create(),
     EvalCommand.Create(),
     QlearnCommand.Create(),
+    RouteCommand.Create(),
     CompareCommand.Create(),
 })
 {

@@ -253,3 +253,37 @@ public class SessionTests
         Assert.InRange(failures, 4, 24);
     }
 }
+
+public class SettingsFileTests
+{
+    private static string Experiments(string name)
+    {
+        var dir = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(dir, "RLWorkbench.sln")))
+            dir = Path.GetDirectoryName(dir)!;
+        return Path.Combine(dir, "experiments", name);
+    }
+
+    [Fact]
+    public void Shipped_settings_files_resolve_to_the_seed_defaults()
+    {
+        var b = QlearnOptions.FromFile(Experiments("qlearn.json")).Resolve();
+        Assert.Equal(new QlearnOptions().Resolve() with { Providers = b.Providers }, b with { Providers = b.Providers });
+        Assert.Equal((30, 0.97, "gpt-4o-mini", "claude-3-5-haiku-latest"), (b.Iterations, b.QLearning!.EpsilonDecay, b.Providers["openai"].Model, b.Providers["anthropic"].Model));
+        var lb = QlearnOptions.FromFile(Experiments("qlearn-load-balanced.json")).Resolve();
+        Assert.Equal(("load-balanced", 50, 0.98), (lb.Learner, lb.Iterations, lb.QLearning!.EpsilonDecay));
+        var local = QlearnOptions.FromFile(Experiments("qlearn-local-openai-compatible.json")).Resolve();
+        Assert.Equal("http://localhost:11434/v1", local.Providers["openai"].BaseUrl);
+    }
+
+    [Fact]
+    public void A_typo_in_a_settings_file_is_an_error_not_a_silent_default()
+    {
+        using var tmp = new TempDir();
+        File.WriteAllText(tmp["s.json"], "{\"learnr\": \"base\"}");
+        var e = Assert.Throws<RoutingInputException>(() => QlearnOptions.FromFile(tmp["s.json"]));
+        Assert.Contains("'learnr'", e.Message);
+        File.WriteAllText(tmp["s.json"], "{\"providers\": {\"gemini\": {\"model\": \"g\"}}}");
+        Assert.Equal("Unknown provider 'gemini'; the providers are openai, anthropic.", Assert.Throws<RoutingInputException>(() => QlearnOptions.FromFile(tmp["s.json"]).Resolve()).Message);
+    }
+}

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Serialization;
+using System.Runtime.InteropServices;
 using RLWorkbench.Routing.Core;
 using RLWorkbench.Routing.Learning;
 using RLWorkbench.Routing.Workflow;
@@ -15,14 +14,6 @@ namespace RLWorkbench.Cli.Commands;
 /// </summary>
 public static class QlearnCommand
 {
-    private static readonly JsonSerializerOptions ConfigJson = new(Run.Json)
-    {
-        PropertyNameCaseInsensitive = true,
-        ReadCommentHandling = JsonCommentHandling.Skip,
-        AllowTrailingCommas = true,
-        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-    };
-
     public static Command Create()
     {
         var loadBalanced = new Option<bool>("--load-balanced") { Description = "Use the load-balanced coordinator (state = task type x load state, 50 iterations)." };
@@ -46,7 +37,7 @@ public static class QlearnCommand
         {
             try
             {
-                var options = LoadConfig(parse.GetValue(config));
+                var options = QlearnConfig.Load(parse.GetValue(config));
                 if (parse.GetValue(loadBalanced))
                     options = options with { Learner = LoadBalancedCoordinator.Name };
                 if (parse.GetValue(iterations) is { } n)
@@ -71,10 +62,11 @@ public static class QlearnCommand
                     throw new UsageException("--real and --replay cannot be combined: a replay makes no calls.");
                 var output = parse.InvocationConfiguration.Output;
                 var progress = new QlearnConsoleProgress(output);
+                using var interrupt = new QlearnInterrupt(parse.InvocationConfiguration.Error, cancellationToken);
                 var result = await QlearnSession.RunAsync(
                     new QlearnRequest { Options = options, OutDirectory = parse.GetValue(outDir), ResumeDirectory = parse.GetValue(resume) },
                     progress,
-                    cancellationToken);
+                    interrupt.Token);
                 output.WriteLine();
                 output.Write(result.Report.Text);
                 output.WriteLine();
@@ -100,23 +92,6 @@ public static class QlearnCommand
             }
         });
         return command;
-    }
-
-    private static QlearnOptions LoadConfig(string? path)
-    {
-        if (path is null)
-            return new QlearnOptions();
-        if (!File.Exists(path))
-            throw new UsageException($"The settings file '{path}' does not exist.");
-        try
-        {
-            return JsonSerializer.Deserialize<QlearnOptions>(File.ReadAllText(path), ConfigJson)
-                ?? throw new UsageException($"The settings file '{path}' is empty.");
-        }
-        catch (JsonException e)
-        {
-            throw new UsageException($"The settings file '{path}' is not valid qlearn settings JSON ({e.Message}).");
-        }
     }
 }
 
@@ -154,5 +129,57 @@ internal sealed class QlearnConsoleProgress(TextWriter output) : IQlearnProgress
     {
         lock (gate)
             output.WriteLine($"  ! {message}");
+    }
+}
+
+/// <summary>The --config file, or the defaults when there is none.</summary>
+internal static class QlearnConfig
+{
+    public static QlearnOptions Load(string? path) => path is null ? new QlearnOptions() : QlearnOptions.FromFile(path);
+}
+
+/// <summary>
+/// The first Ctrl+C (or SIGTERM) stops the run cleanly: in-flight iterations are dropped, the Q-table, logs and checkpoint
+/// are saved, and the run can be resumed. A second Ctrl+C ends the process at once.
+/// </summary>
+internal sealed class QlearnInterrupt : IDisposable
+{
+    private readonly CancellationTokenSource source;
+    private readonly TextWriter error;
+    private readonly PosixSignalRegistration terminate;
+
+    public QlearnInterrupt(TextWriter error, CancellationToken outer)
+    {
+        this.error = error;
+        source = CancellationTokenSource.CreateLinkedTokenSource(outer);
+        Console.CancelKeyPress += OnCancelKeyPress;
+        terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            Stop();
+        });
+    }
+
+    public CancellationToken Token => source.Token;
+
+    private void OnCancelKeyPress(object? sender, ConsoleCancelEventArgs e)
+    {
+        if (source.IsCancellationRequested)
+            return;
+        e.Cancel = true;
+        Stop();
+    }
+
+    private void Stop()
+    {
+        error.WriteLine("Stopping: saving the Q-table and logs (Ctrl+C again to quit at once)...");
+        source.Cancel();
+    }
+
+    public void Dispose()
+    {
+        Console.CancelKeyPress -= OnCancelKeyPress;
+        terminate.Dispose();
+        source.Dispose();
     }
 }

@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using RLWorkbench.Routing.Chat;
 using RLWorkbench.Routing.Core;
 using RLWorkbench.Routing.Learning;
@@ -116,6 +118,30 @@ public sealed record QlearnOptions
         if (Load.Window < 1 || Load.MinimumEntries < 0)
             throw new RoutingInputException("The load tracker needs a window of at least 1.");
         return resolved;
+    }
+
+    private static readonly JsonSerializerOptions FileJson = new(Tracking.Run.Json)
+    {
+        PropertyNameCaseInsensitive = true,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    };
+
+    /// <summary>Reads a settings file strictly: an unknown property is a typo, and a typo should not silently run a default.</summary>
+    public static QlearnOptions FromFile(string path)
+    {
+        if (!File.Exists(path))
+            throw new RoutingInputException($"The settings file '{path}' does not exist.");
+        try
+        {
+            return JsonSerializer.Deserialize<QlearnOptions>(File.ReadAllText(path), FileJson)
+                ?? throw new RoutingInputException($"The settings file '{path}' is empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new RoutingInputException($"The settings file '{path}' is not valid qlearn settings JSON ({e.Message}).", e);
+        }
     }
 
     public IReadOnlyDictionary<Provider, ProviderSettings> ProviderSettings() =>

@@ -115,46 +115,23 @@ public static class QlearnSession
         };
 
         using var recorder = options.Record is not null ? new CassetteWriter(options.Record) : null;
-        var settings = options.ProviderSettings();
-        var handlers = new List<IDisposable>();
-        var clients = new Dictionary<Provider, IChatClient>();
-        foreach (var p in RoutingNames.Providers)
-        {
-            IChatClient client = options.Backend switch
-            {
-                QlearnOptions.Backends.Simulated => new SimulatedChatClient(p, profile!, options.Seed, TimeSpan.FromSeconds(options.SimulatedCallSeconds)),
-                QlearnOptions.Backends.Replay => new CassetteReplayChatClient(p, settings[p].Model, cassette!, options.Replay!),
-                _ => RealClient(p, settings[p], credentials!, options.Resilience, request, options.Seed, progress, handlers),
-            };
-            if (recorder is not null)
-                client = new CassetteRecordingChatClient(client, p, settings[p].Model, recorder, request.Time);
-            clients[p] = new UsageAccountingChatClient(client, p, settings[p].Model, prices, ledger, request.Time);
-        }
-        var providers = new ChatProviders(clients, settings, RoutingNames.ParseProvider(options.JudgeProvider));
+        using var backends = ChatBackends.Build(options, request.Environment, request.Time, request.Jitter, prices, ledger, progress.Notice, recorder, profile, credentials, cassette);
+        var providers = backends.Providers;
         var budget = options.BudgetUsd is { } limit ? new BudgetGuard(limit, ledger.TotalCostUsd) : null;
         var workflow = new RoutingWorkflow(bank, coordinator, providers, new CompositeReward(options.Reward), random, prices, budget, options.JudgeOutputChars);
 
         var table = run.Table("iterations", IterationColumns);
         var done = first;
         progress.Started(options, run.Directory, first, total, plan);
-        WorkflowOutcome outcome;
-        try
+        var outcome = await workflow.RunAsync(first, total - first, options.Concurrency, result =>
         {
-            outcome = await workflow.RunAsync(first, total - first, options.Concurrency, result =>
-            {
-                var row = IterationRow.From(result);
-                table.AppendRow(row.Values());
-                history.Add(row);
-                done++;
-                SaveCheckpoint(run, coordinator, random, done);
-                progress.Iteration(result, total, ledger.TotalCostUsd);
-            }, cancellationToken);
-        }
-        finally
-        {
-            foreach (var h in handlers)
-                h.Dispose();
-        }
+            var row = IterationRow.From(result);
+            table.AppendRow(row.Values());
+            history.Add(row);
+            done++;
+            SaveCheckpoint(run, coordinator, random, done);
+            progress.Iteration(result, total, ledger.TotalCostUsd);
+        }, cancellationToken);
 
         var report = RoutingReport.Build(options, coordinator, history, ledger.Summary(), profile, bank, prices, outcome);
         AtomicFile.WriteAllText(run.ArtifactPath("qtable.json"), coordinator.Table.ToJson());
@@ -195,13 +172,6 @@ public static class QlearnSession
         }
         var perIteration = expected / (bank.Count * RoutingAction.Count);
         return new RunPlan(iterations, 2 * iterations, perIteration * iterations, worst * iterations);
-    }
-
-    private static IChatClient RealClient(Provider p, ProviderSettings settings, ProviderCredentials credentials, ResilienceOptions resilience, QlearnRequest request, long seed, IQlearnProgress progress, List<IDisposable> handlers)
-    {
-        var handler = new ResilientHttpHandler(p.Name(), resilience, request.Time, request.Jitter ?? new SeededRandomSource(seed ^ 0x5EED), progress.Notice);
-        handlers.Add(handler);
-        return ProviderClients.Create(p, settings, credentials, handler);
     }
 
     private static void SaveCheckpoint(Run run, QLearningCoordinator coordinator, SeededRandomSource random, int done) =>

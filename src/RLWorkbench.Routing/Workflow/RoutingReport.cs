@@ -124,7 +124,7 @@ public sealed class RoutingReport
         Line($"Learned routing (greedy choice per state{(loadBalanced ? "; * marks a shift from the balanced choice" : "")}{(s.GreedyMatchesKnownBest is null ? "" : "; known best from the profile")}):");
         foreach (var r in s.Routing)
         {
-            var mark = r.ShiftsFromBalanced ? "*" : " ";
+            var mark = r.ShiftsFromBalanced && r.Visited ? "*" : " ";
             var seen = r.Visited ? "" : " (never visited)";
             var best = r.KnownBest is null || r.LoadState != LoadStates.Balanced ? "" : r.KnownBest == r.Action ? "  = best" : $"  best: {r.KnownBest}";
             Line($"  {mark} {r.State,-26} {r.Action,-22} Q {r.Value,7:0.000}{seen}{best}");

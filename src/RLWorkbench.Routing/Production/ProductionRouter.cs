@@ -1,0 +1,145 @@
+using Microsoft.Extensions.AI;
+using RLWorkbench.Gym.Random;
+using RLWorkbench.Routing.Chat;
+using RLWorkbench.Routing.Core;
+using RLWorkbench.Routing.Learning;
+using RLWorkbench.Routing.Workflow;
+
+namespace RLWorkbench.Routing.Production;
+
+/// <summary>
+/// A per-minute request limit over a sliding minute. Only accepted requests are remembered, so a caller that is
+/// turned away does not push its own next chance further out (the seed counted rejections too).
+/// </summary>
+public sealed class RequestRateLimit(int requestsPerMinute, TimeProvider time)
+{
+    private readonly Queue<DateTimeOffset> accepted = new();
+    private readonly Lock gate = new();
+
+    public int RequestsPerMinute { get; } = requestsPerMinute > 0 ? requestsPerMinute : throw new RoutingInputException($"The request limit must be positive, not {requestsPerMinute}.");
+
+    public bool TryAcquire()
+    {
+        lock (gate)
+        {
+            var now = time.GetUtcNow();
+            while (accepted.Count > 0 && now - accepted.Peek() >= TimeSpan.FromMinutes(1))
+                accepted.Dequeue();
+            if (accepted.Count >= RequestsPerMinute)
+                return false;
+            accepted.Enqueue(now);
+            return true;
+        }
+    }
+}
+
+public enum RouteStatus
+{
+    Answered,
+    RateLimited,
+    Failed,
+}
+
+public sealed record RouteOutcome(RouteStatus Status, RoutingAction? Action, string State, string? Output, JudgeVerdict? Verdict, double? Reward, double? Penalty, string? Error);
+
+/// <summary>The seed's health report: status, requests, LLM calls, total cost, mean reward, current load, utilisation, imbalance.</summary>
+public sealed record RouterHealth(
+    string Status,
+    int Requests,
+    int Answered,
+    int RateLimited,
+    int Failed,
+    int LlmCalls,
+    double TotalCostUsd,
+    double? MeanReward,
+    string LoadState,
+    IReadOnlyDictionary<string, double> Utilisation,
+    double Imbalance,
+    int JudgeParseFailures);
+
+/// <summary>
+/// The production path: greedy routing from a learned Q-table (epsilon 0), optional online learning from live judge
+/// scores, a per-minute request limit and a health report. Requests are served one at a time; the Q-table is shared state.
+/// </summary>
+public sealed class ProductionRouter(QLearningCoordinator coordinator, ChatProviders providers, CompositeReward reward, CallLedger ledger, IRandomSource random, RequestRateLimit limit, bool learnOnline)
+{
+    private readonly SemaphoreSlim serial = new(1, 1);
+    private readonly List<double> rewards = [];
+    private int requests, answered, rateLimited, failed, parseFailures;
+
+    public QLearningCoordinator Coordinator => coordinator;
+
+    public async Task<RouteOutcome> RouteAsync(string description, TaskType type, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref requests);
+        if (!limit.TryAcquire())
+        {
+            Interlocked.Increment(ref rateLimited);
+            return new RouteOutcome(RouteStatus.RateLimited, null, "", null, null, null, null, $"more than {limit.RequestsPerMinute} requests in the last minute");
+        }
+        await serial.WaitAsync(cancellationToken);
+        try
+        {
+            var task = new RoutingTask($"req{requests}", description, type, 0.5, 0.5);
+            var decision = coordinator.Decide(task, epsilonOverride: 0);
+            var action = decision.Action;
+            var options = providers.OptionsFor(action.Provider);
+            try
+            {
+                var agent = await providers.Client(action.Provider).GetResponseAsync(
+                    [new ChatMessage(ChatRole.System, AgentPrompts.SystemPrompt(action.Agent)), new ChatMessage(ChatRole.User, AgentPrompts.UserMessage(task))],
+                    new CallContext(requests - 1, CallPurpose.Agent, action.Provider, action.Agent, type, task.Id).Attach(options), cancellationToken);
+                var agentCall = CallRecord.Of(agent);
+                if (!learnOnline)
+                {
+                    coordinator.Load.Record(action.Agent);
+                    answered++;
+                    return new RouteOutcome(RouteStatus.Answered, action, decision.State, agent.Text, null, null, null, null);
+                }
+                var judge = await providers.Client(providers.Judge).GetResponseAsync(
+                    [new ChatMessage(ChatRole.System, JudgePrompt.SystemPrompt), new ChatMessage(ChatRole.User, JudgePrompt.UserMessage(task, action.Agent, agent.Text))],
+                    new CallContext(requests - 1, CallPurpose.Judge, providers.Judge, action.Agent, type, task.Id, action.Provider).Attach(providers.OptionsFor(providers.Judge)), cancellationToken);
+                var verdict = JudgePrompt.Parse(judge.Text);
+                if (verdict.ParseFailure)
+                    parseFailures++;
+                var r = reward.Compute(verdict, agentCall.CostUsd, agentCall.LatencySeconds);
+                // Production keeps exploring off: learning updates the table but epsilon is neither used nor decayed.
+                var update = coordinator.Complete(decision, r, RoutingNames.TaskTypes[random.Choice(RoutingNames.TaskTypes.Count)], learn: true, decay: false);
+                rewards.Add(update.AdjustedReward);
+                answered++;
+                return new RouteOutcome(RouteStatus.Answered, action, decision.State, agent.Text, verdict, r, update.Penalty, null);
+            }
+            catch (ProviderCallException e)
+            {
+                failed++;
+                return new RouteOutcome(RouteStatus.Failed, action, decision.State, null, null, null, null, e.Message);
+            }
+        }
+        finally
+        {
+            serial.Release();
+        }
+    }
+
+    public RouterHealth Health()
+    {
+        var status = failed > 0 ? "degraded" : rateLimited > 0 ? "throttled" : "healthy";
+        return new RouterHealth(status, requests, answered, rateLimited, failed, ledger.Calls.Count, ledger.TotalCostUsd,
+            rewards.Count == 0 ? null : rewards.Average(), coordinator.Load.LoadState,
+            RoutingNames.Agents.ToDictionary(a => a.Name(), coordinator.Load.Utilisation), coordinator.Load.Imbalance, parseFailures);
+    }
+
+    /// <summary>Which coordinator a saved Q-table belongs to, from its states.</summary>
+    public static QLearningCoordinator CoordinatorFor(QTable table, QlearnOptions options, IRandomSource random)
+    {
+        var learner = table.States.Count switch
+        {
+            4 => TaskTypeCoordinator.Name,
+            20 => LoadBalancedCoordinator.Name,
+            _ => throw new RoutingInputException($"A Q-table has 4 states (base) or 20 (load-balanced), not {table.States.Count}."),
+        };
+        var coordinator = QLearningCoordinator.Create(learner, (options with { Learner = learner }).Resolve().QLearning!, options.Load, random);
+        coordinator.Restore(new CoordinatorSnapshot(learner, 0, table.ToDocument(), coordinator.Load.Snapshot()));
+        return coordinator;
+    }
+}

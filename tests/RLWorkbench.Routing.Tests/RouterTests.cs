@@ -1,0 +1,96 @@
+using RLWorkbench.Gym.Random;
+using RLWorkbench.Routing.Chat;
+using RLWorkbench.Routing.Core;
+using RLWorkbench.Routing.Learning;
+using RLWorkbench.Routing.Production;
+using RLWorkbench.Routing.Workflow;
+
+namespace RLWorkbench.Routing.Tests;
+
+public class RouterTests
+{
+    private sealed class ManualTime : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    [Fact]
+    public void Rejected_requests_do_not_count_toward_the_per_minute_limit()
+    {
+        var time = new ManualTime();
+        var limit = new RequestRateLimit(3, time);
+        Assert.True(limit.TryAcquire());
+        time.Now += TimeSpan.FromSeconds(20);
+        Assert.True(limit.TryAcquire());
+        Assert.True(limit.TryAcquire());
+        for (var i = 0; i < 10; i++)
+        {
+            time.Now += TimeSpan.FromSeconds(3);
+            Assert.False(limit.TryAcquire());
+        }
+        // 60 s after the first acceptance one slot frees, however many were turned away meanwhile.
+        time.Now = new DateTimeOffset(2026, 1, 1, 0, 1, 0, TimeSpan.Zero);
+        Assert.True(limit.TryAcquire());
+        Assert.False(limit.TryAcquire());
+        time.Now += TimeSpan.FromSeconds(20);
+        Assert.True(limit.TryAcquire());
+    }
+
+    private static (ProductionRouter Router, CallLedger Ledger) Router(QTable table, bool learn, int perMinute = 60)
+    {
+        var options = new QlearnOptions().Resolve();
+        var ledger = new CallLedger();
+        var backends = ChatBackends.Build(options, _ => null, TimeProvider.System, null, PriceTable.Default, ledger, _ => { }, null, SimulationProfile.Default, null, null);
+        var random = new SeededRandomSource(5);
+        return (new ProductionRouter(ProductionRouter.CoordinatorFor(table, options, random), backends.Providers, new CompositeReward(options.Reward), ledger, random,
+            new RequestRateLimit(perMinute, TimeProvider.System), learn), ledger);
+    }
+
+    [Fact]
+    public async Task Routing_is_greedy_from_the_saved_table_and_without_learning_makes_one_call()
+    {
+        var table = new QTable(["analysis", "coding", "research", "validation"]);
+        table[1, 5] = 0.7;
+        table[1, 4] = 0.6;
+        var (router, ledger) = Router(table, learn: false);
+        for (var i = 0; i < 5; i++)
+        {
+            var outcome = await router.RouteAsync("Write a cache", TaskType.Coding, CancellationToken.None);
+            Assert.Equal(RouteStatus.Answered, outcome.Status);
+            Assert.Equal(new RoutingAction(AgentRole.Coder, Provider.Anthropic), outcome.Action);
+        }
+        Assert.Equal(5, ledger.Calls.Count);
+        Assert.Equal(0.7, router.Coordinator.Table[1, 5]);
+        var health = router.Health();
+        Assert.Equal(("healthy", 5, 5, 0, 5, (double?)null, "coder_hot"), (health.Status, health.Requests, health.Answered, health.RateLimited, health.LlmCalls, health.MeanReward, health.LoadState));
+        Assert.Equal(1.0, health.Utilisation["coder"]);
+    }
+
+    [Fact]
+    public async Task Online_learning_judges_each_answer_updates_the_table_and_reports_the_mean_reward()
+    {
+        var (router, ledger) = Router(new QTable(["analysis", "coding", "research", "validation"]), learn: true, perMinute: 3);
+        var outcomes = new List<RouteOutcome>();
+        for (var i = 0; i < 5; i++)
+            outcomes.Add(await router.RouteAsync("Check this claim", TaskType.Validation, CancellationToken.None));
+        Assert.Equal([RouteStatus.Answered, RouteStatus.Answered, RouteStatus.Answered, RouteStatus.RateLimited, RouteStatus.RateLimited], outcomes.Select(o => o.Status));
+        Assert.Equal(6, ledger.Calls.Count);
+        Assert.NotEqual(0.0, router.Coordinator.Table[3, outcomes[0].Action!.Value.Index]);
+        var health = router.Health();
+        Assert.Equal(("throttled", 5, 3, 2), (health.Status, health.Requests, health.Answered, health.RateLimited));
+        Assert.Equal(outcomes.Take(3).Average(o => o.Reward!.Value), health.MeanReward!.Value, 12);
+        Assert.Equal(0.0, router.Coordinator.Epsilon); // production never explores
+    }
+
+    [Fact]
+    public void A_q_table_of_the_wrong_shape_is_refused()
+    {
+        var e = Assert.Throws<RoutingInputException>(() => QTable.FromJson("{\"actions\": [\"a\"], \"states\": [\"coding\"], \"values\": [[0]]}", "q.json"));
+        Assert.StartsWith("The Q-table q.json has actions 'a'", e.Message);
+        var six = new QTable(["a", "b", "c", "d", "e", "f"]);
+        Assert.Equal("A Q-table has 4 states (base) or 20 (load-balanced), not 6.",
+            Assert.Throws<RoutingInputException>(() => ProductionRouter.CoordinatorFor(six, new QlearnOptions(), new SeededRandomSource(1))).Message);
+    }
+}
