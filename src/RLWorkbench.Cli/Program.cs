@@ -7,6 +7,8 @@ foreach (var command in new Command[]
 {
     EnvCommand.Create(),
     BenchCommand.Create(),
+    RunsCommand.Create(),
+    PlotCommand.Create(),
     PpoCommand.Create(),
     EvalCommand.Create(),
     QlearnCommand.Create(),

@@ -15,9 +15,12 @@ public sealed class MetricsTable : IDisposable
     private readonly Dictionary<string, int> columnIndex;
     private readonly object?[] row;
     private readonly object gate = new();
+    private readonly Action<long, IReadOnlyList<object?>>? onRow;
+    private long rowCount;
 
-    internal MetricsTable(string path, IReadOnlyList<string> columns)
+    internal MetricsTable(string path, IReadOnlyList<string> columns, Action<long, IReadOnlyList<object?>>? onRow = null)
     {
+        this.onRow = onRow;
         Path = path;
         Columns = columns;
         columnIndex = columns.Select((c, i) => (c, i)).ToDictionary(p => p.c, p => p.i, StringComparer.Ordinal);
@@ -30,6 +33,9 @@ public sealed class MetricsTable : IDisposable
             var header = File.ReadLines(path).First();
             if (header != string.Join(',', columns))
                 throw new InvalidOperationException($"{path} has columns '{header}', not the '{string.Join(',', columns)}' this run writes; it belongs to another kind of run.");
+            // Row numbers continue across a resume, so a mirror knows which rows it has already sent.
+            if (onRow is not null)
+                rowCount = File.ReadLines(path).Skip(1).LongCount(l => l.Length > 0);
         }
         writer = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read), new System.Text.UTF8Encoding(false));
         csv = new CsvWriter(writer, new CsvConfiguration(CultureInfo.InvariantCulture) { NewLine = "\n" });
@@ -80,6 +86,8 @@ public sealed class MetricsTable : IDisposable
             csv.WriteField(Format(value));
         csv.NextRecord();
         csv.Flush();
+        onRow?.Invoke(rowCount, (object?[])row.Clone());
+        rowCount++;
     }
 
     private static string Format(object? value) => value switch

@@ -17,12 +17,17 @@ public sealed class Run : IDisposable
     };
 
     private readonly Dictionary<string, MetricsTable> tables = new(StringComparer.Ordinal);
+    private readonly IRunSink? sink;
+    private readonly TimeProvider clock;
+    private readonly object paramsGate = new();
     private RunInfo info;
 
-    internal Run(string directory, RunInfo info)
+    internal Run(string directory, RunInfo info, IRunSink? sink = null, TimeProvider? clock = null)
     {
         Directory = directory;
         this.info = info;
+        this.sink = sink;
+        this.clock = clock ?? TimeProvider.System;
         System.IO.Directory.CreateDirectory(ArtifactsDirectory);
     }
 
@@ -40,8 +45,43 @@ public sealed class Run : IDisposable
 
     public string ConfigPath => Path.Combine(Directory, "config.json");
 
-    /// <summary>Saves the resolved configuration the run uses (overwrites, atomically).</summary>
-    public void WriteConfig<T>(T config) => AtomicFile.WriteAllText(ConfigPath, JsonSerializer.Serialize(config, Json));
+    public string ParamsPath => Path.Combine(Directory, RunParameters.FileName);
+
+    /// <summary>Whether this run is mirrored somewhere (an MLflow server) besides its directory.</summary>
+    public bool IsMirrored => sink is not null;
+
+    /// <summary>
+    /// Saves the resolved configuration the run uses (overwrites, atomically) and records it flattened
+    /// as the run's parameters, so `runs show` and MLflow list every setting without knowing its type.
+    /// </summary>
+    public void WriteConfig<T>(T config)
+    {
+        var text = JsonSerializer.Serialize(config, Json);
+        AtomicFile.WriteAllText(ConfigPath, text);
+        LogParams(RunParameters.Flatten(JsonNode.Parse(text)));
+    }
+
+    /// <summary>Adds parameters (params.json); a key written again takes the new value.</summary>
+    public void LogParams(IReadOnlyDictionary<string, string> parameters)
+    {
+        lock (paramsGate)
+        {
+            var all = ReadParams();
+            foreach (var (key, value) in parameters)
+                all[key] = value;
+            AtomicFile.WriteAllText(ParamsPath, JsonSerializer.Serialize(all, Json));
+        }
+        sink?.LogParams(parameters);
+    }
+
+    /// <summary>The parameters recorded so far (flattened configuration and any logged explicitly).</summary>
+    public SortedDictionary<string, string> ReadParams()
+    {
+        if (!File.Exists(ParamsPath))
+            return new SortedDictionary<string, string>(StringComparer.Ordinal);
+        var read = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(ParamsPath), Json);
+        return new SortedDictionary<string, string>(read ?? [], StringComparer.Ordinal);
+    }
 
     public T ReadConfig<T>() => JsonSerializer.Deserialize<T>(File.ReadAllText(ConfigPath), Json)
         ?? throw new InvalidDataException($"{ConfigPath} is empty.");
@@ -58,7 +98,8 @@ public sealed class Run : IDisposable
                 throw new InvalidOperationException($"Table '{name}' is already open with other columns.");
             return existing;
         }
-        var table = new MetricsTable(Path.Combine(Directory, name + ".csv"), columns);
+        Action<long, IReadOnlyList<object?>>? onRow = sink is null ? null : (index, values) => sink.LogRow(name, index, columns, values);
+        var table = new MetricsTable(Path.Combine(Directory, name + ".csv"), columns, onRow);
         tables[name] = table;
         return table;
     }
@@ -71,10 +112,28 @@ public sealed class Run : IDisposable
         return path;
     }
 
-    public void SetTag(string key, string value)
+    /// <summary>
+    /// Records that a file written under artifacts/ (through <see cref="ArtifactPath"/>) is complete, so a
+    /// mirror can upload it now; files never announced are still uploaded when the run finishes.
+    /// </summary>
+    public void LogArtifact(string relative)
     {
-        info = info with { Tags = new Dictionary<string, string>(info.Tags) { [key] = value } };
+        var path = Path.GetFullPath(Path.Combine(ArtifactsDirectory, relative));
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"No artifact '{relative}' under {ArtifactsDirectory}.", path);
+        sink?.LogArtifact(Path.GetRelativePath(ArtifactsDirectory, path).Replace('\\', '/'));
+    }
+
+    public void SetTag(string key, string value) => SetTags(new Dictionary<string, string> { [key] = value });
+
+    public void SetTags(IReadOnlyDictionary<string, string> tags)
+    {
+        var merged = new Dictionary<string, string>(info.Tags);
+        foreach (var (key, value) in tags)
+            merged[key] = value;
+        info = info with { Tags = merged };
         SaveInfo();
+        sink?.SetTags(tags);
     }
 
     public void MarkRunning()
@@ -85,8 +144,9 @@ public sealed class Run : IDisposable
 
     public void Finish(RunStatus status, string? message = null)
     {
-        info = info with { Status = status, EndedUtc = DateTimeOffset.UtcNow, Message = message };
+        info = info with { Status = status, EndedUtc = clock.GetUtcNow(), Message = message };
         SaveInfo();
+        sink?.Finish(info);
     }
 
     internal void SaveInfo() => AtomicFile.WriteAllText(Path.Combine(Directory, RunStore.StatusFile), JsonSerializer.Serialize(info, Json));
@@ -98,6 +158,7 @@ public sealed class Run : IDisposable
         tables.Clear();
         if (info.Status == RunStatus.Running)
             Finish(RunStatus.Failed, "the process ended without marking the run finished");
+        sink?.Dispose();
     }
 
     public static JsonNode? ReadJsonNode(string path) => JsonNode.Parse(File.ReadAllText(path));

@@ -14,19 +14,44 @@ public sealed class RunStore(string root)
 
     public string Root { get; } = Path.GetFullPath(root);
 
+    private readonly Lazy<IRunMirror?> environmentMirror = new(() => Mlflow.MlflowMirror.FromEnvironment());
+    private readonly IRunMirror? chosenMirror;
+    private readonly bool mirrorChosen;
+
+    /// <summary>
+    /// Where new runs are mirrored besides their directory; null for none. Unless set, it is the MLflow
+    /// server MLFLOW_TRACKING_URI names (read when the first run starts), so trainers need no code for it.
+    /// </summary>
+    public IRunMirror? Mirror
+    {
+        get => mirrorChosen ? chosenMirror : environmentMirror.Value;
+        init
+        {
+            chosenMirror = value;
+            mirrorChosen = true;
+        }
+    }
+
+    /// <summary>Start and end times of runs come from here, so tests can fix them.</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
     /// <summary>Starts a new run named kind-yyyyMMdd-HHmmss (with a suffix if that exists).</summary>
     public Run Create(string kind, IReadOnlyDictionary<string, string>? versions = null, DateTimeOffset? now = null)
     {
-        var started = now ?? DateTimeOffset.UtcNow;
+        var started = now ?? Clock.GetUtcNow();
         var baseId = $"{kind}-{started:yyyyMMdd-HHmmss}";
         var id = baseId;
         for (var n = 2; Directory.Exists(Path.Combine(Root, id)); n++)
             id = $"{baseId}-{n}";
-        return CreateAt(Path.Combine(Root, id), kind, versions, started);
+        return CreateIn(Path.Combine(Root, id), kind, versions, started);
     }
 
     /// <summary>Starts a new run in a directory the user chose; refuses one that already holds a run.</summary>
     public static Run CreateAt(string directory, string kind, IReadOnlyDictionary<string, string>? versions = null, DateTimeOffset? now = null)
+        => new RunStore(Path.GetDirectoryName(Path.GetFullPath(directory)) ?? ".").CreateIn(directory, kind, versions, now);
+
+    /// <summary>Like <see cref="CreateAt"/>, with this store's mirror and clock.</summary>
+    public Run CreateIn(string directory, string kind, IReadOnlyDictionary<string, string>? versions = null, DateTimeOffset? now = null)
     {
         var full = Path.GetFullPath(directory);
         if (File.Exists(Path.Combine(full, StatusFile)))
@@ -36,26 +61,38 @@ public sealed class RunStore(string root)
             Path.GetFileName(full),
             kind,
             RunStatus.Running,
-            now ?? DateTimeOffset.UtcNow,
+            now ?? Clock.GetUtcNow(),
             null,
             null,
             new Dictionary<string, string>(),
             versions ?? DefaultVersions());
-        var run = new Run(full, info);
+        var run = new Run(full, info, Mirror?.Start(info, full), Clock);
         run.SaveInfo();
         return run;
+    }
+
+    /// <summary>Reopens a run to continue it (resume), mirrored like a new one; the mirror picks up where it stopped.</summary>
+    public Run Reopen(string directory)
+    {
+        var full = Path.GetFullPath(directory);
+        var info = ReadInfo(full);
+        return new Run(full, info, Mirror?.Start(info, full), Clock);
     }
 
     /// <summary>Reopens an existing run to continue it (resume) or add to it.</summary>
     public static Run Open(string directory)
     {
         var full = Path.GetFullPath(directory);
-        var statusPath = Path.Combine(full, StatusFile);
+        return new Run(full, ReadInfo(full));
+    }
+
+    internal static RunInfo ReadInfo(string fullDirectory)
+    {
+        var statusPath = Path.Combine(fullDirectory, StatusFile);
         if (!File.Exists(statusPath))
-            throw new FileNotFoundException($"{full} is not a run directory (it has no {StatusFile}).", statusPath);
-        var info = JsonSerializer.Deserialize<RunInfo>(File.ReadAllText(statusPath), Run.Json)
+            throw new FileNotFoundException($"{fullDirectory} is not a run directory (it has no {StatusFile}).", statusPath);
+        return JsonSerializer.Deserialize<RunInfo>(File.ReadAllText(statusPath), Run.Json)
             ?? throw new InvalidDataException($"{statusPath} is empty.");
-        return new Run(full, info);
     }
 
     /// <summary>Finds a run by directory path or by id under this store.</summary>
@@ -79,6 +116,18 @@ public sealed class RunStore(string root)
             if (File.Exists(statusPath))
                 yield return JsonSerializer.Deserialize<RunInfo>(File.ReadAllText(statusPath), Run.Json)!;
         }
+    }
+
+    /// <summary>
+    /// The versions every run records plus TorchSharp's, given by a caller that has it (Tracking does not
+    /// reference TorchSharp, so it cannot ask).
+    /// </summary>
+    public static Dictionary<string, string> DefaultVersions(string? torchSharpVersion)
+    {
+        var versions = DefaultVersions();
+        if (!string.IsNullOrWhiteSpace(torchSharpVersion))
+            versions["torchsharp"] = torchSharpVersion;
+        return versions;
     }
 
     /// <summary>The versions every run records: the workbench, .NET, and the OS.</summary>

@@ -71,6 +71,7 @@ public static class QlearnCommand
                 output.Write(result.Report.Text);
                 output.WriteLine();
                 output.WriteLine($"Run saved in {result.RunDirectory}");
+                RunPlots.WriteAfterRun(result.RunDirectory, output, parse.InvocationConfiguration.Error);
                 switch (result.Outcome.Reason)
                 {
                     case StopReason.Cancelled:

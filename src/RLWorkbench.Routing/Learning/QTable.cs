@@ -8,7 +8,8 @@ namespace RLWorkbench.Routing.Learning;
 /// <summary>A dense table of action values: one row per state (with a label), one column per action, all zero at the start.</summary>
 public sealed class QTable
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    // camelCase: the shape docs/run-format.md gives and the plots read ({ "states", "actions", "values" }).
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     private readonly double[][] values;
 

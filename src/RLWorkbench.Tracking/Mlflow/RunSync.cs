@@ -1,0 +1,71 @@
+namespace RLWorkbench.Tracking.Mlflow;
+
+/// <summary>What `runs sync` sent.</summary>
+public sealed record SyncReport(string RunId, string MlflowRunId, string ExperimentId, int RowsSent, int ArtifactsUploaded, IReadOnlyList<string> Errors);
+
+/// <summary>Pushes a finished local run to MLflow: whatever mlflow.json says has not reached the server yet.</summary>
+public static class RunSync
+{
+    public static async Task<SyncReport> PushAsync(string runDirectory, MlflowClient client, CancellationToken cancellationToken = default)
+    {
+        var run = RunReader.Read(runDirectory);
+        if (run.Info.Status == RunStatus.Running)
+            throw new RunFormatException($"Run {run.Id} is still running (or crashed without a word); a running run mirrors itself, sync pushes finished ones.");
+        var state = MlflowSyncState.Load(run.Directory, client.Options.DisplayUri);
+        var publisher = new MlflowPublisher(client, run.Directory, state);
+        var errors = new List<string>();
+        try
+        {
+            await publisher.EnsureRunAsync(run.Info, cancellationToken);
+            try
+            {
+                // Tags of the local run may have changed since the MLflow run was created.
+                var tags = MlflowPublisher.RunTags(run.Info).ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal);
+                await publisher.SendParamsAndTagsAsync(run.Parameters, tags, cancellationToken);
+                publisher.MarkParamsSent();
+            }
+            catch (MlflowException e) when (!e.IsTransient)
+            {
+                errors.Add(e.Message);
+            }
+
+            var rowsSent = 0;
+            foreach (var name in run.TableNames)
+            {
+                var table = run.RequireTable(name);
+                var from = state.RowsSent.GetValueOrDefault(name);
+                if (from >= table.RowCount)
+                    continue;
+                var times = table.Has("time_s") ? table.Numbers("time_s") : null;
+                var fallback = (run.Info.EndedUtc ?? run.Info.StartedUtc).ToUnixTimeMilliseconds();
+                var rows = new List<(long, IReadOnlyList<MlflowMetric>)>();
+                for (var r = (int)from; r < table.RowCount; r++)
+                {
+                    var cells = table.Row(r);
+                    // Rows keep the time they were logged when the table records it, so MLflow's time axis is right.
+                    var timestamp = times is not null && double.IsFinite(times[r])
+                        ? run.Info.StartedUtc.ToUnixTimeMilliseconds() + (long)(times[r] * 1000)
+                        : fallback;
+                    rows.Add((r, MlflowPublisher.RowMetrics(name, table.Columns, c => RunParameters.ParseCell(cells[c]), r, timestamp)));
+                }
+                await publisher.SendRowsAsync(name, rows, cancellationToken);
+                rowsSent += rows.Count;
+            }
+
+            var artifacts = publisher.PendingArtifacts();
+            foreach (var artifact in artifacts)
+                await publisher.UploadArtifactAsync(artifact, cancellationToken);
+            await publisher.SendEndAsync(run.Info, cancellationToken);
+            if (errors.Count == 0)
+                publisher.MarkComplete();
+            else
+                publisher.RecordError(errors[0]);
+            return new SyncReport(run.Id, state.RunId!, state.ExperimentId!, rowsSent, artifacts.Count, errors);
+        }
+        catch (MlflowException e)
+        {
+            publisher.RecordError(e.Message);
+            throw;
+        }
+    }
+}

@@ -1,0 +1,248 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using ScottPlot;
+
+namespace RLWorkbench.Tracking.Plots;
+
+/// <summary>Phase 2 figures from iterations.csv and artifacts/qtable.json.</summary>
+internal static class QLearningPlots
+{
+    private const string Iteration = "iteration (routed task)";
+
+    /// <summary>Heatmaps beyond this many load states would bury the few that matter; the most visited are drawn.</summary>
+    public const int MaxHeatmaps = 12;
+
+    public static void Draw(RunRecord run, string dir, List<string> files, List<string> notes)
+    {
+        var iterations = run.Table("iterations");
+        if (iterations is null)
+        {
+            notes.Add("no iterations.csv: no dashboard or load-state counts.");
+        }
+        else
+        {
+            files.Add(Dashboard(iterations, Path.Combine(dir, "dashboard.png"), run.Id));
+            if (iterations.Has("load_state") && iterations.Strings("load_state").Any(s => s.Length > 0))
+                files.Add(LoadStateCounts(iterations, Path.Combine(dir, "load_states.png")));
+            else
+                notes.Add("iterations.csv has no load states (state = task type only): no load-state counts.");
+        }
+        if (run.ReadJson("artifacts/qtable.json") is not { } qtable)
+        {
+            notes.Add("no artifacts/qtable.json: no Q-table heatmaps.");
+            return;
+        }
+        var table = QTable.From(qtable);
+        files.AddRange(Heatmaps(table, iterations, dir, notes));
+    }
+
+    public static string Dashboard(RunTable it, string path, string runId)
+    {
+        var grid = Figure.Grid(2, 3);
+        var x = it.Steps();
+        var window = SeriesMath.DefaultWindow(it.RowCount);
+
+        var reward = grid.GetPlot(0);
+        Figure.Style(reward, $"Reward - {runId}", Iteration, "reward");
+        var drew = false;
+        foreach (var (column, label, color) in new[] { ("raw_reward", "raw", Figure.Palette[0]), ("adjusted_reward", "adjusted (after load penalty)", Figure.Palette[1]) })
+        {
+            if (!it.Has(column))
+                continue;
+            var (sx, sy) = SeriesMath.Finite(x, it.Numbers(column));
+            Figure.Points(reward, sx, sy, label, color);
+            drew |= Figure.Line(reward, sx, SeriesMath.MovingAverage(sy, window), $"{label}, moving average ({window})", color);
+        }
+        if (!drew)
+            Figure.NoData(reward, "raw_reward or adjusted_reward");
+        Figure.Legend(reward);
+
+        var judge = grid.GetPlot(1);
+        Figure.Style(judge, "Judge scores (moving average)", Iteration, "score (judge scale)");
+        var scores = new[] { "relevance", "accuracy", "completeness", "agent_match" };
+        drew = false;
+        for (var i = 0; i < scores.Length; i++)
+        {
+            if (!it.Has(scores[i]))
+                continue;
+            var (sx, sy) = SeriesMath.Finite(x, it.Numbers(scores[i]));
+            drew |= Figure.Line(judge, sx, SeriesMath.MovingAverage(sy, window), scores[i], Figure.Palette[i]);
+        }
+        if (!drew)
+            Figure.NoData(judge, "judge scores");
+        Figure.Legend(judge);
+
+        var share = grid.GetPlot(2);
+        Figure.Style(share, "Tasks per agent and provider", "agent / provider", "tasks routed");
+        if (it.Has("agent"))
+        {
+            var providers = it.Has("provider") ? it.Strings("provider") : new string[it.RowCount];
+            var counts = it.Strings("agent").Select((a, i) => string.IsNullOrEmpty(providers[i]) ? a : $"{a} / {providers[i]}")
+                .GroupBy(k => k, StringComparer.Ordinal)
+                .OrderBy(g => g.Key, StringComparer.Ordinal)
+                .Select(g => (g.Key, (double)g.Count()))
+                .ToList();
+            Figure.CategoryBars(share, counts.Select(c => c.Key).ToList(), counts.Select(c => c.Item2).ToList(), Figure.Palette[2], "tasks");
+            var fair = it.RowCount / (double)Math.Max(1, counts.Count);
+            var line = share.Add.HorizontalLine(fair, 2, Figure.Palette[3], LinePattern.Dashed);
+            line.LegendText = $"fair share ({fair.ToString("0.#", CultureInfo.InvariantCulture)})";
+        }
+        else
+        {
+            Figure.NoData(share, "agent column");
+        }
+        Figure.Legend(share);
+
+        var types = grid.GetPlot(3);
+        Figure.Style(types, "Mean reward per task type", "task type", "mean reward");
+        if (it.Has("task_type") && it.Has("adjusted_reward"))
+        {
+            var type = it.Strings("task_type");
+            var raw = it.Has("raw_reward") ? it.Numbers("raw_reward") : null;
+            var adjusted = it.Numbers("adjusted_reward");
+            var groups = Enumerable.Range(0, it.RowCount).GroupBy(i => type[i], StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
+            var labels = groups.Select(g => g.Key).ToList();
+            if (raw is not null)
+                Figure.CategoryBars(types, labels, groups.Select(g => Mean(g.Select(i => raw[i]))).ToList(), Figure.Palette[0], "raw", -0.2, 0.4);
+            Figure.CategoryBars(types, labels, groups.Select(g => Mean(g.Select(i => adjusted[i]))).ToList(), Figure.Palette[1], "adjusted", raw is null ? 0 : 0.2, raw is null ? 0.8 : 0.4);
+        }
+        else
+        {
+            Figure.NoData(types, "task_type or adjusted_reward");
+        }
+        Figure.Legend(types);
+
+        var util = grid.GetPlot(4);
+        Figure.Style(util, "Agent utilisation over time", Iteration, "utilisation (fraction of capacity)");
+        drew = false;
+        var utilColumns = it.Columns.Where(c => c.StartsWith("util_", StringComparison.Ordinal)).ToList();
+        for (var i = 0; i < utilColumns.Count; i++)
+            drew |= Figure.Line(util, x, it.Numbers(utilColumns[i]), utilColumns[i]["util_".Length..], Figure.Palette[i % Figure.Palette.Length], 1.5f);
+        if (!drew)
+            Figure.NoData(util, "util_* columns");
+        Figure.Legend(util);
+
+        var penalty = grid.GetPlot(5);
+        Figure.Style(penalty, "Load penalty and imbalance over time", Iteration, "penalty (reward units) / imbalance");
+        drew = false;
+        if (it.Has("penalty"))
+            drew |= Figure.Line(penalty, x, it.Numbers("penalty"), "penalty", Figure.Palette[3], 1.5f);
+        if (it.Has("imbalance"))
+            drew |= Figure.Line(penalty, x, it.Numbers("imbalance"), "imbalance", Figure.Palette[4], 1.5f);
+        if (!drew)
+            Figure.NoData(penalty, "penalty or imbalance");
+        Figure.Legend(penalty);
+
+        return Figure.Save(grid, path, 2100, 1200);
+    }
+
+    public static string LoadStateCounts(RunTable it, string path)
+    {
+        var counts = it.Strings("load_state").Where(s => s.Length > 0)
+            .GroupBy(s => s, StringComparer.Ordinal)
+            .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
+            .ToList();
+        var plot = Figure.New("Visits per load state", "load state", "iterations in this state");
+        Figure.CategoryBars(plot, counts.Select(g => g.Key).ToList(), counts.Select(g => (double)g.Count()).ToList(), Figure.Palette[0], "visits");
+        Figure.Legend(plot);
+        return Figure.Save(plot, path, Math.Max(Figure.Width, 60 * counts.Count), Figure.Height);
+    }
+
+    private static IEnumerable<string> Heatmaps(QTable table, RunTable? it, string dir, List<string> notes)
+    {
+        if (table.States.Count == 0 || table.Actions.Count == 0)
+        {
+            notes.Add("artifacts/qtable.json has no states or actions: no heatmap.");
+            yield break;
+        }
+        if (it is null || !it.Has("load_state") || !it.Has("state") || it.Strings("load_state").All(s => s.Length == 0))
+        {
+            yield return Heatmap(table, Enumerable.Range(0, table.States.Count).ToList(), "Q-values", Path.Combine(dir, "qtable.png"));
+            yield break;
+        }
+        var states = it.Strings("state");
+        var loads = it.Strings("load_state");
+        var stateIndex = table.States.Select((s, i) => (s, i)).ToDictionary(p => p.s, p => p.i, StringComparer.Ordinal);
+        var visited = Enumerable.Range(0, it.RowCount).Where(i => loads[i].Length > 0)
+            .GroupBy(i => loads[i], StringComparer.Ordinal)
+            .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
+            .ToList();
+        if (visited.Count > MaxHeatmaps)
+            notes.Add($"{visited.Count} load states were visited; heatmaps are drawn for the {MaxHeatmaps} most visited.");
+        foreach (var group in visited.Take(MaxHeatmaps))
+        {
+            var rows = group.Select(i => states[i]).Distinct(StringComparer.Ordinal)
+                .Where(stateIndex.ContainsKey).Select(s => stateIndex[s]).Order().ToList();
+            if (rows.Count == 0)
+            {
+                notes.Add($"load state '{group.Key}': none of its states are in qtable.json.");
+                continue;
+            }
+            yield return Heatmap(table, rows, $"Q-values in load state {group.Key} ({group.Count()} visits)", Path.Combine(dir, $"qtable_{FileSafe(group.Key)}.png"));
+        }
+    }
+
+    private static string Heatmap(QTable table, IReadOnlyList<int> rows, string title, string path)
+    {
+        var values = new double[rows.Count, table.Actions.Count];
+        for (var r = 0; r < rows.Count; r++)
+        {
+            for (var a = 0; a < table.Actions.Count; a++)
+                values[r, a] = table.Values[rows[r]][a];
+        }
+        var plot = Figure.New(title, "action (agent)", "state");
+        var heatmap = plot.Add.Heatmap(values);
+        heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
+        // ScottPlot centres cell [r, a] on (a, rows - 1 - r): the first state is drawn at the top.
+        plot.Add.ColorBar(heatmap).Label = "Q-value (expected reward)";
+        var finite = values.Cast<double>().Where(double.IsFinite).DefaultIfEmpty(0).ToArray();
+        var middle = (finite.Min() + finite.Max()) / 2;
+        if (rows.Count * table.Actions.Count <= 150)
+        {
+            for (var r = 0; r < rows.Count; r++)
+            {
+                for (var a = 0; a < table.Actions.Count; a++)
+                {
+                    var text = plot.Add.Text(values[r, a].ToString("0.00", CultureInfo.InvariantCulture), a, rows.Count - 1 - r);
+                    text.Alignment = Alignment.MiddleCenter;
+                    // Viridis is light at the top of its range: dark text there, light text below.
+                    text.LabelFontColor = values[r, a] > middle ? Colors.Black : Colors.White;
+                    text.LabelFontSize = 12;
+                }
+            }
+        }
+        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, table.Actions.Count).Select(i => (double)i).ToArray(), table.Actions.ToArray());
+        plot.Axes.Left.SetTicks(Enumerable.Range(0, rows.Count).Select(r => (double)(rows.Count - 1 - r)).ToArray(), rows.Select(r => table.States[r]).ToArray());
+        plot.Axes.SetLimits(-0.5, table.Actions.Count - 0.5, -0.5, rows.Count - 0.5);
+        return Figure.Save(plot, path, Math.Max(900, 140 * table.Actions.Count + 300), Math.Max(500, 45 * rows.Count + 200));
+    }
+
+    private static double Mean(IEnumerable<double> values)
+    {
+        var finite = values.Where(double.IsFinite).ToList();
+        return finite.Count == 0 ? double.NaN : finite.Average();
+    }
+
+    private static string FileSafe(string text) => new(text.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_').ToArray());
+}
+
+/// <summary>A Q-table as the Q-learning coordinator saves it: values[state][action].</summary>
+public sealed record QTable(IReadOnlyList<string> States, IReadOnlyList<string> Actions, IReadOnlyList<double[]> Values)
+{
+    public static QTable From(JsonNode json)
+    {
+        try
+        {
+            var states = json["states"]!.AsArray().Select(s => s!.ToString()).ToList();
+            var actions = json["actions"]!.AsArray().Select(a => a!.ToString()).ToList();
+            var values = json["values"]!.AsArray().Select(row => row!.AsArray().Select(v => v is null ? double.NaN : v.GetValue<double>()).ToArray()).ToList();
+            if (values.Count != states.Count || values.Any(v => v.Length != actions.Count))
+                throw new RunFormatException($"qtable.json has {states.Count} states and {actions.Count} actions but its values are not a {states.Count} x {actions.Count} table.");
+            return new QTable(states, actions, values);
+        }
+        catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException)
+        {
+            throw new RunFormatException("qtable.json is not shaped { \"states\": [...], \"actions\": [...], \"values\": [[...]] }.", e);
+        }
+    }
+}

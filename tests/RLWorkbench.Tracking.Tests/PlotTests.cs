@@ -1,0 +1,143 @@
+using RLWorkbench.Tracking.Plots;
+
+namespace RLWorkbench.Tracking.Tests;
+
+public sealed class PlotTests : IDisposable
+{
+    private static readonly DateTimeOffset Start = new(2025, 3, 1, 12, 0, 0, TimeSpan.Zero);
+    private readonly TempDirectory temp = new();
+
+    public void Dispose() => temp.Dispose();
+
+    [Fact]
+    public void A_PPO_run_gets_its_learning_curve_diagnostics_and_dashboard_next_to_it()
+    {
+        var run = RunReader.Read(SyntheticRuns.Ppo(temp.Path, 1, Start));
+        var result = RunPlotter.Plot(run);
+
+        Assert.Equal(
+            ["learning_curve.png", "losses.png", "entropy.png", "kl_clip.png", "explained_variance.png", "steps_per_second.png", "dashboard.png"],
+            result.Files.Select(Path.GetFileName));
+        Assert.All(result.Files, f => Assert.StartsWith(Path.Combine(run.Directory, "artifacts", "plots"), f));
+        foreach (var file in result.Files)
+            Png.AssertValid(file);
+        Assert.Equal((1600, 1100), Png.AssertValid(result.Files[^1]));
+        Assert.Empty(result.Notes);
+        // The training curve is drawn in the first palette colour (partly under the evaluation band), the
+        // evaluation curve in the second; a legend swatch alone is a few dozen pixels.
+        Assert.True(Png.CountColour(result.Files[0], "#1f77b4") > 150, $"blue {Png.CountColour(result.Files[0], "#1f77b4")} orange {Png.CountColour(result.Files[0], "#ff7f0e")}");
+        Assert.True(Png.CountColour(result.Files[0], "#ff7f0e") > 500);
+        Assert.Equal(0, Png.CountColour(result.Files[0], "#2ca02c"));
+    }
+
+    [Fact]
+    public void A_QLearning_run_gets_its_dashboard_load_state_counts_and_a_heatmap_per_visited_load_state()
+    {
+        var run = RunReader.Read(SyntheticRuns.QLearn(temp.Path, Start));
+        var result = RunPlotter.Plot(run);
+
+        Assert.Equal(
+            ["dashboard.png", "load_states.png", "qtable_high-low.png", "qtable_low-high.png", "qtable_low-low.png"],
+            result.Files.Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToList());
+        Assert.Equal((2100, 1200), Png.AssertValid(result.Files[0]));
+        // The tasks-per-agent bars are filled with the third palette colour.
+        Assert.True(Png.CountColour(result.Files[0], "#2ca02c") > 5000);
+        foreach (var file in result.Files)
+            Png.AssertValid(file);
+    }
+
+    [Fact]
+    public void Missing_tables_are_noted_and_the_rest_is_still_drawn()
+    {
+        var dir = SyntheticRuns.QLearn(temp.Path, Start, withQTable: false);
+        var result = RunPlotter.Plot(RunReader.Read(dir));
+        Assert.Equal(2, result.Files.Count);
+        Assert.Contains("no artifacts/qtable.json: no Q-table heatmaps.", result.Notes);
+
+        using (var empty = new RunStore(temp.Path) { Mirror = null }.Create("ppo", now: Start.AddDays(1)))
+            empty.Finish(RunStatus.Failed);
+        var none = RunPlotter.Plot(RunReader.Read(Path.Combine(temp.Path, "ppo-20250302-120000")));
+        Assert.Empty(none.Files);
+        Assert.Equal(3, none.Notes.Count);
+    }
+
+    [Fact]
+    public void A_malformed_Q_table_is_one_sentence()
+    {
+        var dir = SyntheticRuns.QLearn(temp.Path, Start);
+        File.WriteAllText(Path.Combine(dir, "artifacts", "qtable.json"), """{"states":["a"],"actions":["x","y"],"values":[[1]]}""");
+        var e = Assert.Throws<RunFormatException>(() => RunPlotter.Plot(RunReader.Read(dir)));
+        Assert.Equal("qtable.json has 1 states and 2 actions but its values are not a 1 x 2 table.", e.Message);
+    }
+
+    [Fact]
+    public void A_fixed_policy_run_gets_the_dashboard_against_episodes()
+    {
+        var result = RunPlotter.Plot(RunReader.Read(SyntheticRuns.EnvRun(temp.Path, Start)));
+        Png.AssertValid(Assert.Single(result.Files));
+    }
+
+    [Fact]
+    public void Compare_groups_seeds_of_one_configuration_and_keeps_other_configurations_apart()
+    {
+        var seeds = Enumerable.Range(1, 3).Select(s => RunReader.Read(SyntheticRuns.Ppo(temp.Path, s, Start.AddMinutes(s)))).ToList();
+        var other = RunReader.Read(SyntheticRuns.Ppo(temp.Path, 9, Start.AddHours(1)));
+        using (var changed = new RunStore(temp.Path) { Mirror = null }.CreateIn(other.Directory + "-lr", "ppo", now: Start))
+        {
+            changed.WriteConfig(new { seed = 1, ppo = new { learningRate = 0.001, nSteps = 128 } });
+            changed.Finish(RunStatus.Finished);
+        }
+        var lr = RunReader.Read(other.Directory + "-lr");
+        var qlearn = RunReader.Read(SyntheticRuns.QLearn(temp.Path, Start.AddHours(2)));
+
+        var groups = ComparePlotter.Group([.. seeds, other, lr, qlearn]);
+        // Seed 9 shares the seeds' configuration; the learning-rate change does not.
+        Assert.Equal([4, 1, 1], groups.Select(g => g.Runs.Count));
+        Assert.Equal("ppo-20250301-120100", groups[0].Label);
+        Assert.Equal(["ppo", "ppo", "qlearn"], groups.Select(g => g.Kind));
+
+        var result = ComparePlotter.Compare([.. seeds, lr, qlearn], temp.Combine("compare.png"));
+        var (_, height) = Png.AssertValid(Assert.Single(result.Files));
+        Assert.Equal(3 * 600, height);
+        Assert.Contains(result.Notes, n => n.Contains("no ep_rew_mean in metrics.csv", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Moving_average_averages_what_the_window_holds_and_skips_gaps()
+    {
+        Assert.Equal([1.0, 1.5, 2.0, 3.0, 4.0], SeriesMath.MovingAverage([1, 2, 3, 4, 5], 3));
+        Assert.Equal([2.0, 2.0, 6.0, 6.0], SeriesMath.MovingAverage([2, double.NaN, 6, 6], 2));
+        Assert.True(double.IsNaN(SeriesMath.MovingAverage([double.NaN, 1], 1)[0]));
+        Assert.Equal([1.0, 2.0], SeriesMath.MovingAverage([1, 2], 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => SeriesMath.MovingAverage([1], 0));
+    }
+
+    [Fact]
+    public void Mean_band_over_seeds_is_the_mean_and_sample_std_on_the_shared_steps()
+    {
+        var band = SeriesMath.MeanBand(
+        [
+            ([0, 10, 20, 30], [0, 2, 4, 6]),
+            ([0, 10, 20], [2, 4, 8]),
+            ([5, 15, 25], [1, 3, 5]),
+        ]);
+        // Shared range is 5..20; the grid is the first run's steps in it; the third run is interpolated.
+        Assert.Equal([10.0, 20.0], band.X);
+        // At 10: 2, 4 and 2 (midway between 1 and 3); at 20: 4, 8 and 4 (midway between 3 and 5).
+        Assert.Equal([8.0 / 3, 16.0 / 3], band.Mean, new ToleranceComparer(1e-12));
+        Assert.Equal([Math.Sqrt(4.0 / 3), Math.Sqrt(16.0 / 3)], band.Std, new ToleranceComparer(1e-12));
+        Assert.Equal([8.0 / 3 - Math.Sqrt(4.0 / 3), 16.0 / 3 - Math.Sqrt(16.0 / 3)], band.Lower, new ToleranceComparer(1e-12));
+        Assert.Equal([8.0 / 3 + Math.Sqrt(4.0 / 3), 16.0 / 3 + Math.Sqrt(16.0 / 3)], band.Upper, new ToleranceComparer(1e-12));
+        Assert.Equal(3, band.Runs);
+
+        var single = SeriesMath.MeanBand([([1, 2], [5, 7])]);
+        Assert.Equal([0.0, 0.0], single.Std);
+    }
+
+    private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
+    {
+        public bool Equals(double x, double y) => Math.Abs(x - y) <= tolerance;
+
+        public int GetHashCode(double obj) => 0;
+    }
+}
