@@ -105,7 +105,7 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
                 cancel.ThrowIfCancellationRequested();
                 var seed = options.FirstSeed + k;
                 var run = LearnerNames.IsPpo(learner)
-                    ? new PpoContender(options, problem, backendFactory, valuer, grid).Run(learner, seed, cancel)
+                    ? RunPpo(learner, seed, valuer, grid, cancel)
                     : RunTabular(learner, seed, model, valuer, grid, cancel);
                 runs.Add(run);
                 progress?.SeedFinished(run, runs.Count, total);
@@ -113,6 +113,28 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
         }
         return new ComparisonResult(options, problem, model, valuer, grid, runs);
     }
+
+    /// <summary>
+    /// PPO's loss passes a double where TorchSharp makes a temporary Scalar, which the garbage collector can free while
+    /// libtorch still reads it ("Unknown scalar type"). A run is deterministic, so a seed that hits it is simply run again.
+    /// </summary>
+    private SeedRun RunPpo(string learner, long seed, PolicyValuer valuer, long[] grid, CancellationToken cancel)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return new PpoContender(options, problem, backendFactory, valuer, grid).Run(learner, seed, cancel);
+            }
+            catch (System.Runtime.InteropServices.ExternalException e) when (attempt < 3 && e.Message.Contains("Unknown scalar type", StringComparison.Ordinal))
+            {
+                PpoRetries++;
+            }
+        }
+    }
+
+    /// <summary>PPO seeds run again after TorchSharp freed a temporary Scalar too early (see <see cref="RunPpo"/>).</summary>
+    public int PpoRetries { get; private set; }
 
     /// <summary>A learner's own random stream: seeded by the run seed and the learner, so adding a learner changes no other's draws.</summary>
     internal static SeededRandomSource LearnerRandom(string learner, long seed)
