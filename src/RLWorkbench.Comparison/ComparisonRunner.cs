@@ -116,7 +116,8 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
 
     /// <summary>
     /// PPO's loss passes a double where TorchSharp makes a temporary Scalar, which the garbage collector can free while
-    /// libtorch still reads it ("Unknown scalar type"). A run is deterministic, so a seed that hits it is simply run again.
+    /// libtorch still reads it ("Unknown scalar type", or a failed internal check). A run is deterministic, so a seed that
+    /// hits a libtorch error is run again, twice at most.
     /// </summary>
     private SeedRun RunPpo(string learner, long seed, PolicyValuer valuer, long[] grid, CancellationToken cancel)
     {
@@ -126,7 +127,7 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
             {
                 return new PpoContender(options, problem, backendFactory, valuer, grid).Run(learner, seed, cancel);
             }
-            catch (System.Runtime.InteropServices.ExternalException e) when (attempt < 3 && e.Message.Contains("Unknown scalar type", StringComparison.Ordinal))
+            catch (System.Runtime.InteropServices.ExternalException) when (attempt < 3)
             {
                 PpoRetries++;
             }
