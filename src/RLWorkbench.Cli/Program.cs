@@ -3,16 +3,17 @@ using RLWorkbench.Cli;
 using RLWorkbench.Cli.Commands;
 
 var root = new RootCommand("RLWorkbench: reinforcement learning over a pool of LLM-backed agents (Phase 1 PPO, Phase 2 Q-learning routing).");
-foreach (var command in new[]
+foreach (var command in new Command[]
 {
     EnvCommand.Create(),
     BenchCommand.Create(),
     RunsCommand.Create(),
     PlotCommand.Create(),
-    QlearnCommand.Create(),
-    RouteCommand.Create(),
     PpoCommand.Create(),
     EvalCommand.Create(),
+    QlearnCommand.Create(),
+    RouteCommand.Create(),
+    CompareCommand.Create(),
 })
 {
     root.Subcommands.Add(command);

@@ -1,0 +1,186 @@
+using System.Text.Json.Serialization;
+using RLWorkbench.Ppo;
+using RLWorkbench.Routing.Core;
+using RLWorkbench.Routing.Learning;
+using RLWorkbench.Routing.Workflow;
+
+namespace RLWorkbench.Comparison;
+
+/// <summary>The learners `compare` knows, by the names used in configurations, on the command line and in reports.</summary>
+public static class LearnerNames
+{
+    public const string QLearning = "qlearn";
+    public const string PpoSeed = "ppo-seed";
+    public const string PpoSmall = "ppo-small";
+    public const string Ucb1 = "ucb1";
+    public const string Thompson = "thompson";
+    public const string Random = "random";
+    public const string RoundRobin = "round-robin";
+    public const string LeastRecentlyUsed = "lru";
+    public const string Oracle = "oracle";
+
+    public static IReadOnlyList<string> All { get; } = [QLearning, PpoSeed, PpoSmall, Ucb1, Thompson, Random, RoundRobin, LeastRecentlyUsed, Oracle];
+
+    public static bool IsPpo(string name) => name is PpoSeed or PpoSmall;
+
+    public static string Describe(string name) => name switch
+    {
+        QLearning => "Q-learning (seed settings)",
+        PpoSeed => "PPO, seed network",
+        PpoSmall => "PPO, small network",
+        Ucb1 => "UCB1",
+        Thompson => "Thompson sampling",
+        Random => "uniform random",
+        RoundRobin => "round-robin",
+        LeastRecentlyUsed => "least recently used agent",
+        Oracle => "oracle",
+        _ => name,
+    };
+}
+
+/// <summary>The routing problem both approaches face. Defaults are the qlearn command's (the seed's).</summary>
+public sealed record ProblemOptions
+{
+    /// <summary>"base" (state = task type) or "load-balanced" (state = task type x load state, rewards less the load penalty).</summary>
+    public string Kind { get; init; } = TaskTypeCoordinator.Name;
+
+    /// <summary>Simulation profile file; null is the embedded default.</summary>
+    public string? Profile { get; init; }
+
+    public string? Tasks { get; init; }
+
+    public string? Prices { get; init; }
+
+    public Dictionary<string, ProviderSettings> Providers { get; init; } = new()
+    {
+        ["openai"] = new ProviderSettings { Model = "gpt-4o-mini" },
+        ["anthropic"] = new ProviderSettings { Model = "claude-3-5-haiku-latest" },
+    };
+
+    public string JudgeProvider { get; init; } = "openai";
+
+    /// <summary>The (agent/provider) actions on offer, e.g. "coder/anthropic"; null offers all eight.</summary>
+    public string[]? Actions { get; init; }
+
+    public RewardOptions Reward { get; init; } = new();
+
+    public LoadTrackerOptions Load { get; init; } = new();
+
+    [JsonIgnore]
+    public bool LoadBalanced => Kind == LoadBalancedCoordinator.Name;
+}
+
+/// <summary>The bandit learners' settings.</summary>
+public sealed record BanditOptions
+{
+    /// <summary>UCB1's multiplier on sqrt(2 ln n / n_a); 1 is the textbook value for rewards in [0, 1].</summary>
+    public double UcbExploration { get; init; } = 1.0;
+
+    /// <summary>Thompson sampling's assumed reward noise (standard deviation); the simulated rewards spread about 0.03 to 0.06.</summary>
+    public double ThompsonNoise { get; init; } = 0.1;
+}
+
+/// <summary>
+/// PPO as the comparison runs it: the workbench trainer with a categorical policy, its hyper-parameters scaled from the
+/// seed's 8192-step rollouts down to a call budget of thousands (docs/compare.md explains each change).
+/// </summary>
+public sealed record PpoComparisonOptions
+{
+    public PpoOptions Trainer { get; init; } = new()
+    {
+        NumEnvs = 4,
+        StepsPerEnv = 16,
+        MinibatchSize = 16,
+        Epochs = 10,
+        LearningRate = 3e-4,
+        Gamma = 0.95,
+        GaeLambda = 0.95,
+    };
+
+    public int[] SeedNetwork { get; init; } = [256, 256, 128];
+
+    public int[] SmallNetwork { get; init; } = [32];
+
+    /// <summary>Truncation length of the routing episodes PPO sees (the trainer bootstraps through it).</summary>
+    public int EpisodeLength { get; init; } = 64;
+
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>libtorch threads; 1 keeps PPO from competing with itself on a small machine.</summary>
+    public int Threads { get; init; } = 1;
+}
+
+/// <summary>Everything `compare` needs, bound from experiments/compare*.json and the command line, saved with the run.</summary>
+public sealed record ComparisonOptions
+{
+    public ProblemOptions Problem { get; init; } = new();
+
+    public string[] Learners { get; init; } = [.. LearnerNames.All];
+
+    public int Seeds { get; init; } = 10;
+
+    public long FirstSeed { get; init; } = 1;
+
+    /// <summary>LLM calls each learner may spend per seed (two per routed task: the agent and the judge).</summary>
+    public int BudgetCalls { get; init; } = 10_000;
+
+    /// <summary>A learner has "reached" the oracle when its greedy policy's expected reward is at least this share of the oracle's.</summary>
+    public double ThresholdFraction { get; init; } = 0.95;
+
+    /// <summary>Checkpoints every 2 calls until that step is smaller than this growth factor, then geometrically.</summary>
+    public double CheckpointGrowth { get; init; } = 1.05;
+
+    /// <summary>Tasks over which a load-balanced policy's expected reward is averaged (after the load window fills).</summary>
+    public int EvaluationHorizon { get; init; } = 32;
+
+    public QLearningOptions? QLearning { get; init; }
+
+    public BanditOptions Bandits { get; init; } = new();
+
+    public PpoComparisonOptions Ppo { get; init; } = new();
+
+    /// <summary>Returns the first problem with these options as one sentence, or null.</summary>
+    public string? FirstProblem()
+    {
+        if (Problem.Kind is not (TaskTypeCoordinator.Name or LoadBalancedCoordinator.Name))
+            return $"Unknown problem '{Problem.Kind}'; the problems are {TaskTypeCoordinator.Name} and {LoadBalancedCoordinator.Name}.";
+        if (Learners.Length == 0)
+            return $"Name at least one learner; the learners are {string.Join(", ", LearnerNames.All)}.";
+        foreach (var name in Learners)
+        {
+            if (!LearnerNames.All.Contains(name))
+                return $"Unknown learner '{name}'; the learners are {string.Join(", ", LearnerNames.All)}.";
+        }
+        if (Learners.Distinct().Count() != Learners.Length)
+            return "A learner is listed twice.";
+        if (Seeds < 1 || Seeds > 1000)
+            return $"Seeds must be between 1 and 1000, got {Seeds}.";
+        if (!(ThresholdFraction > 0 && ThresholdFraction <= 1))
+            return $"The threshold fraction must be in (0, 1], got {ThresholdFraction}.";
+        if (!(CheckpointGrowth > 1 && CheckpointGrowth <= 10))
+            return $"The checkpoint growth factor must be above 1 and at most 10, got {CheckpointGrowth}.";
+        if (EvaluationHorizon is < 1 or > 10_000)
+            return $"The evaluation horizon must be between 1 and 10,000 tasks, got {EvaluationHorizon}.";
+        const int minimum = 20;
+        if (BudgetCalls < minimum)
+            return $"A budget of {BudgetCalls} LLM calls is too small to evaluate anything; give at least {minimum} (10 routed tasks).";
+        if (Learners.Any(LearnerNames.IsPpo))
+        {
+            var trainer = Ppo.Trainer;
+            if ((trainer with { HiddenSizes = Ppo.SeedNetwork }).Problem() is { } p1)
+                return $"PPO settings: {p1}";
+            if ((trainer with { HiddenSizes = Ppo.SmallNetwork }).Problem() is { } p2)
+                return $"PPO settings (small network): {p2}";
+            var rolloutCalls = 2L * trainer.RolloutSize;
+            if (BudgetCalls < 2 * rolloutCalls)
+                return $"A budget of {BudgetCalls} LLM calls is too small to evaluate PPO: one rollout of {trainer.NumEnvs} x {trainer.StepsPerEnv} tasks costs {rolloutCalls} calls and PPO needs at least two updates, so give at least {2 * rolloutCalls} calls or leave PPO out.";
+            if (Ppo.EpisodeLength < 1)
+                return $"The PPO episode length must be at least 1, got {Ppo.EpisodeLength}.";
+            if (Ppo.Threads < 1)
+                return $"PPO threads must be at least 1, got {Ppo.Threads}.";
+        }
+        if (Bandits.UcbExploration < 0 || !(Bandits.ThompsonNoise > 0))
+            return "UCB1's exploration must be non-negative and Thompson sampling's noise positive.";
+        return null;
+    }
+}

@@ -1,0 +1,251 @@
+using System.Diagnostics;
+using RLWorkbench.Gym;
+using RLWorkbench.Gym.Random;
+using RLWorkbench.Ppo;
+using RLWorkbench.Routing.Chat;
+using RLWorkbench.Routing.Core;
+using RLWorkbench.Routing.Workflow;
+
+namespace RLWorkbench.Comparison;
+
+/// <summary>One learner on one seed: its greedy policy's expected reward at every checkpoint, and what the run spent.</summary>
+public sealed record SeedRun(
+    string Learner,
+    long Seed,
+    double[] Values,
+    long CallsSpent,
+    double DollarsSpent,
+    double WallSeconds,
+    long LearnedParameters,
+    double FinalImbalance,
+    int ParseFailures,
+    int[]? FinalTable);
+
+/// <summary>What the comparison measured, before any statistics.</summary>
+public sealed record ComparisonResult(
+    ComparisonOptions Options,
+    RoutingProblem Problem,
+    ExactRewardModel Model,
+    PolicyValuer Valuer,
+    long[] Checkpoints,
+    IReadOnlyList<SeedRun> Runs)
+{
+    public double OracleValue => Valuer.OracleValue;
+
+    public double Threshold => Options.ThresholdFraction * OracleValue;
+}
+
+/// <summary>Progress lines while the comparison runs.</summary>
+public interface IComparisonProgress
+{
+    void SeedFinished(SeedRun run, int done, int total);
+}
+
+/// <summary>
+/// Runs every learner on every seed against the same problem and the same call budget. Seed k gives every learner the same
+/// task stream and the same simulated draws (common random numbers), so differences between learners are their choices,
+/// not their luck.
+/// </summary>
+public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem problem, RoutingBackendFactory backendFactory)
+{
+    public static RoutingProblem BuildProblem(ProblemOptions options)
+    {
+        var bank = options.Tasks is null ? TaskBank.Default : TaskBank.Load(options.Tasks);
+        var profile = options.Profile is null ? SimulationProfile.Default : SimulationProfile.Load(options.Profile);
+        var prices = options.Prices is null ? PriceTable.Default : PriceTable.Load(options.Prices);
+        var providers = new Dictionary<Provider, ProviderSettings>();
+        foreach (var p in RoutingNames.Providers)
+        {
+            if (!options.Providers.TryGetValue(p.Name(), out var settings))
+                throw new ComparisonInputException($"The problem has no settings for provider '{p.Name()}'.");
+            providers[p] = settings;
+        }
+        var actions = options.Actions?.Select(ParseAction).ToArray();
+        return new RoutingProblem(bank, profile, prices, providers, RoutingNames.ParseProvider(options.JudgeProvider), options.Reward, options.Load, options.LoadBalanced, actions);
+    }
+
+    private static RoutingAction ParseAction(string label)
+    {
+        var parts = label.Split('/');
+        if (parts.Length != 2)
+            throw new ComparisonInputException($"An action is written agent/provider, e.g. coder/anthropic; '{label}' is not.");
+        return new RoutingAction(RoutingNames.ParseAgent(parts[0]), RoutingNames.ParseProvider(parts[1]));
+    }
+
+    /// <summary>Every 2 calls while that is finer than the growth factor, then geometric; always includes 0 and the budget.</summary>
+    public static long[] CheckpointGrid(long budgetCalls, double growth)
+    {
+        var budget = budgetCalls / 2 * 2;
+        var grid = new List<long> { 0 };
+        long c = 2;
+        while (c < budget)
+        {
+            grid.Add(c);
+            c = Math.Max(c + 2, (long)Math.Round(c * growth / 2) * 2);
+        }
+        grid.Add(budget);
+        return [.. grid];
+    }
+
+    public ComparisonResult Run(IComparisonProgress? progress, CancellationToken cancel)
+    {
+        if (options.FirstProblem() is { } problemText)
+            throw new ComparisonInputException(problemText);
+        var model = new ExactRewardModel(problem);
+        var valuer = new PolicyValuer(model, options.EvaluationHorizon);
+        var grid = CheckpointGrid(options.BudgetCalls, options.CheckpointGrowth);
+        var runs = new List<SeedRun>();
+        var total = options.Learners.Length * options.Seeds;
+        if (options.Learners.Any(LearnerNames.IsPpo))
+            ComputeDevice.ConfigureThreads(options.Ppo.Threads);
+        foreach (var learner in options.Learners)
+        {
+            for (var k = 0; k < options.Seeds; k++)
+            {
+                cancel.ThrowIfCancellationRequested();
+                var seed = options.FirstSeed + k;
+                var run = LearnerNames.IsPpo(learner)
+                    ? RunPpo(learner, seed, valuer, grid, cancel)
+                    : RunTabular(learner, seed, model, valuer, grid, cancel);
+                runs.Add(run);
+                progress?.SeedFinished(run, runs.Count, total);
+            }
+        }
+        return new ComparisonResult(options, problem, model, valuer, grid, runs);
+    }
+
+    /// <summary>
+    /// PPO's loss passes a double where TorchSharp makes a temporary Scalar, which the garbage collector can free while
+    /// libtorch still reads it ("Unknown scalar type", or a failed internal check). A run is deterministic, so a seed that
+    /// hits a libtorch error is run again, twice at most.
+    /// </summary>
+    private SeedRun RunPpo(string learner, long seed, PolicyValuer valuer, long[] grid, CancellationToken cancel)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return new PpoContender(options, problem, backendFactory, valuer, grid).Run(learner, seed, cancel);
+            }
+            catch (System.Runtime.InteropServices.ExternalException) when (attempt < 3)
+            {
+                PpoRetries++;
+            }
+        }
+    }
+
+    /// <summary>PPO seeds run again after TorchSharp freed a temporary Scalar too early (see <see cref="RunPpo"/>).</summary>
+    public int PpoRetries { get; private set; }
+
+    /// <summary>A learner's own random stream: seeded by the run seed and the learner, so adding a learner changes no other's draws.</summary>
+    internal static SeededRandomSource LearnerRandom(string learner, long seed)
+    {
+        long salt = 17;
+        foreach (var ch in learner)
+            salt = unchecked(salt * 31 + ch);
+        return new SeededRandomSource(unchecked(seed * 1_000_003 + salt));
+    }
+
+    public IRoutingLearner CreateLearner(string name, long seed, ExactRewardModel model)
+    {
+        var random = LearnerRandom(name, seed);
+        return name switch
+        {
+            LearnerNames.QLearning => new SeedQLearner(problem, options.QLearning, random),
+            LearnerNames.Ucb1 => new Ucb1Learner(problem, options.Bandits.UcbExploration),
+            LearnerNames.Thompson => new ThompsonLearner(problem, options.Bandits.ThompsonNoise, random),
+            LearnerNames.Random => new RandomRouter(problem, random),
+            LearnerNames.RoundRobin => new RoundRobinRouter(problem),
+            LearnerNames.LeastRecentlyUsed => new LeastRecentlyUsedRouter(problem),
+            LearnerNames.Oracle => new OracleRouter(problem, model),
+            _ => throw new ComparisonInputException($"Unknown learner '{name}'; the learners are {string.Join(", ", LearnerNames.All)}."),
+        };
+    }
+
+    private SeedRun RunTabular(string name, long seed, ExactRewardModel model, PolicyValuer valuer, long[] grid, CancellationToken cancel)
+    {
+        var clock = Stopwatch.StartNew();
+        var learner = CreateLearner(name, seed, model);
+        using var env = new RoutingEnvironment(problem, backendFactory, seed);
+        env.Reset(checked((int)seed), new float[problem.ObservationSize]);
+        var values = new double[grid.Length];
+        values[0] = valuer.Value(learner.GreedyPolicy());
+        var next = 1;
+        while (next < grid.Length)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var context = new RoutingContext(env.CurrentTask, env.CurrentTypeIndex, env.CurrentLoadStateIndex, env.CurrentState, env.LoadTracker);
+            var action = learner.Choose(context);
+            var outcome = env.Route(action);
+            learner.Learn(context, outcome);
+            while (next < grid.Length && env.LlmCalls >= grid[next])
+                values[next++] = valuer.Value(learner.GreedyPolicy());
+        }
+        var final = learner.GreedyPolicy() as TablePolicy;
+        return new SeedRun(name, seed, values, env.LlmCalls, env.DollarsSpent, clock.Elapsed.TotalSeconds, learner.LearnedParameters,
+            env.LoadTracker.Imbalance, env.ParseFailures, final?.ActionPerState);
+    }
+}
+
+/// <summary>
+/// PPO on the routing environment through the workbench's trainer. Its greedy policy is read out by one deterministic
+/// forward pass over every state's observation, after each update, and valued exactly like every other learner's.
+/// </summary>
+public sealed class PpoContender(ComparisonOptions options, RoutingProblem problem, RoutingBackendFactory backendFactory, PolicyValuer valuer, long[] grid)
+{
+    public SeedRun Run(string learner, long seed, CancellationToken cancel)
+    {
+        var clock = Stopwatch.StartNew();
+        var hidden = learner == LearnerNames.PpoSeed ? options.Ppo.SeedNetwork : options.Ppo.SmallNetwork;
+        var trainerOptions = options.Ppo.Trainer with { HiddenSizes = hidden, Seed = checked((int)seed) };
+        var envs = new List<RoutingEnvironment>();
+        var envOptions = new RoutingEnvironmentOptions { EpisodeLength = options.Ppo.EpisodeLength };
+        IEnv MakeEnv(int i)
+        {
+            var env = new RoutingEnvironment(problem, backendFactory, seed + i, envOptions);
+            envs.Add(env);
+            return env;
+        }
+        var device = ComputeDevice.Resolve(options.Ppo.Device);
+        using var trainer = new PpoTrainer(trainerOptions, MakeEnv, device);
+        using var readout = new PolicyInference(trainer.Policy, problem.StateCount);
+        var observations = problem.AllObservations();
+        var actions = new float[problem.StateCount];
+        var logProbs = new float[problem.StateCount];
+        var values = new double[grid.Length];
+        int[] Greedy()
+        {
+            readout.Act(observations, actions, logProbs, deterministic: true, trainer.Random);
+            return actions.Select(a => (int)a).ToArray();
+        }
+        var table = Greedy();
+        values[0] = valuer.Value(new TablePolicy(table));
+        var valuedAtUpdate = 0;
+        var current = values[0];
+        var next = 1;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        var callback = new CheckpointCallback(t =>
+        {
+            var calls = envs.Sum(e => e.LlmCalls);
+            if (t.Updates != valuedAtUpdate)
+            {
+                table = Greedy();
+                current = valuer.Value(new TablePolicy(table));
+                valuedAtUpdate = t.Updates;
+            }
+            while (next < grid.Length && calls >= grid[next])
+                values[next++] = current;
+            if (next >= grid.Length)
+                stop.Cancel();
+        });
+        trainer.Learn(long.MaxValue, callback, stop.Token);
+        cancel.ThrowIfCancellationRequested();
+        return new SeedRun(learner, seed, values, envs.Sum(e => e.LlmCalls), envs.Sum(e => e.DollarsSpent), clock.Elapsed.TotalSeconds,
+            trainer.Policy.Parameters.Count, envs[0].LoadTracker.Imbalance, envs.Sum(e => e.ParseFailures), table);
+    }
+
+    private sealed class CheckpointCallback(Action<PpoTrainer> onStep) : ITrainingCallback
+    {
+        public void OnStep(PpoTrainer trainer) => onStep(trainer);
+    }
+}

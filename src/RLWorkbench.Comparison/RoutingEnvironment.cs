@@ -1,0 +1,181 @@
+using Microsoft.Extensions.AI;
+using RLWorkbench.Gym;
+using RLWorkbench.Gym.Random;
+using RLWorkbench.Gym.Spaces;
+using RLWorkbench.Routing.Chat;
+using RLWorkbench.Routing.Core;
+using RLWorkbench.Routing.Learning;
+
+namespace RLWorkbench.Comparison;
+
+/// <summary>The environment's settings that are not part of the problem itself.</summary>
+public sealed record RoutingEnvironmentOptions
+{
+    /// <summary>
+    /// Routing is a continuing problem; episodes exist only so that a trainer which needs them (PPO) gets truncations to
+    /// bootstrap from. The task stream, the load window and the call count carry on across an unseeded reset.
+    /// </summary>
+    public int EpisodeLength { get; init; } = 64;
+}
+
+/// <summary>What one step did, beyond the reward the environment returns.</summary>
+public readonly record struct RoutedTask(
+    RoutingTask Task,
+    int Action,
+    double RawReward,
+    double Penalty,
+    double AdjustedReward,
+    bool ParseFailure,
+    double AgentCostUsd,
+    double JudgeCostUsd);
+
+/// <summary>
+/// The Phase 2 routing problem as a Gymnasium environment: the observation is the next task's type one-hot (plus the load
+/// state one-hot when load-balanced), the action one of the problem's (agent, provider) pairs, and one step routes that task:
+/// one agent call, one judge call, reward = the composite reward (less the load penalty when load-balanced). Every call goes
+/// through the backend, so the environment counts LLM calls and dollars exactly as the qlearn workflow does.
+/// </summary>
+public sealed class RoutingEnvironment : IEnv
+{
+    private readonly RoutingProblem problem;
+    private readonly RoutingBackendFactory backendFactory;
+    private readonly RoutingEnvironmentOptions options;
+    private readonly CompositeReward reward;
+    private readonly SeededRandomSource taskRandom;
+    private IRoutingBackend backend;
+    private LoadTracker load;
+    private RoutingTask current;
+    private int episodeStep;
+    private int iteration;
+
+    public RoutingEnvironment(RoutingProblem problem, RoutingBackendFactory backendFactory, long seed, RoutingEnvironmentOptions? options = null)
+    {
+        this.problem = problem;
+        this.backendFactory = backendFactory;
+        this.options = options ?? new RoutingEnvironmentOptions();
+        if (this.options.EpisodeLength < 1)
+            throw new ComparisonInputException($"The routing environment's episode length must be at least 1, not {this.options.EpisodeLength}.");
+        reward = new CompositeReward(problem.Reward);
+        ObservationSpace = new Box(0f, 1f, problem.ObservationSize);
+        ActionSpace = new Discrete(problem.ActionCount);
+        Info = new EnvInfo("raw_reward", "penalty", "adjusted_reward", "cost_usd", "judge_cost_usd", "parse_failure", "imbalance", "llm_calls");
+        taskRandom = new SeededRandomSource(seed);
+        backend = backendFactory(problem, seed);
+        load = new LoadTracker(problem.Load);
+        current = problem.Bank[taskRandom.Choice(problem.Bank.Count)];
+    }
+
+    public Space ObservationSpace { get; }
+
+    public Space ActionSpace { get; }
+
+    public EnvInfo Info { get; }
+
+    public RoutingProblem Problem => problem;
+
+    /// <summary>The task the next step routes.</summary>
+    public RoutingTask CurrentTask => current;
+
+    public int CurrentTypeIndex => (int)current.Type;
+
+    public int CurrentLoadStateIndex => LoadStates.IndexOf(load.LoadState);
+
+    public int CurrentState => problem.StateIndex(CurrentTypeIndex, problem.LoadBalanced ? CurrentLoadStateIndex : 0);
+
+    public LoadTracker LoadTracker => load;
+
+    public long LlmCalls { get; private set; }
+
+    public double DollarsSpent { get; private set; }
+
+    /// <summary>Judge answers that could not be read and scored 0.5 (the seed hid these).</summary>
+    public int ParseFailures { get; private set; }
+
+    public RoutedTask? LastStep { get; private set; }
+
+    public void Reset(int? seed, Span<float> observation)
+    {
+        if (seed is { } s)
+        {
+            // A seeded reset starts the whole stream again: tasks, the backend's draws, the load window and the counters.
+            taskRandom.Seed(s);
+            backend.Dispose();
+            backend = backendFactory(problem, s);
+            load = new LoadTracker(problem.Load);
+            iteration = 0;
+            LlmCalls = 0;
+            DollarsSpent = 0;
+            ParseFailures = 0;
+            current = problem.Bank[taskRandom.Choice(problem.Bank.Count)];
+        }
+        episodeStep = 0;
+        problem.WriteObservation(CurrentState, observation);
+    }
+
+    public StepResult Step(ReadOnlySpan<float> action, Span<float> observation)
+    {
+        if (action.Length != 1 || !ActionSpace.Contains(action))
+            throw new ArgumentException($"The routing environment takes one action index in 0..{problem.ActionCount - 1}, got [{string.Join(", ", action.ToArray())}].", nameof(action));
+        var step = Route((int)action[0]);
+        episodeStep++;
+        problem.WriteObservation(CurrentState, observation);
+        return new StepResult(step.AdjustedReward, Terminated: false, Truncated: episodeStep >= options.EpisodeLength);
+    }
+
+    /// <summary>Routes the current task with the given action and draws the next task; the learners that do not need Gym's buffers call this directly.</summary>
+    public RoutedTask Route(int actionIndex)
+    {
+        var task = current;
+        var action = problem.Actions[actionIndex];
+        var (verdict, agentCall, judgeCall) = Execute(task, action);
+        var raw = reward.Compute(verdict, agentCall.CostUsd, agentCall.LatencySeconds);
+        // The load-balanced problem reads the penalty before recording the assignment, as the seed's coordinator does.
+        var penalty = problem.LoadBalanced ? load.Penalty(action.Agent) : 0.0;
+        load.Record(action.Agent);
+        var adjusted = Math.Max(0.0, raw - penalty);
+        LlmCalls += 2;
+        DollarsSpent += agentCall.CostUsd + judgeCall.CostUsd;
+        if (verdict.ParseFailure)
+            ParseFailures++;
+        iteration++;
+        current = problem.Bank[taskRandom.Choice(problem.Bank.Count)];
+
+        Info["raw_reward"] = raw;
+        Info["penalty"] = penalty;
+        Info["adjusted_reward"] = adjusted;
+        Info["cost_usd"] = agentCall.CostUsd;
+        Info["judge_cost_usd"] = judgeCall.CostUsd;
+        Info["parse_failure"] = verdict.ParseFailure ? 1 : 0;
+        Info["imbalance"] = load.Imbalance;
+        Info["llm_calls"] = LlmCalls;
+        var routed = new RoutedTask(task, actionIndex, raw, penalty, adjusted, verdict.ParseFailure, agentCall.CostUsd, judgeCall.CostUsd);
+        LastStep = routed;
+        return routed;
+    }
+
+    // The same two calls as the qlearn workflow's iteration (RoutingWorkflow keeps its own private), made synchronously:
+    // Gym's Step is synchronous and the simulated backend completes at once.
+    private (JudgeVerdict Verdict, CallRecord Agent, CallRecord Judge) Execute(RoutingTask task, RoutingAction action)
+    {
+        var agentContext = new CallContext(iteration, CallPurpose.Agent, action.Provider, action.Agent, task.Type, task.Id);
+        var agentResponse = backend.Client(action.Provider).GetResponseAsync(
+            [new ChatMessage(ChatRole.System, AgentPrompts.SystemPrompt(action.Agent)), new ChatMessage(ChatRole.User, AgentPrompts.UserMessage(task))],
+            agentContext.Attach(OptionsFor(action.Provider))).GetAwaiter().GetResult();
+        var agentCall = CallRecord.Of(agentResponse);
+
+        var judgeContext = new CallContext(iteration, CallPurpose.Judge, problem.Judge, action.Agent, task.Type, task.Id, action.Provider);
+        var judgeResponse = backend.Client(problem.Judge).GetResponseAsync(
+            [new ChatMessage(ChatRole.System, JudgePrompt.SystemPrompt), new ChatMessage(ChatRole.User, JudgePrompt.UserMessage(task, action.Agent, agentResponse.Text))],
+            judgeContext.Attach(OptionsFor(problem.Judge))).GetAwaiter().GetResult();
+        var judgeCall = CallRecord.Of(judgeResponse);
+        return (JudgePrompt.Parse(judgeResponse.Text), agentCall, judgeCall);
+    }
+
+    private ChatOptions OptionsFor(Provider provider)
+    {
+        var s = problem.Providers[provider];
+        return new ChatOptions { ModelId = s.Model, Temperature = s.Temperature, MaxOutputTokens = s.MaxOutputTokens };
+    }
+
+    public void Dispose() => backend.Dispose();
+}

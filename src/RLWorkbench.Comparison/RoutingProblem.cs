@@ -1,0 +1,116 @@
+using RLWorkbench.Routing.Chat;
+using RLWorkbench.Routing.Core;
+using RLWorkbench.Routing.Learning;
+using RLWorkbench.Routing.Workflow;
+
+namespace RLWorkbench.Comparison;
+
+/// <summary>Bad comparison input (a name, a budget, a file): one sentence for the user, exit code 2 at the command line.</summary>
+public sealed class ComparisonInputException(string message) : Exception(message);
+
+/// <summary>
+/// One routing problem every learner faces: the task bank, the simulated profile, prices, the provider settings, the reward
+/// and (for the load-balanced problem) the load tracker's settings, and which (agent, provider) actions are on offer.
+/// The state a learner sees is the task type, or (task type, load state) for the load-balanced problem.
+/// </summary>
+public sealed class RoutingProblem
+{
+    public RoutingProblem(
+        TaskBank bank,
+        SimulationProfile profile,
+        PriceTable prices,
+        IReadOnlyDictionary<Provider, ProviderSettings> providers,
+        Provider judge,
+        RewardOptions reward,
+        LoadTrackerOptions load,
+        bool loadBalanced,
+        IReadOnlyList<RoutingAction>? actions = null)
+    {
+        Bank = bank;
+        Profile = profile;
+        Prices = prices;
+        Providers = providers;
+        Judge = judge;
+        Reward = reward;
+        Load = load;
+        LoadBalanced = loadBalanced;
+        Actions = actions ?? RoutingAction.All;
+        if (Actions.Count < 2)
+            throw new ComparisonInputException($"A routing problem needs at least two actions to choose between; this one has {Actions.Count}.");
+        if (Actions.Distinct().Count() != Actions.Count)
+            throw new ComparisonInputException("The problem's actions list the same (agent, provider) pair twice.");
+        if (reward.CostWeight < 0 || reward.LatencyWeight < 0 || !(reward.CostScaleUsd > 0) || !(reward.LatencyScaleSeconds > 0))
+            throw new ComparisonInputException("The reward's weights must be non-negative and its cost and latency scales positive.");
+        if (load.Window is < 1 or > 10)
+            throw new ComparisonInputException($"The exact evaluation of the load-balanced problem handles load windows of 1 to 10 tasks, not {load.Window}.");
+        foreach (var p in RoutingNames.Providers)
+        {
+            if (!providers.ContainsKey(p))
+                throw new ComparisonInputException($"The problem has no settings for provider '{p.Name()}'.");
+        }
+        TypeProbabilities = RoutingNames.TaskTypes.Select(t => bank.Tasks.Count(x => x.Type == t) / (double)bank.Count).ToArray();
+    }
+
+    public TaskBank Bank { get; }
+
+    public SimulationProfile Profile { get; }
+
+    public PriceTable Prices { get; }
+
+    public IReadOnlyDictionary<Provider, ProviderSettings> Providers { get; }
+
+    public Provider Judge { get; }
+
+    public RewardOptions Reward { get; }
+
+    public LoadTrackerOptions Load { get; }
+
+    public bool LoadBalanced { get; }
+
+    /// <summary>The actions on offer; a learner's action index i means Actions[i].</summary>
+    public IReadOnlyList<RoutingAction> Actions { get; }
+
+    public int ActionCount => Actions.Count;
+
+    public static int TypeCount => RoutingNames.TaskTypes.Count;
+
+    public static int LoadStateCount => LoadStates.All.Count;
+
+    /// <summary>Share of the bank per task type: tasks are drawn uniformly from the bank, so types are not equally likely.</summary>
+    public IReadOnlyList<double> TypeProbabilities { get; }
+
+    public int StateCount => LoadBalanced ? TypeCount * LoadStateCount : TypeCount;
+
+    /// <summary>One-hot task type, then (load-balanced) one-hot load state.</summary>
+    public int ObservationSize => LoadBalanced ? TypeCount + LoadStateCount : TypeCount;
+
+    public int StateIndex(int typeIndex, int loadStateIndex) => LoadBalanced ? typeIndex * LoadStateCount + loadStateIndex : typeIndex;
+
+    public (int Type, int LoadState) StateParts(int state) => LoadBalanced ? (state / LoadStateCount, state % LoadStateCount) : (state, 0);
+
+    public string StateLabel(int state)
+    {
+        var (type, load) = StateParts(state);
+        return LoadBalanced ? $"{RoutingNames.TaskTypes[type].Name()}|{LoadStates.All[load]}" : RoutingNames.TaskTypes[type].Name();
+    }
+
+    public void WriteObservation(int state, Span<float> observation)
+    {
+        observation.Clear();
+        var (type, load) = StateParts(state);
+        observation[type] = 1f;
+        if (LoadBalanced)
+            observation[TypeCount + load] = 1f;
+    }
+
+    /// <summary>Every state's observation, state-major: how a network's greedy policy is read out.</summary>
+    public float[] AllObservations()
+    {
+        var all = new float[StateCount * ObservationSize];
+        for (var s = 0; s < StateCount; s++)
+            WriteObservation(s, all.AsSpan(s * ObservationSize, ObservationSize));
+        return all;
+    }
+
+    public string ActionLabel(int action) => Actions[action].Label;
+}
