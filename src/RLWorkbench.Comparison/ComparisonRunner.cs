@@ -114,28 +114,8 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
         return new ComparisonResult(options, problem, model, valuer, grid, runs);
     }
 
-    /// <summary>
-    /// PPO's loss passes a double where TorchSharp makes a temporary Scalar, which the garbage collector can free while
-    /// libtorch still reads it ("Unknown scalar type", or a failed internal check). A run is deterministic, so a seed that
-    /// hits a libtorch error is run again, twice at most.
-    /// </summary>
-    private SeedRun RunPpo(string learner, long seed, PolicyValuer valuer, long[] grid, CancellationToken cancel)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return new PpoContender(options, problem, backendFactory, valuer, grid).Run(learner, seed, cancel);
-            }
-            catch (System.Runtime.InteropServices.ExternalException) when (attempt < 3)
-            {
-                PpoRetries++;
-            }
-        }
-    }
-
-    /// <summary>PPO seeds run again after TorchSharp freed a temporary Scalar too early (see <see cref="RunPpo"/>).</summary>
-    public int PpoRetries { get; private set; }
+    private SeedRun RunPpo(string learner, long seed, PolicyValuer valuer, long[] grid, CancellationToken cancel) =>
+        new PpoContender(options, problem, backendFactory, valuer, grid).Run(learner, seed, cancel);
 
     /// <summary>A learner's own random stream: seeded by the run seed and the learner, so adding a learner changes no other's draws.</summary>
     internal static SeededRandomSource LearnerRandom(string learner, long seed)
