@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using RLWorkbench.Tracking;
 
 namespace RLWorkbench.Ppo;
 
@@ -34,26 +35,8 @@ public sealed record PpoCheckpoint(
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
 
-    public void Save(string path)
-    {
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var temp = $"{full}.tmp-{Environment.ProcessId}";
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-            {
-                WriteTo(stream);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-                File.Delete(temp);
-        }
-    }
+    /// <summary>Writes the checkpoint through a temporary file and a rename, so a crash never leaves half a model.</summary>
+    public void Save(string path) => AtomicFile.Write(path, WriteTo);
 
     public void WriteTo(Stream stream)
     {
