@@ -54,7 +54,8 @@ public static class CompareCommand
                 options = options with { BudgetCalls = b };
             if (parse.GetValue(profile) is { } p)
                 options = options with { Problem = options.Problem with { Profile = p } };
-            return Task.FromResult(Execute(options, parse.GetValue(outDir), parse.InvocationConfiguration.Output, cancellationToken));
+            using var stop = new StopSignal(parse.InvocationConfiguration.Error, "Stopping the comparison (Ctrl+C again to quit at once)...", cancellationToken);
+            return Task.FromResult(Execute(options, parse.GetValue(outDir), parse.InvocationConfiguration.Output, stop.Token));
         });
         return command;
     }

@@ -125,20 +125,11 @@ public static class PpoCommand
             {
                 var recorder = new PpoRunRecorder(run, resolved, evalEnvs, trainer.TotalSteps,
                     resumeRunDirectory is null ? double.NegativeInfinity : PpoRunRecorder.BestInEvalTable(run.Directory));
-                using var cancel = new CancellationTokenSource();
-                void OnSignal(System.Runtime.InteropServices.PosixSignalContext context)
-                {
-                    // The first Ctrl+C (or SIGTERM) stops at the next step and saves; a second one ends the process as usual.
-                    if (!cancel.IsCancellationRequested)
-                        context.Cancel = true;
-                    cancel.Cancel();
-                }
-                using var onInterrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, OnSignal);
-                using var onTerminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, OnSignal);
+                using var stop = new StopSignal(result.InvocationConfiguration.Error, "Stopping: finishing the step and saving a checkpoint (Ctrl+C again to quit at once)...");
                 bool completed;
                 try
                 {
-                    completed = PpoProgress.Run(trainer, resolved.Steps, recorder, writer, result.GetValue(plain), cancel.Token);
+                    completed = PpoProgress.Run(trainer, resolved.Steps, recorder, writer, result.GetValue(plain), stop.Token);
                 }
                 catch
                 {

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using RLWorkbench.Routing.Core;
 using RLWorkbench.Routing.Learning;
 using RLWorkbench.Routing.Workflow;
@@ -62,7 +61,7 @@ public static class QlearnCommand
                     throw new UsageException("--real and --replay cannot be combined: a replay makes no calls.");
                 var output = parse.InvocationConfiguration.Output;
                 var progress = new QlearnConsoleProgress(output);
-                using var interrupt = new QlearnInterrupt(parse.InvocationConfiguration.Error, cancellationToken);
+                using var interrupt = new StopSignal(parse.InvocationConfiguration.Error, "Stopping: saving the Q-table and logs (Ctrl+C again to quit at once)...", cancellationToken);
                 var result = await QlearnSession.RunAsync(
                     new QlearnRequest { Options = options, OutDirectory = parse.GetValue(outDir), ResumeDirectory = parse.GetValue(resume) },
                     progress,
@@ -137,50 +136,4 @@ internal sealed class QlearnConsoleProgress(TextWriter output) : IQlearnProgress
 internal static class QlearnConfig
 {
     public static QlearnOptions Load(string? path) => path is null ? new QlearnOptions() : QlearnOptions.FromFile(path);
-}
-
-/// <summary>
-/// The first Ctrl+C (or SIGTERM) stops the run cleanly: in-flight iterations are dropped, the Q-table, logs and checkpoint
-/// are saved, and the run can be resumed. A second Ctrl+C ends the process at once.
-/// </summary>
-internal sealed class QlearnInterrupt : IDisposable
-{
-    private readonly CancellationTokenSource source;
-    private readonly TextWriter error;
-    private readonly PosixSignalRegistration terminate;
-
-    public QlearnInterrupt(TextWriter error, CancellationToken outer)
-    {
-        this.error = error;
-        source = CancellationTokenSource.CreateLinkedTokenSource(outer);
-        Console.CancelKeyPress += OnCancelKeyPress;
-        terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
-        {
-            context.Cancel = true;
-            Stop();
-        });
-    }
-
-    public CancellationToken Token => source.Token;
-
-    private void OnCancelKeyPress(object? sender, ConsoleCancelEventArgs e)
-    {
-        if (source.IsCancellationRequested)
-            return;
-        e.Cancel = true;
-        Stop();
-    }
-
-    private void Stop()
-    {
-        error.WriteLine("Stopping: saving the Q-table and logs (Ctrl+C again to quit at once)...");
-        source.Cancel();
-    }
-
-    public void Dispose()
-    {
-        Console.CancelKeyPress -= OnCancelKeyPress;
-        terminate.Dispose();
-        source.Dispose();
-    }
 }
