@@ -1,0 +1,45 @@
+using System.Diagnostics;
+
+namespace RLWorkbench.Cli.Tests;
+
+public class StopSignalTests
+{
+    [Fact]
+    public async Task Ctrl_c_stops_qlearn_cleanly_and_resume_finishes_the_same_run()
+    {
+        var dir = Path.Combine(Workbench.TempDirectory(), "interrupted");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "rlw.dll"), "qlearn", "--iterations", "40", "--simulated-call-seconds", "0.1", "--out", dir })
+            start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+
+        // Wait for a few iterations, then send SIGINT as a terminal's Ctrl+C would.
+        var seen = new List<string>();
+        while (process.StandardOutput.ReadLine() is { } line)
+        {
+            seen.Add(line);
+            if (line.StartsWith("[  3/40]", StringComparison.Ordinal))
+                break;
+        }
+        Assert.True(seen.Count > 0 && seen[^1].StartsWith("[  3/40]", StringComparison.Ordinal), string.Join('\n', seen));
+        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString()]))
+            kill.WaitForExit();
+        var rest = process.StandardOutput.ReadToEnd();
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)), "qlearn did not stop after Ctrl+C");
+
+        var errors = await error;
+        Assert.Equal(1, process.ExitCode);
+        Assert.Contains("Stopping: saving the Q-table and logs", errors);
+        Assert.Contains("Continue with: qlearn --resume", errors);
+        Assert.Contains("\"status\": \"killed\"", File.ReadAllText(Path.Combine(dir, "status.json")));
+        var done = File.ReadAllLines(Path.Combine(dir, "iterations.csv")).Length - 1;
+        Assert.InRange(done, 3, 39);
+        Assert.True(File.Exists(Path.Combine(dir, "artifacts", "qtable.json")), rest);
+
+        var resumed = Workbench.Run("qlearn", "--resume", dir);
+        Assert.True(resumed.ExitCode == 0, resumed.Error);
+        Assert.Equal(1 + 40, File.ReadAllLines(Path.Combine(dir, "iterations.csv")).Length);
+        Assert.Contains("\"status\": \"finished\"", File.ReadAllText(Path.Combine(dir, "status.json")));
+    }
+}
