@@ -79,6 +79,43 @@ public sealed class RunStore(string root)
         return new Run(full, info, Mirror?.Start(info, full), Clock);
     }
 
+    /// <summary>
+    /// Drops the rows logged after <paramref name="step"/> from a run's tables (by each table's step,
+    /// iteration or episode column) before the run is reopened: a resumed run repeats the steps after its
+    /// checkpoint, and its curve should join the original rather than overlap it. What the MLflow record
+    /// counts as sent is lowered to match, so the mirror sends the repeated rows again.
+    /// </summary>
+    public static void DropRowsAfter(string directory, long step, params string[] tables)
+    {
+        var full = Path.GetFullPath(directory);
+        var state = Mlflow.MlflowSyncState.TryRead(full);
+        foreach (var name in tables)
+        {
+            var path = Path.Combine(full, name + ".csv");
+            if (!File.Exists(path))
+                continue;
+            var lines = File.ReadAllLines(path);
+            if (lines.Length == 0)
+                continue;
+            var stepColumn = Array.FindIndex(lines[0].Split(','), c => RunTable.StepColumns.Contains(c));
+            if (stepColumn < 0)
+                throw new RunFormatException($"{path} has no step, iteration or episode column to cut at.");
+            var kept = lines.Skip(1).TakeWhile(line =>
+            {
+                var fields = line.Split(',');
+                return stepColumn >= fields.Length
+                    || !double.TryParse(fields[stepColumn], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var s)
+                    || s <= step;
+            }).ToList();
+            if (kept.Count == lines.Length - 1)
+                continue;
+            AtomicFile.WriteAllText(path, string.Join('\n', lines.Take(1).Concat(kept)) + "\n");
+            if (state is not null && state.RowsSent.TryGetValue(name, out var sent) && sent > kept.Count)
+                state.RowsSent[name] = kept.Count;
+        }
+        state?.Save(full);
+    }
+
     /// <summary>Reopens an existing run to continue it (resume) or add to it.</summary>
     public static Run Open(string directory)
     {

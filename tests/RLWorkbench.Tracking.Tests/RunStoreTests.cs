@@ -122,4 +122,31 @@ public sealed class RunStoreTests : IDisposable
         using var run = new RunStore(temp.Path).Create("ppo");
         Assert.Throws<FileNotFoundException>(() => run.LogArtifact("missing.png"));
     }
+
+    [Fact]
+    public void DropRowsAfter_cuts_each_table_at_its_step_and_lowers_what_mlflow_counts_as_sent()
+    {
+        var store = new RunStore(temp.Path) { Clock = new FixedClock(Start) };
+        string directory;
+        using (var run = store.Create("ppo"))
+        {
+            directory = run.Directory;
+            var metrics = run.Table("metrics", ["step", "ep_rew_mean"]);
+            foreach (var step in new[] { 8192, 16384, 24576 })
+                metrics.AppendRow(step, step / 100.0);
+            var episodes = run.Table("episodes", ["step", "env", "return"]);
+            foreach (var step in new[] { 200, 10000, 20000, 20000 })
+                episodes.AppendRow(step, 0, 1.5);
+            run.Finish(RunStatus.Killed);
+        }
+        new Mlflow.MlflowSyncState { TrackingUri = "http://127.0.0.1:5000", RowsSent = { ["metrics"] = 3, ["episodes"] = 1 } }.Save(directory);
+
+        RunStore.DropRowsAfter(directory, 16384, "metrics", "episodes", "eval");
+
+        Assert.Equal(["step,ep_rew_mean", "8192,81.92", "16384,163.84"], File.ReadAllLines(Path.Combine(directory, "metrics.csv")));
+        Assert.Equal(["step,env,return", "200,0,1.5", "10000,0,1.5"], File.ReadAllLines(Path.Combine(directory, "episodes.csv")));
+        var state = Mlflow.MlflowSyncState.TryRead(directory)!;
+        Assert.Equal(2, state.RowsSent["metrics"]);
+        Assert.Equal(1, state.RowsSent["episodes"]);
+    }
 }

@@ -108,12 +108,13 @@ public static class PpoCommand
             versions["device"] = torchDevice.type.ToString().ToLowerInvariant();
             // Through a store so a configured MLflow mirror follows the run, and a resume continues the same mirrored run.
             var store = new RunStore(RunStore.DefaultRoot);
+            if (resumeRunDirectory is not null)
+                RunStore.DropRowsAfter(resumeRunDirectory, trainer.TotalSteps, "metrics", "eval", "episodes");
             using var run = resumeRunDirectory is not null
                 ? store.Reopen(resumeRunDirectory)
                 : result.GetValue(output) is { } dir ? store.CreateIn(dir, "ppo", versions) : store.Create("ppo", versions);
             if (resumeRunDirectory is not null)
             {
-                PpoRunRecorder.TrimAfter(run.Directory, trainer.TotalSteps);
                 run.MarkRunning();
                 run.SetTag("resumed_from_step", trainer.TotalSteps.ToString(System.Globalization.CultureInfo.InvariantCulture));
             }

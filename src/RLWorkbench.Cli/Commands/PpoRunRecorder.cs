@@ -110,25 +110,6 @@ public sealed class PpoRunRecorder : ITrainingCallback
         }
         return best;
     }
-
-    /// <summary>
-    /// Drops rows logged after <paramref name="step"/> from a run's tables: a resumed run repeats the steps
-    /// after its checkpoint, and its curve should join the original rather than overlap it.
-    /// </summary>
-    public static void TrimAfter(string runDirectory, long step)
-    {
-        foreach (var name in new[] { "metrics", "eval", "episodes" })
-        {
-            var path = Path.Combine(runDirectory, name + ".csv");
-            if (!File.Exists(path))
-                continue;
-            var lines = File.ReadAllLines(path);
-            var kept = lines.Take(1).Concat(lines.Skip(1).Where(l =>
-                !long.TryParse(l.Split(',')[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) || s <= step)).ToList();
-            if (kept.Count != lines.Length)
-                AtomicFile.WriteAllText(path, string.Join('\n', kept) + "\n");
-        }
-    }
 }
 
 /// <summary>Mean, std (population, as numpy), min and max of the returns, and the mean completion rate.</summary>
