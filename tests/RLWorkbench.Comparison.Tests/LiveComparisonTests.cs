@@ -76,6 +76,12 @@ public sealed class LiveComparisonTests
         Assert.True(code == 0, error);
         Assert.Equal(4 * 2 * 40, File.ReadAllLines(tape).Length);
 
+        // Recording changes nothing: the same numbers as the plain simulated backend.
+        var plain = TempDirectory();
+        (code, _, error) = Invoke(NoEnvironment, Args(plain));
+        Assert.True(code == 0, error);
+        Assert.Equal(SeedRows(plain), SeedRows(recorded));
+
         var replayed = TempDirectory();
         (code, var output, error) = Invoke(NoEnvironment, Args(replayed, "--replay", tape));
         Assert.True(code == 0, error);
@@ -157,6 +163,11 @@ public sealed class LiveComparisonTests
         Assert.InRange(finished, 1, 5);
         Assert.Contains($"{finished} of 6 (learner, seed) runs finished", output);
         Assert.Contains("Stopped early", File.ReadAllText(Path.Combine(dir, "summary.md")));
+        // It stopped because the next task's worst case no longer fit, not earlier.
+        var stop = System.Text.RegularExpressions.Regex.Match(output, @"its worst case \(\$(?<worst>[0-9.]+)\) would take the spend past the \$0\.03 budget \(spent \$(?<spent>[0-9.]+)\)");
+        Assert.True(stop.Success, output);
+        Assert.True(double.Parse(stop.Groups["worst"].Value, CultureInfo.InvariantCulture) + double.Parse(stop.Groups["spent"].Value, CultureInfo.InvariantCulture) > cap - 1e-4);
+        Assert.Equal(spent, double.Parse(stop.Groups["spent"].Value, CultureInfo.InvariantCulture), 4);
     }
 
     [Theory]

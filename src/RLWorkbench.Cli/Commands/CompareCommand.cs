@@ -150,7 +150,8 @@ public static class CompareCommand
                 ledger.Added += record => { callLog.WriteLine(JsonSerializer.Serialize(record, CallLogJson)); callLog.Flush(); };
             output.WriteLine($"  learners: {string.Join(", ", options.Learners)}");
             var t = options.Ppo.Trainer;
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            if (options.Learners.Any(LearnerNames.IsPpo))
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  PPO: {t.NumEnvs} envs x {t.StepsPerEnv} steps per rollout ({2 * t.RolloutSize} calls), minibatch {t.MinibatchSize}, {t.Epochs} epochs, lr {t.LearningRate}, gamma {t.Gamma}, lambda {t.GaeLambda}, networks [{string.Join(",", options.Ppo.SeedNetwork)}] and [{string.Join(",", options.Ppo.SmallNetwork)}]"));
             output.WriteLine($"  settings and results: {run.Directory}");
             var clock = Stopwatch.StartNew();
