@@ -70,16 +70,6 @@ public sealed record ProblemOptions
     public bool LoadBalanced => Kind == LoadBalancedCoordinator.Name;
 }
 
-/// <summary>The bandit learners' settings.</summary>
-public sealed record BanditOptions
-{
-    /// <summary>UCB1's multiplier on sqrt(2 ln n / n_a); 1 is the textbook value for rewards in [0, 1].</summary>
-    public double UcbExploration { get; init; } = 1.0;
-
-    /// <summary>Thompson sampling's assumed reward noise (standard deviation); the simulated rewards spread about 0.03 to 0.06.</summary>
-    public double ThompsonNoise { get; init; } = 0.1;
-}
-
 /// <summary>
 /// PPO as the comparison runs it: the workbench trainer with a categorical policy, its hyper-parameters scaled from the
 /// seed's 8192-step rollouts down to a call budget of thousands (docs/compare.md explains each change).
@@ -179,8 +169,8 @@ public sealed record ComparisonOptions
             if (Ppo.Threads < 1)
                 return $"PPO threads must be at least 1, got {Ppo.Threads}.";
         }
-        if (Bandits.UcbExploration < 0 || !(Bandits.ThompsonNoise > 0))
-            return "UCB1's exploration must be non-negative and Thompson sampling's noise positive.";
+        if (Bandits.Problem() is { } bandits)
+            return bandits;
         return null;
     }
 }

@@ -110,6 +110,16 @@ public static class ComparisonReport
         sb.AppendLine(CultureInfo.InvariantCulture, $"Oracle expected reward per task: {result.OracleValue:0.0000}; threshold ({o.ThresholdFraction * 100:0.#}%): {result.Threshold:0.0000}. "
             + $"Expected rewards are exact (computed from the profile), for each learner's greedy policy at each checkpoint. Total wall time {totalWallSeconds:0.0} s.");
         sb.AppendLine();
+        if (result.Backend != "simulated")
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"Backend: {result.Backend}. The learners trained on those answers; their greedy policies are still valued against the simulation profile, which models the providers but is not them.");
+            sb.AppendLine();
+        }
+        if (result.StoppedEarly is not null)
+        {
+            sb.AppendLine(CultureInfo.InvariantCulture, $"Stopped early: {result.StoppedEarly}");
+            sb.AppendLine();
+        }
         foreach (var h in headlines)
             sb.AppendLine(CultureInfo.InvariantCulture, $"- **{h.Sentence}**");
         if (headlines.Count > 0)

@@ -28,8 +28,12 @@ public sealed record ComparisonResult(
     ExactRewardModel Model,
     PolicyValuer Valuer,
     long[] Checkpoints,
-    IReadOnlyList<SeedRun> Runs)
+    IReadOnlyList<SeedRun> Runs,
+    string? StoppedEarly = null)
 {
+    /// <summary>Where the answers came from: simulated, replay or real.</summary>
+    public string Backend { get; init; } = "simulated";
+
     public double OracleValue => Valuer.OracleValue;
 
     public double Threshold => Options.ThresholdFraction * OracleValue;
@@ -104,9 +108,20 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
             {
                 cancel.ThrowIfCancellationRequested();
                 var seed = options.FirstSeed + k;
-                var run = LearnerNames.IsPpo(learner)
-                    ? RunPpo(learner, seed, valuer, grid, cancel)
-                    : RunTabular(learner, seed, model, valuer, grid, cancel);
+                SeedRun run;
+                try
+                {
+                    run = LearnerNames.IsPpo(learner)
+                        ? RunPpo(learner, seed, valuer, grid, cancel)
+                        : RunTabular(learner, seed, model, valuer, grid, cancel);
+                }
+                catch (ComparisonBudgetExhaustedException e)
+                {
+                    // A seed cut short has no value at its later checkpoints, so it is left out rather than padded;
+                    // the seeds before it are complete and are what the report summarises.
+                    var message = $"{learner} seed {seed} {e.Message} {runs.Count} of {total} (learner, seed) runs finished and are summarised.";
+                    return new ComparisonResult(options, problem, model, valuer, grid, runs, message);
+                }
                 runs.Add(run);
                 progress?.SeedFinished(run, runs.Count, total);
             }

@@ -80,115 +80,54 @@ public sealed class SeedQLearner : IRoutingLearner
     }
 }
 
-/// <summary>Per-(state, action) pull counts and reward sums, shared by the bandit learners.</summary>
-public abstract class SampleMeanBandit : IRoutingLearner
+/// <summary>
+/// The bandit learners as the comparison runs them: the routing module's <see cref="SampleMeanBandit"/> (the one
+/// implementation, also behind `qlearn --learner`) over the problem's states and actions.
+/// </summary>
+public abstract class BanditLearner(RoutingProblem problem, SampleMeanBandit bandit) : IRoutingLearner
 {
-    protected SampleMeanBandit(RoutingProblem problem)
-    {
-        Problem = problem;
-        Counts = new long[problem.StateCount, problem.ActionCount];
-        Sums = new double[problem.StateCount, problem.ActionCount];
-        StatePulls = new long[problem.StateCount];
-    }
+    protected RoutingProblem Problem { get; } = problem;
 
-    protected RoutingProblem Problem { get; }
+    public SampleMeanBandit Bandit { get; } = bandit;
 
-    public long[,] Counts { get; }
+    public long[,] Counts => Bandit.Counts;
 
-    public double[,] Sums { get; }
+    public double[,] Sums => Bandit.Sums;
 
-    public long[] StatePulls { get; }
+    public long[] StatePulls => Bandit.StatePulls;
 
     /// <summary>Counts and sums per (state, action).</summary>
-    public long LearnedParameters => 2L * Problem.StateCount * Problem.ActionCount;
+    public long LearnedParameters => Bandit.LearnedParameters;
 
-    public double Mean(int state, int action) => Counts[state, action] == 0 ? double.NaN : Sums[state, action] / Counts[state, action];
+    public double Mean(int state, int action) => Bandit.Mean(state, action);
 
-    public int Choose(in RoutingContext context)
-    {
-        // Every action of a state is tried once, in index order, before any index is computed.
-        for (var a = 0; a < Problem.ActionCount; a++)
-        {
-            if (Counts[context.State, a] == 0)
-                return a;
-        }
-        return ChooseAmongTried(context.State);
-    }
-
-    protected abstract int ChooseAmongTried(int state);
+    public int Choose(in RoutingContext context) => Bandit.Choose(context.State);
 
     /// <summary>The bandit learns the reward the environment paid, which for the load-balanced problem includes the penalty.</summary>
-    public void Learn(in RoutingContext context, in RoutedTask outcome)
-    {
-        Counts[context.State, outcome.Action]++;
-        Sums[context.State, outcome.Action] += outcome.AdjustedReward;
-        StatePulls[context.State]++;
-    }
+    public void Learn(in RoutingContext context, in RoutedTask outcome) => Bandit.Record(context.State, outcome.Action, outcome.AdjustedReward);
 
     /// <summary>The best sample mean per state (first on ties); a state never seen keeps action 0.</summary>
     public RoutingPolicy GreedyPolicy()
     {
         var table = new int[Problem.StateCount];
         for (var s = 0; s < table.Length; s++)
-        {
-            var best = -1;
-            for (var a = 0; a < Problem.ActionCount; a++)
-            {
-                if (Counts[s, a] > 0 && (best < 0 || Mean(s, a) > Mean(s, best)))
-                    best = a;
-            }
-            table[s] = Math.Max(best, 0);
-        }
+            table[s] = Math.Max(Bandit.Greedy(s), 0);
         return new TablePolicy(table);
     }
 }
 
-/// <summary>UCB1: the sample mean plus c x sqrt(2 ln n_state / n_action), c = 1 for rewards in [0, 1].</summary>
-public sealed class Ucb1Learner(RoutingProblem problem, double exploration) : SampleMeanBandit(problem)
+/// <summary>UCB1 (see <see cref="Ucb1Bandit"/>).</summary>
+public sealed class Ucb1Learner(RoutingProblem problem, double exploration)
+    : BanditLearner(problem, new Ucb1Bandit(problem.StateCount, problem.ActionCount, exploration))
 {
-    public double Index(int state, int action) =>
-        Mean(state, action) + exploration * Math.Sqrt(2.0 * Math.Log(StatePulls[state]) / Counts[state, action]);
-
-    protected override int ChooseAmongTried(int state)
-    {
-        var best = 0;
-        for (var a = 1; a < Problem.ActionCount; a++)
-        {
-            if (Index(state, a) > Index(state, best))
-                best = a;
-        }
-        return best;
-    }
+    public double Index(int state, int action) => ((Ucb1Bandit)Bandit).Index(state, action);
 }
 
-/// <summary>
-/// Gaussian Thompson sampling with a known noise scale and a flat prior: each tried action's value is drawn from
-/// N(sample mean, noise^2 / pulls) and the largest draw is routed to.
-/// </summary>
-public sealed class ThompsonLearner(RoutingProblem problem, double noise, IRandomSource random) : SampleMeanBandit(problem)
+/// <summary>Gaussian Thompson sampling (see <see cref="ThompsonBandit"/>).</summary>
+public sealed class ThompsonLearner(RoutingProblem problem, double noise, IRandomSource random)
+    : BanditLearner(problem, new ThompsonBandit(problem.StateCount, problem.ActionCount, noise, random))
 {
-    protected override int ChooseAmongTried(int state)
-    {
-        var best = 0;
-        var bestDraw = double.NegativeInfinity;
-        for (var a = 0; a < Problem.ActionCount; a++)
-        {
-            var draw = Mean(state, a) + noise / Math.Sqrt(Counts[state, a]) * StandardNormal(random);
-            if (draw > bestDraw)
-            {
-                best = a;
-                bestDraw = draw;
-            }
-        }
-        return best;
-    }
-
-    internal static double StandardNormal(IRandomSource random)
-    {
-        var u1 = 1.0 - random.Random();
-        var u2 = random.Random();
-        return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2);
-    }
+    internal static double StandardNormal(IRandomSource random) => ThompsonBandit.StandardNormal(random);
 }
 
 /// <summary>Uniformly random routing: the floor any learner must beat.</summary>

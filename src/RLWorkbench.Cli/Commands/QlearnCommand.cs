@@ -16,6 +16,7 @@ public static class QlearnCommand
     public static Command Create()
     {
         var loadBalanced = new Option<bool>("--load-balanced") { Description = "Use the load-balanced coordinator (state = task type x load state, 50 iterations)." };
+        var learner = new Option<string?>("--learner") { Description = $"How rewards become routing: {string.Join(", ", RoutingAlgorithms.All)} (default {RoutingAlgorithms.QLearning}, the seed's)." };
         var iterations = new Option<int?>("--iterations") { Description = "Iterations to run (default 30, or 50 with --load-balanced); with --resume, a new larger total." };
         var seed = new Option<long?>("--seed") { Description = "Seed for task picks, exploration and the simulated backend (default 42)." };
         var config = new Option<string?>("--config") { Description = "A JSON settings file (for example experiments/qlearn.json); command-line options override it." };
@@ -30,7 +31,7 @@ public static class QlearnCommand
         var callSeconds = new Option<double?>("--simulated-call-seconds") { Description = "Wall-clock seconds each simulated call takes (for benchmarks; default 0)." };
         var command = new Command("qlearn", "Phase 2: Q-learning that routes tasks to LLM agents (simulated unless --real or --replay).")
         {
-            loadBalanced, iterations, seed, config, outDir, real, budget, record, replay, resume, concurrency, profile, callSeconds,
+            loadBalanced, learner, iterations, seed, config, outDir, real, budget, record, replay, resume, concurrency, profile, callSeconds,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -39,6 +40,13 @@ public static class QlearnCommand
                 var options = QlearnConfig.Load(parse.GetValue(config));
                 if (parse.GetValue(loadBalanced))
                     options = options with { Learner = LoadBalancedCoordinator.Name };
+                if (parse.GetValue(learner) is { } algorithm)
+                {
+                    // Checked here too so the sentence names the flag's choices before any other setting is looked at.
+                    if (!RoutingAlgorithms.All.Contains(algorithm))
+                        throw new UsageException(RoutingAlgorithms.Unknown(algorithm));
+                    options = options with { Algorithm = algorithm };
+                }
                 if (parse.GetValue(iterations) is { } n)
                     options = options with { Iterations = n };
                 if (parse.GetValue(seed) is { } s)
@@ -106,9 +114,15 @@ internal sealed class QlearnConsoleProgress(TextWriter output) : IQlearnProgress
         {
             var q = options.QLearning!;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"qlearn: {options.Learner} coordinator, {options.Backend} backend, iterations {firstIteration + 1}..{total}, seed {options.Seed}, concurrency {options.Concurrency}"));
+                $"qlearn: {options.Learner} coordinator, {options.Algorithm}, {options.Backend} backend, iterations {firstIteration + 1}..{total}, seed {options.Seed}, concurrency {options.Concurrency}"));
+            var rule = options.Algorithm switch
+            {
+                RoutingAlgorithms.Ucb1 => string.Create(CultureInfo.InvariantCulture, $"UCB1 exploration {options.Bandits.UcbExploration}, untried actions first"),
+                RoutingAlgorithms.Thompson => string.Create(CultureInfo.InvariantCulture, $"Thompson noise {options.Bandits.ThompsonNoise}, untried actions first"),
+                _ => string.Create(CultureInfo.InvariantCulture, $"lr {q.LearningRate}, gamma {q.Gamma}, epsilon {q.EpsilonStart} x{q.EpsilonDecay} floor {q.EpsilonFloor}"),
+            };
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  lr {q.LearningRate}, gamma {q.Gamma}, epsilon {q.EpsilonStart} x{q.EpsilonDecay} floor {q.EpsilonFloor}; window {options.Load.Window}; judge {options.JudgeProvider}; models {string.Join(", ", options.Providers.Select(p => $"{p.Key}={p.Value.Model}"))}"));
+                $"  {rule}; window {options.Load.Window}; judge {options.JudgeProvider}; models {string.Join(", ", options.Providers.Select(p => $"{p.Key}={p.Value.Model}"))}"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  expected {plan.ExpectedCalls} calls ({plan.Iterations} iterations x agent + judge), estimated cost ${plan.EstimatedCostUsd:0.0000} (worst case ${plan.WorstCaseCostUsd:0.0000}){(options.BudgetUsd is { } b ? $", budget ${b:0.00}" : "")}"));
             output.WriteLine($"  settings and results: {runDirectory}");

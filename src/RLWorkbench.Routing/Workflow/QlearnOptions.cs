@@ -15,6 +15,15 @@ public sealed record QlearnOptions
     /// <summary>"base" (state = task type, 30 iterations) or "load-balanced" (state = type x load, 50 iterations).</summary>
     public string Learner { get; init; } = TaskTypeCoordinator.Name;
 
+    /// <summary>
+    /// How rewards become routing: "q-learning" (the seed's, the default), "ucb1" or "thompson" (contextual bandits on
+    /// per-(state, action) sample means). The state is still the coordinator's: task type, or type x load with load-balanced.
+    /// </summary>
+    public string Algorithm { get; init; } = RoutingAlgorithms.QLearning;
+
+    /// <summary>UCB1's exploration and Thompson sampling's noise (used only by those algorithms).</summary>
+    public BanditOptions Bandits { get; init; } = new();
+
     /// <summary>Null takes the learner's seed length: 30 for base, 50 for load-balanced.</summary>
     public int? Iterations { get; init; }
 
@@ -79,6 +88,12 @@ public sealed record QlearnOptions
     {
         if (Learner is not (TaskTypeCoordinator.Name or LoadBalancedCoordinator.Name))
             throw new RoutingInputException($"Unknown learner '{Learner}'; the learners are {TaskTypeCoordinator.Name} and {LoadBalancedCoordinator.Name}.");
+        if (!RoutingAlgorithms.All.Contains(Algorithm))
+            throw new RoutingInputException(RoutingAlgorithms.Unknown(Algorithm));
+        if (Bandits?.Problem() is { } banditProblem)
+            throw new RoutingInputException(banditProblem);
+        if (Bandits is null)
+            throw new RoutingInputException("The bandit settings must not be null.");
         var loadBalanced = Learner == LoadBalancedCoordinator.Name;
         var resolved = this with
         {

@@ -88,11 +88,12 @@ public static class QlearnSession
         run.WriteConfig(options);
         run.SetTag("learner", options.Learner);
         run.SetTag("backend", options.Backend);
+        run.SetTag("algorithm", options.Algorithm);
 
         var random = new SeededRandomSource(options.Seed);
         if (resume is not null)
             random.SetState(resume.Checkpoint.RandomState);
-        var coordinator = QLearningCoordinator.Create(options.Learner, options.QLearning!, options.Load, random);
+        var coordinator = QLearningCoordinator.Create(options.Learner, options.QLearning!, options.Load, random, options.Algorithm, options.Bandits);
         if (resume is not null)
             coordinator.Restore(resume.Checkpoint.Coordinator);
 

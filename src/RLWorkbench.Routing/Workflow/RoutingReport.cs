@@ -33,7 +33,8 @@ public sealed record RoutingSummary(
     IReadOnlyList<ActionCount> Actions,
     IReadOnlyDictionary<string, double> MeanRewardByTaskType,
     IReadOnlyDictionary<string, int> LoadStateCounts,
-    int? GreedyMatchesKnownBest);
+    int? GreedyMatchesKnownBest,
+    string Algorithm = RoutingAlgorithms.QLearning);
 
 /// <summary>Builds the end-of-run report from the iteration rows, the coordinator and the call ledger.</summary>
 public sealed class RoutingReport
@@ -100,7 +101,8 @@ public sealed class RoutingReport
             actions,
             byType,
             loadCounts,
-            best is null ? null : balancedRows.Count(r => r.Action == r.KnownBest));
+            best is null ? null : balancedRows.Count(r => r.Action == r.KnownBest),
+            coordinator.Algorithm);
         return new RoutingReport(summary, Render(summary, coordinator is LoadBalancedCoordinator));
     }
 
@@ -108,7 +110,8 @@ public sealed class RoutingReport
     {
         var sb = new StringBuilder();
         void Line(FormattableString text) => sb.Append(text.ToString(CultureInfo.InvariantCulture)).Append('\n');
-        Line($"Q-learning routing: {s.Learner} coordinator, {s.Iterations} iterations, seed {s.Seed}, {s.Backend} backend ({s.StopReason})");
+        var title = s.Algorithm switch { RoutingAlgorithms.Ucb1 => "UCB1", RoutingAlgorithms.Thompson => "Thompson sampling", _ => "Q-learning" };
+        Line($"{title} routing: {s.Learner} coordinator, {s.Iterations} iterations, seed {s.Seed}, {s.Backend} backend ({s.StopReason})");
         if (s.StopMessage is not null)
             Line($"  {s.StopMessage}");
         Line($"Mean reward {s.MeanRawReward:0.000} raw, {s.MeanAdjustedReward:0.000} adjusted; mean penalty {s.MeanPenalty:0.000}");
@@ -127,7 +130,7 @@ public sealed class RoutingReport
             var mark = r.ShiftsFromBalanced && r.Visited ? "*" : " ";
             var seen = r.Visited ? "" : " (never visited)";
             var best = r.KnownBest is null || r.LoadState != LoadStates.Balanced ? "" : r.KnownBest == r.Action ? "  = best" : $"  best: {r.KnownBest}";
-            Line($"  {mark} {r.State,-26} {r.Action,-22} Q {r.Value,7:0.000}{seen}{best}");
+            Line($"  {mark} {r.State,-26} {r.Action,-22} {(s.Algorithm == RoutingAlgorithms.QLearning ? "Q" : "mean")} {r.Value,7:0.000}{seen}{best}");
         }
         if (s.GreedyMatchesKnownBest is { } matches)
             Line($"  {matches} of 4 task types route to the known best action");

@@ -176,12 +176,14 @@ public sealed class RoutingWorkflow(
     /// The most one iteration can cost: prompts at three characters a token (tokenisers rarely do worse on English) and every
     /// allowed output token, for the agent and for the judge reading a full-length answer.
     /// </summary>
-    public double WorstCaseCost(RoutingDecision decision)
+    public double WorstCaseCost(RoutingDecision decision) =>
+        WorstCaseCost(decision.Task, decision.Action, providers.Settings(decision.Action.Provider), providers.Settings(providers.Judge), prices, judgeOutputChars);
+
+    /// <summary>The same worst case for any caller that routes one task (the comparison's live budget uses it too).</summary>
+    public static double WorstCaseCost(RoutingTask task, RoutingAction action, ProviderSettings agent, ProviderSettings judge, PriceTable prices, int judgeOutputChars)
     {
-        var agent = providers.Settings(decision.Action.Provider);
-        var agentInput = (AgentPrompts.SystemPrompt(decision.Action.Agent).Length + AgentPrompts.UserMessage(decision.Task).Length) / 3 + 16;
-        var judge = providers.Settings(providers.Judge);
-        var judgeInput = (JudgePrompt.SystemPrompt.Length + JudgePrompt.UserMessage(decision.Task, decision.Action.Agent, "").Length + judgeOutputChars) / 3 + 16;
+        var agentInput = (AgentPrompts.SystemPrompt(action.Agent).Length + AgentPrompts.UserMessage(task).Length) / 3 + 16;
+        var judgeInput = (JudgePrompt.SystemPrompt.Length + JudgePrompt.UserMessage(task, action.Agent, "").Length + judgeOutputChars) / 3 + 16;
         return prices.Cost(agent.Model, agentInput, agent.MaxOutputTokens) + prices.Cost(judge.Model, judgeInput, judge.MaxOutputTokens);
     }
 }

@@ -1,0 +1,208 @@
+using Microsoft.Extensions.AI;
+using RLWorkbench.Gym.Random;
+using RLWorkbench.Routing.Chat;
+using RLWorkbench.Routing.Core;
+using RLWorkbench.Routing.Workflow;
+
+namespace RLWorkbench.Comparison;
+
+/// <summary>A live comparison reached its --budget-usd before a routed task whose worst case could pass it.</summary>
+public sealed class ComparisonBudgetExhaustedException(string message) : Exception(message);
+
+/// <summary>
+/// The hard USD cap of a live comparison, checked per routed task: before the agent call, the worst case of the agent call
+/// and its judge call (the routing workflow's estimate) must fit in what is left, so a task is never started that could not
+/// also be judged within the cap. The environment routes one task at a time, so one pending reservation is enough.
+/// </summary>
+public sealed class RoutedTaskBudget(RoutingProblem problem, BudgetGuard guard)
+{
+    private double pending;
+
+    public BudgetGuard Guard => guard;
+
+    public void BeforeCall(CallContext? context)
+    {
+        if (context is null)
+            throw new InvalidOperationException("A budgeted call needs its call context (which task, which purpose).");
+        if (context.Purpose != CallPurpose.Agent)
+            return;
+        var task = problem.Bank.Tasks.First(t => t.Id == context.TaskId);
+        var action = new RoutingAction(context.Role, context.Provider);
+        var worst = RoutingWorkflow.WorstCaseCost(task, action, problem.Providers[context.Provider], problem.Providers[problem.Judge], problem.Prices, JudgePrompt.DefaultOutputChars);
+        if (!guard.TryReserve(worst))
+            throw new ComparisonBudgetExhaustedException(
+                $"stopped before routing task {context.TaskId} to {action.Label}: its worst case (${worst:0.0000}) would take the spend past the ${guard.LimitUsd:0.00} budget (spent ${guard.SpentUsd:0.0000}).");
+        pending = worst;
+    }
+
+    public void AfterCall(CallContext context, double costUsd)
+    {
+        if (context.Purpose == CallPurpose.Agent)
+        {
+            guard.Settle(0, costUsd);
+        }
+        else
+        {
+            guard.Settle(pending, costUsd);
+            pending = 0;
+        }
+    }
+
+    /// <summary>A call that failed releases the task's reservation (what it cost, if anything, is unknown: nothing came back).</summary>
+    public void Failed()
+    {
+        guard.Settle(pending, 0);
+        pending = 0;
+    }
+}
+
+/// <summary>Outermost stage of a live pipeline: reserves before the agent call, settles with the cost the accounting stage measured.</summary>
+internal sealed class BudgetedChatClient(IChatClient inner, RoutedTaskBudget budget) : DelegatingChatClient(inner)
+{
+    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var context = CallContext.From(options);
+        budget.BeforeCall(context);
+        ChatResponse response;
+        try
+        {
+            response = await base.GetResponseAsync(messages, options, cancellationToken);
+        }
+        catch (Exception)
+        {
+            budget.Failed();
+            throw;
+        }
+        budget.AfterCall(context!, CallRecord.Of(response).CostUsd);
+        return response;
+    }
+}
+
+/// <summary>Shares one pipeline between environments: an environment's backend disposing it must not close the shared client.</summary>
+internal sealed class SharedChatClient(IChatClient inner) : IChatClient
+{
+    public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        inner.GetResponseAsync(messages, options, cancellationToken);
+
+    public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        inner.GetStreamingResponseAsync(messages, options, cancellationToken);
+
+    public object? GetService(Type serviceType, object? serviceKey = null) => inner.GetService(serviceType, serviceKey);
+
+    public void Dispose()
+    {
+    }
+}
+
+/// <summary>Creates the real client at the first call, so building an environment's backend touches no provider.</summary>
+internal sealed class LazyChatClient(Func<IChatClient> create) : IChatClient
+{
+    public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        create().GetResponseAsync(messages, options, cancellationToken);
+
+    public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        create().GetStreamingResponseAsync(messages, options, cancellationToken);
+
+    public object? GetService(Type serviceType, object? serviceKey = null) => serviceType.IsInstanceOfType(this) ? this : null;
+
+    public void Dispose()
+    {
+    }
+}
+
+/// <summary>One environment's clients (what <see cref="RoutingBackendFactory"/> returns).</summary>
+internal sealed class ChatRoutingBackend(IReadOnlyDictionary<Provider, IChatClient> clients) : IRoutingBackend
+{
+    public IChatClient Client(Provider provider) => clients[provider];
+
+    public void Dispose()
+    {
+        foreach (var c in clients.Values)
+            c.Dispose();
+    }
+}
+
+/// <summary>
+/// The comparison's chat backends beyond the plain simulated one: simulated with a recorder, a cassette replay, or the real
+/// providers. Each pipeline is the routing module's, outermost first: [budget] -> usage accounting -> [recording] -> source.
+/// Replay and real pipelines are shared by every environment of every learner: the runner routes one task at a time in a
+/// fixed order (learner by learner, seed by seed), so the calls, and a replay's answers, come in a fixed order too.
+/// </summary>
+public sealed class ComparisonBackends : IDisposable
+{
+    private readonly List<IDisposable> owned = [];
+    private readonly Func<Provider, long, IChatClient> source;
+    private readonly RoutingProblem problem;
+    private readonly CallLedger ledger;
+    private readonly CassetteWriter? recorder;
+    private readonly RoutedTaskBudget? budget;
+
+    private ComparisonBackends(RoutingProblem problem, CallLedger ledger, CassetteWriter? recorder, RoutedTaskBudget? budget, Func<ComparisonBackends, Func<Provider, long, IChatClient>> source)
+    {
+        this.problem = problem;
+        this.ledger = ledger;
+        this.recorder = recorder;
+        this.budget = budget;
+        this.source = source(this);
+    }
+
+    public RoutingBackendFactory Factory => (_, seed) =>
+    {
+        var clients = new Dictionary<Provider, IChatClient>();
+        foreach (var p in RoutingNames.Providers)
+        {
+            var model = problem.Providers[p].Model;
+            var client = source(p, seed);
+            if (recorder is not null)
+                client = new CassetteRecordingChatClient(client, p, model, recorder, TimeProvider.System);
+            client = new UsageAccountingChatClient(client, p, model, problem.Prices, ledger, TimeProvider.System);
+            if (budget is not null)
+                client = new BudgetedChatClient(client, budget);
+            clients[p] = client;
+        }
+        return new ChatRoutingBackend(clients);
+    };
+
+    /// <summary>The simulated providers, as <see cref="SimulatedRoutingBackend"/>, with every exchange recorded.</summary>
+    public static ComparisonBackends Simulated(RoutingProblem problem, CallLedger ledger, CassetteWriter? recorder) =>
+        new(problem, ledger, recorder, null, _ => (p, seed) => new SimulatedChatClient(p, problem.Profile, seed, TimeSpan.Zero));
+
+    /// <summary>Every answer from a cassette: no network, no keys, no spend.</summary>
+    public static ComparisonBackends Replay(RoutingProblem problem, CallLedger ledger, IReadOnlyList<CassetteEntry> cassette, string path)
+    {
+        var shared = RoutingNames.Providers.ToDictionary(p => p, p => (IChatClient)new CassetteReplayChatClient(p, problem.Providers[p].Model, cassette, path));
+        return new(problem, ledger, null, null, _ => (p, _) => new SharedChatClient(shared[p]));
+    }
+
+    /// <summary>The real providers through the routing module's SDK clients and resilient HTTP handler, under a hard USD cap.</summary>
+    public static ComparisonBackends Real(
+        RoutingProblem problem, CallLedger ledger, CassetteWriter? recorder, ProviderCredentials credentials, BudgetGuard guard,
+        ResilienceOptions resilience, TimeProvider time, IRandomSource jitter, Action<string> notice)
+    {
+        var budget = new RoutedTaskBudget(problem, guard);
+        return new(problem, ledger, recorder, budget, self =>
+        {
+            // Built on first use: a problem that never calls a provider needs no key for it.
+            var shared = new Dictionary<Provider, IChatClient>();
+            IChatClient For(Provider p)
+            {
+                if (!shared.TryGetValue(p, out var client))
+                {
+                    var handler = new ResilientHttpHandler(p.Name(), resilience, time, jitter, notice);
+                    self.owned.Add(handler);
+                    client = ProviderClients.Create(p, problem.Providers[p], credentials, handler);
+                    self.owned.Add(client);
+                    shared[p] = client;
+                }
+                return client;
+            }
+            return (p, _) => new SharedChatClient(new LazyChatClient(() => For(p)));
+        });
+    }
+
+    public void Dispose()
+    {
+        foreach (var d in owned)
+            d.Dispose();
+    }
+}
