@@ -177,8 +177,9 @@ public class ProviderTests
     [Fact]
     public async Task An_attempt_that_times_out_is_retried_then_reported_as_a_timeout()
     {
-        using var server = new LoopbackServer(_ => LoopbackServer.OpenAIAnswer("late", 1, 1) with { Delay = TimeSpan.FromSeconds(2) });
-        using var p = Build(Provider.OpenAI, server, Fast with { AttemptTimeoutSeconds = 0.1, MaxRetries = 1 });
+        // 0.5 s rather than less: on a loaded machine a request must still reach the server before its attempt ends.
+        using var server = new LoopbackServer(_ => LoopbackServer.OpenAIAnswer("late", 1, 1) with { Delay = TimeSpan.FromSeconds(3) });
+        using var p = Build(Provider.OpenAI, server, Fast with { AttemptTimeoutSeconds = 0.5, MaxRetries = 1 });
         var e = await Assert.ThrowsAsync<ProviderCallException>(() => Ask(p, "gpt-4o-mini"));
         Assert.Equal(ProviderFailure.Timeout, e.Failure);
         Assert.Equal("openai did not answer in time, on every attempt.", e.Message);
@@ -249,19 +250,29 @@ public class ProviderTests
     [Fact]
     public async Task The_per_provider_concurrency_limit_queues_extra_requests()
     {
+        // The server holds every request until the test lets go, so overlap does not depend on timing:
+        // with a limit of 2, exactly 2 of the 6 requests reach it and the rest wait in the client.
         var inFlight = 0;
         var peak = 0;
+        using var release = new ManualResetEventSlim(false);
         using var server = new LoopbackServer(_ =>
         {
             var now = Interlocked.Increment(ref inFlight);
             lock (Fast)
                 peak = Math.Max(peak, now);
-            Thread.Sleep(60);
+            release.Wait(TimeSpan.FromSeconds(30));
             Interlocked.Decrement(ref inFlight);
             return LoopbackServer.OpenAIAnswer("ok", 1, 1);
         });
-        using var p = Build(Provider.OpenAI, server, Fast with { MaxConcurrentRequests = 2 });
-        await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Ask(p, "gpt-4o-mini")));
+        using var p = Build(Provider.OpenAI, server, Fast with { MaxConcurrentRequests = 2, AttemptTimeoutSeconds = 60 });
+        var calls = Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Ask(p, "gpt-4o-mini")));
+        for (var waited = 0; Volatile.Read(ref inFlight) < 2 && waited < 300; waited++)
+            await Task.Delay(100);
+        // Give a third request time to arrive if the limit let it through.
+        await Task.Delay(300);
+        Assert.Equal(2, Volatile.Read(ref inFlight));
+        release.Set();
+        await calls;
         Assert.Equal(6, server.Requests.Count);
         Assert.Equal(2, peak);
     }
