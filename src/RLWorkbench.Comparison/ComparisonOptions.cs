@@ -51,11 +51,7 @@ public sealed record ProblemOptions
 
     public string? Prices { get; init; }
 
-    public Dictionary<string, ProviderSettings> Providers { get; init; } = new()
-    {
-        ["openai"] = new ProviderSettings { Model = "gpt-4o-mini" },
-        ["anthropic"] = new ProviderSettings { Model = "claude-3-5-haiku-latest" },
-    };
+    public Dictionary<string, ProviderSettings> Providers { get; init; } = QlearnOptions.DefaultProviders();
 
     public string JudgeProvider { get; init; } = "openai";
 

@@ -47,7 +47,10 @@ public sealed record QlearnOptions
     /// <summary>Price table file; null is the embedded experiments/prices.json.</summary>
     public string? Prices { get; init; }
 
-    public Dictionary<string, ProviderSettings> Providers { get; init; } = new()
+    public Dictionary<string, ProviderSettings> Providers { get; init; } = DefaultProviders();
+
+    /// <summary>The seed's models: gpt-4o-mini and claude-3-5-haiku-latest, each with the default sampling settings.</summary>
+    public static Dictionary<string, ProviderSettings> DefaultProviders() => new()
     {
         ["openai"] = new ProviderSettings { Model = "gpt-4o-mini" },
         ["anthropic"] = new ProviderSettings { Model = "claude-3-5-haiku-latest" },
