@@ -1,24 +1,16 @@
 using System.Globalization;
 using System.Text;
 using RLWorkbench.Tracking;
-using ScottPlot;
 
 namespace RLWorkbench.Comparison;
 
 /// <summary>
 /// Writes a comparison into its run directory: per-seed and summary CSV tables, the oracle's table, a markdown report
-/// with the headline ratio, and two plots (reward against calls; calls to the threshold).
+/// with the headline ratio. Its figures are drawn from these tables by Tracking's plotter (`rlw plot`).
 /// </summary>
 public static class ComparisonReport
 {
     public const string Kind = "compare";
-
-    private static readonly Color[] Palette =
-    [
-        Color.FromHex("#1f77b4"), Color.FromHex("#ff7f0e"), Color.FromHex("#2ca02c"), Color.FromHex("#d62728"),
-        Color.FromHex("#9467bd"), Color.FromHex("#8c564b"), Color.FromHex("#e377c2"), Color.FromHex("#7f7f7f"),
-        Color.FromHex("#17becf"),
-    ];
 
     public sealed record Written(IReadOnlyList<LearnerSummary> Summaries, IReadOnlyList<HeadlineRatio> Headlines, string Markdown);
 
@@ -30,8 +22,6 @@ public static class ComparisonReport
         WriteOracle(run, result);
         var markdown = Markdown(result, summaries, headlines, totalWallSeconds);
         AtomicFile.WriteAllText(Path.Combine(run.Directory, "summary.md"), markdown);
-        PlotRewardAgainstCalls(result, summaries, run.ArtifactPath("reward-vs-calls.png"));
-        PlotCallsToThreshold(result, summaries, run.ArtifactPath("calls-to-threshold.png"));
         return new Written(summaries, headlines, markdown);
     }
 
@@ -72,13 +62,19 @@ public static class ComparisonReport
         }
         var summary = run.Table("summary", ["learner", "seeds", "learned_parameters", "final_expected_reward", "final_lower95", "final_upper95",
             "final_regret", "regret_lower95", "regret_upper95", "seeds_reached", "calls_to_threshold_mean", "calls_to_threshold_lower95",
-            "calls_to_threshold_upper95", "dollars_mean", "wall_s_mean", "final_imbalance_mean", "parse_failures"]);
+            "calls_to_threshold_upper95", "dollars_mean", "wall_s_mean", "final_imbalance_mean", "parse_failures",
+            "description", "log10_calls_budgeted_mean", "log10_calls_budgeted_lower95", "log10_calls_budgeted_upper95"]);
+        var budget = result.Checkpoints[^1];
         foreach (var s in summaries)
         {
+            // What the calls-to-threshold figure draws: log10 of each seed's calls, a seed that never reached
+            // the threshold counting as the whole budget, so a bar at the budget line means "not within it".
+            var budgeted = Estimate.Of(s.CallsToThreshold.Select(c => Math.Log10(Math.Max(c ?? budget, 1))).ToList());
             summary.AppendRow(s.Learner, s.Seeds, s.LearnedParameters, s.FinalValue.Mean, F(s.FinalValue.Lower), F(s.FinalValue.Upper),
                 s.FinalRegret.Mean, F(s.FinalRegret.Lower), F(s.FinalRegret.Upper), s.SeedsReached, F(s.CallsToThresholdReached.Mean),
                 F(s.CallsToThresholdReached.Lower), F(s.CallsToThresholdReached.Upper), s.Dollars.Mean, s.WallSeconds.Mean,
-                result.Problem.LoadBalanced ? F(s.FinalImbalance.Mean) : "", s.ParseFailures);
+                result.Problem.LoadBalanced ? F(s.FinalImbalance.Mean) : "", s.ParseFailures,
+                LearnerNames.Describe(s.Learner), budgeted.Mean, F(budgeted.Lower), F(budgeted.Upper));
         }
     }
 
@@ -142,7 +138,7 @@ public static class ComparisonReport
         var failures = summaries.Sum(s => s.ParseFailures);
         sb.AppendLine(CultureInfo.InvariantCulture, $"Judge answers that could not be parsed (scored 0.5): {failures:N0} over all runs.");
         sb.AppendLine();
-        sb.AppendLine("Plots: `artifacts/reward-vs-calls.png`, `artifacts/calls-to-threshold.png`. Tables: `summary.csv`, `seeds.csv`, `curves.csv`, `curve_summary.csv`; the oracle's table: `oracle.json`.");
+        sb.AppendLine("Plots: `artifacts/plots/reward_vs_calls.png`, `artifacts/plots/calls_to_threshold.png` (redraw with `rlw plot <run>`). Tables: `summary.csv`, `seeds.csv`, `curves.csv`, `curve_summary.csv`; the oracle's table: `oracle.json`.");
         return sb.ToString();
     }
 
@@ -150,81 +146,4 @@ public static class ComparisonReport
         double.IsFinite(e.Lower)
             ? string.Create(CultureInfo.InvariantCulture, $"{e.Mean.ToString(format, CultureInfo.InvariantCulture)} [{e.Lower.ToString(format, CultureInfo.InvariantCulture)}, {e.Upper.ToString(format, CultureInfo.InvariantCulture)}]")
             : e.Mean.ToString(format, CultureInfo.InvariantCulture);
-
-    private static void Style(Plot plot, string title, string x, string y)
-    {
-        plot.Font.Set("DejaVu Sans");
-        plot.Title(title, 16);
-        plot.XLabel(x, 13);
-        plot.YLabel(y, 13);
-    }
-
-    /// <summary>Mean greedy expected reward with its 95% band per learner, on a log axis of calls (the learners differ by orders of magnitude).</summary>
-    private static void PlotRewardAgainstCalls(ComparisonResult result, IReadOnlyList<LearnerSummary> summaries, string path)
-    {
-        var plot = new Plot();
-        Style(plot, $"Greedy policy's expected reward against LLM calls ({result.Options.Problem.Kind}, {result.Options.Seeds} seeds)", "LLM calls (log scale)", "expected reward per task");
-        // Checkpoint 0 has no logarithm; the curves start at the first call.
-        var indices = Enumerable.Range(1, result.Checkpoints.Length - 1).ToArray();
-        var x = indices.Select(i => Math.Log10(result.Checkpoints[i])).ToArray();
-        for (var k = 0; k < summaries.Count; k++)
-        {
-            var s = summaries[k];
-            var color = Palette[k % Palette.Length];
-            var mean = indices.Select(i => s.Curve[i].Mean).ToArray();
-            if (s.Seeds > 1)
-            {
-                var fill = plot.Add.FillY(x, indices.Select(i => s.Curve[i].Lower).ToArray(), indices.Select(i => s.Curve[i].Upper).ToArray());
-                fill.FillColor = color.WithAlpha(0.15);
-                fill.LineWidth = 0;
-            }
-            var line = plot.Add.Scatter(x, mean, color);
-            line.LegendText = LearnerNames.Describe(s.Learner);
-            line.LineWidth = 2;
-            line.MarkerSize = 0;
-        }
-        var threshold = plot.Add.HorizontalLine(result.Threshold);
-        threshold.LinePattern = LinePattern.Dashed;
-        threshold.Color = Colors.Black;
-        threshold.LegendText = $"{result.Options.ThresholdFraction * 100:0.#}% of oracle";
-        var decades = Enumerable.Range(0, (int)Math.Ceiling(x[^1]) + 1).Select(d => (double)d).Where(d => d <= x[^1] + 1e-9).ToArray();
-        plot.Axes.Bottom.SetTicks(decades, decades.Select(d => Math.Pow(10, d).ToString("N0", CultureInfo.InvariantCulture)).ToArray());
-        plot.ShowLegend(Alignment.LowerRight);
-        plot.SavePng(path, 1200, 750);
-    }
-
-    /// <summary>Mean calls to the threshold per learner with its 95% interval; learners that never reached it are drawn at the budget, hatched by a note.</summary>
-    private static void PlotCallsToThreshold(ComparisonResult result, IReadOnlyList<LearnerSummary> summaries, string path)
-    {
-        var plot = new Plot();
-        var budget = result.Checkpoints[^1];
-        Style(plot, $"LLM calls until the greedy policy reaches {result.Options.ThresholdFraction * 100:0.#}% of the oracle (log scale; budget {budget:N0})", "", "LLM calls (log10)");
-        var labels = new List<string>();
-        for (var k = 0; k < summaries.Count; k++)
-        {
-            var s = summaries[k];
-            // Unreached seeds count as the budget, so a bar at the top means "not within the budget".
-            var calls = s.CallsToThreshold.Select(c => (double)Math.Max(c ?? budget, 1)).ToList();
-            var e = Estimate.Of(calls.Select(Math.Log10).ToList());
-            var bar = new Bar
-            {
-                Position = k,
-                Value = e.Mean,
-                FillColor = s.SeedsReached == s.Seeds ? Palette[k % Palette.Length] : Palette[k % Palette.Length].WithAlpha(0.35),
-                Error = double.IsFinite(e.Upper) ? (e.Upper - e.Lower) / 2 : 0,
-                Size = 0.7,
-            };
-            plot.Add.Bars(new[] { bar });
-            labels.Add(s.SeedsReached == s.Seeds ? LearnerNames.Describe(s.Learner) : $"{LearnerNames.Describe(s.Learner)} ({s.SeedsReached}/{s.Seeds} reached)");
-        }
-        var budgetLine = plot.Add.HorizontalLine(Math.Log10(budget));
-        budgetLine.LinePattern = LinePattern.Dashed;
-        budgetLine.Color = Colors.Black;
-        plot.Axes.Bottom.SetTicks(labels.Select((_, i) => (double)i).ToArray(), [.. labels]);
-        plot.Axes.Bottom.TickLabelStyle.Rotation = 30;
-        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
-        plot.Axes.Bottom.MinimumSize = 160;
-        plot.Axes.Margins(bottom: 0);
-        plot.SavePng(path, 1200, 750);
-    }
 }

@@ -38,7 +38,7 @@ public sealed class CommandTests
         var dir = TempDirectory();
         var (code, output, error) = Invoke("--config", Path.Combine(Repository, "experiments", "compare-smoke.json"), "--out", dir);
         Assert.True(code == 0, error);
-        foreach (var file in new[] { "summary.csv", "seeds.csv", "curves.csv", "curve_summary.csv", "summary.md", "oracle.json", "config.json", "artifacts/reward-vs-calls.png", "artifacts/calls-to-threshold.png" })
+        foreach (var file in new[] { "summary.csv", "seeds.csv", "curves.csv", "curve_summary.csv", "summary.md", "oracle.json", "config.json", "artifacts/plots/reward_vs_calls.png", "artifacts/plots/calls_to_threshold.png" })
             Assert.True(File.Exists(Path.Combine(dir, file)), $"{file} is missing");
         Assert.Contains("the seed claimed about 1,667x", output, StringComparison.OrdinalIgnoreCase);
         // One row per learner and seed in seeds.csv, nine learners by two seeds.

@@ -86,12 +86,12 @@ public static class CompareCommand
             if (parse.GetValue(profile) is { } p)
                 options = options with { Problem = options.Problem with { Profile = p } };
             using var stop = new StopSignal(parse.InvocationConfiguration.Error, "Stopping the comparison (Ctrl+C again to quit at once)...", cancellationToken);
-            return Task.FromResult(Execute(options, backend, environment, time, parse.GetValue(outDir), parse.InvocationConfiguration.Output, stop.Token));
+            return Task.FromResult(Execute(options, backend, environment, time, parse.GetValue(outDir), parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, stop.Token));
         });
         return command;
     }
 
-    private static int Execute(ComparisonOptions options, BackendChoice choice, Func<string, string?> environment, TimeProvider time, string? outDirectory, TextWriter output, CancellationToken cancel)
+    private static int Execute(ComparisonOptions options, BackendChoice choice, Func<string, string?> environment, TimeProvider time, string? outDirectory, TextWriter output, TextWriter error, CancellationToken cancel)
     {
         RoutingProblem problem;
         ProviderCredentials? credentials = null;
@@ -198,6 +198,7 @@ public static class CompareCommand
             output.WriteLine($"Run saved in {run.Directory}");
             run.Finish(RunStatus.Finished, result.StoppedEarly is null ? null : "budget: " + result.StoppedEarly);
         }
+        RunPlots.WriteAfterRun(run.Directory, output, error);
         return CommandLine.Ok;
     }
 

@@ -24,6 +24,9 @@ public static class RunPlotter
             case "qlearn":
                 QLearningPlots.Draw(run, dir, files, notes);
                 break;
+            case "compare":
+                ComparisonPlots.Draw(run, dir, files, notes);
+                break;
             case "env-run":
                 if (run.Table("episodes") is { } episodes)
                     files.Add(PpoPlots.Dashboard(episodes, "episode", "episode", Path.Combine(dir, "dashboard.png"), run.Id));
