@@ -140,4 +140,29 @@ public sealed class PlotTests : IDisposable
 
         public int GetHashCode(double obj) => 0;
     }
+
+    [Fact]
+    public void A_compare_run_gets_reward_against_calls_and_calls_to_threshold_from_its_tables()
+    {
+        var run = RunReader.Read(SyntheticCompareRun.Write(temp.Path, Start));
+        var result = RunPlotter.Plot(run);
+
+        Assert.Equal(["reward_vs_calls.png", "calls_to_threshold.png"], result.Files.Select(Path.GetFileName));
+        Assert.Empty(result.Notes);
+        foreach (var file in result.Files)
+            Png.AssertValid(file);
+        // Both learners' curves are drawn, in the first two palette colours.
+        Assert.True(Png.CountColour(result.Files[0], "#1f77b4") > 200);
+        Assert.True(Png.CountColour(result.Files[0], "#ff7f0e") > 200);
+    }
+
+    [Fact]
+    public void An_older_compare_run_without_the_budgeted_calls_still_gets_its_reward_curve_and_a_note()
+    {
+        var run = RunReader.Read(SyntheticCompareRun.Write(temp.Path, Start, withBudgetedCalls: false));
+        var result = RunPlotter.Plot(run);
+
+        Assert.Equal(["reward_vs_calls.png"], result.Files.Select(Path.GetFileName));
+        Assert.Contains(result.Notes, n => n.Contains("no calls-to-threshold figure", StringComparison.Ordinal));
+    }
 }

@@ -74,6 +74,37 @@ internal static class SyntheticRuns
     }
 }
 
+/// <summary>A compare run's tables as the comparison writes them (two learners, two seeds).</summary>
+internal static class SyntheticCompareRun
+{
+    public static string Write(string root, DateTimeOffset start, bool withBudgetedCalls = true)
+    {
+        using var run = new RunStore(root) { Mirror = null }.Create("compare", now: start);
+        run.WriteConfig(new { problem = new { kind = "base" }, seeds = 2, budgetCalls = 1000 });
+        var curves = run.Table("curve_summary", ["learner", "calls", "mean", "lower95", "upper95", "seeds"]);
+        foreach (var calls in new[] { 0, 2, 10, 100, 1000 })
+        {
+            curves.AppendRow("qlearn", calls, 0.55, 0.5, 0.6, 2);
+            curves.AppendRow("ucb1", calls, calls >= 100 ? 0.78 : 0.6, calls >= 100 ? 0.78 : 0.55, calls >= 100 ? 0.78 : 0.65, 2);
+        }
+        string[] columns = ["learner", "seeds", "seeds_reached", "description", .. withBudgetedCalls ? new[] { "log10_calls_budgeted_mean", "log10_calls_budgeted_lower95", "log10_calls_budgeted_upper95" } : []];
+        var summary = run.Table("summary", columns);
+        if (withBudgetedCalls)
+        {
+            summary.AppendRow("qlearn", 2, 0, "Q-learning (seed settings)", 3.0, "", "");
+            summary.AppendRow("ucb1", 2, 2, "UCB1", 1.9, 1.7, 2.1);
+        }
+        else
+        {
+            summary.AppendRow("qlearn", 2, 0, "Q-learning (seed settings)");
+            summary.AppendRow("ucb1", 2, 2, "UCB1");
+        }
+        run.WriteJson("oracle.json", new { oracleValue = 0.78, threshold = 0.741, thresholdFraction = 0.95 });
+        run.Finish(RunStatus.Finished);
+        return run.Directory;
+    }
+}
+
 /// <summary>Checks that a file is a PNG of a given size with a picture in it.</summary>
 internal static class Png
 {
