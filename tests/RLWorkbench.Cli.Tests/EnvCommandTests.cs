@@ -7,7 +7,7 @@ public class EnvCommandTests
     [Fact]
     public void Replay_of_the_golden_traces_prints_one_line_per_trace_and_exits_0()
     {
-        var r = Workbench.Run("env", "replay", Workbench.GoldenTraces);
+        var r = Workbench.Run("env", "replay", RepositoryPaths.GoldenTraces);
         Assert.Equal(0, r.ExitCode);
         var lines = r.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(8, lines.Count(l => l.StartsWith("trace ", StringComparison.Ordinal) && l.EndsWith(": ok", StringComparison.Ordinal)));
@@ -17,7 +17,7 @@ public class EnvCommandTests
     [Fact]
     public void Replay_exits_1_at_the_first_mismatch_naming_step_field_and_both_values()
     {
-        var doc = JsonNode.Parse(File.ReadAllText(Workbench.GoldenTraces))!;
+        var doc = JsonNode.Parse(File.ReadAllText(RepositoryPaths.GoldenTraces))!;
         var traces = doc["traces"]!.AsArray();
         // Keep two traces; corrupt the second one's reward at step 5.
         while (traces.Count > 2)

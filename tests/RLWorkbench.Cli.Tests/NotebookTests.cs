@@ -13,15 +13,15 @@ public class NotebookTests
     {
         // ./rlw test builds Release already; a Debug test run builds it here.
         if (!AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
-            RunOrThrow(Workbench.RepositoryRoot, "build", "src/RLWorkbench.Cli/RLWorkbench.Cli.csproj", "-c", "Release", "-v", "q", "--nologo");
-        RunOrThrow(Workbench.RepositoryRoot, "tool", "restore");
+            RunOrThrow(RepositoryPaths.Root, "build", "src/RLWorkbench.Cli/RLWorkbench.Cli.csproj", "-c", "Release", "-v", "q", "--nologo");
+        RunOrThrow(RepositoryPaths.Root, "tool", "restore");
         return true;
     });
 
     public static TheoryData<string> Notebooks()
     {
         var data = new TheoryData<string>();
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(Workbench.RepositoryRoot, "notebooks"), "*.ipynb").Order(StringComparer.Ordinal))
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(RepositoryPaths.Root, "notebooks"), "*.ipynb").Order(StringComparer.Ordinal))
             data.Add(Path.GetFileName(file));
         return data;
     }
@@ -31,7 +31,7 @@ public class NotebookTests
     public void Every_notebook_runs_headless_without_a_cell_error(string notebook)
     {
         Assert.True(ReleaseBuild.Value);
-        var directory = Path.Combine(Workbench.RepositoryRoot, "notebooks");
+        var directory = Path.Combine(RepositoryPaths.Root, "notebooks");
         var executed = Path.Combine(Workbench.TempDirectory(), notebook);
         var (code, output) = Run(directory, "tool", "run", "dotnet-repl", "--", "--run", notebook, "--exit-after-run", "--output-path", executed);
         Assert.True(code == 0, $"{notebook} failed (exit {code}):\n{output}");

@@ -31,22 +31,6 @@ internal static class Workbench
         return new Result(process.ExitCode, output.Result, error.Result);
     }
 
-    public static string RepositoryRoot
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "RLWorkbench.sln")))
-                    return dir.FullName;
-            }
-            throw new InvalidOperationException("Cannot find RLWorkbench.sln above the test binaries.");
-        }
-    }
-
-    public static string GoldenTraces =>
-        Path.GetFullPath(Path.Combine(Environment.GetEnvironmentVariable("RLW_SHARED_DIR") ?? Path.Combine(RepositoryRoot, "..", "shared"), "conformance", "phase1-golden-traces.json"));
-
     public static string TempDirectory()
     {
         var dir = Path.Combine(Path.GetTempPath(), "rlw-tests", Guid.NewGuid().ToString("N"));

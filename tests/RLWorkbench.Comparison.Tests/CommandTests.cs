@@ -17,26 +17,13 @@ public sealed class CommandTests
         return (code, output.ToString(), error.ToString());
     }
 
-    private static string Repository
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "RLWorkbench.sln")))
-                    return dir.FullName;
-            }
-            throw new InvalidOperationException("Cannot find RLWorkbench.sln above the test binaries.");
-        }
-    }
-
     private static string TempDirectory() => Path.Combine(Path.GetTempPath(), "rlw-compare-tests", Guid.NewGuid().ToString("N"));
 
     [Fact]
     public void The_smoke_configuration_writes_tables_report_and_plots()
     {
         var dir = TempDirectory();
-        var (code, output, error) = Invoke("--config", Path.Combine(Repository, "experiments", "compare-smoke.json"), "--out", dir);
+        var (code, output, error) = Invoke("--config", Path.Combine(RepositoryPaths.Root, "experiments", "compare-smoke.json"), "--out", dir);
         Assert.True(code == 0, error);
         foreach (var file in new[] { "summary.csv", "seeds.csv", "curves.csv", "curve_summary.csv", "summary.md", "oracle.json", "config.json", "artifacts/plots/reward_vs_calls.png", "artifacts/plots/calls_to_threshold.png" })
             Assert.True(File.Exists(Path.Combine(dir, file)), $"{file} is missing");

@@ -190,19 +190,6 @@ public sealed class LiveComparisonTests
 
 public sealed class PpoReplayTests
 {
-    private static string Repository
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "RLWorkbench.sln")))
-                    return dir.FullName;
-            }
-            throw new InvalidOperationException("Cannot find RLWorkbench.sln above the test binaries.");
-        }
-    }
-
     [Fact]
     public void Ppo_replays_its_recorded_calls_to_the_same_curve()
     {
@@ -210,7 +197,7 @@ public sealed class PpoReplayTests
         var root = Path.Combine(Path.GetTempPath(), "rlw-compare-tests", Guid.NewGuid().ToString("N"));
         var tape = Path.Combine(root, "ppo.jsonl");
         string[] Args(string dir, string flag) =>
-            ["compare", "--config", Path.Combine(Repository, "experiments", "compare-smoke.json"), "--learner", "ppo-small", "--seeds", "1", "--budget", "128", "--out", dir, flag, tape];
+            ["compare", "--config", Path.Combine(RepositoryPaths.Root, "experiments", "compare-smoke.json"), "--learner", "ppo-small", "--seeds", "1", "--budget", "128", "--out", dir, flag, tape];
         int Run(string[] args)
         {
             var command = new System.CommandLine.RootCommand("test");

@@ -1,6 +1,9 @@
-namespace RLWorkbench.Simulation.Tests;
+namespace RLWorkbench.TestSupport;
 
-/// <summary>Finds the repository root and the shared contracts beside it (../shared), from the test binaries.</summary>
+/// <summary>
+/// Finds the repository root and the shared contracts beside it (../shared), from the test binaries.
+/// One file, compiled into every test project that needs it (linked in its csproj).
+/// </summary>
 internal static class RepositoryPaths
 {
     public static string Root
