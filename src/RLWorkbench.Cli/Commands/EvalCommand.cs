@@ -31,17 +31,7 @@ public static class EvalCommand
             var deviceName = result.GetValue(device)!;
             if (!ComputeDevice.IsKnown(deviceName))
                 throw new UsageException($"unknown device '{deviceName}'; allowed: {string.Join(", ", ComputeDevice.Choices)}.");
-            if (!File.Exists(path))
-                throw new UsageException($"model '{path}' does not exist.");
-            PpoCheckpoint checkpoint;
-            try
-            {
-                checkpoint = PpoCheckpoint.Load(path);
-            }
-            catch (InvalidDataException e)
-            {
-                throw new UsageException(e.Message);
-            }
+            var checkpoint = PpoModelFile.Load(path, $"model '{path}' does not exist.");
             var runEnvironment = RunEnvironment(path);
             var envConfig = new PpoRunConfig
             {
@@ -93,9 +83,7 @@ public static class EvalCommand
     /// <summary>The environment settings of the run a model file sits in, if it sits in one.</summary>
     private static PpoEnvironmentConfig? RunEnvironment(string modelPath)
     {
-        var dir = Path.GetDirectoryName(Path.GetFullPath(modelPath));
-        while (dir is not null && !File.Exists(Path.Combine(dir, "config.json")))
-            dir = Path.GetDirectoryName(dir);
+        var dir = PpoModelFile.FindAbove(modelPath, "config.json");
         if (dir is null)
             return null;
         try

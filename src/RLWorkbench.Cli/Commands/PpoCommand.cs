@@ -177,20 +177,8 @@ public static class PpoCommand
     /// <summary>Finds the run a checkpoint belongs to (its directory holds status.json) and reads its configuration.</summary>
     private static (PpoCheckpoint, string, PpoRunConfig) LoadResume(string path)
     {
-        if (!File.Exists(path))
-            throw new UsageException($"checkpoint '{path}' does not exist; give a run's artifacts/checkpoint.bin.");
-        PpoCheckpoint checkpoint;
-        try
-        {
-            checkpoint = PpoCheckpoint.Load(path);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new UsageException(e.Message);
-        }
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        while (dir is not null && !File.Exists(Path.Combine(dir, "status.json")))
-            dir = Path.GetDirectoryName(dir);
+        var checkpoint = PpoModelFile.Load(path, $"checkpoint '{path}' does not exist; give a run's artifacts/checkpoint.bin.");
+        var dir = PpoModelFile.FindAbove(path, "status.json");
         if (dir is null || !File.Exists(Path.Combine(dir, "config.json")))
             throw new UsageException($"checkpoint '{path}' is not inside a ppo run directory, so there is no curve to continue.");
         PpoRunConfig config;
