@@ -32,15 +32,19 @@ public sealed class EnvironmentArguments
     }
 
     /// <summary>The options the user asked for; a bad value becomes a usage error naming what is allowed.</summary>
-    public TaskEnvironmentOptions Resolve(ParseResult result)
+    public TaskEnvironmentOptions Resolve(ParseResult result) =>
+        Build(result.GetValue(Variant)!, result.GetValue(Layout)!, result.GetValue(Agents));
+
+    /// <summary>Environment options from their command-line names (also what a ppo config file holds).</summary>
+    public static TaskEnvironmentOptions Build(string variant, string layout, int agents)
     {
         try
         {
             return new TaskEnvironmentOptions
             {
-                Variant = TaskEnvironmentOptions.ParseVariant(result.GetValue(Variant)!),
-                Layout = TaskEnvironmentOptions.ParseLayout(result.GetValue(Layout)!),
-                Agents = result.GetValue(Agents),
+                Variant = TaskEnvironmentOptions.ParseVariant(variant),
+                Layout = TaskEnvironmentOptions.ParseLayout(layout),
+                Agents = agents,
             }.Validated();
         }
         catch (ArgumentException e)

@@ -75,22 +75,8 @@ public sealed record PpoRunConfig
         return cut < 0 ? message : message[..(cut + 1)];
     }
 
-    public TaskEnvironmentOptions EnvironmentOptions()
-    {
-        try
-        {
-            return new TaskEnvironmentOptions
-            {
-                Variant = TaskEnvironmentOptions.ParseVariant(Environment.Variant),
-                Layout = TaskEnvironmentOptions.ParseLayout(Environment.Layout),
-                Agents = Environment.Agents,
-            }.Validated();
-        }
-        catch (ArgumentException e)
-        {
-            throw new UsageException(e.Message);
-        }
-    }
+    public TaskEnvironmentOptions EnvironmentOptions() =>
+        EnvironmentArguments.Build(Environment.Variant, Environment.Layout, Environment.Agents);
 
     /// <summary>Throws a <see cref="UsageException"/> naming the first bad value and what is allowed.</summary>
     public PpoRunConfig Validated()
