@@ -1,0 +1,53 @@
+using RLWorkbench.Tracking;
+
+namespace RLWorkbench.Experiments.Sweeps;
+
+/// <summary>How far a trial got, read from its run directory.</summary>
+public enum TrialState
+{
+    /// <summary>No run directory yet.</summary>
+    NotStarted,
+
+    /// <summary>status.json says running: a worker is at it, or died without recording an end.</summary>
+    Running,
+
+    Finished,
+
+    Failed,
+
+    /// <summary>Stopped cleanly (Ctrl+C, SIGTERM, scancel): continues from its checkpoint.</summary>
+    Killed,
+}
+
+/// <summary>Reads and records trial outcomes in their run directories (status.json, written through Tracking).</summary>
+public static class TrialRecords
+{
+    public static TrialState StateOf(string trialDirectory)
+    {
+        if (!File.Exists(Path.Combine(trialDirectory, "status.json")))
+            return TrialState.NotStarted;
+        return RunReader.Read(trialDirectory).Info.Status switch
+        {
+            RunStatus.Finished => TrialState.Finished,
+            RunStatus.Failed => TrialState.Failed,
+            RunStatus.Killed => TrialState.Killed,
+            _ => TrialState.Running,
+        };
+    }
+
+    /// <summary>
+    /// Records that a trial's worker ended without finishing (a crash, SIGKILL, a lost node, the time limit),
+    /// keeping whatever the run wrote. A trial that never created its directory gets one, so the sweep
+    /// report counts it. A finished trial is left alone.
+    /// </summary>
+    public static void MarkFailed(string trialDirectory, string kind, string message)
+    {
+        var state = StateOf(trialDirectory);
+        if (state == TrialState.Finished)
+            return;
+        using var run = state == TrialState.NotStarted
+            ? RunStore.CreateAt(trialDirectory, kind)
+            : RunStore.Open(trialDirectory);
+        run.Finish(RunStatus.Failed, message);
+    }
+}
