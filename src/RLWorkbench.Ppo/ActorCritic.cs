@@ -18,9 +18,6 @@ public enum ActionKind
 /// <summary>What the network is built for: observation size, action kind and size (Box dimensions or Discrete N), and the box bounds.</summary>
 public sealed record PolicyShape(int ObservationSize, ActionKind Kind, int ActionSize, float[] Low, float[] High)
 {
-    /// <summary>Floats one action occupies in a flat buffer (the env's view): Box dimensions, or 1 for a Discrete index.</summary>
-    public int ActionWidth => Kind == ActionKind.Continuous ? ActionSize : 1;
-
     public static PolicyShape For(Space observationSpace, Space actionSpace) => actionSpace switch
     {
         Box box => new PolicyShape(observationSpace.FlatSize, ActionKind.Continuous, box.FlatSize, box.Low.ToArray(), box.High.ToArray()),

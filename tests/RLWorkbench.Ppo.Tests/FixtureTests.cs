@@ -51,7 +51,7 @@ public class FixtureTests
         var observations = Floats(expected, "Observations");
         var rows = observations.Length / policy.Shape.ObservationSize;
         using var inference = new PolicyInference(policy, rows);
-        var actions = new float[rows * policy.Shape.ActionWidth];
+        var actions = new float[rows * policy.Distribution.ActionWidth];
         var logProbs = new float[rows];
         inference.Act(observations, actions, logProbs, deterministic: true, new SeededRandomSource(0));
         Assert.Equal(Floats(expected, "DeterministicActions"), actions);

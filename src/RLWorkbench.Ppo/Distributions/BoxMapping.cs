@@ -9,7 +9,8 @@ internal static class BoxMapping
         for (var j = 0; j < low.Length; j++)
         {
             if (!float.IsFinite(low[j]) || !float.IsFinite(high[j]) || !(high[j] > low[j]))
-                throw new ArgumentException($"distribution {distribution} maps onto the action box, so every dimension needs finite bounds with low < high; dimension {j} is [{low[j]}, {high[j]}].");
+                throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"distribution {distribution} maps onto the action box, so every dimension needs finite bounds with low < high; dimension {j} is [{low[j]}, {high[j]}]."));
         }
     }
 

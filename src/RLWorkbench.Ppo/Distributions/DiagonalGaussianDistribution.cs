@@ -28,6 +28,9 @@ public sealed class DiagonalGaussianDistribution : IActionDistribution
         this.logStdInit = logStdInit;
     }
 
+    // Noise for up to this many dimensions lives on the stack; larger boxes allocate.
+    private const int MaxStackNoise = 256;
+
     public string Name => ActionDistributions.DiagonalGaussian;
 
     public bool StateDependentStd { get; }
@@ -78,14 +81,14 @@ public sealed class DiagonalGaussianDistribution : IActionDistribution
     public double Sample(ReadOnlySpan<float> head, ReadOnlySpan<float> stateIndependent, IRandomSource random, Span<float> action)
     {
         var d = ActionWidth;
-        Span<float> noise = stackalloc float[d];
+        Span<float> noise = d <= MaxStackNoise ? stackalloc float[d] : new float[d];
         Gaussian.Fill(random, noise);
         return Place(head, stateIndependent, noise, action);
     }
 
     public double Deterministic(ReadOnlySpan<float> head, ReadOnlySpan<float> stateIndependent, Span<float> action)
     {
-        Span<float> noise = stackalloc float[ActionWidth];
+        Span<float> noise = ActionWidth <= MaxStackNoise ? stackalloc float[ActionWidth] : new float[ActionWidth];
         noise.Clear();
         return Place(head, stateIndependent, noise, action);
     }

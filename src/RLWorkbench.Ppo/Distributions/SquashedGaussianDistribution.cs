@@ -43,6 +43,9 @@ public sealed class SquashedGaussianDistribution : IActionDistribution
         logHalfVolume = BoxMapping.LogVolume(low, high) - low.Length * Math.Log(2);
     }
 
+    // Noise for up to this many dimensions lives on the stack; larger boxes allocate.
+    private const int MaxStackNoise = 256;
+
     public string Name => ActionDistributions.SquashedGaussian;
 
     public bool StateDependentStd { get; }
@@ -104,14 +107,14 @@ public sealed class SquashedGaussianDistribution : IActionDistribution
 
     public double Sample(ReadOnlySpan<float> head, ReadOnlySpan<float> stateIndependent, IRandomSource random, Span<float> action)
     {
-        Span<float> noise = stackalloc float[ActionWidth];
+        Span<float> noise = ActionWidth <= MaxStackNoise ? stackalloc float[ActionWidth] : new float[ActionWidth];
         Gaussian.Fill(random, noise);
         return Place(head, stateIndependent, noise, action);
     }
 
     public double Deterministic(ReadOnlySpan<float> head, ReadOnlySpan<float> stateIndependent, Span<float> action)
     {
-        Span<float> noise = stackalloc float[ActionWidth];
+        Span<float> noise = ActionWidth <= MaxStackNoise ? stackalloc float[ActionWidth] : new float[ActionWidth];
         noise.Clear();
         return Place(head, stateIndependent, noise, action);
     }
