@@ -48,3 +48,40 @@ public class BoundedLearningTests
         Assert.True(after < 0.01, $"mean squared error {after} after training (was {before})");
     }
 }
+
+/// <summary>
+/// The rollout's host-side log-probabilities are what the update recomputes on the device from the stored
+/// observations and actions before any step, for every distribution, so the first ratios are 1.
+/// </summary>
+public class RolloutConsistencyTests
+{
+    [Theory]
+    [InlineData(ActionDistributions.DiagonalGaussian, false, false)]
+    [InlineData(ActionDistributions.DiagonalGaussian, true, true)]
+    [InlineData(ActionDistributions.SquashedGaussian, false, true)]
+    [InlineData(ActionDistributions.SquashedGaussian, true, false)]
+    [InlineData(ActionDistributions.Beta, false, true)]
+    public void Stored_log_probs_and_values_match_the_update_recomputation(string distribution, bool stateDependentStd, bool normalize)
+    {
+        var options = new PpoOptions
+        {
+            NumEnvs = 3, StepsPerEnv = 40, MinibatchSize = 40, Epochs = 1, HiddenSizes = [16], Seed = 9,
+            Distribution = distribution, StateDependentStd = stateDependentStd, LogStdInit = distribution == ActionDistributions.Beta ? 0 : 0.5,
+            NormalizeObservations = normalize, NormalizeRewards = normalize,
+        };
+        using var trainer = new PpoTrainer(options, i => new BoxTarget(i, dims: 3, offset: 5, scale: 3), CPU);
+        // One update first, so the weights are no longer the symmetric initial ones.
+        trainer.Learn(120);
+        Assert.True(trainer.CollectRollout());
+        var buffer = trainer.Buffer;
+        using var observations = tensor(buffer.Observations, [buffer.Size, buffer.ObservationSize]);
+        using var actions = tensor(buffer.Actions, [buffer.Size, buffer.ActionWidth]);
+        using var noGrad = no_grad();
+        var (logProb, _, value) = trainer.Policy.Evaluate(observations, actions);
+        Assert.Equal(buffer.LogProbs, HostTransfer.ToArray(logProb), new FloatTolerance(2e-4f));
+        Assert.Equal(buffer.Values, HostTransfer.ToArray(value), new FloatTolerance(1e-5f));
+        // Raw observations lie in [5, 8]; the rollout stores what the policy saw, centred when normalised.
+        var storedMean = buffer.Observations.Average();
+        Assert.True(normalize ? Math.Abs(storedMean) < 1 : storedMean >= 5, $"stored observations average {storedMean}");
+    }
+}

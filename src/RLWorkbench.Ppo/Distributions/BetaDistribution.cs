@@ -65,12 +65,15 @@ public sealed class BetaDistribution : IActionDistribution
         return (logProb.MoveToOuterDisposeScope(), entropy.MoveToOuterDisposeScope());
     }
 
-    /// <summary>alpha and beta [B, d] from the head [B, 2d]: softplus + 1, written without softplus's implicit scalars.</summary>
+    /// <summary>
+    /// alpha and beta [B, d] from the head [B, 2d]: softplus + 1, as -log_sigmoid(-h) because TorchSharp's
+    /// softplus makes implicit scalars (docs/ppo.md, "Scalars") and relu + log1p(exp(-|h|)) has no gradient at 0.
+    /// </summary>
     private static (Tensor Alpha, Tensor Beta) Concentrations(Tensor head)
     {
         var d = head.shape[1] / 2;
         using var one = 1.0.ToScalar();
-        var softplus = head.relu() + head.abs().neg().exp().log1p();
+        var softplus = head.neg().log_sigmoid().neg();
         var concentration = softplus.add(one);
         return (concentration.narrow(1, 0, d), concentration.narrow(1, d, d));
     }
