@@ -8,10 +8,10 @@ namespace RLWorkbench.Ppo;
 
 public enum ActionKind
 {
-    /// <summary>A Box: the head is the mean of a diagonal Gaussian.</summary>
+    /// <summary>A Box; what the head means is up to the chosen distribution (<see cref="ActionDistributions"/>).</summary>
     Continuous,
 
-    /// <summary>A Discrete: the head gives the logits of a categorical.</summary>
+    /// <summary>A Discrete: always a categorical over the head's logits.</summary>
     Discrete,
 }
 
@@ -130,8 +130,8 @@ public sealed class ActorCritic : IDisposable
         [.. Enumerable.Range(0, count).Select(i => (Parameters[$"{net}.{i}.weight"], Parameters[$"{net}.{i}.bias"]))];
 
     /// <summary>
-    /// Where the value side's parameters (value MLP and head) sit in the flat buffer; everything else
-    /// (policy MLP, action head, state-independent vector) is the policy side. For separate clipping.
+    /// Whether a parameter belongs to the value side (value MLP and head); everything else (policy MLP,
+    /// action head, state-independent vector) is the policy side. Separate gradient clipping groups by it.
     /// </summary>
     public bool IsValueParameter(string name) =>
         name.StartsWith("value.", StringComparison.Ordinal) || name.StartsWith("value_head.", StringComparison.Ordinal);
