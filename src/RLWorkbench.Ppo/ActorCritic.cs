@@ -8,19 +8,16 @@ namespace RLWorkbench.Ppo;
 
 public enum ActionKind
 {
-    /// <summary>A Box: the head is the mean of a diagonal Gaussian.</summary>
+    /// <summary>A Box; what the head means is up to the chosen distribution (<see cref="ActionDistributions"/>).</summary>
     Continuous,
 
-    /// <summary>A Discrete: the head gives the logits of a categorical.</summary>
+    /// <summary>A Discrete: always a categorical over the head's logits.</summary>
     Discrete,
 }
 
 /// <summary>What the network is built for: observation size, action kind and size (Box dimensions or Discrete N), and the box bounds.</summary>
 public sealed record PolicyShape(int ObservationSize, ActionKind Kind, int ActionSize, float[] Low, float[] High)
 {
-    /// <summary>Floats one action occupies in a flat buffer (the env's view): Box dimensions, or 1 for a Discrete index.</summary>
-    public int ActionWidth => Kind == ActionKind.Continuous ? ActionSize : 1;
-
     public static PolicyShape For(Space observationSpace, Space actionSpace) => actionSpace switch
     {
         Box box => new PolicyShape(observationSpace.FlatSize, ActionKind.Continuous, box.FlatSize, box.Low.ToArray(), box.High.ToArray()),
@@ -39,8 +36,10 @@ public sealed record PolicyShape(int ObservationSize, ActionKind Kind, int Actio
 
 /// <summary>
 /// SB3's ActorCriticPolicy for MlpPolicy: separate policy and value MLPs (ReLU), a linear action
-/// head and a linear value head, orthogonal init with gains sqrt(2) / 0.01 / 1 and zero biases, and
-/// for Box actions a free log_std vector starting at 0. All weights live in one
+/// head and a linear value head, orthogonal init with gains sqrt(2) / 0.01 / 1 and zero biases. What
+/// the action head means (a Gaussian's mean, logits, Beta concentrations) and any state-independent
+/// vector (SB3's log_std) belong to its <see cref="IActionDistribution"/>; the observation normaliser,
+/// when the options ask for one, travels with the weights. All weights live in one
 /// <see cref="FlatParameters"/> so the optimizer and clipping see a single tensor.
 /// </summary>
 public sealed class ActorCritic : IDisposable
@@ -50,40 +49,64 @@ public sealed class ActorCritic : IDisposable
     private readonly (Tensor Weight, Tensor Bias) actionHead;
     private readonly (Tensor Weight, Tensor Bias) valueHead;
 
+    /// <summary>The seed's policy (diagonal Gaussian or categorical, no normaliser) with these hidden sizes.</summary>
     public ActorCritic(PolicyShape shape, IReadOnlyList<int> hidden, Device device, IRandomSource initRandom)
+        : this(shape, new PpoOptions { HiddenSizes = [.. hidden] }, device, initRandom)
+    {
+    }
+
+    /// <summary>The policy the options describe: hidden sizes, action distribution and observation normalisation.</summary>
+    public ActorCritic(PolicyShape shape, PpoOptions options, Device device, IRandomSource initRandom)
     {
         Shape = shape;
-        HiddenSizes = [.. hidden];
-        Parameters = new FlatParameters(Layout(shape, hidden), device);
-        policyLayers = LayersOf("policy", hidden.Count);
-        valueLayers = LayersOf("value", hidden.Count);
+        HiddenSizes = [.. options.HiddenSizes];
+        Distribution = ActionDistributions.For(shape, options);
+        Normalizer = options.NormalizeObservations ? new ObservationNormalizer(shape.ObservationSize, options.ObservationClip) : null;
+        Parameters = new FlatParameters(Layout(shape, HiddenSizes, Distribution), device);
+        policyLayers = LayersOf("policy", HiddenSizes.Length);
+        valueLayers = LayersOf("value", HiddenSizes.Length);
         actionHead = (Parameters["action.weight"], Parameters["action.bias"]);
         valueHead = (Parameters["value_head.weight"], Parameters["value_head.bias"]);
-        LogStd = shape.Kind == ActionKind.Continuous ? Parameters["log_std"] : null;
+        StateIndependent = Distribution.StateIndependentParameter is { } free ? Parameters[free.Name] : null;
 
         using var noGrad = no_grad();
         foreach (var (w, _) in policyLayers.Concat(valueLayers))
             OrthogonalInit.Fill(w, Math.Sqrt(2), initRandom);
         OrthogonalInit.Fill(actionHead.Weight, 0.01, initRandom);
         OrthogonalInit.Fill(valueHead.Weight, 1.0, initRandom);
-        // Biases and log_std start at zero because the flat buffer does.
+        // Biases start at zero because the flat buffer does; the distribution sets what it wants otherwise (a log std).
+        var values = Parameters.ValuesToArray();
+        Distribution.Initialise(Slice(values, "action.bias"),
+            Distribution.StateIndependentParameter is { } p ? Slice(values, p.Name) : []);
+        Parameters.LoadValues(values);
+    }
+
+    private Span<float> Slice(float[] values, string name)
+    {
+        var p = Parameters.Parameters.First(p => p.Name == name);
+        return values.AsSpan((int)p.Offset, (int)p.Count);
     }
 
     public PolicyShape Shape { get; }
 
     public int[] HiddenSizes { get; }
 
+    public IActionDistribution Distribution { get; }
+
+    /// <summary>Running observation statistics applied by <see cref="PolicyInference"/>; null when observations are used raw (the seed).</summary>
+    public ObservationNormalizer? Normalizer { get; }
+
     public FlatParameters Parameters { get; }
 
     public Device Device => Parameters.Device;
 
-    /// <summary>The Gaussian's log standard deviation per action dimension; null for Discrete actions.</summary>
-    public Tensor? LogStd { get; }
+    /// <summary>The distribution's state-independent vector (SB3's log_std), or null when it has none.</summary>
+    public Tensor? StateIndependent { get; }
 
-    /// <summary>Width of the action head: Box dimensions or the number of discrete actions.</summary>
-    public int HeadSize => Shape.ActionSize;
+    /// <summary>Width of the action head.</summary>
+    public int HeadSize => Distribution.HeadWidth;
 
-    private static IEnumerable<(string, long[])> Layout(PolicyShape shape, IReadOnlyList<int> hidden)
+    private static IEnumerable<(string, long[])> Layout(PolicyShape shape, IReadOnlyList<int> hidden, IActionDistribution distribution)
     {
         foreach (var net in new[] { "policy", "value" })
         {
@@ -95,18 +118,25 @@ public sealed class ActorCritic : IDisposable
                 input = hidden[i];
             }
         }
-        yield return ("action.weight", [shape.ActionSize, hidden[^1]]);
-        yield return ("action.bias", [shape.ActionSize]);
+        yield return ("action.weight", [distribution.HeadWidth, hidden[^1]]);
+        yield return ("action.bias", [distribution.HeadWidth]);
         yield return ("value_head.weight", [1, hidden[^1]]);
         yield return ("value_head.bias", [1]);
-        if (shape.Kind == ActionKind.Continuous)
-            yield return ("log_std", [shape.ActionSize]);
+        if (distribution.StateIndependentParameter is { } free)
+            yield return (free.Name, [free.Width]);
     }
 
     private (Tensor, Tensor)[] LayersOf(string net, int count) =>
         [.. Enumerable.Range(0, count).Select(i => (Parameters[$"{net}.{i}.weight"], Parameters[$"{net}.{i}.bias"]))];
 
-    /// <summary>Action head output (Gaussian mean or logits) [B, HeadSize] and value [B] for a batch of observations.</summary>
+    /// <summary>
+    /// Whether a parameter belongs to the value side (value MLP and head); everything else (policy MLP,
+    /// action head, state-independent vector) is the policy side. Separate gradient clipping groups by it.
+    /// </summary>
+    public bool IsValueParameter(string name) =>
+        name.StartsWith("value.", StringComparison.Ordinal) || name.StartsWith("value_head.", StringComparison.Ordinal);
+
+    /// <summary>Action head output [B, HeadSize] and value [B] for a batch of network inputs (normalised observations when a normaliser is in use).</summary>
     public (Tensor Head, Tensor Value) Forward(Tensor observations)
     {
         using var scope = NewDisposeScope();
@@ -127,17 +157,7 @@ public sealed class ActorCritic : IDisposable
     {
         using var scope = NewDisposeScope();
         var (head, value) = Forward(observations);
-        Tensor logProb, entropy;
-        if (LogStd is { } logStd)
-        {
-            logProb = DiagonalGaussian.LogProb(actions, head, logStd);
-            entropy = DiagonalGaussian.Entropy(logStd).expand(head.shape[0]);
-        }
-        else
-        {
-            logProb = Categorical.LogProb(head, actions);
-            entropy = Categorical.Entropy(head);
-        }
+        var (logProb, entropy) = Distribution.Evaluate(head, StateIndependent, actions);
         return (logProb.MoveToOuterDisposeScope(), entropy.MoveToOuterDisposeScope(), value.MoveToOuterDisposeScope());
     }
 

@@ -7,8 +7,9 @@ namespace RLWorkbench.Ppo;
 public sealed record EvaluationEpisode(double Return, int Length, IReadOnlyDictionary<string, double> FinalInfo);
 
 /// <summary>
-/// Plays whole episodes with a policy, deterministic by default (Gaussian mean clipped to the box, or
-/// argmax), like SB3's evaluate_policy. Episodes run side by side, one per environment given, so a
+/// Plays whole episodes with a policy, deterministic by default (its distribution's deterministic
+/// action: the Gaussian mean clipped to the box, tanh of the mean, the Beta's mean, the argmax), like
+/// SB3's evaluate_policy, with the policy's observation statistics frozen. Episodes run side by side, one per environment given, so a
 /// step of all of them is one forward pass: ten 200-step episodes cost 200 forwards, not 2000.
 /// </summary>
 public static class PolicyEvaluation
@@ -37,10 +38,9 @@ public static class PolicyEvaluation
 
     private static void RunWave(ActorCritic policy, List<IEnv> envs, int seed, bool deterministic, IRandomSource? random, int maxSteps, List<EvaluationEpisode> results)
     {
-        var shape = policy.Shape;
         var n = envs.Count;
-        var obsSize = shape.ObservationSize;
-        var width = shape.ActionWidth;
+        var obsSize = policy.Shape.ObservationSize;
+        var width = policy.Distribution.ActionWidth;
         using var inference = new PolicyInference(policy, n);
         var obs = new float[n * obsSize];
         var actions = new float[n * width];
@@ -60,16 +60,7 @@ public static class PolicyEvaluation
             {
                 if (finished[i] is not null)
                     continue;
-                var action = actions.AsSpan(i * width, width);
-                if (shape.Kind == ActionKind.Continuous)
-                {
-                    for (var j = 0; j < width; j++)
-                        envAction[j] = Math.Clamp(action[j], shape.Low[j], shape.High[j]);
-                }
-                else
-                {
-                    envAction[0] = action[0];
-                }
+                policy.Distribution.ToEnvironment(actions.AsSpan(i * width, width), envAction);
                 var step = envs[i].Step(envAction, obs.AsSpan(i * obsSize, obsSize));
                 totals[i] += step.Reward;
                 lengths[i]++;

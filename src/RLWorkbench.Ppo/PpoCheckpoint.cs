@@ -1,16 +1,23 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using RLWorkbench.Tracking;
 
 namespace RLWorkbench.Ppo;
 
 /// <summary>
 /// Everything needed to continue training exactly where it stopped (weights, Adam moments and step
-/// count, step and update counters, the random source's state, the episode window and the options),
-/// or, for evaluation, just the weights and the shape they were trained for. One file: a JSON header
-/// followed by the raw float arrays. Written through a temporary file and a rename, so a crash never
-/// leaves half a checkpoint.
+/// count, step and update counters, the random source's state, the episode window, the options, and
+/// the observation and return statistics), or, for evaluation, the policy: weights, distribution and
+/// observation statistics. One file: a magic string with the format version, a JSON header, then the
+/// raw float arrays. Written through a temporary file and a rename, so a crash never leaves half a
+/// checkpoint.
 /// </summary>
+/// <remarks>
+/// Version 2 (RLWPPO2) added the distribution's name and the normalisers' statistics to the header.
+/// Version 1 files (RLWPPO1) still load: their options lack the distribution settings, so they read as
+/// the seed's policy, a state-independent diagonal Gaussian (or a categorical) without normalisers.
+/// </remarks>
 public sealed record PpoCheckpoint(
     PolicyShape Shape,
     int[] HiddenSizes,
@@ -24,16 +31,22 @@ public sealed record PpoCheckpoint(
     ulong[] RandomState,
     (double Return, int Length)[] RecentEpisodes,
     long EpisodesFinished,
-    PpoOptions Options)
+    PpoOptions Options,
+    string Distribution,
+    RunningStatistics? ObservationStatistics = null,
+    RunningStatistics? ReturnStatistics = null)
 {
-    private const string Magic = "RLWPPO1";
+    private const string MagicPrefix = "RLWPPO";
+    private const int Version = 2;
 
     private sealed record Header(
         int ObservationSize, ActionKind Kind, int ActionSize, float[] Low, float[] High, int[] HiddenSizes,
         int ParameterCount, bool HasOptimizer, long OptimizerSteps, long TotalSteps, int Updates, double ElapsedSeconds,
-        ulong[] RandomState, double[] EpisodeReturns, int[] EpisodeLengths, long EpisodesFinished, PpoOptions Options);
+        ulong[] RandomState, double[] EpisodeReturns, int[] EpisodeLengths, long EpisodesFinished, PpoOptions Options,
+        string? Distribution = null, RunningStatistics? ObservationStatistics = null, RunningStatistics? ReturnStatistics = null);
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
+    // Statistics of a NaN-producing environment must still save, so non-finite numbers are written as names.
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = false, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>Writes the checkpoint through a temporary file and a rename, so a crash never leaves half a model.</summary>
     public void Save(string path) => AtomicFile.Write(path, WriteTo);
@@ -43,9 +56,10 @@ public sealed record PpoCheckpoint(
         var hasOptimizer = FirstMoment is not null && SecondMoment is not null;
         var header = new Header(Shape.ObservationSize, Shape.Kind, Shape.ActionSize, Shape.Low, Shape.High, HiddenSizes,
             Parameters.Length, hasOptimizer, OptimizerSteps, TotalSteps, Updates, ElapsedSeconds, RandomState,
-            [.. RecentEpisodes.Select(e => e.Return)], [.. RecentEpisodes.Select(e => e.Length)], EpisodesFinished, Options);
+            [.. RecentEpisodes.Select(e => e.Return)], [.. RecentEpisodes.Select(e => e.Length)], EpisodesFinished, Options,
+            Distribution, ObservationStatistics, ReturnStatistics);
         using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
-        writer.Write(Magic);
+        writer.Write(MagicPrefix + Version);
         writer.Write(JsonSerializer.Serialize(header, Json));
         WriteFloats(writer, Parameters);
         if (hasOptimizer)
@@ -55,37 +69,68 @@ public sealed record PpoCheckpoint(
         }
     }
 
+    /// <summary>Reads a checkpoint file; anything wrong with it is an <see cref="InvalidDataException"/> whose one sentence names the file.</summary>
     public static PpoCheckpoint Load(string path)
     {
         using var stream = File.OpenRead(path);
+        return ReadFrom(stream, path);
+    }
+
+    public static PpoCheckpoint ReadFrom(Stream stream, string source = "the stream")
+    {
         try
         {
-            return ReadFrom(stream);
+            return Read(stream, source);
         }
-        catch (Exception e) when (e is EndOfStreamException or JsonException or IOException)
+        catch (Exception e) when (e is EndOfStreamException or JsonException or IOException or NotSupportedException)
         {
-            throw new InvalidDataException($"{path} is not a readable PPO checkpoint ({e.Message}).", e);
+            throw new InvalidDataException($"{source} is not a readable PPO checkpoint ({e.Message}).", e);
         }
     }
 
-    public static PpoCheckpoint ReadFrom(Stream stream)
+    private static PpoCheckpoint Read(Stream stream, string source)
     {
         using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
-        if (reader.ReadString() != Magic)
-            throw new InvalidDataException("This file is not a PPO checkpoint of this workbench.");
+        var version = ReadVersion(reader, source);
         var header = JsonSerializer.Deserialize<Header>(reader.ReadString(), Json)
-            ?? throw new InvalidDataException("The checkpoint header is empty.");
-        var parameters = ReadFloats(reader, header.ParameterCount);
+            ?? throw new InvalidDataException($"{source} has an empty PPO checkpoint header.");
+        var parameters = ReadFloats(reader, header.ParameterCount, source);
         float[]? m = null, v = null;
         if (header.HasOptimizer)
         {
-            m = ReadFloats(reader, header.ParameterCount);
-            v = ReadFloats(reader, header.ParameterCount);
+            m = ReadFloats(reader, header.ParameterCount, source);
+            v = ReadFloats(reader, header.ParameterCount, source);
         }
         var shape = new PolicyShape(header.ObservationSize, header.Kind, header.ActionSize, header.Low, header.High);
         var episodes = header.EpisodeReturns.Zip(header.EpisodeLengths).Select(p => (p.First, p.Second)).ToArray();
+        string distribution;
+        try
+        {
+            distribution = ActionDistributions.For(shape, header.Options).Name;
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{source} holds options this build cannot use: {e.Message}", e);
+        }
+        if (version >= 2 && header.Distribution != distribution)
+            throw new InvalidDataException($"{source} names distribution '{header.Distribution}' but its options give '{distribution}'.");
         return new PpoCheckpoint(shape, header.HiddenSizes, parameters, m, v, header.OptimizerSteps, header.TotalSteps, header.Updates,
-            header.ElapsedSeconds, header.RandomState, episodes, header.EpisodesFinished, header.Options);
+            header.ElapsedSeconds, header.RandomState, episodes, header.EpisodesFinished, header.Options, distribution,
+            header.ObservationStatistics, header.ReturnStatistics);
+    }
+
+    /// <summary>The format version from the magic string, or one sentence saying the file is not a checkpoint this build reads.</summary>
+    private static int ReadVersion(BinaryReader reader, string source)
+    {
+        // BinaryWriter prefixes a string with its length; the magic is 7 bytes. Anything else is not a checkpoint,
+        // and checking first keeps a stray file from being read as a huge string.
+        var length = reader.BaseStream.ReadByte();
+        var magic = length == MagicPrefix.Length + 1 ? Encoding.UTF8.GetString(reader.ReadBytes(length)) : "";
+        if (!magic.StartsWith(MagicPrefix, StringComparison.Ordinal) || !int.TryParse(magic.AsSpan(MagicPrefix.Length), out var version))
+            throw new InvalidDataException($"{source} is not a PPO checkpoint of this workbench.");
+        if (version < 1 || version > Version)
+            throw new InvalidDataException($"{source} is a PPO checkpoint of format version {version}, but this build reads versions 1 to {Version}; use the workbench that wrote it or a newer one.");
+        return version;
     }
 
     private static void WriteFloats(BinaryWriter writer, float[] values)
@@ -94,22 +139,24 @@ public sealed record PpoCheckpoint(
         writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
     }
 
-    private static float[] ReadFloats(BinaryReader reader, int expected)
+    private static float[] ReadFloats(BinaryReader reader, int expected, string source)
     {
         var count = reader.ReadInt32();
         if (count != expected)
-            throw new InvalidDataException($"The checkpoint holds {count} values where {expected} were expected.");
+            throw new InvalidDataException($"{source} holds {count} values where its header promises {expected}.");
         var values = new float[count];
         var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan());
         reader.BaseStream.ReadExactly(bytes);
         return values;
     }
 
-    /// <summary>A policy with these weights (for evaluation or prediction).</summary>
+    /// <summary>A policy with these weights, distribution and (frozen) observation statistics, for evaluation or prediction.</summary>
     public ActorCritic CreatePolicy(TorchSharp.torch.Device device)
     {
-        var policy = new ActorCritic(Shape, HiddenSizes, device, new RLWorkbench.Gym.Random.SeededRandomSource(0));
+        var policy = new ActorCritic(Shape, Options with { HiddenSizes = HiddenSizes }, device, new RLWorkbench.Gym.Random.SeededRandomSource(0));
         policy.Parameters.LoadValues(Parameters);
+        if (ObservationStatistics is not null)
+            policy.Normalizer?.Statistics.Restore(ObservationStatistics);
         return policy;
     }
 }

@@ -20,8 +20,13 @@ public sealed record PpoOptions
 
     public double LearningRate { get; init; } = 3e-4;
 
-    /// <summary>Anneal the learning rate linearly to 0 over the run (off in the seed).</summary>
+    /// <summary>Anneal the learning rate linearly to 0 over the run (off in the seed); the same as learningRateSchedule "linear" with learningRateFinal 0.</summary>
     public bool LinearLearningRateDecay { get; init; }
+
+    /// <summary>constant (the seed), linear, cosine or exponential from <see cref="LearningRate"/> to <see cref="LearningRateFinal"/> (<see cref="Schedules"/>).</summary>
+    public string LearningRateSchedule { get; init; } = Schedules.Constant;
+
+    public double LearningRateFinal { get; init; }
 
     public double Gamma { get; init; } = 0.99;
 
@@ -34,9 +39,23 @@ public sealed record PpoOptions
 
     public double EntropyCoefficient { get; init; } = 0.01;
 
+    /// <summary>constant (the seed), linear, cosine or exponential from <see cref="EntropyCoefficient"/> to <see cref="EntropyCoefficientFinal"/>.</summary>
+    public string EntropyCoefficientSchedule { get; init; } = Schedules.Constant;
+
+    public double EntropyCoefficientFinal { get; init; }
+
     public double ValueCoefficient { get; init; } = 0.5;
 
     public double MaxGradNorm { get; init; } = 0.5;
+
+    /// <summary>
+    /// When either is set, the policy side (policy MLP, action head, log_std) and the value side (value MLP
+    /// and head) are clipped to their own norms instead of one global norm; an unset one uses
+    /// <see cref="MaxGradNorm"/>. Null (the seed, SB3) clips all parameters together.
+    /// </summary>
+    public double? MaxGradNormPolicy { get; init; }
+
+    public double? MaxGradNormValue { get; init; }
 
     /// <summary>Stop the epoch loop of an update once approx KL exceeds 1.5 x this; null (the seed) never stops early.</summary>
     public double? TargetKl { get; init; }
@@ -48,10 +67,43 @@ public sealed record PpoOptions
     /// <summary>Normalise advantages per minibatch (SB3 normalize_advantage, on in the seed).</summary>
     public bool NormalizeAdvantage { get; init; } = true;
 
+    /// <summary>The Box action distribution: diag-gaussian (the seed), squashed-gaussian or beta (<see cref="ActionDistributions"/>). A Discrete space always uses a categorical.</summary>
+    public string Distribution { get; init; } = ActionDistributions.DiagonalGaussian;
+
+    /// <summary>A Gaussian's log std from the action head per state instead of one free vector (the seed's).</summary>
+    public bool StateDependentStd { get; init; }
+
+    /// <summary>The Gaussians' starting log std (SB3's log_std_init, 0 in the seed).</summary>
+    public double LogStdInit { get; init; }
+
+    /// <summary>Normalise observations with running statistics, as SB3's VecNormalize (off in the seed).</summary>
+    public bool NormalizeObservations { get; init; }
+
+    /// <summary>Normalised observations are clipped to +-this (VecNormalize's clip_obs).</summary>
+    public double ObservationClip { get; init; } = 10;
+
+    /// <summary>Scale rewards by the running std of the discounted return, as VecNormalize's norm_reward (off in the seed).</summary>
+    public bool NormalizeRewards { get; init; }
+
+    /// <summary>Scaled rewards are clipped to +-this (VecNormalize's clip_reward).</summary>
+    public double RewardClip { get; init; } = 10;
+
     public int Seed { get; init; }
 
     [JsonIgnore]
     public int RolloutSize => NumEnvs * StepsPerEnv;
+
+    /// <summary>The learning rate at this progress (steps so far / steps asked for); the old linearLearningRateDecay counts as a linear schedule to 0.</summary>
+    public double LearningRateAt(double progress) => LinearLearningRateDecay
+        ? Schedules.Value(Schedules.Linear, LearningRate, 0, progress)
+        : Schedules.Value(LearningRateSchedule, LearningRate, LearningRateFinal, progress);
+
+    public double EntropyCoefficientAt(double progress) =>
+        Schedules.Value(EntropyCoefficientSchedule, EntropyCoefficient, EntropyCoefficientFinal, progress);
+
+    /// <summary>Whether the policy and value sides are clipped to separate gradient norms.</summary>
+    [JsonIgnore]
+    public bool SeparateGradientClipping => MaxGradNormPolicy is not null || MaxGradNormValue is not null;
 
     /// <summary>Returns the first problem with these options as one sentence, or null when they are usable.</summary>
     public string? Problem()
@@ -86,6 +138,28 @@ public sealed record PpoOptions
             return $"target KL must be positive when set, got {kl}.";
         if (!(AdamEpsilon > 0))
             return $"Adam's epsilon must be positive, got {AdamEpsilon}.";
+        if (LinearLearningRateDecay && LearningRateSchedule != Schedules.Constant && LearningRateSchedule != Schedules.Linear)
+            return $"linearLearningRateDecay is the older spelling of learningRateSchedule \"linear\", so it cannot be combined with learningRateSchedule \"{LearningRateSchedule}\".";
+        if (Schedules.Problem("learningRateSchedule", LearningRateSchedule, "learningRateFinal", LearningRate, LearningRateFinal) is { } lr)
+            return lr;
+        if (Schedules.Problem("entropyCoefficientSchedule", EntropyCoefficientSchedule, "entropyCoefficientFinal", EntropyCoefficient, EntropyCoefficientFinal) is { } ent)
+            return ent;
+        if (MaxGradNormPolicy is { } policyNorm && !(policyNorm > 0))
+            return $"maxGradNormPolicy must be positive when set, got {policyNorm}.";
+        if (MaxGradNormValue is { } valueNorm && !(valueNorm > 0))
+            return $"maxGradNormValue must be positive when set, got {valueNorm}.";
+        if (!ActionDistributions.BoxChoices.Contains(Distribution))
+            return $"distribution must be one of {string.Join(", ", ActionDistributions.BoxChoices)}, got '{Distribution}'.";
+        if (Distribution == ActionDistributions.Beta && StateDependentStd)
+            return "stateDependentStd applies to the Gaussian distributions; beta's spread always depends on the state.";
+        if (Distribution == ActionDistributions.Beta && LogStdInit != 0)
+            return $"logStdInit applies to the Gaussian distributions, not beta, got {LogStdInit}.";
+        if (!double.IsFinite(LogStdInit) || Math.Abs(LogStdInit) > 20)
+            return $"logStdInit must be between -20 and 20, got {LogStdInit}.";
+        if (!(ObservationClip > 0))
+            return $"observationClip must be positive, got {ObservationClip}.";
+        if (!(RewardClip > 0))
+            return $"rewardClip must be positive, got {RewardClip}.";
         if (HiddenSizes.Length == 0 || HiddenSizes.Any(h => h < 1 || h > 65536))
             return $"hidden sizes must be one or more layer widths between 1 and 65536, got [{string.Join(", ", HiddenSizes)}].";
         return null;

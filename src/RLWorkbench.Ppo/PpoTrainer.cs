@@ -22,7 +22,13 @@ public sealed class PpoTrainer : IDisposable
     private readonly PolicyInference rolloutInference;
     private readonly PolicyInference singleInference;
     private readonly Stopwatch clock = new();
+    private readonly RewardScaler? rewardScaler;
+    private readonly IReadOnlyList<(long Offset, long Count)> policyGradients;
+    private readonly IReadOnlyList<(long Offset, long Count)> valueGradients;
     private double elapsedBeforeResume;
+
+    // The normalisers' statistics when the current rollout began, so an interrupted rollout can be undone.
+    private (RunningStatistics? Observations, RunningStatistics? Returns) statisticsBeforeRollout;
 
     // Host buffers of the rollout, allocated once.
     private float[] observations;
@@ -32,6 +38,7 @@ public sealed class PpoTrainer : IDisposable
     private readonly float[] logProbs;
     private readonly float[] values;
     private readonly double[] rewards;
+    private readonly double[] scaledRewards;
     private readonly float[] bufferRewards;
     private readonly float[] episodeStarts;
     private readonly bool[] terminated;
@@ -57,22 +64,27 @@ public sealed class PpoTrainer : IDisposable
         envs = new SyncVectorEnv([.. Enumerable.Range(0, options.NumEnvs).Select(makeEnv)]);
         Shape = PolicyShape.For(envs.SingleObservationSpace, envs.SingleActionSpace);
         Random = new SeededRandomSource(options.Seed);
-        Policy = new ActorCritic(Shape, options.HiddenSizes, device, Random);
+        Policy = new ActorCritic(Shape, options, device, Random);
         optimizer = new FlatAdam(Policy.Parameters, options.AdamEpsilon);
         Episodes = new EpisodeTracker(options.NumEnvs);
+        rewardScaler = options.NormalizeRewards ? new RewardScaler(options.NumEnvs, options.Gamma, options.RewardClip) : null;
+        valueGradients = GroupGradientClipping.Ranges(Policy.Parameters, Policy.IsValueParameter);
+        policyGradients = GroupGradientClipping.Ranges(Policy.Parameters, name => !Policy.IsValueParameter(name));
 
         var n = options.NumEnvs;
         var obsSize = Shape.ObservationSize;
-        buffer = new RolloutBuffer(options.StepsPerEnv, n, obsSize, Shape.ActionWidth);
+        var width = Policy.Distribution.ActionWidth;
+        buffer = new RolloutBuffer(options.StepsPerEnv, n, obsSize, width);
         rolloutInference = new PolicyInference(Policy, n);
         singleInference = new PolicyInference(Policy, 1);
         observations = new float[n * obsSize];
         nextObservations = new float[n * obsSize];
-        actions = new float[n * Shape.ActionWidth];
-        envActions = new float[n * Shape.ActionWidth];
+        actions = new float[n * width];
+        envActions = new float[n * width];
         logProbs = new float[n];
         values = new float[n];
         rewards = new double[n];
+        scaledRewards = new double[n];
         bufferRewards = new float[n];
         episodeStarts = new float[n];
         terminated = new bool[n];
@@ -96,6 +108,9 @@ public sealed class PpoTrainer : IDisposable
     public ActorCritic Policy { get; }
 
     public FlatAdam Optimizer => optimizer;
+
+    /// <summary>The running return statistics rewards are scaled by; null when rewards are used raw (the seed).</summary>
+    public RewardScaler? RewardScaler => rewardScaler;
 
     /// <summary>Every random draw of training (initial weights, action noise, minibatch shuffles) comes from here.</summary>
     public SeededRandomSource Random { get; }
@@ -147,11 +162,10 @@ public sealed class PpoTrainer : IDisposable
                     return false;
                 }
                 var rolloutSeconds = clock.Elapsed.TotalSeconds - rolloutStart;
-                var learningRate = Options.LinearLearningRateDecay
-                    ? Options.LearningRate * Math.Max(0, 1.0 - (double)TotalSteps / totalSteps)
-                    : Options.LearningRate;
+                var progress = (double)TotalSteps / totalSteps;
+                var learningRate = Options.LearningRateAt(progress);
                 var updateStart = clock.Elapsed.TotalSeconds;
-                var losses = Update(learningRate, cancel);
+                var losses = Update(learningRate, Options.EntropyCoefficientAt(progress), cancel);
                 if (losses is null)
                 {
                     Abandon(stepsBefore, before);
@@ -197,7 +211,16 @@ public sealed class PpoTrainer : IDisposable
         TotalSteps = stepsBefore;
         Random.SetState(before.Random);
         Episodes.Restore(before.Recent, before.Finished);
+        RestoreStatistics(statisticsBeforeRollout);
         envsStarted = false;
+    }
+
+    private void RestoreStatistics((RunningStatistics? Observations, RunningStatistics? Returns) statistics)
+    {
+        if (statistics.Observations is { } observationStatistics)
+            Policy.Normalizer?.Statistics.Restore(observationStatistics);
+        if (statistics.Returns is { } returnStatistics)
+            rewardScaler?.Statistics.Restore(returnStatistics);
     }
 
     /// <summary>
@@ -207,16 +230,19 @@ public sealed class PpoTrainer : IDisposable
     public bool CollectRollout(ITrainingCallback? callback = null, CancellationToken cancel = default)
     {
         callback ??= new CallbackList();
+        statisticsBeforeRollout = (Policy.Normalizer?.Statistics.Snapshot(), rewardScaler?.Statistics.Snapshot());
         if (!envsStarted)
         {
             // A resumed run continues with fresh episodes; seeding by update count keeps it reproducible without replaying the first ones.
             envs.Reset(unchecked(Options.Seed + 7919 * Updates), observations);
+            Policy.Normalizer?.Update(observations);
+            rewardScaler?.ResetReturns();
             Array.Fill(episodeStarts, 1f);
             envsStarted = true;
         }
         buffer.Clear();
         var n = Options.NumEnvs;
-        var width = Shape.ActionWidth;
+        var width = Policy.Distribution.ActionWidth;
         var rolloutScope = NewDisposeScope();
         try
         {
@@ -227,11 +253,19 @@ public sealed class PpoTrainer : IDisposable
                 ToEnvironmentActions(actions, envActions, n);
                 envs.Step(envActions, nextObservations, rewards, terminated, truncated);
                 TotalSteps += n;
+                // As VecNormalize: the statistics take the new observations before anything (the timeout
+                // bootstrap below included) is normalised with them, and rewards are scaled before the bootstrap.
+                Policy.Normalizer?.Update(nextObservations);
+                for (var i = 0; i < n; i++)
+                    dones[i] = terminated[i] || truncated[i];
+                if (rewardScaler is not null)
+                    rewardScaler.Scale(rewards, dones, scaledRewards);
+                else
+                    rewards.CopyTo(scaledRewards, 0);
 
                 for (var i = 0; i < n; i++)
                 {
-                    dones[i] = terminated[i] || truncated[i];
-                    var reward = rewards[i];
+                    var reward = scaledRewards[i];
                     if (truncated[i] && !terminated[i])
                     {
                         // SB3's timeout bootstrap: a time limit is not a real end, so credit the value of where the episode was cut.
@@ -243,7 +277,7 @@ public sealed class PpoTrainer : IDisposable
                         callback.OnEpisodeEnd(this, new FinishedEpisode(TotalSteps, i, episodeReturn, length, envs.Info(i).ToDictionary()));
                 }
 
-                buffer.Add(observations, actions.AsSpan(0, n * width), bufferRewards, episodeStarts, values, logProbs);
+                buffer.Add(rolloutInference.Inputs, actions.AsSpan(0, n * width), bufferRewards, episodeStarts, values, logProbs);
                 (observations, nextObservations) = (nextObservations, observations);
                 for (var i = 0; i < n; i++)
                     episodeStarts[i] = dones[i] ? 1f : 0f;
@@ -262,27 +296,19 @@ public sealed class PpoTrainer : IDisposable
         }
     }
 
-    /// <summary>What the environments receive: a Box action clipped into the box (the buffer keeps it unclipped), a Discrete index as is.</summary>
+    /// <summary>What the environments receive for the stored actions (the seed's Gaussian: clipped into the box, the buffer keeping them unclipped).</summary>
     private void ToEnvironmentActions(float[] source, float[] destination, int n)
     {
-        if (Shape.Kind == ActionKind.Discrete)
-        {
-            source.AsSpan(0, n).CopyTo(destination);
-            return;
-        }
-        var d = Shape.ActionSize;
+        var width = Policy.Distribution.ActionWidth;
         for (var i = 0; i < n; i++)
-        {
-            for (var j = 0; j < d; j++)
-                destination[i * d + j] = Math.Clamp(source[i * d + j], Shape.Low[j], Shape.High[j]);
-        }
+            Policy.Distribution.ToEnvironment(source.AsSpan(i * width, width), destination.AsSpan(i * width, width));
     }
 
     private readonly record struct UpdateLosses(double Policy, double Value, double Entropy, double ApproxKl, double ClipFraction, int GradientSteps, bool StoppedEarly);
 
-    private UpdateLosses? Update(double learningRate, CancellationToken cancel)
+    private UpdateLosses? Update(double learningRate, double entropyWeight, CancellationToken cancel)
     {
-        using var entropyCoefficient = Options.EntropyCoefficient.ToScalar();
+        using var entropyCoefficient = entropyWeight.ToScalar();
         using var valueCoefficient = Options.ValueCoefficient.ToScalar();
         buffer.Pack(packed);
         HostTransfer.CopyToDevice(packed, rolloutData);
@@ -294,7 +320,7 @@ public sealed class PpoTrainer : IDisposable
         var savedSteps = optimizer.StepCount;
         lossSums.zero_();
         var obsSize = Shape.ObservationSize;
-        var width = Shape.ActionWidth;
+        var width = Policy.Distribution.ActionWidth;
         var column = obsSize + width;
         var batchSize = Options.MinibatchSize;
         var batches = buffer.Size / batchSize;
@@ -346,7 +372,7 @@ public sealed class PpoTrainer : IDisposable
 
                 Policy.Parameters.ZeroGradients();
                 loss.backward();
-                GradientClipping.ClipGlobalNorm(Policy.Parameters.Gradients, Options.MaxGradNorm);
+                ClipGradients();
                 optimizer.Step(learningRate);
                 gradientSteps++;
                 lastEpochBatches++;
@@ -366,6 +392,18 @@ public sealed class PpoTrainer : IDisposable
             lastEpochBatches == 0 ? double.NaN : kl / lastEpochBatches, sums[3] / steps, gradientSteps, stoppedEarly);
     }
 
+    private void ClipGradients()
+    {
+        var gradients = Policy.Parameters.Gradients;
+        if (!Options.SeparateGradientClipping)
+        {
+            GradientClipping.ClipGlobalNorm(gradients, Options.MaxGradNorm).Dispose();
+            return;
+        }
+        GroupGradientClipping.ClipGroupNorm(gradients, policyGradients, Options.MaxGradNormPolicy ?? Options.MaxGradNorm).Dispose();
+        GroupGradientClipping.ClipGroupNorm(gradients, valueGradients, Options.MaxGradNormValue ?? Options.MaxGradNorm).Dispose();
+    }
+
     /// <summary>Fisher-Yates with the trainer's random source, so a checkpoint restores the shuffle order too.</summary>
     private void Shuffle(long[] order)
     {
@@ -378,21 +416,20 @@ public sealed class PpoTrainer : IDisposable
         }
     }
 
-    private double LogStdMean()
-    {
-        if (Policy.LogStd is null)
-            return double.NaN;
-        using var detached = Policy.LogStd.detach();
-        return HostTransfer.ToArray(detached).Average();
-    }
+    /// <summary>The policy's mean log std after the update, at the environments' current observations (the free log_std vector's mean for the seed).</summary>
+    private double LogStdMean() => rolloutInference.MeanLogStd(observations);
 
-    /// <summary>Restores what a checkpoint saved: weights, optimizer, counters, random state and the episode window.</summary>
+    /// <summary>Restores what a checkpoint saved: weights, optimizer, counters, random state, the episode window and the normalisers' statistics.</summary>
     public void Restore(PpoCheckpoint checkpoint)
     {
         if (!checkpoint.Shape.SameAs(Shape))
             throw new InvalidDataException($"The checkpoint was trained on {checkpoint.Shape}, but this environment is {Shape}.");
         if (!checkpoint.HiddenSizes.SequenceEqual(Options.HiddenSizes))
             throw new InvalidDataException($"The checkpoint's hidden sizes [{string.Join(", ", checkpoint.HiddenSizes)}] differ from this run's [{string.Join(", ", Options.HiddenSizes)}].");
+        var saved = PolicyDescription(checkpoint.Options, checkpoint.Distribution);
+        var mine = PolicyDescription(Options, Policy.Distribution.Name);
+        if (saved != mine)
+            throw new InvalidDataException($"The checkpoint's policy ({saved}) differs from this run's ({mine}).");
         Policy.Parameters.LoadValues(checkpoint.Parameters);
         if (checkpoint.FirstMoment is { } m && checkpoint.SecondMoment is { } v)
             optimizer.Load(m, v, checkpoint.OptimizerSteps);
@@ -402,8 +439,13 @@ public sealed class PpoTrainer : IDisposable
         clock.Reset();
         Random.SetState(checkpoint.RandomState);
         Episodes.Restore(checkpoint.RecentEpisodes, checkpoint.EpisodesFinished);
+        RestoreStatistics((checkpoint.ObservationStatistics, checkpoint.ReturnStatistics));
         envsStarted = false;
     }
+
+    private static string PolicyDescription(PpoOptions options, string distribution) =>
+        $"{distribution}{(options.StateDependentStd ? ", state-dependent std" : "")}"
+        + $"{(options.NormalizeObservations ? ", normalised observations" : "")}{(options.NormalizeRewards ? ", scaled rewards" : "")}";
 
     public PpoCheckpoint ToCheckpoint() => new(
         Shape,
@@ -418,7 +460,10 @@ public sealed class PpoTrainer : IDisposable
         Random.GetState(),
         [.. Episodes.Recent],
         Episodes.EpisodesFinished,
-        Options);
+        Options,
+        Policy.Distribution.Name,
+        Policy.Normalizer?.Statistics.Snapshot(),
+        rewardScaler?.Statistics.Snapshot());
 
     public void Dispose()
     {

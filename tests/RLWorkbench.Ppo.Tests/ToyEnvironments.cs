@@ -97,3 +97,48 @@ public sealed class TimeLimited(int limit) : IEnv
 
     public void Dispose() { }
 }
+
+/// <summary>
+/// One step per episode on the box [0, 1]^dims, like the Phase 1 environment's box: observe a target
+/// drawn uniformly from the whole box (as offset + scale x target, so observation normalisation has
+/// something to undo), act, reward minus the mean squared distance to the target.
+/// </summary>
+public sealed class BoxTarget(int seed, int dims = 2, float offset = 0, float scale = 1) : IEnv
+{
+    private readonly SeededRandomSource random = new(seed);
+    private readonly float[] target = new float[dims];
+
+    public Space ObservationSpace { get; } = new Box(float.NegativeInfinity, float.PositiveInfinity, dims);
+
+    public Space ActionSpace { get; } = new Box(0, 1, dims);
+
+    public EnvInfo Info { get; } = new("error");
+
+    public void Reset(int? seed, Span<float> observation)
+    {
+        if (seed is { } s)
+            random.Seed(s);
+        for (var j = 0; j < dims; j++)
+            target[j] = (float)random.Random();
+        Observe(observation);
+    }
+
+    public StepResult Step(ReadOnlySpan<float> action, Span<float> observation)
+    {
+        double error = 0;
+        for (var j = 0; j < dims; j++)
+            error += (action[j] - target[j]) * (action[j] - target[j]);
+        error /= dims;
+        Info["error"] = error;
+        Observe(observation);
+        return new StepResult(-error, Terminated: true, Truncated: false);
+    }
+
+    private void Observe(Span<float> observation)
+    {
+        for (var j = 0; j < dims; j++)
+            observation[j] = offset + scale * target[j];
+    }
+
+    public void Dispose() { }
+}

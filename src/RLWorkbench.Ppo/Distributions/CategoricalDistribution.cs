@@ -1,47 +1,48 @@
+using RLWorkbench.Gym.Random;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace RLWorkbench.Ppo;
 
-/// <summary>
-/// SB3's DiagGaussianDistribution with a state-independent log standard deviation: log-probability
-/// and entropy are summed over the action dimensions.
-/// </summary>
-public static class DiagonalGaussian
+/// <summary>SB3's CategoricalDistribution over the head's logits, for Discrete action spaces; the rollout stores the index as a float.</summary>
+public sealed class CategoricalDistribution(int actions) : IActionDistribution
 {
-    public static readonly double HalfLog2Pi = 0.5 * Math.Log(2 * Math.PI);
+    public string Name => ActionDistributions.Categorical;
 
-    /// <summary>log N(actions; mean, exp(logStd)) summed over the last dimension, one value per row.</summary>
-    public static Tensor LogProb(Tensor actions, Tensor mean, Tensor logStd)
+    public int HeadWidth => actions;
+
+    public int ActionWidth => 1;
+
+    public (string Name, int Width)? StateIndependentParameter => null;
+
+    public void Initialise(Span<float> headBias, Span<float> stateIndependent)
     {
-        using var scope = NewDisposeScope();
-        using var minusHalf = (-0.5).ToScalar();
-        using var normaliser = (HalfLog2Pi * logStd.shape[0]).ToScalar();
-        var z = (actions - mean) * (-logStd).exp();
-        var perRow = z.square().sum(-1).mul(minusHalf);
-        var constant = logStd.sum().add(normaliser);
-        return (perRow - constant).MoveToOuterDisposeScope();
+        // Zero logits: uniform over the actions, as SB3 starts.
     }
 
-    /// <summary>Entropy summed over dimensions; the same for every state because log_std is a free vector.</summary>
-    public static Tensor Entropy(Tensor logStd)
+    public (Tensor LogProb, Tensor Entropy) Evaluate(Tensor head, Tensor? stateIndependent, Tensor actions) =>
+        (Categorical.LogProb(head, actions), Categorical.Entropy(head));
+
+    public double Sample(ReadOnlySpan<float> head, ReadOnlySpan<float> stateIndependent, IRandomSource random, Span<float> action)
     {
-        using var perDimension = ((0.5 + HalfLog2Pi) * logStd.shape[0]).ToScalar();
-        using var sum = logStd.sum();
-        return sum.add(perDimension);
+        var (index, logProb) = Categorical.Sample(head, random.Random());
+        action[0] = index;
+        return logProb;
     }
 
-    /// <summary>The log-probability of mean + exp(logStd) * noise, computed on the host during rollouts.</summary>
-    public static double LogProbOfNoise(ReadOnlySpan<float> noise, double logStdSum)
+    public double Deterministic(ReadOnlySpan<float> head, ReadOnlySpan<float> stateIndependent, Span<float> action)
     {
-        double squares = 0;
-        foreach (var n in noise)
-            squares += (double)n * n;
-        return -0.5 * squares - logStdSum - HalfLog2Pi * noise.Length;
+        var (index, logProb) = Categorical.Argmax(head);
+        action[0] = index;
+        return logProb;
     }
+
+    public void ToEnvironment(ReadOnlySpan<float> action, Span<float> environmentAction) => environmentAction[0] = action[0];
+
+    public double MeanLogStd(ReadOnlySpan<float> head, ReadOnlySpan<float> stateIndependent) => double.NaN;
 }
 
-/// <summary>SB3's CategoricalDistribution over logits.</summary>
+/// <summary>The categorical's formulas over logits.</summary>
 public static class Categorical
 {
     /// <summary>log softmax(logits)[action] per row; <paramref name="actions"/> holds indices as floats, as the buffer stores them.</summary>
