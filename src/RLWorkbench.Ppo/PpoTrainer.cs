@@ -176,7 +176,10 @@ public sealed class PpoTrainer : IDisposable
                     rolloutSeconds,
                     updateSeconds,
                     losses.Value.GradientSteps,
-                    losses.Value.StoppedEarly);
+                    losses.Value.StoppedEarly,
+                    ClipRange: Options.ClipRange,
+                    ValueClipRange: Options.ValueClipRange ?? double.NaN,
+                    ActionStd: ActionStd());
                 callback.OnUpdateEnd(this, LastMetrics);
             }
             return true;
@@ -384,6 +387,15 @@ public sealed class PpoTrainer : IDisposable
             return double.NaN;
         using var detached = Policy.LogStd.detach();
         return HostTransfer.ToArray(detached).Average();
+    }
+
+    /// <summary>SB3's train/std: the mean of exp(log_std) over the action dimensions (not exp of the mean log_std).</summary>
+    private double ActionStd()
+    {
+        if (Policy.LogStd is null)
+            return double.NaN;
+        using var detached = Policy.LogStd.detach();
+        return HostTransfer.ToArray(detached).Average(v => Math.Exp(v));
     }
 
     /// <summary>Restores what a checkpoint saved: weights, optimizer, counters, random state and the episode window.</summary>
