@@ -15,8 +15,9 @@ namespace RLWorkbench.Simulation;
 public sealed class GreedyAssignmentPolicy
 {
     /// <summary>
-    /// What the policy assumes for an expertise the observation does not show: the mean of the
-    /// uniform(0.5, 1.0) draw, since neither variant's visible roles are boosted for those types.
+    /// What the policy assumes for an expertise the observation does not show (execution, validation): the
+    /// mean of the uniform(0.5, 1.0) draw, which the base variant never boosts for those types (the pool
+    /// variant boosts its executor and validator, which the observation cannot tell).
     /// </summary>
     public const double UnseenExpertise = 0.75;
 
