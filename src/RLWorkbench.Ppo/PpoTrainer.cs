@@ -389,15 +389,6 @@ public sealed class PpoTrainer : IDisposable
         return HostTransfer.ToArray(detached).Average();
     }
 
-    /// <summary>SB3's train/std: the mean of exp(log_std) over the action dimensions (not exp of the mean log_std).</summary>
-    private double ActionStd()
-    {
-        if (Policy.LogStd is null)
-            return double.NaN;
-        using var detached = Policy.LogStd.detach();
-        return HostTransfer.ToArray(detached).Average(v => Math.Exp(v));
-    }
-
     /// <summary>Restores what a checkpoint saved: weights, optimizer, counters, random state and the episode window.</summary>
     public void Restore(PpoCheckpoint checkpoint)
     {
@@ -431,6 +422,15 @@ public sealed class PpoTrainer : IDisposable
         [.. Episodes.Recent],
         Episodes.EpisodesFinished,
         Options);
+
+    /// <summary>SB3's train/std: the mean of exp(log_std) over the action dimensions (not exp of the mean log_std).</summary>
+    private double ActionStd()
+    {
+        if (Policy.LogStd is null)
+            return double.NaN;
+        using var detached = Policy.LogStd.detach();
+        return HostTransfer.ToArray(detached).Average(v => Math.Exp(v));
+    }
 
     public void Dispose()
     {
