@@ -190,7 +190,10 @@ public sealed class PpoTrainer : IDisposable
                     rolloutSeconds,
                     updateSeconds,
                     losses.Value.GradientSteps,
-                    losses.Value.StoppedEarly);
+                    losses.Value.StoppedEarly,
+                    ClipRange: Options.ClipRange,
+                    ValueClipRange: Options.ValueClipRange ?? double.NaN,
+                    ActionStd: ActionStd());
                 callback.OnUpdateEnd(this, LastMetrics);
             }
             return true;
@@ -464,6 +467,15 @@ public sealed class PpoTrainer : IDisposable
         Policy.Distribution.Name,
         Policy.Normalizer?.Statistics.Snapshot(),
         rewardScaler?.Statistics.Snapshot());
+
+    /// <summary>SB3's train/std: the mean of exp(log_std) over the action dimensions (not exp of the mean log_std).</summary>
+    private double ActionStd()
+    {
+        if (Policy.LogStd is null)
+            return double.NaN;
+        using var detached = Policy.LogStd.detach();
+        return HostTransfer.ToArray(detached).Average(v => Math.Exp(v));
+    }
 
     public void Dispose()
     {

@@ -40,6 +40,8 @@ public sealed class CallbackList(params ITrainingCallback[] callbacks) : ITraini
 /// <summary>
 /// What one rollout and its update logged (the spec's list), plus where the time went. Losses are
 /// means over all minibatches of all epochs; approx KL is the mean over the last epoch, as SB3 logs it.
+/// The last three are what SB3 also logs (train/clip_range, train/clip_range_vf, train/std); NaN when
+/// the trainer does not give them (value clipping off, no Gaussian).
 /// </summary>
 public sealed record UpdateMetrics(
     long Step,
@@ -58,4 +60,7 @@ public sealed record UpdateMetrics(
     double RolloutSeconds,
     double UpdateSeconds,
     int GradientSteps,
-    bool StoppedEarly);
+    bool StoppedEarly,
+    double ClipRange = double.NaN,
+    double ValueClipRange = double.NaN,
+    double ActionStd = double.NaN);

@@ -82,10 +82,24 @@ public class EnvCommandTests
     }
 
     [Theory]
+    [InlineData("greedy", 1534.2883863896272)]
+    [InlineData("greedy-full", 1558.9074295428734)]
+    public void Run_with_a_greedy_policy_scores_what_the_library_policy_scores_on_the_same_episodes(string policy, double mean)
+    {
+        // The same ten episodes as GreedyAssignmentPolicyTests in the Simulation tests.
+        var dir = Path.Combine(Workbench.TempDirectory(), policy);
+        var r = Workbench.Run("env", "run", "--policy", policy, "--episodes", "10", "--seed", "0", "--out", dir);
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal(mean, JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "summary.json")))!["mean"]!.GetValue<double>(), 9);
+        Assert.Contains($"\"policy\": \"{policy}\"", File.ReadAllText(Path.Combine(dir, "config.json")));
+    }
+
+    [Theory]
     [InlineData(new[] { "env", "run", "--agents", "6" }, "agents must be between 1 and 5, got 6.")]
     [InlineData(new[] { "env", "run", "--layout", "seed99" }, "unknown layout 'seed99'; allowed: seed67, notebook94.")]
     [InlineData(new[] { "env", "run", "--variant", "async" }, "unknown variant 'async'; allowed: base, pool.")]
-    [InlineData(new[] { "env", "run", "--policy", "greedy" }, "unknown policy 'greedy'; allowed: random, ones, constant.")]
+    [InlineData(new[] { "env", "run", "--policy", "best" }, "unknown policy 'best'; allowed: random, ones, constant, greedy, greedy-full.")]
+    [InlineData(new[] { "env", "run", "--policy", "greedy", "--layout", "notebook94" }, "--policy greedy reads each queued task's type from the observation, which only the seed67 layout shows; use --layout seed67.")]
     [InlineData(new[] { "env", "run", "--policy", "constant", "--action", "0.1,0.2" }, "--action has 2 values; this environment takes 1 (for all) or 12 (3 per agent).")]
     [InlineData(new[] { "env", "run", "--policy", "constant", "--action", "NaN" }, "--action value 'NaN' is not a finite number.")]
     [InlineData(new[] { "env", "run", "--episodes", "0" }, "--episodes must be at least 1, got 0.")]

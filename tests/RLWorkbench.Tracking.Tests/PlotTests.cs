@@ -31,6 +31,42 @@ public sealed class PlotTests : IDisposable
     }
 
     [Fact]
+    public void A_PPO_run_on_the_Phase_1_base_environment_gets_the_fixed_policies_as_reference_lines()
+    {
+        var baseRun = RunReader.Read(SyntheticRuns.Phase1Ppo(temp.Combine("base"), 1, Start));
+        var poolRun = RunReader.Read(SyntheticRuns.Phase1Ppo(temp.Combine("pool"), 1, Start, variant: "pool"));
+        var notebookRun = RunReader.Read(SyntheticRuns.Phase1Ppo(temp.Combine("notebook"), 1, Start, layout: "notebook94"));
+        var withLines = RunPlotter.Plot(baseRun).Files[0];
+        var without = RunPlotter.Plot(poolRun).Files[0];
+        var observationFree = RunPlotter.Plot(notebookRun).Files[0];
+        Png.AssertValid(withLines);
+
+        // One grey and dash pattern per reference, from random (lightest) to greedy with hidden expertise
+        // (darkest); each line crosses the plot, so its row holds hundreds of its pixels.
+        string[] greys = ["#a0a0a0", "#808080", "#505050", "#383838"];
+        Assert.All(greys, g => Assert.InRange(Png.MostInOneRow(withLines, g), 150, 2000));
+        Assert.All(greys, g => Assert.InRange(Png.MostInOneRow(without, g), 0, 60));
+        // Under notebook94 only random and all-ones are drawn.
+        Assert.Equal([true, true, false, false], greys.Select(g => Png.MostInOneRow(observationFree, g) >= 150));
+    }
+
+    [Fact]
+    public void Reference_lines_hold_for_the_base_variant_with_4_agents_and_only_the_observation_free_ones_under_notebook94()
+    {
+        static Dictionary<string, string> Env(string variant, string layout, string agents) =>
+            new() { ["environment.variant"] = variant, ["environment.layout"] = layout, ["environment.agents"] = agents };
+
+        Assert.Equal(Phase1References.All, Phase1References.For(Env("base", "seed67", "4")));
+        Assert.Equal([Phase1References.Random, Phase1References.AllOnes], Phase1References.For(Env("base", "notebook94", "4")));
+        Assert.Empty(Phase1References.For(Env("pool", "seed67", "4")));
+        Assert.Empty(Phase1References.For(Env("base", "seed67", "5")));
+        Assert.Empty(Phase1References.For(new Dictionary<string, string> { ["seed"] = "1" }));
+        Assert.Equal([Phase1References.Random, Phase1References.AllOnes], Phase1References.ForAll([Env("base", "seed67", "4"), Env("base", "notebook94", "4")]));
+        Assert.Empty(Phase1References.ForAll([Env("base", "seed67", "4"), Env("pool", "seed67", "4")]));
+        Assert.Equal([393.6, 1457.4, 1536.5, 1567.4], Phase1References.All.Select(r => r.MeanReturn));
+    }
+
+    [Fact]
     public void A_QLearning_run_gets_its_dashboard_load_state_counts_and_a_heatmap_per_visited_load_state()
     {
         var run = RunReader.Read(SyntheticRuns.QLearn(temp.Path, Start));
@@ -100,6 +136,24 @@ public sealed class PlotTests : IDisposable
         var (_, height) = Png.AssertValid(Assert.Single(result.Files));
         Assert.Equal(3 * 600, height);
         Assert.Contains(result.Notes, n => n.Contains("no ep_rew_mean in metrics.csv", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Compare_draws_reference_lines_on_the_PPO_panels_only_when_every_run_is_on_the_Phase_1_base_environment()
+    {
+        var seeds = Enumerable.Range(1, 3).Select(s => RunReader.Read(SyntheticRuns.Phase1Ppo(temp.Combine("base"), s, Start.AddMinutes(s)))).ToList();
+        var pool = RunReader.Read(SyntheticRuns.Phase1Ppo(temp.Combine("pool"), 1, Start, variant: "pool"));
+
+        var onBase = ComparePlotter.Compare(seeds, temp.Combine("base.png"));
+        Assert.Empty(onBase.Notes);
+        var mixed = ComparePlotter.Compare([.. seeds, pool], temp.Combine("mixed.png"));
+        Assert.Equal(
+            ["'PPO training reward' has no reference lines: not every run in it is on the Phase 1 base environment with 4 agents.",
+             "'PPO evaluation reward' has no reference lines: not every run in it is on the Phase 1 base environment with 4 agents."],
+            mixed.Notes);
+        // The greedy line (densely dashed dark grey) crosses the PPO panels of the base runs only.
+        Assert.InRange(Png.MostInOneRow(onBase.Files[0], "#505050"), 150, 3000);
+        Assert.InRange(Png.MostInOneRow(mixed.Files[0], "#505050"), 0, 60);
     }
 
     [Fact]

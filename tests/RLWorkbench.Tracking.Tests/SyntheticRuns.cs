@@ -31,6 +31,29 @@ internal static class SyntheticRuns
         return run.Directory;
     }
 
+    /// <summary>
+    /// A PPO run on a Phase 1 environment (config environment.variant/layout/agents) whose returns climb
+    /// an S-curve from about 380 to about 1450 over 500k steps, the shape of SB3's reference curve.
+    /// </summary>
+    public static string Phase1Ppo(string root, int seed, DateTimeOffset start, string variant = "base", string layout = "seed67")
+    {
+        using var run = new RunStore(root) { Mirror = null }.Create("ppo", now: start);
+        run.WriteConfig(new { seed, environment = new { variant, layout, agents = 4 }, ppo = new { learningRate = 0.0003, nSteps = 2048 } });
+        var rng = new Random(seed);
+        var metrics = run.Table("metrics", PpoMetrics);
+        var eval = run.Table("eval", PpoEval);
+        for (var i = 1; i <= 60; i++)
+        {
+            var step = i * 8192;
+            var reward = 380 + 1070 / (1 + Math.Exp(-(step - 200_000) / 50_000.0)) + 20 * rng.NextDouble();
+            metrics.AppendRow(step, i * 3.0, reward, 200, -0.01, 100.0 / i, -17 + i * 0.01, 0.01, 0.1, 0.9, -0.5, 0.0003, 2700);
+            if (i % 3 == 0)
+                eval.AppendRow(step, reward + 30, 40 + 10 * rng.NextDouble(), reward - 50, reward + 80, 0.99);
+        }
+        run.Finish(RunStatus.Finished);
+        return run.Directory;
+    }
+
     public static string QLearn(string root, DateTimeOffset start, bool withQTable = true)
     {
         using var run = new RunStore(root) { Mirror = null }.Create("qlearn", now: start);
@@ -136,6 +159,29 @@ internal static class Png
         Assert.True(colours.Count > 20, $"{Path.GetFileName(path)} has only {colours.Count} colours");
         Assert.True(nonWhite > bitmap.Width * bitmap.Height / 9 / 100, $"{Path.GetFileName(path)} is nearly blank");
         return (width, height);
+    }
+
+    /// <summary>
+    /// The most pixels of a colour in any one row: a horizontal line across the plot gives hundreds, text
+    /// and curves that merely pass through a row a few dozen.
+    /// </summary>
+    public static int MostInOneRow(string path, string hex)
+    {
+        var target = SkiaSharp.SKColor.Parse(hex);
+        using var bitmap = SkiaSharp.SKBitmap.Decode(path);
+        var most = 0;
+        for (var y = 0; y < bitmap.Height; y++)
+        {
+            var count = 0;
+            for (var x = 0; x < bitmap.Width; x++)
+            {
+                var c = bitmap.GetPixel(x, y);
+                if (Math.Abs(c.Red - target.Red) + Math.Abs(c.Green - target.Green) + Math.Abs(c.Blue - target.Blue) < 30)
+                    count++;
+            }
+            most = Math.Max(most, count);
+        }
+        return most;
     }
 
     /// <summary>Pixels within a small distance of a colour: whether the data series drawn in it are really there.</summary>

@@ -59,7 +59,9 @@ public static class EnvCommand
         var environment = new EnvironmentArguments();
         var policy = new Option<string>("--policy")
         {
-            Description = "Fixed policy: random (uniform in [0, 1]), ones (every value 1: assign all, always collaborate) or constant (the --action vector).",
+            Description = "Fixed policy: random (uniform in [0, 1]), ones (every value 1: assign all, always collaborate), constant (the --action vector), "
+                + "greedy (always collaborate; queued tasks to the agents whose visible expertise suits their type best; seed67 only) "
+                + "or greedy-full (the same given the expertise values the observation hides).",
             DefaultValueFactory = _ => "random",
         };
         var action = new Option<string?>("--action")
@@ -83,7 +85,8 @@ public static class EnvCommand
             if (count < 1)
                 throw new UsageException($"--episodes must be at least 1, got {count}.");
             var seedValue = result.GetValue(seed);
-            var (name, chosen) = ChoosePolicy(result.GetValue(policy)!, result.GetValue(action), 3 * options.Agents, seedValue);
+            using var env = new TaskEnvironment(options, seedValue);
+            var (name, chosen) = ChoosePolicy(result.GetValue(policy)!, result.GetValue(action), env, seedValue);
 
             using var run = result.GetValue(output) is { } dir
                 ? RunStore.CreateAt(dir, "env-run")
@@ -93,7 +96,6 @@ public static class EnvCommand
             var writer = result.InvocationConfiguration.Output;
             writer.WriteLine($"Running policy '{name}' on {TaskEnvironmentOptions.Name(options.Variant)}/{TaskEnvironmentOptions.Name(options.Layout)} with {options.Agents} agents for {count} episodes (seed {seedValue}).");
 
-            using var env = new TaskEnvironment(options, seedValue);
             var records = PolicyRunner.Run(env, chosen, count, seedValue, (k, e) =>
             {
                 table.AppendRow(k + 1, e.Return, e.Length, e.FinalInfo["episode_tasks_completed"], e.FinalInfo["completion_rate"], e.FinalInfo["mean_agent_load"], e.FinalInfo["mean_collaboration"]);
@@ -110,8 +112,11 @@ public static class EnvCommand
         return command;
     }
 
-    private static (string Name, Policy Policy) ChoosePolicy(string name, string? action, int actionSize, int seed)
+    private const string Policies = "random, ones, constant, greedy, greedy-full";
+
+    private static (string Name, Policy Policy) ChoosePolicy(string name, string? action, TaskEnvironment env, int seed)
     {
+        var actionSize = env.ActionSpace.FlatSize;
         switch (name.Trim().ToLowerInvariant())
         {
             case "random":
@@ -126,9 +131,22 @@ public static class EnvCommand
             case "constant":
                 var vector = ParseVector(action, actionSize);
                 return ($"constant [{string.Join(", ", vector.Select(v => v.ToString(CultureInfo.InvariantCulture)))}]", (_, a) => vector.CopyTo(a));
+            case "greedy":
+                return ("greedy", Greedy(env, "greedy", hiddenExpertise: false).Act);
+            case "greedy-full":
+                return ("greedy-full", Greedy(env, "greedy-full", hiddenExpertise: true).Act);
             default:
-                throw new UsageException($"unknown policy '{name}'; allowed: random, ones, constant.");
+                throw new UsageException($"unknown policy '{name}'; allowed: {Policies}.");
         }
+    }
+
+    /// <summary>The expertise-matching heuristic; greedy-full also reads the expertise the observation hides.</summary>
+    private static GreedyAssignmentPolicy Greedy(TaskEnvironment env, string name, bool hiddenExpertise)
+    {
+        if (env.Options.Layout != ObservationLayout.Seed67)
+            throw new UsageException($"--policy {name} reads each queued task's type from the observation, which only the seed67 layout shows; use --layout seed67.");
+        var agents = env.Agents;
+        return new GreedyAssignmentPolicy(agents.Count, hiddenExpertise ? (i, type) => agents[i].Expertise[(int)type] : null);
     }
 
     private static float[] ParseVector(string? text, int size)

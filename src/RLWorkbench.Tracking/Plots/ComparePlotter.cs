@@ -59,6 +59,7 @@ public static class ComparePlotter
             var plot = grid.GetPlot(p);
             Figure.Style(plot, curve.Title, curve.XLabel, curve.YLabel);
             var colour = 0;
+            var drawnRuns = new List<RunRecord>();
             foreach (var group in groups.Where(g => g.Kind == curve.Kind))
             {
                 var series = new List<(double[] X, double[] Y)>();
@@ -73,6 +74,7 @@ public static class ComparePlotter
                     if (curve.Smooth)
                         y = SeriesMath.MovingAverage(y, SeriesMath.DefaultWindow(y.Length));
                     series.Add((x, y));
+                    drawnRuns.Add(run);
                 }
                 if (series.Count == 0)
                     continue;
@@ -85,6 +87,13 @@ public static class ComparePlotter
                 var band = SeriesMath.MeanBand(series);
                 Figure.Band(plot, band.X, band.Lower, band.Upper, color);
                 Figure.Line(plot, band.X, band.Mean, $"{group.Label}: mean +- std over {band.Runs} seeds", color);
+            }
+            if (curve.Kind == "ppo" && drawnRuns.Count > 0)
+            {
+                var shared = Phase1References.ForAll(drawnRuns.Select(r => r.Parameters));
+                Figure.ReferenceLines(plot, shared);
+                if (shared.Count == 0 && drawnRuns.Any(r => Phase1References.For(r.Parameters).Count > 0))
+                    notes.Add($"'{curve.Title}' has no reference lines: not every run in it is on the Phase 1 base environment with 4 agents.");
             }
             Figure.Legend(plot);
         }

@@ -75,6 +75,34 @@ internal static class Figure
         plot.Axes.Margins(bottom: 0);
     }
 
+    /// <summary>
+    /// Fixed policies' mean returns as thin horizontal lines in greys, one dash pattern each, named with
+    /// their value in the legend (highest first, as they stack in the figure): they give the scale without
+    /// competing with the coloured curves.
+    /// </summary>
+    public static void ReferenceLines(Plot plot, IReadOnlyList<Phase1References.Reference> references)
+    {
+        for (var k = Phase1References.All.Count - 1; k >= 0; k--)
+        {
+            var reference = Phase1References.All[k];
+            if (!references.Contains(reference))
+                continue;
+            var (color, pattern) = ReferenceStyles[k];
+            var line = plot.Add.HorizontalLine(reference.MeanReturn, 2, color, pattern);
+            // A crisp horizontal line needs no smoothing, and smoothing would wash its grey out between rows.
+            line.LineStyle.AntiAlias = false;
+            line.LegendText = $"reference: {reference.Label} ({reference.MeanReturn:0.#})";
+        }
+    }
+
+    private static readonly (Color Color, LinePattern Pattern)[] ReferenceStyles =
+    [
+        (Color.FromHex("#a0a0a0"), LinePattern.Dotted),
+        (Color.FromHex("#808080"), LinePattern.Dashed),
+        (Color.FromHex("#505050"), LinePattern.DenselyDashed),
+        (Color.FromHex("#383838"), LinePattern.Dotted),
+    ];
+
     public static void NoData(Plot plot, string what)
     {
         plot.Add.Annotation($"no {what} in this run", Alignment.MiddleCenter);

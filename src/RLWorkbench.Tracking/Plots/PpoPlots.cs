@@ -14,7 +14,7 @@ internal static class PpoPlots
         if (metrics is null && eval is null)
             notes.Add("no metrics.csv or eval.csv: no learning curve or training diagnostics.");
         else
-            files.Add(LearningCurve(metrics, eval, Path.Combine(dir, "learning_curve.png"), run.Id));
+            files.Add(LearningCurve(metrics, eval, Path.Combine(dir, "learning_curve.png"), run.Id, Phase1References.For(run.Parameters)));
         if (metrics is not null)
         {
             files.Add(TwoPanels(metrics, ("policy_loss", "Policy loss", "loss"), ("value_loss", "Value loss", "loss (squared return error)"), Path.Combine(dir, "losses.png")));
@@ -35,7 +35,8 @@ internal static class PpoPlots
             notes.Add("no eval.csv: the learning curve shows training reward only.");
     }
 
-    public static string LearningCurve(RunTable? metrics, RunTable? eval, string path, string runId)
+    /// <param name="references">Fixed policies' returns to draw for scale (empty when none hold for the run's environment).</param>
+    public static string LearningCurve(RunTable? metrics, RunTable? eval, string path, string runId, IReadOnlyList<Phase1References.Reference> references)
     {
         var plot = Figure.New($"Learning curve - {runId}", Steps, "episode return (reward)");
         var drawn = false;
@@ -55,6 +56,8 @@ internal static class PpoPlots
         }
         if (!drawn)
             Figure.NoData(plot, "ep_rew_mean or evaluation");
+        else
+            Figure.ReferenceLines(plot, references);
         Figure.Legend(plot);
         return Figure.Save(plot, path);
     }
