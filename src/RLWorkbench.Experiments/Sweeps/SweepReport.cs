@@ -76,7 +76,7 @@ public static class SweepReport
             References(summary.Manifest),
             $"{summary.Manifest.Name}: mean over finished seeds with 95% t interval",
             xLabel,
-            $"{curve.Y} in {curve.Table}.csv",
+            $"{curve.Y} in {curve.Table}.csv" + (summary.Trials.Any(t => t.Curve.Y.Length > SmoothAbovePoints) ? " (trailing moving average)" : ""),
             path);
         return (path, drawn.Notes);
     }
