@@ -87,23 +87,27 @@ public static class SweepReport
             : curve;
 
     /// <summary>
-    /// Fixed-policy returns apply only to ppo on the Phase 1 base variant with its 4 agents, in every trial. The
-    /// greedy rule reads the task type from the seed67 layout, so it is left out when another layout is used.
+    /// Fixed-policy returns apply only to ppo on the Phase 1 base variant with its 4 agents, in every trial: all
+    /// of them with the seed67 layout; random and all-ones only with notebook94, which hides the task type the
+    /// greedy rules route by; none for another environment.
     /// </summary>
     public static IReadOnlyList<Phase1References.Reference> References(SweepManifest manifest)
     {
         if (!string.Equals(manifest.Experiment, "ppo", StringComparison.OrdinalIgnoreCase) || manifest.Trials.Count == 0)
             return [];
-        string? Text(JsonObject configuration, string name) =>
-            configuration["environment"] is JsonObject env && env[name] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
-        double? Number(JsonObject configuration, string name) =>
-            configuration["environment"] is JsonObject env ? TrialResult.NumberOf(env[name]) : null;
-        var configurations = manifest.Trials.Select(t => t.Configuration).ToList();
-        if (!configurations.All(c => string.Equals(Text(c, "variant"), "base", StringComparison.OrdinalIgnoreCase) && (Number(c, "agents") ?? 4) == 4))
-            return [];
-        var seedLayout = configurations.All(c => string.Equals(Text(c, "layout") ?? "seed67", "seed67", StringComparison.OrdinalIgnoreCase));
-        return seedLayout
-            ? [Phase1References.Random, Phase1References.AllOnes, Phase1References.Greedy]
-            : [Phase1References.Random, Phase1References.AllOnes];
+        IReadOnlyList<Phase1References.Reference> For(JsonObject configuration)
+        {
+            var environment = configuration["environment"] as JsonObject;
+            string? Text(string name) => environment?[name] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+            if (!string.Equals(Text("variant"), "base", StringComparison.OrdinalIgnoreCase) || (TrialResult.NumberOf(environment?["agents"]) ?? 4) != 4)
+                return [];
+            return Text("layout")?.ToLowerInvariant() switch
+            {
+                null or "seed67" => Phase1References.All,
+                "notebook94" => [Phase1References.Random, Phase1References.AllOnes],
+                _ => [],
+            };
+        }
+        return manifest.Trials.Select(t => For(t.Configuration)).Aggregate((shared, these) => [.. shared.Where(these.Contains)]);
     }
 }

@@ -38,20 +38,6 @@ internal static class Figure
         return true;
     }
 
-    /// <summary>
-    /// Dashed grey horizontal lines at fixed policies' returns, labelled in the legend, thin enough that
-    /// the data stays in front.
-    /// </summary>
-    public static void ReferenceLines(Plot plot, IReadOnlyList<Phase1References.Reference> references)
-    {
-        var greys = new[] { Color.FromHex("#555555"), Color.FromHex("#888888"), Color.FromHex("#222222"), Color.FromHex("#aaaaaa") };
-        for (var i = 0; i < references.Count; i++)
-        {
-            var line = plot.Add.HorizontalLine(references[i].MeanReturn, 1.5f, greys[i % greys.Length], LinePattern.Dashed);
-            line.LegendText = $"reference: {references[i].Label} ({references[i].MeanReturn:0})";
-        }
-    }
-
     public static bool Points(Plot plot, IReadOnlyList<double> x, IReadOnlyList<double> y, string label, Color color)
     {
         var (xs, ys) = SeriesMath.Finite(x, y);
@@ -89,6 +75,20 @@ internal static class Figure
             plot.Axes.Bottom.MinimumSize = 30 + 8 * labels.Max(l => l.Length);
         }
         plot.Axes.Margins(bottom: 0);
+    }
+
+    /// <summary>
+    /// Dashed grey horizontal lines at fixed policies' returns, labelled in the legend, thin enough that
+    /// the data stays in front.
+    /// </summary>
+    public static void ReferenceLines(Plot plot, IReadOnlyList<Phase1References.Reference> references)
+    {
+        var greys = new[] { Color.FromHex("#555555"), Color.FromHex("#888888"), Color.FromHex("#222222"), Color.FromHex("#aaaaaa") };
+        for (var i = 0; i < references.Count; i++)
+        {
+            var line = plot.Add.HorizontalLine(references[i].MeanReturn, 1.5f, greys[i % greys.Length], LinePattern.Dashed);
+            line.LegendText = $"reference: {references[i].Label} ({references[i].MeanReturn:0})";
+        }
     }
 
     public static void NoData(Plot plot, string what)
