@@ -97,9 +97,9 @@ public sealed class SweepReportTests
     public void The_area_under_the_curve_is_the_trapezoid_mean_over_the_x_range()
     {
         // (0,0)-(1,2): area 1; (1,2)-(4,2): area 6; over width 4.
-        Assert.Equal(7.0 / 4, TrialResult.MeanOverRange([0, 1, 4], [0, 2, 2]));
-        Assert.Equal(5.0, TrialResult.MeanOverRange([3], [5]));
-        Assert.Null(TrialResult.MeanOverRange([], []));
+        Assert.Equal(7.0 / 4, ReportedTrial.MeanOverRange([0, 1, 4], [0, 2, 2]));
+        Assert.Equal(5.0, ReportedTrial.MeanOverRange([3], [5]));
+        Assert.Null(ReportedTrial.MeanOverRange([], []));
     }
 
     [Fact]

@@ -57,7 +57,7 @@ public sealed class SweepTrackingTests : IDisposable
         var parentRun = server.SingleRun();
         Assert.Equal(parent.RunId, server.Runs.Single().Key);
         Assert.Equal(("lr-scan", "RUNNING", server.Experiments["sweeps"]), (parentRun.Name, parentRun.Status, parentRun.ExperimentId));
-        Assert.Equal(("sweep", "lr-scan", "ppo"), (parentRun.Tags["rlw.kind"], parentRun.Tags["rlw.sweep"], parentRun.Tags["rlw.sweep.experiment"]));
+        Assert.Equal(("sweep", "lr-scan", "ppo"), (parentRun.Tags["rlw.kind"], parentRun.Tags["sweep.name"], parentRun.Tags["sweep.experiment"]));
         Assert.Equal("ppo.learningRate=0.0003", parentRun.Params["sweep.c00"]);
         Assert.Equal("ppo.learningRate=0.001", parentRun.Params["sweep.c01"]);
         Assert.Equal(("0,1", "ppo.learningRate", "4", "20000"), (parentRun.Params["sweep.seeds"], parentRun.Params["sweep.settingPaths"], parentRun.Params["sweep.trials"], parentRun.Params["steps"]));
@@ -68,18 +68,18 @@ public sealed class SweepTrackingTests : IDisposable
         Assert.Equal(
             new Dictionary<string, string>
             {
-                ["rlw.sweep"] = "lr-scan",
-                ["rlw.sweep.trial"] = "c01-seed1",
-                ["rlw.sweep.configuration"] = "c01",
-                ["rlw.sweep.configuration_label"] = "ppo.learningRate=0.001",
-                ["rlw.sweep.seed"] = "1",
+                ["sweep.name"] = "lr-scan",
+                ["sweep.trial"] = "c01-seed1",
+                ["sweep.configuration"] = "c01",
+                ["sweep.label"] = "ppo.learningRate=0.001",
+                ["sweep.seed"] = "1",
                 ["mlflow.parentRunId"] = parent.RunId!,
             },
             SweepTracking.TrialTags(sweep.Directory, sweep.Manifest, trial, Environment(server.BaseUri)));
 
         RunTrial(sweep, client, trial);
         var child = server.Runs.Single(r => r.Key != parent.RunId).Value;
-        Assert.Equal(("c01-seed1", parent.RunId, "c01", "1", parentRun.ExperimentId), (child.Name, child.Tags["mlflow.parentRunId"], child.Tags["rlw.sweep.configuration"], child.Tags["rlw.sweep.seed"], child.ExperimentId));
+        Assert.Equal(("c01-seed1", parent.RunId, "c01", "1", parentRun.ExperimentId), (child.Name, child.Tags["mlflow.parentRunId"], child.Tags["sweep.configuration"], child.Tags["sweep.seed"], child.ExperimentId));
 
         sweep.Write("c00", 0, TrialState.Finished, final: 1400, best: 1450, perSecond: 2500, curve: [(5000, 400), (20000, 1200)]);
         var report = SweepReport.Write(sweep.Directory);

@@ -99,7 +99,7 @@ public static class SweepReport
         {
             var environment = configuration["environment"] as JsonObject;
             string? Text(string name) => environment?[name] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
-            if (!string.Equals(Text("variant"), "base", StringComparison.OrdinalIgnoreCase) || (TrialResult.NumberOf(environment?["agents"]) ?? 4) != 4)
+            if (!string.Equals(Text("variant"), "base", StringComparison.OrdinalIgnoreCase) || (ReportedTrial.NumberOf(environment?["agents"]) ?? 4) != 4)
                 return [];
             return Text("layout")?.ToLowerInvariant() switch
             {

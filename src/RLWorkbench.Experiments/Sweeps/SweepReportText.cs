@@ -206,7 +206,7 @@ internal static class SweepReportText
         return counts.Count == 1 ? $" ({counts[0].ToString(Invariant)} episodes)" : "";
     }
 
-    private static string State(TrialResult t) => t.State switch
+    private static string State(ReportedTrial t) => t.State switch
     {
         TrialState.Finished when !t.Finished => "finished, no final score",
         TrialState.Finished => "finished",

@@ -12,7 +12,7 @@ namespace RLWorkbench.Experiments.Sweeps;
 /// <param name="KlTrials">Trials that logged approx_kl: what <see cref="Runaways"/> is out of.</param>
 public sealed record ConfigurationResult(
     SweepConfiguration Configuration,
-    IReadOnlyList<TrialResult> Trials,
+    IReadOnlyList<ReportedTrial> Trials,
     int? Rank,
     Estimate Final,
     Estimate Best,
@@ -52,12 +52,12 @@ public sealed record SweepSummary(
     /// </summary>
     public const double RunawayApproxKl = 0.5;
 
-    public IEnumerable<TrialResult> Trials => Configurations.SelectMany(c => c.Trials);
+    public IEnumerable<ReportedTrial> Trials => Configurations.SelectMany(c => c.Trials);
 
     public static SweepSummary Read(string sweepDirectory, SweepManifest manifest)
     {
-        var milestones = manifest.Trials.SelectMany(t => TrialResult.ConfiguredMilestones(t.Configuration)).Distinct().Order().ToList();
-        var trials = manifest.Trials.Select(t => TrialResult.Read(sweepDirectory, t, milestones)).ToList();
+        var milestones = manifest.Trials.SelectMany(t => ReportedTrial.ConfiguredMilestones(t.Configuration)).Distinct().Order().ToList();
+        var trials = manifest.Trials.Select(t => ReportedTrial.Read(sweepDirectory, t, milestones)).ToList();
         var problems = trials.SelectMany(t => t.Problems).ToList();
         foreach (var orphan in trials.Where(t => manifest.Configurations.All(c => c.Key != t.Trial.ConfigurationKey)))
             problems.Add($"{orphan.Trial.Id} names configuration {orphan.Trial.ConfigurationKey}, which sweep.json does not list; it is left out.");
@@ -90,10 +90,10 @@ public sealed record SweepSummary(
             problems);
     }
 
-    private static ConfigurationResult Summarise(SweepConfiguration configuration, IReadOnlyList<TrialResult> trials, IReadOnlyList<long> milestones)
+    private static ConfigurationResult Summarise(SweepConfiguration configuration, IReadOnlyList<ReportedTrial> trials, IReadOnlyList<long> milestones)
     {
         var finished = trials.Where(t => t.Finished).ToList();
-        Estimate Over(Func<TrialResult, double?> value) =>
+        Estimate Over(Func<ReportedTrial, double?> value) =>
             Estimate.Of(finished.Select(value).Where(v => v is { } x && double.IsFinite(x)).Select(v => v!.Value).ToList());
         var kl = trials.Where(t => t.MaxApproxKl is not null).Select(t => t.MaxApproxKl!.Value).ToList();
         return new ConfigurationResult(

@@ -13,11 +13,11 @@ namespace RLWorkbench.Experiments.Sweeps;
 public static class SweepTracking
 {
     public const string ParentRunIdTag = "mlflow.parentRunId";
-    public const string SweepTag = "rlw.sweep";
-    public const string TrialTag = "rlw.sweep.trial";
-    public const string ConfigurationTag = "rlw.sweep.configuration";
-    public const string ConfigurationLabelTag = "rlw.sweep.configuration_label";
-    public const string SeedTag = "rlw.sweep.seed";
+    public const string SweepTag = "sweep.name";
+    public const string TrialTag = "sweep.trial";
+    public const string ConfigurationTag = "sweep.configuration";
+    public const string ConfigurationLabelTag = "sweep.label";
+    public const string SeedTag = "sweep.seed";
 
     /// <summary>The parent run's kind (rlw.kind), so a sweep is told apart from its trials in MLflow.</summary>
     public const string ParentKind = "sweep";
@@ -139,7 +139,7 @@ public static class SweepTracking
         manifest.CreatedUtc,
         null,
         null,
-        new Dictionary<string, string> { [SweepTag] = manifest.Name, ["rlw.sweep.experiment"] = manifest.Experiment },
+        new Dictionary<string, string> { [SweepTag] = manifest.Name, ["sweep.experiment"] = manifest.Experiment },
         RunStore.DefaultVersions());
 
     /// <summary>

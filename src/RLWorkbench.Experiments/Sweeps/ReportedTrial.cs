@@ -17,9 +17,9 @@ public sealed record MilestoneEvaluation(long Milestone, long Step, double Episo
 /// <param name="Message">status.json's message (why a trial failed or stopped), if any.</param>
 /// <param name="Scores">scores.json; null when the trial never wrote one.</param>
 /// <param name="Curve">The learning curve <see cref="RunScores.Curve"/> names, finite points sorted by x; empty when absent.</param>
-/// <param name="AreaUnderCurve">The curve's mean over its own x range (<see cref="TrialResult.MeanOverRange"/>); null without points.</param>
+/// <param name="AreaUnderCurve">The curve's mean over its own x range (<see cref="ReportedTrial.MeanOverRange"/>); null without points.</param>
 /// <param name="MaxApproxKl">The largest approx_kl in metrics.csv; null when the run has no such column or value.</param>
-public sealed record TrialResult(
+public sealed record ReportedTrial(
     SweepTrial Trial,
     TrialState State,
     string? Message,
@@ -37,7 +37,7 @@ public sealed record TrialResult(
     public const string ApproxKlColumn = "approx_kl";
     public const string MilestoneTable = "eval_milestones";
 
-    public static TrialResult Read(string sweepDirectory, SweepTrial trial, IReadOnlyList<long> milestones)
+    public static ReportedTrial Read(string sweepDirectory, SweepTrial trial, IReadOnlyList<long> milestones)
     {
         var directory = SweepLayout.TrialDirectory(sweepDirectory, trial);
         var problems = new List<string>();
@@ -48,13 +48,13 @@ public sealed record TrialResult(
         {
             state = TrialRecords.StateOf(directory);
             if (state == TrialState.NotStarted)
-                return new TrialResult(trial, state, null, null, empty, null, null, [], problems);
+                return new ReportedTrial(trial, state, null, null, empty, null, null, [], problems);
             record = RunReader.Read(directory);
         }
         catch (RunFormatException e)
         {
             problems.Add($"{trial.Id}: {e.Message}");
-            return new TrialResult(trial, TrialState.NotStarted, null, null, empty, null, null, [], problems);
+            return new ReportedTrial(trial, TrialState.NotStarted, null, null, empty, null, null, [], problems);
         }
 
         var scores = ReadScores(directory, trial, problems);
@@ -95,7 +95,7 @@ public sealed record TrialResult(
 
         foreach (var p in record.Problems)
             problems.Add($"{trial.Id}: {p}");
-        return new TrialResult(trial, state, record.Info.Message, scores, curve, MeanOverRange(curve.X, curve.Y), maxKl, reached, problems);
+        return new ReportedTrial(trial, state, record.Info.Message, scores, curve, MeanOverRange(curve.X, curve.Y), maxKl, reached, problems);
     }
 
     /// <summary>
