@@ -68,20 +68,35 @@ public static class SweepTracking
                 state.EndSent = false;
                 publisher.Save();
             }
-            // Params keep their first value in MLflow; a resumed sweep has the same manifest, so sending them again is harmless.
-            await publisher.SendParamsAndTagsAsync(ParentParams(manifest), new Dictionary<string, string>(), limit.Token);
-            publisher.MarkParamsSent();
-            return new SweepParentRun(client, ownsClient, publisher, sweepDirectory, warn, clock);
         }
-        catch (Exception e) when (e is MlflowException or IOException || (e is OperationCanceledException && !cancel.IsCancellationRequested))
+        catch (Exception e) when (IsServerTrouble(e, cancel))
         {
-            var reason = e is OperationCanceledException ? $"MLflow at {client.Options.DisplayUri} did not answer within {client.Options.FinishTimeout.TotalSeconds:0} s" : e.Message;
-            warn($"{reason}. The sweep goes on without its MLflow parent run; its trials are still mirrored.");
+            warn($"{Reason(e, client)}. The sweep goes on without its MLflow parent run; its trials are still mirrored.");
             if (ownsClient)
                 client.Dispose();
             return SweepParentRun.Untracked;
         }
+        try
+        {
+            // Params keep their first value in MLflow; a resumed sweep has the same manifest, so sending them again is harmless.
+            await publisher.SendParamsAndTagsAsync(ParentParams(manifest), new Dictionary<string, string>(), limit.Token);
+            publisher.MarkParamsSent();
+        }
+        catch (Exception e) when (IsServerTrouble(e, cancel))
+        {
+            // The parent exists now, so it is kept and ended with the sweep even without its params.
+            warn($"{Reason(e, client)}. Not every setting reached the sweep's parent run as a param; the sweep goes on.");
+        }
+        return new SweepParentRun(client, ownsClient, publisher, sweepDirectory, warn, clock);
     }
+
+    /// <summary>A server that is down, slow, refuses or cannot be recorded; not the caller cancelling.</summary>
+    internal static bool IsServerTrouble(Exception e, CancellationToken cancel) =>
+        e is MlflowException or IOException || (e is OperationCanceledException && !cancel.IsCancellationRequested);
+
+    internal static string Reason(Exception e, MlflowClient client) => e is OperationCanceledException
+        ? $"MLflow at {client.Options.DisplayUri} did not answer within {client.Options.FinishTimeout.TotalSeconds:0} s"
+        : e.Message;
 
     /// <summary>
     /// The tags a trial's worker sets on its run (Run.SetTags, which its MLflow mirror sends): the sweep, the
@@ -127,9 +142,19 @@ public static class SweepTracking
     {
         if (stopped)
             return RunStatus.Killed;
-        return manifest.Trials.All(t => TrialRecords.StateOf(SweepLayout.TrialDirectory(sweepDirectory, t)) == TrialState.Finished)
-            ? RunStatus.Finished
-            : RunStatus.Failed;
+        return manifest.Trials.All(t => Finished(SweepLayout.TrialDirectory(sweepDirectory, t))) ? RunStatus.Finished : RunStatus.Failed;
+
+        static bool Finished(string trialDirectory)
+        {
+            try
+            {
+                return TrialRecords.StateOf(trialDirectory) == TrialState.Finished;
+            }
+            catch (RunFormatException)
+            {
+                return false;
+            }
+        }
     }
 
     internal static RunInfo ParentInfo(SweepManifest manifest) => new(
@@ -214,10 +239,9 @@ public sealed class SweepParentRun : IDisposable
             publisher.State.EndSent = true;
             publisher.MarkComplete();
         }
-        catch (Exception e) when (e is MlflowException or IOException || (e is OperationCanceledException && limit.IsCancellationRequested))
+        catch (Exception e) when (SweepTracking.IsServerTrouble(e, CancellationToken.None))
         {
-            var reason = e is OperationCanceledException ? $"MLflow at {client.Options.DisplayUri} did not take the sweep's end within {client.Options.FinishTimeout.TotalSeconds:0} s" : e.Message;
-            warn?.Invoke($"{reason}; the sweep's parent run in MLflow may still show it running. Its report is in {sweepDirectory}.");
+            warn?.Invoke($"{SweepTracking.Reason(e, client)}; the sweep's parent run in MLflow may still show it running. Its report is in {sweepDirectory}.");
         }
     }
 
