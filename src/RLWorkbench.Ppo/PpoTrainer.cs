@@ -468,12 +468,15 @@ public sealed class PpoTrainer : IDisposable
         Policy.Normalizer?.Statistics.Snapshot(),
         rewardScaler?.Statistics.Snapshot());
 
-    /// <summary>SB3's train/std: the mean of exp(log_std) over the action dimensions (not exp of the mean log_std).</summary>
+    /// <summary>
+    /// SB3's train/std: the mean of exp(log_std) over the action dimensions (not exp of the mean log_std).
+    /// Only a state-independent log_std has one value per dimension; otherwise there is none to log.
+    /// </summary>
     private double ActionStd()
     {
-        if (Policy.LogStd is null)
+        if (Policy.StateIndependent is null)
             return double.NaN;
-        using var detached = Policy.LogStd.detach();
+        using var detached = Policy.StateIndependent.detach();
         return HostTransfer.ToArray(detached).Average(v => Math.Exp(v));
     }
 
