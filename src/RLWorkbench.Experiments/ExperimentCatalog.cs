@@ -1,4 +1,5 @@
 using RLWorkbench.Experiments.Ppo;
+using RLWorkbench.Experiments.Qlearn;
 
 namespace RLWorkbench.Experiments;
 
@@ -6,7 +7,7 @@ namespace RLWorkbench.Experiments;
 public sealed class ExperimentCatalog(IReadOnlyList<IExperimentKind> kinds)
 {
     /// <summary>ppo, qlearn and compare, reading API keys from the process environment and time from the system clock.</summary>
-    public static ExperimentCatalog Default { get; } = new([new PpoExperimentKind()]);
+    public static ExperimentCatalog Default { get; } = new([new PpoExperimentKind(), new QlearnExperimentKind()]);
 
     public IReadOnlyList<IExperimentKind> All { get; } = kinds;
 
