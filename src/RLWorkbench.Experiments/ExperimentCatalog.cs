@@ -1,3 +1,4 @@
+using RLWorkbench.Experiments.Compare;
 using RLWorkbench.Experiments.Ppo;
 using RLWorkbench.Experiments.Qlearn;
 
@@ -7,7 +8,7 @@ namespace RLWorkbench.Experiments;
 public sealed class ExperimentCatalog(IReadOnlyList<IExperimentKind> kinds)
 {
     /// <summary>ppo, qlearn and compare, reading API keys from the process environment and time from the system clock.</summary>
-    public static ExperimentCatalog Default { get; } = new([new PpoExperimentKind(), new QlearnExperimentKind()]);
+    public static ExperimentCatalog Default { get; } = new([new PpoExperimentKind(), new QlearnExperimentKind(), new CompareExperimentKind()]);
 
     public IReadOnlyList<IExperimentKind> All { get; } = kinds;
 
