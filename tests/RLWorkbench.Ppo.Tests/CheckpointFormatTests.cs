@@ -94,7 +94,7 @@ public sealed class CheckpointFormatTests : IDisposable
         var returns = trainer.RewardScaler!.Statistics.Snapshot();
         using var cancel = new CancellationTokenSource();
         var steps = 0;
-        Assert.False(trainer.Learn(96, new StepCounter(() => { if (++steps == 5) cancel.Cancel(); }), cancel.Token));
+        Assert.Equal(TrainingOutcome.Cancelled, trainer.Learn(96, new StepCounter(() => { if (++steps == 5) cancel.Cancel(); }), cancel.Token));
         Assert.Equal(observations.Mean, trainer.Policy.Normalizer.Statistics.Snapshot().Mean);
         Assert.Equal(observations.Count, trainer.Policy.Normalizer.Statistics.Count);
         Assert.Equal(returns.Variance, trainer.RewardScaler.Statistics.Snapshot().Variance);
@@ -147,6 +147,10 @@ public sealed class CheckpointFormatTests : IDisposable
 
     private sealed class StepCounter(Action action) : ITrainingCallback
     {
-        public void OnStep(PpoTrainer trainer) => action();
+        public TrainingDecision OnStep(ITrainingContext training)
+        {
+            action();
+            return TrainingDecision.Continue;
+        }
     }
 }

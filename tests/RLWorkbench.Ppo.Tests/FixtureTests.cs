@@ -71,7 +71,7 @@ public class FixtureTests
         using var trainer = new PpoTrainer(checkpoint.Options, i => new TargetReaching(i), CPU);
         trainer.Restore(checkpoint);
         Assert.Equal(checkpoint.Parameters, trainer.Policy.Parameters.ValuesToArray());
-        Assert.True(trainer.Learn(96));
+        Assert.Equal(TrainingOutcome.Completed, trainer.Learn(96));
         Assert.Equal(96, trainer.TotalSteps);
         Assert.Equal(3, trainer.Updates);
         Assert.NotEqual(checkpoint.Parameters, trainer.Policy.Parameters.ValuesToArray());
@@ -104,6 +104,10 @@ public class FixtureTests
 
     private sealed class OnUpdate(Action<UpdateMetrics> action) : ITrainingCallback
     {
-        public void OnUpdateEnd(PpoTrainer trainer, UpdateMetrics metrics) => action(metrics);
+        public TrainingDecision OnUpdateEnd(ITrainingContext training, UpdateMetrics metrics)
+        {
+            action(metrics);
+            return TrainingDecision.Continue;
+        }
     }
 }
