@@ -52,7 +52,9 @@ static readonly string NotebookRuns = Path.GetFullPath("../artifacts/notebook-ru
 static RunRecord EnsureRun(string name, string kind, params (string Path, object Value)[] settings)
 {
     var dir = Path.Combine(NotebookRuns, name);
-    var finished = File.Exists(Path.Combine(dir, "status.json")) && RunReader.Read(dir).Info.Status == RunStatus.Finished;
+    // A run made before scores.json existed (an older workbench) is made again rather than half-read.
+    var finished = File.Exists(Path.Combine(dir, "status.json")) && RunReader.Read(dir).Info.Status == RunStatus.Finished
+        && File.Exists(Path.Combine(dir, RunScores.FileName));
     if (!finished)
     {
         if (Directory.Exists(dir))
