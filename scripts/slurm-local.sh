@@ -20,18 +20,26 @@ fail() { say "$*"; exit 1; }
 
 host="$(hostname -s)"
 
-# The node counts as ready once the controller answers and the node takes jobs.
+# A pid file left by a killed daemon may name a pid some other process has since taken.
+alive() { local pid; pid="$(cat "$1" 2>/dev/null)" && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ]; }
+ours() { [ -f "$conf" ] && grep -qxF "$marker" "$conf"; }
+
+# Ready: the controller answers and this host's node takes jobs ("idle*" and the like, with a suffix, do not).
+# For the cluster this script made, both daemons must also be alive: the controller notices a dead slurmd only minutes later.
 node_state() { timeout 10 sinfo -h -N -n "$host" -o %T 2>/dev/null | head -n1; }
 slurm_answers() {
   command -v sinfo >/dev/null 2>&1 && command -v scontrol >/dev/null 2>&1 || return 1
   timeout 10 scontrol ping 2>/dev/null | grep -q 'is UP' || return 1
-  case "$(node_state)" in idle*|mixed*|allocated*|completing*) return 0 ;; *) return 1 ;; esac
+  if ours; then
+    alive "$ctld_pid" slurmctld && alive "$slurmd_pid" slurmd || return 1
+    case "$(node_state)" in idle|mixed|allocated|completing) return 0 ;; *) return 1 ;; esac
+  fi
 }
 
 slurm_answers && exit 0
 
 # A cluster configured by someone else: leave it alone and say what is wrong.
-if [ -f "$conf" ] && ! grep -qxF "$marker" "$conf"; then
+if [ -f "$conf" ] && ! ours; then
   fail "Slurm does not answer here, and $conf was not written by this script, so it is left alone; start that cluster's daemons (or remove $conf to let this script set up a one-machine Slurm)."
 fi
 
@@ -61,10 +69,9 @@ fi
 
 # Two test runs starting at once must not start the daemons twice.
 exec 9>/run/rlworkbench-slurm-local.lock
+# The daemons started below must not inherit this descriptor, or they would hold the lock for good (9>&-).
 flock 9
 slurm_answers && exit 0
-
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 # munge: the authentication every Slurm message carries.
 if [ ! -s /etc/munge/munge.key ]; then
@@ -75,7 +82,7 @@ fi
 if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
   install -d -o munge -g munge -m 0755 "$munge_socket_dir"
   install -d -o munge -g munge -m 0700 /var/log/munge /var/lib/munge
-  runuser -u munge -- munged || fail "munged did not start; see /var/log/munge/munged.log."
+  runuser -u munge -- munged 9>&- || fail "munged did not start; see /var/log/munge/munged.log."
   for _ in $(seq 50); do munge -n 2>/dev/null | unmunge >/dev/null 2>&1 && break; sleep 0.1; done
   munge -n 2>/dev/null | unmunge >/dev/null 2>&1 || fail "munged started but does not answer; see /var/log/munge/munged.log."
 fi
@@ -111,12 +118,12 @@ if [ ! -f "$conf" ] || [ "$(cat "$conf")" != "$wanted" ]; then
   mkdir -p "$(dirname "$conf")"
   printf '%s\n' "$wanted" > "$conf"
   # A running controller would keep the old node description.
-  if alive "$ctld_pid"; then scontrol reconfigure >/dev/null 2>&1 || true; fi
+  if alive "$ctld_pid" slurmctld; then scontrol reconfigure >/dev/null 2>&1 || true; fi
 fi
 mkdir -p "$state_dir" "$spool_dir" "$log_dir"
 
-alive "$ctld_pid" || slurmctld || fail "slurmctld did not start; see $log_dir/slurmctld.log."
-alive "$slurmd_pid" || slurmd || fail "slurmd did not start; see $log_dir/slurmd.log."
+alive "$ctld_pid" slurmctld || slurmctld 9>&- || fail "slurmctld did not start; see $log_dir/slurmctld.log."
+alive "$slurmd_pid" slurmd || slurmd 9>&- || fail "slurmd did not start; see $log_dir/slurmd.log."
 
 for _ in $(seq 60); do
   slurm_answers && exit 0
