@@ -38,20 +38,21 @@ public sealed class SlurmBackendTests : IDisposable
         var killed = RunReader.Read(TrialDir(sweep, 1)).Info;
         Assert.Equal(RunStatus.Failed, killed.Status);
         Assert.Equal(
-            $"Slurm job {job}_1 ended FAILED (JobLaunchFailure, signal 9) before the trial recorded an end; log: {TrialDir(sweep, 1)}/trial.log.",
+            $"Slurm job {job}_1 ended FAILED (JobLaunchFailure, signal 9) before the trial recorded an end; log: {TrialDir(sweep, 1)}/trial.log",
             killed.Message);
         var crashed = RunReader.Read(TrialDir(sweep, 2)).Info;
         Assert.Equal(RunStatus.Failed, crashed.Status);
         Assert.Equal(
-            $"Slurm job {job}_2 ended FAILED (NonZeroExitCode, exit code 3) before the trial recorded an end; log: {TrialDir(sweep, 2)}/trial.log.",
+            $"Slurm job {job}_2 ended FAILED (NonZeroExitCode, exit code 3) before the trial recorded an end; log: {TrialDir(sweep, 2)}/trial.log",
             crashed.Message);
         // A worker that recorded its own failure keeps its own words.
         Assert.Equal("ppo.learningRate broke at run time", RunReader.Read(TrialDir(sweep, 3)).Info.Message);
         Assert.EndsWith("about to be killed\n", File.ReadAllText(Path.Combine(TrialDir(sweep, 1), "trial.log")), StringComparison.Ordinal);
         Assert.EndsWith("crashing\n", File.ReadAllText(Path.Combine(TrialDir(sweep, 2), "trial.log")), StringComparison.Ordinal);
         Assert.Contains($"Submitted Slurm job {job}: 4 trials as array 0-3 ({sweep}/slurm/sweep-1.sbatch).", notices);
-        Assert.Contains("c00-seed0: finished.", notices);
-        Assert.Contains($"c00-seed2: ended FAILED (NonZeroExitCode, exit code 3); log: {TrialDir(sweep, 2)}/trial.log.", notices);
+        Assert.Contains($"Trial c00-seed2 failed: {crashed.Message}.", notices);
+        Assert.Contains($"Trial c00-seed3 failed: ppo.learningRate broke at run time (log: {TrialDir(sweep, 3)}/trial.log).", notices);
+        Assert.DoesNotContain(notices, n => n.Contains("c00-seed0", StringComparison.Ordinal));
     }
 
     [Fact]

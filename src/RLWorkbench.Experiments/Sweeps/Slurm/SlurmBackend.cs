@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 
 namespace RLWorkbench.Experiments.Sweeps.Slurm;
 
@@ -11,17 +10,15 @@ namespace RLWorkbench.Experiments.Sweeps.Slurm;
 /// </summary>
 public sealed class SlurmBackend : ISweepBackend
 {
-    private readonly SlurmClient _client;
-    private readonly TimeProvider _clock;
-    private readonly TimeSpan _pollInterval;
-    private readonly TimeSpan _progressInterval;
-    private readonly TimeSpan _settleTime;
-    private readonly IReadOnlyList<string>? _workerCommand;
+    private readonly SlurmClient client;
+    private readonly TimeProvider clock;
+    private readonly TimeSpan pollInterval;
+    private readonly TimeSpan settleTime;
+    private readonly IReadOnlyList<string>? workerCommand;
 
     /// <param name="client">The Slurm tools and the cluster they talk to.</param>
-    /// <param name="clock">Paces polling and progress lines.</param>
+    /// <param name="clock">Paces polling.</param>
     /// <param name="pollInterval">How often squeue is asked (default 2 s).</param>
-    /// <param name="progressInterval">How often each running trial's progress is printed (default 30 s).</param>
     /// <param name="settleTime">
     /// How long a task Slurm reports COMPLETED may take to show its finished status.json here, on a shared file
     /// system that caches what other nodes wrote (default 30 s).
@@ -31,16 +28,14 @@ public sealed class SlurmBackend : ISweepBackend
         SlurmClient client,
         TimeProvider clock,
         TimeSpan? pollInterval = null,
-        TimeSpan? progressInterval = null,
         TimeSpan? settleTime = null,
         IReadOnlyList<string>? workerCommand = null)
     {
-        _client = client;
-        _clock = clock;
-        _pollInterval = pollInterval ?? TimeSpan.FromSeconds(2);
-        _progressInterval = progressInterval ?? TimeSpan.FromSeconds(30);
-        _settleTime = settleTime ?? TimeSpan.FromSeconds(30);
-        _workerCommand = workerCommand;
+        this.client = client;
+        this.clock = clock;
+        this.pollInterval = pollInterval ?? TimeSpan.FromSeconds(2);
+        this.settleTime = settleTime ?? TimeSpan.FromSeconds(30);
+        this.workerCommand = workerCommand;
     }
 
     public string Name => "slurm";
@@ -51,7 +46,7 @@ public sealed class SlurmBackend : ISweepBackend
             return;
         sweepDirectory = Path.GetFullPath(sweepDirectory);
         SlurmBatchScript.Validate(manifest.Slurm);
-        await _client.EnsureAvailableAsync(cancel);
+        await client.EnsureAvailableAsync(cancel);
 
         var runBy = await StillQueuedOrRunningAsync(sweepDirectory, trials, cancel);
         foreach (var (submission, count) in runBy.Values.GroupBy(s => s).Select(g => (g.Key, g.Count())))
@@ -68,18 +63,15 @@ public sealed class SlurmBackend : ISweepBackend
         }
 
         var jobIds = string.Join(", ", runBy.Values.Select(s => s.JobId).Distinct());
-        IReadOnlyDictionary<int, TaskEnd> ends;
         try
         {
-            ends = await FollowAsync(sweepDirectory, trials, runBy, notice, cancel);
+            await FollowAsync(manifest, sweepDirectory, trials, runBy, notice, cancel);
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
         {
             notice($"Stopped following. Slurm job {jobIds} keeps its queued and running trials: run the same sweep again to follow it "
                 + $"(finished trials are kept), or 'scancel {jobIds.Replace(", ", " ", StringComparison.Ordinal)}' to stop them (each stops at a checkpoint and continues on the next run).");
-            return;
         }
-        await ConcludeAsync(manifest, sweepDirectory, trials, runBy, ends);
     }
 
     /// <summary>The trials an earlier submission of this sweep still has queued or running, by trial index.</summary>
@@ -90,7 +82,7 @@ public sealed class SlurmBackend : ISweepBackend
         if (submissions.Count == 0)
             return runBy;
         var wanted = trials.Select(t => t.Index).ToHashSet();
-        var queue = await _client.QueueAsync(submissions.Select(s => s.JobId).ToList(), cancel);
+        var queue = await client.QueueAsync(submissions.Select(s => s.JobId).ToList(), cancel);
         foreach (var submission in submissions)
         {
             // The script path tells this sweep's job from another one that got the same id after the controller's state was reset.
@@ -104,12 +96,12 @@ public sealed class SlurmBackend : ISweepBackend
     {
         var scriptPath = SlurmSubmissions.NextScriptPath(sweepDirectory);
         var script = SlurmBatchScript.Write(
-            JobName(manifest.Name), manifest.Slurm, sweepDirectory, trials, SlurmSubmissions.SlurmLogPattern(scriptPath), _workerCommand ?? WorkerExecutable.Command());
+            JobName(manifest.Name), manifest.Slurm, sweepDirectory, trials, SlurmSubmissions.SlurmLogPattern(scriptPath), workerCommand ?? WorkerExecutable.Command());
         Directory.CreateDirectory(Path.GetDirectoryName(scriptPath)!);
         await File.WriteAllTextAsync(scriptPath, script, cancel);
         try
         {
-            var jobId = await _client.SubmitAsync(scriptPath, cancel);
+            var jobId = await client.SubmitAsync(scriptPath, cancel);
             return SlurmSubmissions.Record(scriptPath, jobId);
         }
         catch
@@ -120,97 +112,97 @@ public sealed class SlurmBackend : ISweepBackend
         }
     }
 
-    /// <summary>How a trial's array task ended: its last squeue row (null when Slurm no longer listed it) in words.</summary>
-    private sealed record TaskEnd(SlurmTask? Last, string Description)
+    /// <summary>How a trial's array task ended: its last squeue row (null when Slurm no longer listed it) in words, and when that was seen.</summary>
+    private sealed record TaskEnd(SlurmTask? Last, string Description, DateTimeOffset SeenUtc)
     {
         public bool Completed => Last?.State == "COMPLETED";
     }
 
-    /// <summary>Polls squeue until no trial's task is queued or running; returns how each one ended.</summary>
-    private async Task<IReadOnlyDictionary<int, TaskEnd>> FollowAsync(
-        string sweepDirectory, IReadOnlyList<SweepTrial> trials, Dictionary<int, SlurmSubmission> runBy, Action<string> notice, CancellationToken cancel)
+    /// <summary>
+    /// Polls squeue until no trial's task is queued or running, and concludes each trial as its task ends, so the
+    /// sweep's display counts a failure when it happens.
+    /// </summary>
+    private async Task FollowAsync(
+        SweepManifest manifest, string sweepDirectory, IReadOnlyList<SweepTrial> trials, Dictionary<int, SlurmSubmission> runBy,
+        Action<string> notice, CancellationToken cancel)
     {
         var last = new Dictionary<int, SlurmTask>();
-        var ends = new Dictionary<int, TaskEnd>();
+        var ended = new Dictionary<int, TaskEnd>();
+        var concluded = new HashSet<int>();
         var lastSummary = "";
-        var nextProgress = _clock.GetUtcNow() + _progressInterval;
         var jobIds = runBy.Values.Select(s => s.JobId).Distinct().ToList();
         while (true)
         {
-            var queue = await _client.QueueAsync(jobIds, cancel);
+            var queue = await client.QueueAsync(jobIds, cancel);
+            var active = new List<SweepTrial>();
             foreach (var trial in trials)
             {
                 var row = queue.FirstOrDefault(q => q.JobId == runBy[trial.Index].JobId && q.TaskId == trial.Index);
                 if (row is not null)
                     last[trial.Index] = row;
+                // A task the controller no longer lists has ended (it forgets ended jobs after MinJobAge).
+                if (row is { IsActive: true })
+                    active.Add(trial);
+                else if (!ended.ContainsKey(trial.Index))
+                    ended[trial.Index] = await EndOfAsync(runBy[trial.Index], last.GetValueOrDefault(trial.Index), cancel);
             }
-            // A task the controller no longer lists has ended (it forgets ended jobs after MinJobAge).
-            var active = trials.Where(t => queue.Any(q => q.JobId == runBy[t.Index].JobId && q.TaskId == t.Index && q.IsActive)).ToList();
-            foreach (var trial in trials.Where(t => !active.Contains(t) && !ends.ContainsKey(t.Index)))
+            foreach (var trial in trials.Where(t => ended.ContainsKey(t.Index) && !concluded.Contains(t.Index)))
             {
-                var end = await EndOfAsync(runBy[trial.Index], last.GetValueOrDefault(trial.Index), cancel);
-                ends[trial.Index] = end;
-                notice(end.Completed
-                    ? $"{trial.Id}: finished."
-                    : $"{trial.Id}: ended {end.Description}; {Logs(sweepDirectory, trial, runBy[trial.Index])}.");
+                if (Conclude(manifest, sweepDirectory, trial, runBy[trial.Index], ended[trial.Index], notice))
+                    concluded.Add(trial.Index);
             }
-            if (active.Count == 0)
-                return ends;
+            if (active.Count == 0 && concluded.Count == trials.Count)
+                return;
 
             var summary = Summary(trials, active, last);
-            if (summary != lastSummary)
+            if (active.Count > 0 && summary != lastSummary)
             {
                 notice(summary);
                 lastSummary = summary;
             }
-            if (_clock.GetUtcNow() >= nextProgress)
-            {
-                var progress = ProgressLine(sweepDirectory, active.Where(t => last.GetValueOrDefault(t.Index)?.State == "RUNNING"));
-                if (progress.Length > 0)
-                    notice(progress);
-                nextProgress = _clock.GetUtcNow() + _progressInterval;
-            }
-            await Task.Delay(_pollInterval, _clock, cancel);
+            await Task.Delay(pollInterval, clock, cancel);
         }
     }
 
     private async Task<TaskEnd> EndOfAsync(SlurmSubmission submission, SlurmTask? last, CancellationToken cancel)
     {
         if (last is null)
-            return new TaskEnd(null, "in a state Slurm no longer lists");
+            return new TaskEnd(null, "in a state Slurm no longer lists", clock.GetUtcNow());
         if (last.State == "COMPLETED")
-            return new TaskEnd(last, last.State);
-        var exit = await _client.ExitOfAsync(submission.JobId, last.TaskId, cancel);
+            return new TaskEnd(last, last.State, clock.GetUtcNow());
+        var exit = await client.ExitOfAsync(submission.JobId, last.TaskId, cancel);
         var reasons = new[] { last.Reason is "" or "None" ? null : last.Reason, exit }.OfType<string>().ToList();
-        return new TaskEnd(last, reasons.Count == 0 ? last.State : $"{last.State} ({string.Join(", ", reasons)})");
+        return new TaskEnd(last, reasons.Count == 0 ? last.State : $"{last.State} ({string.Join(", ", reasons)})", clock.GetUtcNow());
     }
 
-    /// <summary>Marks every trial whose worker ended without recording an end as failed, with Slurm's state and the log paths.</summary>
-    private async Task ConcludeAsync(
-        SweepManifest manifest, string sweepDirectory, IReadOnlyList<SweepTrial> trials,
-        Dictionary<int, SlurmSubmission> runBy, IReadOnlyDictionary<int, TaskEnd> ends)
+    /// <summary>
+    /// Reads an ended trial's record and says what happened to it; a worker that ended without recording an end is
+    /// marked failed with Slurm's state and the log paths. False while a completed task's status.json may still be
+    /// on its way (a shared file system can show this machine a cached copy for a while).
+    /// </summary>
+    private bool Conclude(SweepManifest manifest, string sweepDirectory, SweepTrial trial, SlurmSubmission submission, TaskEnd end, Action<string> notice)
     {
-        // A worker that exited 0 has finished; if its status.json does not say so yet, this machine sees a cached copy.
-        var deadline = _clock.GetUtcNow() + _settleTime;
-        while (trials.Any(t => ends[t.Index].Completed && StateOf(sweepDirectory, t) != TrialState.Finished)
-               && _clock.GetUtcNow() < deadline)
-            await Task.Delay(_pollInterval, _clock, CancellationToken.None);
-
-        foreach (var trial in trials)
+        var directory = SweepLayout.TrialDirectory(sweepDirectory, trial);
+        var logs = Logs(sweepDirectory, trial, submission);
+        switch (TrialRecords.StateOf(directory))
         {
-            var directory = SweepLayout.TrialDirectory(sweepDirectory, trial);
-            if (TrialRecords.StateOf(directory) is TrialState.Finished or TrialState.Failed or TrialState.Killed)
-                continue;
-            var submission = runBy[trial.Index];
-            TrialRecords.MarkFailed(
-                directory,
-                manifest.Experiment,
-                $"Slurm job {submission.JobId}_{trial.Index.ToString(CultureInfo.InvariantCulture)} ended {ends[trial.Index].Description} before the trial recorded an end; {Logs(sweepDirectory, trial, submission)}.");
+            case TrialState.Finished:
+                return true;
+            case TrialState.Failed:
+                notice($"Trial {trial.Id} failed: {Tracking.RunReader.Read(directory).Info.Message ?? "no message"} ({logs}).");
+                return true;
+            case TrialState.Killed:
+                notice($"Trial {trial.Id} was stopped (Slurm: {end.Description}); running the sweep again continues it from its checkpoint ({logs}).");
+                return true;
+            default:
+                if (end.Completed && clock.GetUtcNow() < end.SeenUtc + settleTime)
+                    return false;
+                var message = $"Slurm job {submission.JobId}_{trial.Index.ToString(CultureInfo.InvariantCulture)} ended {end.Description} before the trial recorded an end; {logs}";
+                TrialRecords.MarkFailed(directory, manifest.Experiment, message);
+                notice($"Trial {trial.Id} failed: {message}.");
+                return true;
         }
     }
-
-    private static TrialState StateOf(string sweepDirectory, SweepTrial trial) =>
-        TrialRecords.StateOf(SweepLayout.TrialDirectory(sweepDirectory, trial));
 
     private static string Logs(string sweepDirectory, SweepTrial trial, SlurmSubmission submission)
     {
@@ -219,7 +211,7 @@ public sealed class SlurmBackend : ISweepBackend
         return File.Exists(slurmLog) && new FileInfo(slurmLog).Length > 0 ? $"{log}, Slurm's messages: {slurmLog}" : log;
     }
 
-    /// <summary>"Slurm: 2 running, 1 pending (Resources), 1 ended".</summary>
+    /// <summary>"Slurm: 2 running, 1 pending (Resources), 1 ended": what the scheduler says, which the trials' files cannot (why a task waits).</summary>
     private static string Summary(IReadOnlyList<SweepTrial> trials, IReadOnlyList<SweepTrial> active, IReadOnlyDictionary<int, SlurmTask> last)
     {
         var parts = active
@@ -235,33 +227,6 @@ public sealed class SlurmBackend : ISweepBackend
             .ToList();
         parts.Add($"{trials.Count - active.Count} ended");
         return "Slurm: " + string.Join(", ", parts);
-    }
-
-    /// <summary>"c00-seed0 4096/8192 steps (2150/s); c01-seed0 ..." from the running trials' progress.json.</summary>
-    private static string ProgressLine(string sweepDirectory, IEnumerable<SweepTrial> running)
-    {
-        var parts = new List<string>();
-        foreach (var trial in running)
-        {
-            var path = Path.Combine(SweepLayout.TrialDirectory(sweepDirectory, trial), SweepLayout.ProgressFile);
-            var progress = ReadProgress(path);
-            if (progress is not null)
-                parts.Add(string.Create(CultureInfo.InvariantCulture, $"{trial.Id} {progress.Done}/{progress.Total} {progress.Unit} ({progress.UnitsPerSecond:0}/s)"));
-        }
-        return string.Join("; ", parts);
-    }
-
-    private static TrialProgress? ReadProgress(string path)
-    {
-        try
-        {
-            return File.Exists(path) ? JsonSerializer.Deserialize<TrialProgress>(File.ReadAllText(path), SweepManifest.Json) : null;
-        }
-        catch (Exception e) when (e is IOException or JsonException)
-        {
-            // Progress is a courtesy: a file being replaced or half-visible on a shared file system is read next time.
-            return null;
-        }
     }
 
     /// <summary>"rlw-" and the sweep's name, in the characters every Slurm tool prints plainly.</summary>

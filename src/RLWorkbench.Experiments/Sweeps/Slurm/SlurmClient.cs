@@ -35,15 +35,15 @@ public sealed record SlurmTask(string JobId, int TaskId, string State, string Re
 public sealed class SlurmClient
 {
     private static readonly string[] Tools = ["sbatch", "squeue", "scontrol"];
-    private readonly IReadOnlyDictionary<string, string?> _environment;
-    private readonly TimeSpan _commandTimeout;
+    private readonly IReadOnlyDictionary<string, string?> environment;
+    private readonly TimeSpan commandTimeout;
 
     /// <param name="environment">Variables set for every Slurm command (PATH also decides where the tools are found, SLURM_CONF which cluster); none by default.</param>
     /// <param name="commandTimeout">How long one command may take before the controller counts as not answering.</param>
     public SlurmClient(IReadOnlyDictionary<string, string?>? environment = null, TimeSpan? commandTimeout = null)
     {
-        _environment = environment ?? new Dictionary<string, string?>();
-        _commandTimeout = commandTimeout ?? TimeSpan.FromSeconds(30);
+        this.environment = environment ?? new Dictionary<string, string?>();
+        this.commandTimeout = commandTimeout ?? TimeSpan.FromSeconds(30);
     }
 
     /// <summary>
@@ -68,10 +68,10 @@ public sealed class SlurmClient
     /// <summary>Submits a batch script and returns its job id.</summary>
     public async Task<string> SubmitAsync(string scriptPath, CancellationToken cancel)
     {
-        var result = await RunAsync("sbatch", ["--parsable", scriptPath], _commandTimeout, cancel);
+        var result = await RunAsync("sbatch", ["--parsable", scriptPath], commandTimeout, cancel);
         if (result.ExitCode != 0)
         {
-            var why = result.Why("sbatch", _commandTimeout);
+            var why = result.Why("sbatch", commandTimeout);
             if (result.TimedOut || why.Contains("Unable to contact", StringComparison.Ordinal))
                 throw new SlurmUnavailableException($"sbatch could not reach the Slurm controller ({why}), so nothing was submitted.");
             throw new ExperimentConfigException($"sbatch refused the job ({why}); check the sweep's slurm settings.");
@@ -92,13 +92,13 @@ public sealed class SlurmClient
         if (jobIds.Count == 0)
             return [];
         var result = await RunAsync(
-            "squeue", ["--noheader", "--array", "--states=all", $"--jobs={string.Join(',', jobIds)}", "--format=%F|%K|%T|%r|%o"], _commandTimeout, cancel);
+            "squeue", ["--noheader", "--array", "--states=all", $"--jobs={string.Join(',', jobIds)}", "--format=%F|%K|%T|%r|%o"], commandTimeout, cancel);
         if (result.ExitCode != 0)
         {
             // squeue fails this way only when none of the jobs is known any more.
             if (result.Error.Contains("Invalid job id specified", StringComparison.Ordinal))
                 return [];
-            throw new SlurmUnavailableException($"squeue failed ({result.Why("squeue", _commandTimeout)}).");
+            throw new SlurmUnavailableException($"squeue failed ({result.Why("squeue", commandTimeout)}).");
         }
         return ParseQueue(result.Output);
     }
@@ -110,7 +110,7 @@ public sealed class SlurmClient
     /// </summary>
     public async Task<string?> ExitOfAsync(string jobId, int taskId, CancellationToken cancel)
     {
-        var result = await RunAsync("scontrol", ["--oneliner", "show", "job", $"{jobId}_{taskId.ToString(CultureInfo.InvariantCulture)}"], _commandTimeout, cancel);
+        var result = await RunAsync("scontrol", ["--oneliner", "show", "job", $"{jobId}_{taskId.ToString(CultureInfo.InvariantCulture)}"], commandTimeout, cancel);
         return result.ExitCode == 0 ? ParseExit(result.Output) : null;
     }
 
@@ -157,7 +157,7 @@ public sealed class SlurmClient
 
     private string? Find(string tool)
     {
-        var path = _environment.TryGetValue("PATH", out var p) ? p : Environment.GetEnvironmentVariable("PATH");
+        var path = environment.TryGetValue("PATH", out var p) ? p : Environment.GetEnvironmentVariable("PATH");
         foreach (var dir in (path ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
         {
             var candidate = Path.Combine(dir, tool);
@@ -184,7 +184,7 @@ public sealed class SlurmClient
         };
         foreach (var a in arguments)
             info.ArgumentList.Add(a);
-        foreach (var (name, value) in _environment)
+        foreach (var (name, value) in environment)
             info.Environment[name] = value;
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {tool}.");
         var output = process.StandardOutput.ReadToEndAsync(cancel);
