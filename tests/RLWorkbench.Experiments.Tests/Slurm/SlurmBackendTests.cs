@@ -89,6 +89,20 @@ public sealed class SlurmBackendTests : IDisposable
         Assert.Contains("#SBATCH --array=1\n", File.ReadAllText(Path.Combine(sweep, "slurm", "sweep-2.sbatch")), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Settings_sbatch_refuses_stop_the_sweep_in_its_words_with_nothing_submitted()
+    {
+        var sweep = Path.Combine(_root, "sweep");
+        var manifest = Manifest(2) with { Slurm = new SlurmSettings { Partition = "no-such-partition" } };
+
+        var error = await Assert.ThrowsAsync<ExperimentConfigException>(
+            () => Backend(FakeWorker("")).RunAsync(manifest, sweep, manifest.Trials, _ => { }, CancellationToken.None));
+
+        Assert.Equal("sbatch refused the job (invalid partition specified: no-such-partition); check the sweep's slurm settings.", error.Message);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(sweep, "slurm")));
+        Assert.False(Directory.Exists(Path.Combine(sweep, "trials")));
+    }
+
     private SlurmBackend Backend(string worker) =>
         new(new SlurmClient(), TimeProvider.System, pollInterval: TimeSpan.FromMilliseconds(300), settleTime: TimeSpan.Zero, workerCommand: ["/bin/bash", worker]);
 

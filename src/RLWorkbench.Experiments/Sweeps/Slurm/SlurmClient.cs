@@ -71,7 +71,7 @@ public sealed class SlurmClient
         var result = await RunAsync("sbatch", ["--parsable", scriptPath], commandTimeout, cancel);
         if (result.ExitCode != 0)
         {
-            var why = result.Why("sbatch", commandTimeout);
+            var why = result.Why("sbatch", commandTimeout).Replace("sbatch: error: ", "", StringComparison.Ordinal);
             if (result.TimedOut || why.Contains("Unable to contact", StringComparison.Ordinal))
                 throw new SlurmUnavailableException($"sbatch could not reach the Slurm controller ({why}), so nothing was submitted.");
             throw new ExperimentConfigException($"sbatch refused the job ({why}); check the sweep's slurm settings.");
