@@ -126,7 +126,10 @@ alive "$ctld_pid" slurmctld || slurmctld 9>&- || fail "slurmctld did not start; 
 alive "$slurmd_pid" slurmd || slurmd 9>&- || fail "slurmd did not start; see $log_dir/slurmd.log."
 
 for _ in $(seq 60); do
-  slurm_answers && exit 0
+  if slurm_answers; then
+    say "a one-machine Slurm is up: node $host ($cpus CPUs, $mem_mib MiB) in partition main; logs in $log_dir."
+    exit 0
+  fi
   # A node the controller last saw die (say, the machine was stopped with jobs on it) stays down until resumed.
   case "$(node_state)" in down*|drain*|fail*) scontrol update NodeName="$host" State=RESUME >/dev/null 2>&1 || true ;; esac
   sleep 0.5
