@@ -1,4 +1,5 @@
 using System.CommandLine;
+using RLWorkbench.Experiments;
 
 namespace RLWorkbench.Cli;
 
@@ -12,7 +13,10 @@ public static class CommandLine
     public const int Failure = 1;
     public const int UsageError = 2;
 
-    /// <summary>Parses and runs; parse errors and <see cref="UsageException"/> give exit code 2, other errors 1, never a stack trace for a user mistake.</summary>
+    /// <summary>
+    /// Parses and runs; parse errors, <see cref="UsageException"/> and a configuration an experiment refuses
+    /// (<see cref="ExperimentConfigException"/>) give exit code 2, other errors 1, never a stack trace for a user mistake.
+    /// </summary>
     public static int Invoke(RootCommand root, string[] args, TextWriter? output = null, TextWriter? error = null)
     {
         output ??= Console.Out;
@@ -29,9 +33,9 @@ public static class CommandLine
         {
             return result.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (Unwrap(e) is UsageException usage)
+        catch (Exception e) when (Unwrap(e) is UsageException or ExperimentConfigException)
         {
-            error.WriteLine($"error: {usage.Message}");
+            error.WriteLine($"error: {Unwrap(e).Message}");
             return UsageError;
         }
         catch (Exception e) when (Unwrap(e) is OperationCanceledException)

@@ -14,6 +14,7 @@ foreach (var command in new Command[]
     QlearnCommand.Create(),
     RouteCommand.Create(),
     CompareCommand.Create(),
+    SweepCommand.Create(),
 })
 {
     root.Subcommands.Add(command);

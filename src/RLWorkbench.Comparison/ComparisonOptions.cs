@@ -125,9 +125,46 @@ public sealed record ComparisonOptions
 
     public PpoComparisonOptions Ppo { get; init; } = new();
 
+    /// <summary>Where the answers come from: "simulated" (the default), "replay" (set by <see cref="Replay"/>) or "real" (live calls, needs <see cref="BudgetUsd"/>).</summary>
+    public string Backend { get; init; } = Backends.Simulated;
+
+    /// <summary>A cassette to answer every call from (compare --replay); setting it chooses the replay backend.</summary>
+    public string? Replay { get; init; }
+
+    /// <summary>A cassette to append every exchange to (compare --record).</summary>
+    public string? Record { get; init; }
+
+    /// <summary>Hard cap in USD on a live comparison's spend (compare --budget-usd).</summary>
+    public double? BudgetUsd { get; init; }
+
+    public static class Backends
+    {
+        public const string Simulated = "simulated";
+        public const string Replay = "replay";
+        public const string Real = "real";
+    }
+
+    /// <summary>The backend these settings choose: a replay cassette means replay.</summary>
+    [JsonIgnore]
+    public string ResolvedBackend => Replay is not null && Backend == Backends.Simulated ? Backends.Replay : Backend;
+
     /// <summary>Returns the first problem with these options as one sentence, or null.</summary>
     public string? FirstProblem()
     {
+        if (Backend is not (Backends.Simulated or Backends.Replay or Backends.Real))
+            return $"Unknown backend '{Backend}'; the backends are simulated, replay and real.";
+        if (ResolvedBackend == Backends.Real && Replay is not null)
+            return "The real backend and a replay cassette cannot be combined: a replay makes no calls.";
+        if (ResolvedBackend == Backends.Replay && Replay is null)
+            return "The replay backend needs a cassette (replay, or --replay <file>).";
+        if (ResolvedBackend == Backends.Real && BudgetUsd is null)
+            return "A live comparison needs a hard spending cap: set budgetUsd (--budget-usd <dollars>).";
+        if (ResolvedBackend != Backends.Real && BudgetUsd is not null)
+            return "budgetUsd caps what live calls spend; it needs the real backend (--real).";
+        if (BudgetUsd is < 0)
+            return $"The budget must not be negative (got {BudgetUsd}).";
+        if (Replay is not null && Record is not null)
+            return "A comparison cannot both replay a cassette and record one.";
         if (Problem.Kind is not (TaskTypeCoordinator.Name or LoadBalancedCoordinator.Name))
             return $"Unknown problem '{Problem.Kind}'; the problems are {TaskTypeCoordinator.Name} and {LoadBalancedCoordinator.Name}.";
         if (Learners.Length == 0)

@@ -218,8 +218,7 @@ public sealed class PpoContender(ComparisonOptions options, RoutingProblem probl
         var valuedAtUpdate = 0;
         var current = values[0];
         var next = 1;
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        var callback = new CheckpointCallback(t =>
+        var callback = new ValueAtCheckpoints(t =>
         {
             var calls = envs.Sum(e => e.LlmCalls);
             if (t.Updates != valuedAtUpdate)
@@ -230,17 +229,17 @@ public sealed class PpoContender(ComparisonOptions options, RoutingProblem probl
             }
             while (next < grid.Length && calls >= grid[next])
                 values[next++] = current;
-            if (next >= grid.Length)
-                stop.Cancel();
+            // The budget is spent: end training at this step.
+            return next >= grid.Length ? TrainingDecision.Stop : TrainingDecision.Continue;
         });
-        trainer.Learn(long.MaxValue, callback, stop.Token);
-        cancel.ThrowIfCancellationRequested();
+        if (trainer.Learn(long.MaxValue, callback, cancel) == TrainingOutcome.Cancelled)
+            cancel.ThrowIfCancellationRequested();
         return new SeedRun(learner, seed, values, envs.Sum(e => e.LlmCalls), envs.Sum(e => e.DollarsSpent), clock.Elapsed.TotalSeconds,
             trainer.Policy.Parameters.Count, envs[0].LoadTracker.Imbalance, envs.Sum(e => e.ParseFailures), table);
     }
 
-    private sealed class CheckpointCallback(Action<PpoTrainer> onStep) : ITrainingCallback
+    private sealed class ValueAtCheckpoints(Func<ITrainingContext, TrainingDecision> onStep) : ITrainingCallback
     {
-        public void OnStep(PpoTrainer trainer) => onStep(trainer);
+        public TrainingDecision OnStep(ITrainingContext training) => onStep(training);
     }
 }

@@ -14,7 +14,7 @@ namespace RLWorkbench.Ppo;
 /// any <see cref="IEnv"/> factory with a Box or Discrete action space. All tensors of a run live on one
 /// device; the update reads its logged scalars back to the host once per rollout.
 /// </summary>
-public sealed class PpoTrainer : IDisposable
+public sealed partial class PpoTrainer : IDisposable
 {
     private readonly IVectorEnv envs;
     private readonly FlatAdam optimizer;
@@ -119,10 +119,11 @@ public sealed class PpoTrainer : IDisposable
 
     /// <summary>
     /// Trains until <see cref="TotalSteps"/> reaches <paramref name="totalSteps"/>, in whole rollouts as SB3
-    /// does (so it may end a little past it). Returns false if cancelled; the partial rollout is then
-    /// discarded and the trainer's state is that of the last finished update, ready to checkpoint.
+    /// does (so it may end a little past it), or until a callback decides to stop (training then ends at
+    /// that step, without an update on a partial rollout). When cancelled, the partial rollout is discarded
+    /// and the trainer's state is that of the last finished update, ready to checkpoint.
     /// </summary>
-    public bool Learn(long totalSteps, ITrainingCallback? callback = null, CancellationToken cancel = default)
+    public TrainingOutcome Learn(long totalSteps, ITrainingCallback? callback = null, CancellationToken cancel = default)
     {
         callback ??= new CallbackList();
         var updateThreads = get_num_threads();
@@ -139,12 +140,14 @@ public sealed class PpoTrainer : IDisposable
                 var stepsBefore = TotalSteps;
                 var before = (Random.GetState(), Episodes.Recent.ToArray(), Episodes.EpisodesFinished);
                 set_num_threads(rolloutThreads);
-                var collected = CollectRollout(callback, cancel);
+                var collected = Collect(callback, cancel);
                 set_num_threads(updateThreads);
-                if (!collected)
+                if (collected == RolloutEnd.StoppedByCallback)
+                    return TrainingOutcome.StoppedByCallback;
+                if (collected == RolloutEnd.Cancelled)
                 {
                     Abandon(stepsBefore, before);
-                    return false;
+                    return TrainingOutcome.Cancelled;
                 }
                 var rolloutSeconds = clock.Elapsed.TotalSeconds - rolloutStart;
                 var learningRate = Options.LinearLearningRateDecay
@@ -155,7 +158,7 @@ public sealed class PpoTrainer : IDisposable
                 if (losses is null)
                 {
                     Abandon(stepsBefore, before);
-                    return false;
+                    return TrainingOutcome.Cancelled;
                 }
                 var updateSeconds = clock.Elapsed.TotalSeconds - updateStart;
                 Updates++;
@@ -177,9 +180,10 @@ public sealed class PpoTrainer : IDisposable
                     updateSeconds,
                     losses.Value.GradientSteps,
                     losses.Value.StoppedEarly);
-                callback.OnUpdateEnd(this, LastMetrics);
+                if (callback.OnUpdateEnd(this, LastMetrics) == TrainingDecision.Stop)
+                    return TrainingOutcome.StoppedByCallback;
             }
-            return true;
+            return TrainingOutcome.Completed;
         }
         finally
         {
@@ -202,11 +206,20 @@ public sealed class PpoTrainer : IDisposable
 
     /// <summary>
     /// Fills the rollout buffer with StepsPerEnv vector steps and computes advantages. Returns false if
-    /// cancelled part-way (the partial rollout is then worthless and discarded).
+    /// cancelled or stopped by a callback part-way (the partial rollout is then not trained on).
     /// </summary>
-    public bool CollectRollout(ITrainingCallback? callback = null, CancellationToken cancel = default)
+    public bool CollectRollout(ITrainingCallback? callback = null, CancellationToken cancel = default) =>
+        Collect(callback ?? new CallbackList(), cancel) == RolloutEnd.Full;
+
+    private enum RolloutEnd
     {
-        callback ??= new CallbackList();
+        Full,
+        StoppedByCallback,
+        Cancelled,
+    }
+
+    private RolloutEnd Collect(ITrainingCallback callback, CancellationToken cancel)
+    {
         if (!envsStarted)
         {
             // A resumed run continues with fresh episodes; seeding by update count keeps it reproducible without replaying the first ones.
@@ -247,14 +260,15 @@ public sealed class PpoTrainer : IDisposable
                 (observations, nextObservations) = (nextObservations, observations);
                 for (var i = 0; i < n; i++)
                     episodeStarts[i] = dones[i] ? 1f : 0f;
-                callback.OnStep(this);
+                if (callback.OnStep(this) == TrainingDecision.Stop)
+                    return RolloutEnd.StoppedByCallback;
                 if (cancel.IsCancellationRequested)
-                    return false;
+                    return RolloutEnd.Cancelled;
             }
 
             rolloutInference.PredictValues(observations);
             buffer.ComputeReturnsAndAdvantages(rolloutInference.Values, dones, Options.Gamma, Options.GaeLambda);
-            return true;
+            return RolloutEnd.Full;
         }
         finally
         {

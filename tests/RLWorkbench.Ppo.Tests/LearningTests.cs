@@ -119,8 +119,8 @@ public class LearningTests
         var episodes = trainer.Episodes.EpisodesFinished;
         using var cts = new CancellationTokenSource();
         var stepsSeen = 0;
-        var finished = trainer.Learn(64, new StopAfter(() => { if (++stepsSeen == 3) cts.Cancel(); }), cts.Token);
-        Assert.False(finished);
+        var outcome = trainer.Learn(64, new StopAfter(() => { if (++stepsSeen == 3) cts.Cancel(); }), cts.Token);
+        Assert.Equal(TrainingOutcome.Cancelled, outcome);
         Assert.Equal(3, stepsSeen);
         Assert.Equal(1, trainer.Updates);
         Assert.Equal(8, trainer.TotalSteps);
@@ -160,6 +160,10 @@ public class LearningTests
 
     private sealed class StopAfter(Action onStep) : ITrainingCallback
     {
-        public void OnStep(PpoTrainer trainer) => onStep();
+        public TrainingDecision OnStep(ITrainingContext training)
+        {
+            onStep();
+            return TrainingDecision.Continue;
+        }
     }
 }

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using RLWorkbench.Gym;
 using RLWorkbench.Gym.Random;
+using RLWorkbench.Experiments;
+using RLWorkbench.Experiments.Ppo;
 using RLWorkbench.Ppo;
 using RLWorkbench.Simulation;
 
@@ -33,16 +35,13 @@ public static class EvalCommand
                 throw new UsageException($"unknown device '{deviceName}'; allowed: {string.Join(", ", ComputeDevice.Choices)}.");
             var checkpoint = PpoModelFile.Load(path, $"model '{path}' does not exist.");
             var runEnvironment = RunEnvironment(path);
-            var envConfig = new PpoRunConfig
+            var environment = new PpoEnvironmentConfig
             {
-                Environment = new PpoEnvironmentConfig
-                {
-                    Layout = result.GetValue(layout) ?? runEnvironment?.Layout ?? "seed67",
-                    Variant = result.GetValue(variant) ?? runEnvironment?.Variant ?? "base",
-                    Agents = runEnvironment?.Agents ?? 4,
-                },
+                Layout = result.GetValue(layout) ?? runEnvironment?.Layout ?? "seed67",
+                Variant = result.GetValue(variant) ?? runEnvironment?.Variant ?? "base",
+                Agents = runEnvironment?.Agents ?? 4,
             };
-            var envOptions = envConfig.EnvironmentOptions();
+            var envOptions = environment.Options();
             TorchSharp.torch.Device torchDevice;
             try
             {
@@ -58,14 +57,14 @@ public static class EvalCommand
             {
                 var envShape = PolicyShape.For(envs[0].ObservationSpace, envs[0].ActionSpace);
                 if (!envShape.SameAs(checkpoint.Shape))
-                    throw new UsageException($"the model was trained on {checkpoint.Shape}, but {envConfig.Environment.Variant}/{envConfig.Environment.Layout} is {envShape}; pick the matching --layout/--variant.");
+                    throw new UsageException($"the model was trained on {checkpoint.Shape}, but {environment.Variant}/{environment.Layout} is {envShape}; pick the matching --layout/--variant.");
                 using var policy = checkpoint.CreatePolicy(torchDevice);
                 var deterministic = !result.GetValue(stochastic);
                 var s = result.GetValue(seed);
                 var results = PolicyEvaluation.Run(policy, envs, count, s, deterministic, deterministic ? null : new SeededRandomSource(s));
                 var summary = EvaluationSummary.Of(results);
                 var output = result.InvocationConfiguration.Output;
-                output.WriteLine($"Model {path} (trained {checkpoint.TotalSteps:N0} steps) on {envConfig.Environment.Variant}/{envConfig.Environment.Layout}, "
+                output.WriteLine($"Model {path} (trained {checkpoint.TotalSteps:N0} steps) on {environment.Variant}/{environment.Layout}, "
                     + $"{count} {(deterministic ? "deterministic" : "stochastic")} episodes from seed {s}:");
                 output.WriteLine($"  return mean {summary.Mean:F2}, std {summary.Std:F2}, min {summary.Min:F2}, max {summary.Max:F2}");
                 output.WriteLine($"  task completion rate (completed / (completed + waiting)) {summary.CompletionRate:P1}");
@@ -88,9 +87,9 @@ public static class EvalCommand
             return null;
         try
         {
-            return System.Text.Json.JsonSerializer.Deserialize<PpoRunConfig>(File.ReadAllText(Path.Combine(dir, "config.json")), PpoRunConfig.Json)?.Environment;
+            return ConfigurationJson.Bind<PpoRunConfig>(new PpoExperimentKind().Load(Path.Combine(dir, "config.json")), PpoRunConfig.Json).Environment;
         }
-        catch (System.Text.Json.JsonException)
+        catch (ExperimentConfigException)
         {
             return null;
         }

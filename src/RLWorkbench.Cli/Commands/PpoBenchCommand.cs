@@ -93,14 +93,15 @@ public static class PpoBenchCommand
 
         public double Seconds { get; set; }
 
-        public void OnStep(PpoTrainer trainer)
+        public TrainingDecision OnStep(ITrainingContext training)
         {
-            if (every <= 0 || trainer.TotalSteps < Math.Max(next, every))
-                return;
-            next = (trainer.TotalSteps / every + 1) * every;
+            if (every <= 0 || training.TotalSteps < Math.Max(next, every))
+                return TrainingDecision.Continue;
+            next = (training.TotalSteps / every + 1) * every;
             var clock = Stopwatch.StartNew();
-            PolicyEvaluation.Run(trainer.Policy, envs, envs.Count, seed: 1_000_000);
+            training.EvaluateDeterministic(envs, envs.Count, seed: 1_000_000);
             Seconds += clock.Elapsed.TotalSeconds;
+            return TrainingDecision.Continue;
         }
     }
 }

@@ -45,7 +45,7 @@ public static class RouteCommand
                 var times = parse.GetValue(repeat);
                 if (times < 1)
                     throw new UsageException($"--repeat must be at least 1, not {times}.");
-                var options = QlearnConfig.Load(parse.GetValue(config));
+                var options = parse.GetValue(config) is { } file ? QlearnOptions.FromFile(file) : new QlearnOptions();
                 if (parse.GetValue(seed) is { } s)
                     options = options with { Seed = s };
                 if (parse.GetValue(real))

@@ -13,6 +13,9 @@ public static class SweepLayout
     /// <summary>A trial's output of its worker process (stdout and stderr), inside the trial directory.</summary>
     public const string TrialLog = "trial.log";
 
+    /// <summary>Held open exclusively by the worker running a trial, inside the trial directory, so two workers never write one run.</summary>
+    public const string WorkerLock = "worker.lock";
+
     /// <summary>What a worker writes every few seconds inside its trial directory (<see cref="TrialProgress"/>).</summary>
     public const string ProgressFile = "progress.json";
 

@@ -30,6 +30,20 @@ public sealed record QlearnRequest
     public IRandomSource? Jitter { get; init; }
 }
 
+/// <summary>What a qlearn run may touch besides its settings: the environment (API keys), the clock of retries and rate limits, and their jitter.</summary>
+public sealed record QlearnHost
+{
+    public Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Jitter for retry backoff; null seeds one from the run's seed.</summary>
+    public IRandomSource? Jitter { get; init; }
+}
+
+/// <summary>The files a run reads, loaded and checked before anything is written.</summary>
+public sealed record QlearnInputs(TaskBank Bank, PriceTable Prices, SimulationProfile? Profile, ProviderCredentials? Credentials, IReadOnlyList<CassetteEntry>? Cassette);
+
 /// <summary>What the command shows as the run goes.</summary>
 public interface IQlearnProgress
 {
@@ -38,6 +52,9 @@ public interface IQlearnProgress
     void Iteration(IterationResult result, int total, double totalCostUsd);
 
     void Notice(string message);
+
+    /// <summary>After each iteration's update is applied (under the workflow's lock, so the table is whole), with the iterations done.</summary>
+    void Learned(QLearningCoordinator coordinator, int iterationsDone) { }
 }
 
 /// <summary>The expected number of calls and what they should cost, printed before a real run spends anything.</summary>
@@ -63,27 +80,65 @@ public static class QlearnSession
 
     private static readonly JsonSerializerOptions Lines = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
+    /// <summary>
+    /// The command-line entry: resolves the settings (or a resumed run's), checks every input before the run directory
+    /// exists, then creates or reopens the run and runs it.
+    /// </summary>
     public static async Task<QlearnResult> RunAsync(QlearnRequest request, IQlearnProgress progress, CancellationToken cancellationToken)
     {
         // Everything that can be refused is checked before the run directory exists, so bad input writes nothing.
         var resume = request.ResumeDirectory is not null ? LoadResume(request) : null;
         var options = resume?.Options ?? request.Options.Resolve();
-        var total = options.Iterations!.Value;
-        var first = resume?.Checkpoint.IterationsDone ?? 0;
-        if (first >= total)
-            throw new RoutingInputException($"The run already did {first} of {total} iterations; pass a larger --iterations to continue it.");
-        var bank = options.Tasks is null ? TaskBank.Default : TaskBank.Load(options.Tasks);
-        var prices = options.Prices is null ? PriceTable.Default : PriceTable.Load(options.Prices);
-        var profile = options.Backend == QlearnOptions.Backends.Simulated ? (options.Profile is null ? SimulationProfile.Default : SimulationProfile.Load(options.Profile)) : null;
-        var credentials = options.Backend == QlearnOptions.Backends.Real ? ProviderCredentials.FromEnvironment(RoutingNames.Providers, request.Environment) : null;
-        var cassette = options.Backend == QlearnOptions.Backends.Replay ? Cassette.Read(options.Replay!) : null;
-        if (cassette is not null && cassette.Count < 2 * (total - first))
-            throw new RoutingInputException($"The cassette {options.Replay} holds {cassette.Count} exchanges; {total - first} iterations need {2 * (total - first)}.");
-        var plan = Plan(options, bank, prices, total - first);
+        var inputs = Prepare(options, request.Environment);
+        CheckCanRun(options, inputs, resume?.Checkpoint.IterationsDone ?? 0);
 
         using var run = resume is not null ? RunStore.Open(resume.Directory) : request.OutDirectory is not null
             ? RunStore.CreateAt(request.OutDirectory, Kind)
             : new RunStore(request.RunsRoot).Create(Kind);
+        var result = await RunAsync(run, options, inputs, new QlearnHost { Environment = request.Environment, Time = request.Time, Jitter = request.Jitter }, progress, cancellationToken);
+        if (result.Outcome.Reason == StopReason.CassetteExhausted)
+            throw new RoutingInputException(result.Outcome.Message + $" Iterations up to {result.Outcome.IterationsDone} are saved in {run.Directory}.");
+        return result;
+    }
+
+    /// <summary>Loads the task bank, prices, profile, keys and cassette resolved settings name; a missing one is a <see cref="RoutingInputException"/>.</summary>
+    public static QlearnInputs Prepare(QlearnOptions options, Func<string, string?> environment)
+    {
+        var bank = options.Tasks is null ? TaskBank.Default : TaskBank.Load(options.Tasks);
+        var prices = options.Prices is null ? PriceTable.Default : PriceTable.Load(options.Prices);
+        var profile = options.Backend == QlearnOptions.Backends.Simulated ? (options.Profile is null ? SimulationProfile.Default : SimulationProfile.Load(options.Profile)) : null;
+        var credentials = options.Backend == QlearnOptions.Backends.Real ? ProviderCredentials.FromEnvironment(RoutingNames.Providers, environment) : null;
+        var cassette = options.Backend == QlearnOptions.Backends.Replay ? Cassette.Read(options.Replay!) : null;
+        return new QlearnInputs(bank, prices, profile, credentials, cassette);
+    }
+
+    /// <summary>Refuses a run that has nothing left to do or a cassette too short for what is left.</summary>
+    public static void CheckCanRun(QlearnOptions options, QlearnInputs inputs, int iterationsDone)
+    {
+        var total = options.Iterations!.Value;
+        if (iterationsDone >= total)
+            throw new RoutingInputException($"The run already did {iterationsDone} of {total} iterations; pass a larger --iterations to continue it.");
+        if (inputs.Cassette is { } cassette && cassette.Count < 2 * (total - iterationsDone))
+            throw new RoutingInputException($"The cassette {options.Replay} holds {cassette.Count} exchanges; {total - iterationsDone} iterations need {2 * (total - iterationsDone)}.");
+    }
+
+    /// <summary>The iterations a run directory's checkpoint says are done (0 without one).</summary>
+    public static int IterationsDone(string runDirectory) => ReadCheckpoint(runDirectory)?.IterationsDone ?? 0;
+
+    /// <summary>
+    /// Runs resolved settings into an open run, continuing from the run's checkpoint when it holds one. Refusals
+    /// (nothing left to do, a short cassette) come before anything is written. A cassette that runs out mid-run is
+    /// the outcome <see cref="StopReason.CassetteExhausted"/>, with the run marked failed and everything so far saved.
+    /// </summary>
+    public static async Task<QlearnResult> RunAsync(Run run, QlearnOptions options, QlearnInputs inputs, QlearnHost host, IQlearnProgress progress, CancellationToken cancellationToken)
+    {
+        var checkpoint = ReadCheckpoint(run.Directory);
+        var total = options.Iterations!.Value;
+        var first = checkpoint?.IterationsDone ?? 0;
+        CheckCanRun(options, inputs, first);
+        var (bank, prices, profile, credentials, cassette) = inputs;
+        var plan = Plan(options, bank, prices, total - first);
+
         run.MarkRunning();
         run.WriteConfig(options);
         run.SetTag("learner", options.Learner);
@@ -91,15 +146,15 @@ public static class QlearnSession
         run.SetTag("algorithm", options.Algorithm);
 
         var random = new SeededRandomSource(options.Seed);
-        if (resume is not null)
-            random.SetState(resume.Checkpoint.RandomState);
+        if (checkpoint is not null)
+            random.SetState(checkpoint.RandomState);
         var coordinator = QLearningCoordinator.Create(options.Learner, options.QLearning!, options.Load, random, options.Algorithm, options.Bandits);
-        if (resume is not null)
-            coordinator.Restore(resume.Checkpoint.Coordinator);
+        if (checkpoint is not null)
+            coordinator.Restore(checkpoint.Coordinator);
 
         var ledger = new CallLedger();
         var history = new List<IterationRow>();
-        if (resume is not null)
+        if (checkpoint is not null)
         {
             ledger.AddRange(ReadCallLog(run.ArtifactPath("calls.jsonl")));
             history.AddRange(IterationRow.ReadCsv(Path.Combine(run.Directory, "iterations.csv")));
@@ -116,7 +171,7 @@ public static class QlearnSession
         };
 
         using var recorder = options.Record is not null ? new CassetteWriter(options.Record) : null;
-        using var backends = ChatBackends.Build(options, request.Environment, request.Time, request.Jitter, prices, ledger, progress.Notice, recorder, profile, credentials, cassette);
+        using var backends = ChatBackends.Build(options, host.Environment, host.Time, host.Jitter, prices, ledger, progress.Notice, recorder, profile, credentials, cassette);
         var providers = backends.Providers;
         var budget = options.BudgetUsd is { } limit ? new BudgetGuard(limit, ledger.TotalCostUsd) : null;
         var workflow = new RoutingWorkflow(bank, coordinator, providers, new CompositeReward(options.Reward), random, prices, budget, options.JudgeOutputChars);
@@ -132,6 +187,7 @@ public static class QlearnSession
             done++;
             SaveCheckpoint(run, coordinator, random, done);
             progress.Iteration(result, total, ledger.TotalCostUsd);
+            progress.Learned(coordinator, done);
         }, cancellationToken);
 
         var report = RoutingReport.Build(options, coordinator, history, ledger.Summary(), profile, bank, prices, outcome);
@@ -148,8 +204,6 @@ public static class QlearnSession
             _ => (RunStatus.Failed, outcome.Message),
         };
         run.Finish(status, message);
-        if (outcome.Reason == StopReason.CassetteExhausted)
-            throw new RoutingInputException(outcome.Message + $" Iterations up to {done} are saved in {run.Directory}.");
         return new QlearnResult(run.Directory, outcome with { IterationsDone = done }, report);
     }
 
@@ -181,6 +235,22 @@ public static class QlearnSession
     private sealed record Checkpoint(int IterationsDone, ulong[] RandomState, CoordinatorSnapshot Coordinator);
 
     private sealed record Resume(string Directory, QlearnOptions Options, Checkpoint Checkpoint);
+
+    private static Checkpoint? ReadCheckpoint(string runDirectory)
+    {
+        var path = Path.Combine(runDirectory, "artifacts", "checkpoint.json");
+        if (!File.Exists(path))
+            return null;
+        try
+        {
+            return JsonSerializer.Deserialize<Checkpoint>(File.ReadAllText(path), Run.Json)
+                ?? throw new RoutingInputException($"{path} is empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new RoutingInputException($"The run {runDirectory} has a malformed checkpoint ({e.Message}).", e);
+        }
+    }
 
     private static Resume LoadResume(QlearnRequest request)
     {

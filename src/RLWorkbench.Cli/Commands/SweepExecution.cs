@@ -1,0 +1,51 @@
+using RLWorkbench.Experiments;
+using RLWorkbench.Experiments.Sweeps;
+
+namespace RLWorkbench.Cli.Commands;
+
+/// <summary>
+/// Runs a planned sweep from the command line (`sweep &lt;spec&gt;`, `ppo --seeds`, `qlearn --seeds`): takes the
+/// sweep directory, runs the pending trials on the chosen backend under one progress display, turns Ctrl+C
+/// into a clean stop of every worker (a second one kills them), and prints the report.
+/// </summary>
+internal static class SweepExecution
+{
+    /// <summary>What was run, for a caller that prints more (the seed summary of `ppo --seeds`).</summary>
+    public sealed record Outcome(int ExitCode, string Directory, IReadOnlyList<TrialResult> Results);
+
+    public static Outcome Run(SweepManifest planned, string directory, string backendName, bool plain, TextWriter output, TextWriter error)
+    {
+        SweepBackends.Check(backendName);
+        SweepDirectory sweep;
+        try
+        {
+            sweep = SweepDirectory.Open(directory, planned);
+        }
+        catch (ExperimentConfigException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        using (sweep)
+        {
+            var runner = new SweepRunner(sweep, TimeProvider.System);
+            output.WriteLine($"Sweep {sweep.Manifest.Name} ({sweep.Manifest.Experiment}) in {sweep.Path}");
+            output.WriteLine(runner.Describe());
+            using var stop = new StopSignal(error, "Stopping: every worker saves and stops; run the sweep again to continue (Ctrl+C again kills the workers).", RepeatedSignal.Escalates);
+            var backend = SweepBackends.Create(backendName, sweep.Manifest, stop.Escalated);
+            if (runner.ToRun.Count > 0)
+            {
+                output.WriteLine(backend is LocalSweepBackend local
+                    ? $"Backend local: {local.Workers} worker process(es) at once; each trial's output is in its {SweepLayout.TrialLog}."
+                    : $"Backend {backend.Name}.");
+                SweepProgressDisplay.Run(runner, backend, plain, output, stop.Token);
+            }
+            output.WriteLine();
+            SweepReporting.Write(sweep.Path, output);
+            var results = runner.Results();
+            var unfinished = results.Count(r => r.State != TrialState.Finished);
+            if (unfinished > 0)
+                output.WriteLine($"{unfinished} trial(s) did not finish; run the same command again to rerun them (finished trials are kept).");
+            return new Outcome(unfinished == 0 ? CommandLine.Ok : CommandLine.Failure, sweep.Path, results);
+        }
+    }
+}

@@ -1,0 +1,87 @@
+using System.Globalization;
+using RLWorkbench.Experiments;
+using Spectre.Console;
+
+namespace RLWorkbench.Cli;
+
+/// <summary>
+/// A run's progress as plain lines (redirected output, --plain, and the commands that print one line per
+/// iteration or seed): the start description, a line per report made by <paramref name="line"/> (none when
+/// it returns null), and notices.
+/// </summary>
+public sealed class LineProgress(TextWriter output, Func<ProgressReport, string?> line, string noticePrefix = "") : IExperimentProgress
+{
+    private readonly Lock gate = new();
+    private long total;
+    private string unit = "";
+
+    public void Started(string description, long done, long total, string unit)
+    {
+        lock (gate)
+        {
+            this.total = total;
+            this.unit = unit;
+            output.WriteLine(description);
+        }
+    }
+
+    public void Advanced(long done, double unitsPerSecond, string? detail)
+    {
+        lock (gate)
+        {
+            if (line(new ProgressReport(done, total, unit, unitsPerSecond, detail)) is { } text)
+                output.WriteLine(text);
+        }
+    }
+
+    public void Notice(string message)
+    {
+        lock (gate)
+            output.WriteLine(noticePrefix + message);
+    }
+}
+
+/// <summary>One report of a running experiment, as a console line is made from it.</summary>
+public sealed record ProgressReport(long Done, long Total, string Unit, double UnitsPerSecond, string? Detail)
+{
+    public TimeSpan Remaining => TimeSpan.FromSeconds(Math.Max(0, Total - Done) / Math.Max(UnitsPerSecond, 1e-9));
+}
+
+/// <summary>A live Spectre.Console progress bar for an interactive terminal: one task, its description the latest report.</summary>
+public sealed class BarProgress(ProgressContext context) : IExperimentProgress
+{
+    private ProgressTask? task;
+    private string unit = "";
+
+    public void Started(string description, long done, long total, string unit)
+    {
+        AnsiConsole.WriteLine(description);
+        this.unit = unit;
+        task = context.AddTask(Markup.Escape($"{unit} {done:N0}"), maxValue: total);
+        task.Value = done;
+    }
+
+    public void Advanced(long done, double unitsPerSecond, string? detail)
+    {
+        if (task is null)
+            return;
+        task.Value = done;
+        task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{done,9:N0} {unit}  {unitsPerSecond,6:N0}/s  {detail}"));
+    }
+
+    public void Notice(string message) => AnsiConsole.WriteLine(message);
+
+    /// <summary>Runs <paramref name="work"/> under a live bar and returns what it returns.</summary>
+    public static T Show<T>(Func<IExperimentProgress, T> work)
+    {
+        var result = default(T)!;
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new ElapsedTimeColumn())
+            .Start(context => result = work(new BarProgress(context)));
+        return result;
+    }
+
+    /// <summary>Whether a live bar can be drawn: an interactive terminal that is not redirected.</summary>
+    public static bool Available(bool forcePlain) => !forcePlain && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+}

@@ -1,0 +1,177 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace RLWorkbench.Experiments;
+
+/// <summary>
+/// How a kind turns JSON into its configuration: experiment files read leniently (comments, trailing
+/// commas), laid over the defaults setting by setting, then bound strictly, every problem one sentence
+/// that names the dotted path (the same names --set and sweeps use).
+/// </summary>
+public static partial class ConfigurationJson
+{
+    private static readonly JsonDocumentOptions FileOptions = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
+
+    /// <summary>An experiment file as a JSON object; a missing, unreadable or malformed file is one sentence naming it.</summary>
+    /// <param name="example">A file to suggest when it is missing, e.g. experiments/ppo-seed.json.</param>
+    public static JsonObject ReadFile(string path, string kind, string example)
+    {
+        if (!File.Exists(path))
+            throw new ExperimentConfigException($"config file '{path}' does not exist; give a JSON file such as {example}.");
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(path), documentOptions: FileOptions) as JsonObject
+                ?? throw new ExperimentConfigException($"config file '{path}' is not valid for {kind}: it needs a JSON object.");
+        }
+        catch (JsonException e)
+        {
+            throw new ExperimentConfigException($"config file '{path}' is not valid JSON: {FirstSentence(e.Message)}");
+        }
+        catch (IOException e)
+        {
+            throw new ExperimentConfigException($"config file '{path}' cannot be read: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Lays <paramref name="patch"/> over <paramref name="target"/> in place: groups are merged setting by
+    /// setting, anything else replaces what was there. A name the target does not have is an unknown setting
+    /// (with the closest valid path); names match case-insensitively and keep the target's spelling.
+    /// </summary>
+    public static void Overlay(JsonObject target, JsonObject patch)
+    {
+        var valid = ConfigPaths.Leaves(target);
+        void Merge(JsonObject into, JsonObject from, string prefix)
+        {
+            foreach (var (name, value) in from)
+            {
+                var path = prefix.Length == 0 ? name : $"{prefix}.{name}";
+                var existing = into.FirstOrDefault(p => string.Equals(p.Key, name, StringComparison.OrdinalIgnoreCase));
+                if (existing.Key is null)
+                {
+                    var closest = ConfigPaths.Closest(path, valid);
+                    throw new ExperimentConfigException(closest is null ? $"unknown setting '{path}'." : $"unknown setting '{path}'; did you mean '{closest}'?");
+                }
+                var canonical = prefix.Length == 0 ? existing.Key : $"{prefix}.{existing.Key}";
+                if (existing.Value is JsonObject inner && value is JsonObject patchInner)
+                    Merge(inner, patchInner, canonical);
+                else
+                    into[existing.Key] = value?.DeepClone();
+            }
+        }
+        Merge(target, patch, "");
+    }
+
+    /// <summary>
+    /// Binds a whole configuration strictly. A setting nobody knows, or a value of the wrong type, is an
+    /// <see cref="ExperimentConfigException"/> naming its dotted path and what is allowed.
+    /// </summary>
+    public static T Bind<T>(JsonObject configuration, JsonSerializerOptions options)
+    {
+        try
+        {
+            return configuration.Deserialize<T>(options) ?? throw new ExperimentConfigException("the configuration is empty; it needs a JSON object.");
+        }
+        catch (JsonException e)
+        {
+            throw new ExperimentConfigException(Describe(configuration, e));
+        }
+    }
+
+    /// <summary>"$.ppo.hiddenSizes[1]" as the dotted path "ppo.hiddenSizes" (and whether it pointed into a list).</summary>
+    public static (string Path, bool InList) DottedPath(string? jsonPath)
+    {
+        if (string.IsNullOrEmpty(jsonPath))
+            return ("", false);
+        var inList = IndexPattern().IsMatch(jsonPath);
+        var path = QuotedNamePattern().Replace(jsonPath, m => "." + m.Groups["name"].Value);
+        path = IndexPattern().Replace(path, "");
+        path = path.TrimStart('$').TrimStart('.');
+        return (path, inList);
+    }
+
+    private static string Describe(JsonObject configuration, JsonException e)
+    {
+        var (path, inList) = DottedPath(e.Path);
+        var unmapped = UnmappedPattern().Match(e.Message);
+        if (unmapped.Success)
+        {
+            var full = path.EndsWith(unmapped.Groups["name"].Value, StringComparison.Ordinal) ? path : Join(path, unmapped.Groups["name"].Value);
+            var closest = ConfigPaths.Closest(full, ConfigPaths.Leaves(configuration).Where(l => !l.Equals(full, StringComparison.Ordinal)).ToList());
+            return closest is null ? $"unknown setting '{full}'." : $"unknown setting '{full}'; did you mean '{closest}'?";
+        }
+        var got = Got(configuration, path);
+        var converted = ConvertedPattern().Match(e.Message);
+        if (path.Length > 0 && converted.Success)
+        {
+            var allowed = Allowed(converted.Groups["type"].Value);
+            return inList
+                ? $"'{path}' must be a list of {Plural(allowed)}, got {got}."
+                : $"'{path}' must be {allowed}, got {got}.";
+        }
+        return path.Length > 0 ? $"'{path}' is not valid: {FirstSentence(e.Message)}" : $"the configuration is not valid: {FirstSentence(e.Message)}";
+    }
+
+    private static string Join(string prefix, string name) => prefix.Length == 0 ? name : $"{prefix}.{name}";
+
+    private static string Got(JsonObject configuration, string path)
+    {
+        try
+        {
+            return path.Length == 0 ? configuration.ToJsonString() : ConfigPaths.Get(configuration, path)?.ToJsonString() ?? "null";
+        }
+        catch (ExperimentConfigException)
+        {
+            return "something else";
+        }
+    }
+
+    /// <summary>What a .NET type name accepts, said for a user.</summary>
+    private static string Allowed(string type)
+    {
+        var inner = NullablePattern().Match(type) is { Success: true } n ? n.Groups["inner"].Value : type;
+        if (inner.EndsWith("[]", StringComparison.Ordinal) || inner.Contains("List`", StringComparison.Ordinal) || inner.Contains("IEnumerable`", StringComparison.Ordinal))
+            return "a list such as [64, 64]";
+        if (inner.Contains("Dictionary`", StringComparison.Ordinal))
+            return "an object of named settings";
+        return inner switch
+        {
+            "System.Double" or "System.Single" or "System.Decimal" => "a number",
+            "System.Int32" or "System.Int64" or "System.Int16" or "System.UInt32" or "System.UInt64" or "System.Byte" => "a whole number",
+            "System.Boolean" => "true or false",
+            "System.String" => "a string",
+            _ => "an object of settings",
+        };
+    }
+
+    private static string Plural(string allowed) => allowed switch
+    {
+        "a number" => "numbers",
+        "a whole number" => "whole numbers",
+        "true or false" => "true/false values",
+        "a string" => "strings",
+        _ => allowed,
+    };
+
+    private static string FirstSentence(string message)
+    {
+        var cut = message.IndexOf(". ", StringComparison.Ordinal);
+        return cut < 0 ? message : message[..(cut + 1)];
+    }
+
+    [GeneratedRegex(@"\[\d+\]")]
+    private static partial Regex IndexPattern();
+
+    [GeneratedRegex(@"\['(?<name>[^']*)'\]")]
+    private static partial Regex QuotedNamePattern();
+
+    [GeneratedRegex(@"The JSON property '(?<name>[^']*)' could not be mapped")]
+    private static partial Regex UnmappedPattern();
+
+    [GeneratedRegex(@"could not be converted to (?<type>\S+?)\.? Path:")]
+    private static partial Regex ConvertedPattern();
+
+    [GeneratedRegex(@"^System\.Nullable`1\[(?<inner>.+)\]$")]
+    private static partial Regex NullablePattern();
+}

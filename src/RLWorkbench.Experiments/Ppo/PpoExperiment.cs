@@ -1,0 +1,247 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using RLWorkbench.Gym;
+using RLWorkbench.Ppo;
+using RLWorkbench.Simulation;
+using RLWorkbench.Tracking;
+
+namespace RLWorkbench.Experiments.Ppo;
+
+/// <summary>
+/// One PPO run on the Phase 1 environment, from a resolved <see cref="PpoRunConfig"/> to a finished run
+/// directory (docs/ppo.md, docs/run-format.md): periodic evaluation with the best model kept, milestone
+/// evaluations, checkpoints, a final evaluation, summary.json and scores.json. A run directory that already
+/// holds artifacts/checkpoint.bin is continued from it, and its tables are cut at the checkpoint's step so
+/// the curve joins rather than overlaps.
+/// </summary>
+public sealed class PpoExperiment : IExperiment
+{
+    public const string CheckpointFile = "checkpoint.bin";
+    public const string BestModelFile = "best_model.bin";
+    public const string FinalModelFile = "final_model.bin";
+    public const string MilestoneTable = "eval_milestones";
+
+    public static readonly string[] MilestoneColumns = ["step", "episodes", "mean_reward", "std_reward", "min_reward", "max_reward", "completion_rate"];
+
+    /// <summary>The tables cut at the checkpoint's step when a run is continued.</summary>
+    public static readonly string[] Tables = ["metrics", "eval", "episodes", MilestoneTable];
+
+    internal PpoExperiment(PpoRunConfig settings, string? continueFrom = null, long? continueFromStep = null)
+    {
+        Settings = settings;
+        ContinueFrom = continueFrom;
+        ContinueFromStep = continueFromStep;
+        Configuration = PpoExperimentKind.ToJson(settings);
+    }
+
+    public string Kind => PpoExperimentKind.KindName;
+
+    public JsonObject Configuration { get; }
+
+    public PpoRunConfig Settings { get; }
+
+    /// <summary>
+    /// A model file other than the run's own checkpoint to continue from (ppo --resume best_model.bin);
+    /// null continues from the run directory's artifacts/checkpoint.bin when there is one.
+    /// </summary>
+    public string? ContinueFrom { get; }
+
+    /// <summary>The step of <see cref="ContinueFrom"/>'s checkpoint.</summary>
+    public long? ContinueFromStep { get; }
+
+    /// <summary>The checkpoint a run directory is continued from.</summary>
+    public static string CheckpointPath(string runDirectory) => Path.Combine(runDirectory, "artifacts", CheckpointFile);
+
+    /// <summary>
+    /// This experiment, continuing from <paramref name="checkpointPath"/>. The file is checked now, so a
+    /// checkpoint of another environment or network, or one already at the configured steps, is an
+    /// <see cref="ExperimentConfigException"/> before anything is written.
+    /// </summary>
+    public PpoExperiment ContinuingFrom(string checkpointPath)
+    {
+        if (!File.Exists(checkpointPath))
+            throw new ExperimentConfigException($"checkpoint '{checkpointPath}' does not exist; give a run's artifacts/checkpoint.bin.");
+        PpoCheckpoint checkpoint;
+        try
+        {
+            checkpoint = PpoCheckpoint.Load(checkpointPath);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            throw new ExperimentConfigException($"cannot continue from {checkpointPath}: {e.Message}");
+        }
+        using (var env = new TaskEnvironment(Settings.Environment.Options(), seed: 0))
+        {
+            var shape = PolicyShape.For(env.ObservationSpace, env.ActionSpace);
+            if (!checkpoint.Shape.SameAs(shape))
+                throw new ExperimentConfigException($"cannot continue from {checkpointPath}: it was trained on {checkpoint.Shape}, but {Settings.Environment.Variant}/{Settings.Environment.Layout} is {shape}.");
+        }
+        if (!checkpoint.HiddenSizes.SequenceEqual(Settings.Ppo.HiddenSizes))
+            throw new ExperimentConfigException($"cannot continue from {checkpointPath}: its hidden sizes [{string.Join(", ", checkpoint.HiddenSizes)}] differ from ppo.hiddenSizes [{string.Join(", ", Settings.Ppo.HiddenSizes)}].");
+        if (checkpoint.TotalSteps >= Settings.Steps)
+            throw new ExperimentConfigException($"the checkpoint is already at step {checkpoint.TotalSteps:N0}; give steps (--steps) above that to continue.");
+        return new PpoExperiment(Settings, Path.GetFullPath(checkpointPath), checkpoint.TotalSteps);
+    }
+
+    public Task<ExperimentResult> RunAsync(Run run, IExperimentProgress progress, CancellationToken cancel) =>
+        // Training is synchronous CPU work on this thread, as libtorch's thread settings expect.
+        Task.FromResult(Execute(run, progress, cancel));
+
+    private ExperimentResult Execute(Run run, IExperimentProgress progress, CancellationToken cancel)
+    {
+        var config = Settings;
+        var envOptions = config.Environment.Options();
+        var device = ComputeDevice.Resolve(config.Device);
+        ComputeDevice.ConfigureThreads(config.Threads);
+        var ownCheckpoint = run.ArtifactPath(CheckpointFile);
+        var source = ContinueFrom ?? (File.Exists(ownCheckpoint) ? ownCheckpoint : null);
+
+        using var trainer = new PpoTrainer(config.Ppo, i => new TaskEnvironment(envOptions, seed: config.Ppo.Seed + i), device);
+        var bestSoFar = double.NegativeInfinity;
+        if (source is not null)
+        {
+            try
+            {
+                trainer.Restore(PpoCheckpoint.Load(source));
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException)
+            {
+                var message = $"cannot continue from {source}: {e.Message}";
+                run.Finish(RunStatus.Failed, message);
+                var nothing = Scores(0, 0, null, double.NegativeInfinity);
+                run.WriteJson(RunScores.FileName, nothing);
+                return new ExperimentResult(ExperimentOutcome.Failed, nothing, message);
+            }
+            RunStore.DropRowsAfter(run.Directory, trainer.TotalSteps, Tables);
+            bestSoFar = BestInEvalTable(run.Directory);
+            run.MarkRunning();
+            run.SetTag("resumed_from_step", trainer.TotalSteps.ToString(CultureInfo.InvariantCulture));
+            progress.Notice(string.Create(CultureInfo.InvariantCulture, $"Continuing from the checkpoint at step {trainer.TotalSteps:N0}."));
+        }
+        var startStep = trainer.TotalSteps;
+        run.WriteConfig(Configuration);
+        run.SetTag("device", device.type.ToString().ToLowerInvariant());
+        progress.Notice(string.Create(CultureInfo.InvariantCulture,
+            $"Device {device.type}, libtorch threads {TorchSharp.torch.get_num_threads()}, network {trainer.Shape}, {trainer.Policy.Parameters.Count:N0} parameters."));
+
+        // One pool for every evaluation: episode k always starts from seed + k, whatever the pool's size.
+        var poolSize = Math.Min(100, Math.Max(config.EvalEpisodes, Math.Max(config.FinalEvalEpisodes, config.MilestoneEvalEpisodes)));
+        var evalEnvs = Enumerable.Range(0, poolSize).Select(i => (IEnv)new TaskEnvironment(envOptions, seed: i)).ToList();
+        try
+        {
+            var recorder = new TrainingRecorder(run, PpoRunConfig.EpisodeInfo);
+            var milestoneRows = run.Table(MilestoneTable, MilestoneColumns);
+            void Milestone(long step, EvaluationSummary s) => milestoneRows.AppendRow(step, s.Episodes, s.Mean, s.Std, s.Min, s.Max, s.CompletionRate);
+            var evaluation = new EvaluationCallback(evalEnvs, config.EvalEpisodes, config.EvaluationSeed(), StepSchedule.Every(config.EvalEverySteps), startStep, bestSoFar)
+            {
+                BestModelPath = run.ArtifactPath(BestModelFile),
+                Evaluated = recorder.RecordEvaluation,
+                Stops = new EvaluationStops
+                {
+                    RewardThreshold = config.EarlyStop.RewardThreshold,
+                    MaxNoImprovementEvals = config.EarlyStop.MaxNoImprovementEvals,
+                    MinEvals = config.EarlyStop.MinEvals,
+                },
+            };
+            var milestones = new EvaluationCallback(evalEnvs, config.MilestoneEvalEpisodes, config.EvaluationSeed(), StepSchedule.At(config.MilestoneSteps), startStep)
+            {
+                Evaluated = Milestone,
+            };
+            var checkpoints = new CheckpointCallback(ownCheckpoint, config.CheckpointEverySteps, startStep);
+            progress.Started(string.Create(CultureInfo.InvariantCulture,
+                $"ppo: {config.Environment.Variant}/{config.Environment.Layout}, seed {config.Ppo.Seed}, {config.Ppo.NumEnvs} envs x {config.Ppo.StepsPerEnv} steps per rollout"),
+                startStep, config.Steps, "steps");
+
+            TrainingOutcome outcome;
+            try
+            {
+                outcome = trainer.Learn(config.Steps, new CallbackList(recorder, evaluation, milestones, checkpoints, new ProgressReporting(progress)), cancel);
+            }
+            catch (Exception e)
+            {
+                run.Finish(RunStatus.Failed, $"training threw: {e.Message}");
+                run.WriteJson(RunScores.FileName, Scores(trainer.TotalSteps, trainer.ElapsedSeconds, null, evaluation.BestMeanReward));
+                throw;
+            }
+
+            trainer.SaveCheckpoint(ownCheckpoint);
+            if (outcome == TrainingOutcome.Cancelled)
+            {
+                var stopped = Scores(trainer.TotalSteps, trainer.ElapsedSeconds, null, evaluation.BestMeanReward);
+                run.WriteJson(RunScores.FileName, stopped);
+                var message = string.Create(CultureInfo.InvariantCulture, $"stopped at step {trainer.TotalSteps:N0}; the checkpoint there continues it");
+                run.Finish(RunStatus.Killed, message);
+                return new ExperimentResult(ExperimentOutcome.Stopped, stopped, message);
+            }
+
+            trainer.SaveCheckpoint(run.ArtifactPath(FinalModelFile));
+            var final = EvaluationSummary.Of(trainer.EvaluateDeterministic(evalEnvs, config.FinalEvalEpisodes, config.EvaluationSeed()));
+            Milestone(trainer.TotalSteps, final);
+            var stepsPerSecond = trainer.TotalSteps / Math.Max(trainer.ElapsedSeconds, 1e-9);
+            var best = evaluation.BestMeanReward;
+            run.WriteJson("summary.json", new
+            {
+                trainer.TotalSteps,
+                trainer.ElapsedSeconds,
+                StepsPerSecond = stepsPerSecond,
+                EpisodeRewardMean = Finite(trainer.EpisodeRewardMean),
+                FinalEvaluation = final,
+                BestEvaluationMean = Finite(best),
+                StoppedEarly = evaluation.StopReason,
+            });
+            var scores = Scores(trainer.TotalSteps, trainer.ElapsedSeconds, final.Mean, best);
+            run.WriteJson(RunScores.FileName, scores);
+            run.Finish(RunStatus.Finished, evaluation.StopReason is { } reason ? $"stopped early: {reason}" : null);
+            var done = string.Create(CultureInfo.InvariantCulture,
+                $"Done: {trainer.TotalSteps:N0} steps in {trainer.ElapsedSeconds:F1} s ({stepsPerSecond:N0} steps/s); ep_rew_mean {trainer.EpisodeRewardMean:F1}; "
+                + $"final deterministic evaluation {final.Mean:F1} +- {final.Std:F1} over {final.Episodes} episodes "
+                + $"(best periodic {(double.IsFinite(best) ? best.ToString("F1", CultureInfo.InvariantCulture) : "none")}), completion rate {final.CompletionRate:P1}.");
+            if (evaluation.StopReason is { } why)
+                done += $" Stopped early: {why}.";
+            return new ExperimentResult(ExperimentOutcome.Finished, scores, done);
+        }
+        finally
+        {
+            foreach (var env in evalEnvs)
+                env.Dispose();
+        }
+    }
+
+    private RunScores Scores(long steps, double seconds, double? final, double best) => new(
+        string.Create(CultureInfo.InvariantCulture, $"deterministic evaluation mean return (final: {Settings.FinalEvalEpisodes} episodes; best: periodic, {Settings.EvalEpisodes} episodes)"),
+        final,
+        Finite(best),
+        steps,
+        "steps",
+        seconds > 0 ? steps / seconds : null,
+        new CurveSource("eval", "step", "mean_reward"));
+
+    private static double? Finite(double value) => double.IsFinite(value) ? value : null;
+
+    /// <summary>The best mean evaluation reward already in a run's eval.csv (for a continued run), or -infinity.</summary>
+    public static double BestInEvalTable(string runDirectory)
+    {
+        var path = Path.Combine(runDirectory, "eval.csv");
+        if (!File.Exists(path))
+            return double.NegativeInfinity;
+        var best = double.NegativeInfinity;
+        foreach (var line in File.ReadLines(path).Skip(1))
+        {
+            var fields = line.Split(',');
+            if (fields.Length > 1 && double.TryParse(fields[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var v))
+                best = Math.Max(best, v);
+        }
+        return best;
+    }
+
+    /// <summary>One progress report per update: where training is, how fast, and the rollout's numbers.</summary>
+    private sealed class ProgressReporting(IExperimentProgress progress) : ITrainingCallback
+    {
+        public TrainingDecision OnUpdateEnd(ITrainingContext training, UpdateMetrics m)
+        {
+            progress.Advanced(training.TotalSteps, m.StepsPerSecond, string.Create(CultureInfo.InvariantCulture,
+                $"ep_rew_mean {m.EpisodeRewardMean,8:F1}  rollout {m.RolloutSeconds:F2} s  update {m.UpdateSeconds:F2} s"));
+            return TrainingDecision.Continue;
+        }
+    }
+}

@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using RLWorkbench.Comparison;
+using RLWorkbench.Tracking;
+
+namespace RLWorkbench.Experiments.Sweeps;
+
+/// <summary>One trial as its run directory has it now.</summary>
+/// <param name="Scores">scores.json, null when the run has not written one (never started, or died first).</param>
+/// <param name="Message">status.json's message: why it failed or stopped.</param>
+public sealed record TrialResult(SweepTrial Trial, string Label, TrialState State, RunScores? Scores, string? Message)
+{
+    /// <summary>The final score of a finished trial; null otherwise (a run that did not finish is censored, not scored).</summary>
+    public double? Final => State == TrialState.Finished ? Scores?.Final : null;
+}
+
+/// <summary>Reads every trial of a sweep back from its directory, and the per-trial and over-seeds summaries the commands print.</summary>
+public static class SweepResults
+{
+    public static IReadOnlyList<TrialResult> Read(SweepManifest manifest, string sweepDirectory) => manifest.Trials.Select(trial =>
+    {
+        var directory = SweepLayout.TrialDirectory(sweepDirectory, trial);
+        var state = TrialRecords.StateOf(directory);
+        var message = state == TrialState.NotStarted ? null : RunReader.Read(directory).Info.Message;
+        var label = manifest.Configurations.FirstOrDefault(c => c.Key == trial.ConfigurationKey)?.Label ?? trial.ConfigurationKey;
+        return new TrialResult(trial, label, state, ReadScores(directory), message);
+    }).ToList();
+
+    public static RunScores? ReadScores(string runDirectory)
+    {
+        var path = Path.Combine(runDirectory, RunScores.FileName);
+        try
+        {
+            return File.Exists(path) ? JsonSerializer.Deserialize<RunScores>(File.ReadAllText(path), SweepManifest.Json) : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>How many trials are in each state, in one line: "4 trials: 3 finished, 1 failed".</summary>
+    public static string Counts(IReadOnlyList<TrialResult> results)
+    {
+        var parts = new (TrialState State, string Name)[]
+        {
+            (TrialState.Finished, "finished"), (TrialState.Failed, "failed"), (TrialState.Killed, "stopped"),
+            (TrialState.Running, "running or died unrecorded"), (TrialState.NotStarted, "not started"),
+        }
+            .Select(s => (s.Name, Count: results.Count(r => r.State == s.State)))
+            .Where(s => s.Count > 0)
+            .Select(s => $"{s.Count} {s.Name}");
+        return $"{results.Count} trials: {string.Join(", ", parts)}";
+    }
+
+    /// <summary>A table of every trial: id, configuration label, seed, state and final score.</summary>
+    public static string TrialTable(IReadOnlyList<TrialResult> results)
+    {
+        var rows = results.Select(r => new[]
+        {
+            r.Trial.Id, r.Label, r.Trial.Seed.ToString(CultureInfo.InvariantCulture), StateName(r.State),
+            r.Final is { } f ? f.ToString("F1", CultureInfo.InvariantCulture) : "-",
+        }).ToList();
+        var scoreName = results.Select(r => r.Scores?.ScoreName).FirstOrDefault(n => n is not null);
+        return Table(["trial", "configuration", "seed", "state", scoreName is null ? "final" : $"final ({scoreName})"], rows);
+    }
+
+    /// <summary>
+    /// Per seed, the final score; then the mean and a two-sided 95% Student-t interval over the seeds that
+    /// finished, and how many did not (they are censored: named, never averaged in as zeros).
+    /// </summary>
+    public static string SeedSummary(IReadOnlyList<TrialResult> results)
+    {
+        var text = new StringBuilder();
+        var scoreName = results.Select(r => r.Scores?.ScoreName).FirstOrDefault(n => n is not null) ?? "final score";
+        text.Append(Table(["seed", "state", $"final ({scoreName})"], results.Select(r => new[]
+        {
+            r.Trial.Seed.ToString(CultureInfo.InvariantCulture), StateName(r.State),
+            r.Final is { } f ? f.ToString("F1", CultureInfo.InvariantCulture) : "-",
+        }).ToList()));
+        var finals = results.Where(r => r.Final is not null).Select(r => r.Final!.Value).ToList();
+        var missing = results.Count - finals.Count;
+        var estimate = Estimate.Of(finals);
+        text.Append(finals.Count switch
+        {
+            0 => "No seed finished, so there is no mean.",
+            1 => $"Mean {estimate.Mean:F1} over 1 finished seed (no interval from one seed).",
+            _ => $"Mean {estimate.Mean:F1}, 95% interval [{estimate.Lower:F1}, {estimate.Upper:F1}] (Student-t over {finals.Count} finished seeds).",
+        });
+        text.Append(missing == 0 ? " Every seed finished." : $" {missing} seed(s) did not finish and are left out of the mean.");
+        text.AppendLine();
+        return text.ToString();
+    }
+
+    private static string StateName(TrialState state) => state switch
+    {
+        TrialState.NotStarted => "not started",
+        TrialState.Killed => "stopped",
+        TrialState.Running => "running",
+        _ => state.ToString().ToLowerInvariant(),
+    };
+
+    private static string Table(string[] header, List<string[]> rows)
+    {
+        var widths = header.Select((h, i) => Math.Max(h.Length, rows.Count == 0 ? 0 : rows.Max(r => r[i].Length))).ToArray();
+        var text = new StringBuilder();
+        foreach (var row in rows.Prepend(header))
+            text.AppendLine(string.Join("  ", row.Select((cell, i) => cell.PadRight(widths[i]))).TrimEnd());
+        return text.ToString();
+    }
+}

@@ -1,0 +1,166 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RLWorkbench.Experiments.Ppo;
+using RLWorkbench.Tracking;
+
+namespace RLWorkbench.Experiments.Tests;
+
+public class PpoExperimentTests
+{
+    private static readonly PpoExperimentKind Kind = new();
+
+    /// <summary>Four rollouts of 128 steps on the Phase 1 environment with a tiny network: about a second.</summary>
+    private static JsonObject Tiny(Action<JsonObject>? change = null)
+    {
+        var config = Kind.Defaults();
+        foreach (var (path, value) in new (string, JsonNode?)[]
+        {
+            ("steps", 512), ("device", "cpu"), ("ppo.numEnvs", 2), ("ppo.stepsPerEnv", 64), ("ppo.minibatchSize", 64), ("ppo.epochs", 1),
+            ("ppo.hiddenSizes", new JsonArray(16)), ("ppo.seed", 3), ("evalEverySteps", 128), ("evalEpisodes", 2), ("checkpointEverySteps", 128),
+            ("finalEvalEpisodes", 3), ("milestoneSteps", new JsonArray(200)), ("milestoneEvalEpisodes", 2),
+        })
+        {
+            ConfigPaths.Set(config, path, value);
+        }
+        change?.Invoke(config);
+        return config;
+    }
+
+    private static string NewRunDirectory() => Path.Combine(Path.GetTempPath(), "rlw-experiment-tests", Guid.NewGuid().ToString("N"));
+
+    private static Run CreateRun(string directory) => new RunStore(Path.GetDirectoryName(directory)!) { Mirror = null }.CreateIn(directory, Kind.Name);
+
+    private static RunScores ReadScores(string directory) =>
+        JsonSerializer.Deserialize<RunScores>(File.ReadAllText(Path.Combine(directory, RunScores.FileName)), Run.Json)!;
+
+    private static string[] Column(string directory, string table, string column)
+    {
+        var lines = File.ReadAllLines(Path.Combine(directory, table + ".csv"));
+        var index = Array.IndexOf(lines[0].Split(','), column);
+        return lines.Skip(1).Select(l => l.Split(',')[index]).ToArray();
+    }
+
+    private sealed class Recorded : IExperimentProgress
+    {
+        public List<string> Events { get; } = [];
+
+        public Action<long>? OnAdvanced { get; init; }
+
+        public void Started(string description, long done, long total, string unit) => Events.Add($"started {done} {total} {unit}");
+
+        public void Advanced(long done, double unitsPerSecond, string? detail)
+        {
+            Events.Add($"advanced {done}");
+            OnAdvanced?.Invoke(done);
+        }
+
+        public void Notice(string message) => Events.Add("notice " + message);
+    }
+
+    [Fact]
+    public async Task A_tiny_run_writes_scores_that_match_its_evaluation_rows_exactly()
+    {
+        var dir = NewRunDirectory();
+        var experiment = Kind.Create(Tiny());
+        var progress = new Recorded();
+        ExperimentResult result;
+        using (var run = CreateRun(dir))
+            result = await experiment.RunAsync(run, progress, CancellationToken.None);
+
+        Assert.Equal(ExperimentOutcome.Finished, result.Outcome);
+        var scores = ReadScores(dir);
+        Assert.Equal(result.Scores, scores with { Curve = result.Scores.Curve });
+        Assert.Equal(new CurveSource("eval", "step", "mean_reward"), scores.Curve);
+        Assert.Equal(512, scores.Work);
+        Assert.Equal("steps", scores.WorkUnit);
+
+        Assert.Equal(["128", "256", "384", "512"], Column(dir, "eval", "step"));
+        var periodic = Column(dir, "eval", "mean_reward").Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(periodic.Max(), scores.Best);
+
+        // Milestone 200 is reached exactly (2 environments: 2 steps per vector step); the final evaluation is the last row.
+        Assert.Equal(["200", "512"], Column(dir, PpoExperiment.MilestoneTable, "step"));
+        Assert.Equal(["2", "3"], Column(dir, PpoExperiment.MilestoneTable, "episodes"));
+        Assert.Equal(double.Parse(Column(dir, PpoExperiment.MilestoneTable, "mean_reward")[^1], CultureInfo.InvariantCulture), scores.Final);
+        var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "summary.json")))!;
+        Assert.Equal(scores.Final, summary["finalEvaluation"]!["mean"]!.GetValue<double>());
+        Assert.Equal(3, summary["finalEvaluation"]!["episodes"]!.GetValue<int>());
+        Assert.Equal(scores.Best, summary["bestEvaluationMean"]!.GetValue<double>());
+        Assert.Equal(summary["stepsPerSecond"]!.GetValue<double>(), scores.WorkPerSecond!.Value, 6);
+
+        Assert.Equal(["128", "256", "384", "512"], Column(dir, "metrics", "step"));
+        foreach (var file in new[] { "checkpoint.bin", "best_model.bin", "final_model.bin" })
+            Assert.True(File.Exists(Path.Combine(dir, "artifacts", file)), file);
+        Assert.Equal(RunStatus.Finished, RunReader.Read(dir).Info.Status);
+        Assert.Equal(experiment.Configuration.ToJsonString(), JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "config.json")))!.ToJsonString());
+        Assert.Equal(["started 0 512 steps", "advanced 128", "advanced 256", "advanced 384", "advanced 512"], progress.Events.Where(e => !e.StartsWith("notice", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_stopped_run_continues_on_the_same_directory_and_its_curve_joins_without_overlap()
+    {
+        var dir = NewRunDirectory();
+        // Evaluations every 129 steps land at 130, 258 and 388; the one at 258 is the first vector step of the rollout the stop undoes.
+        var config = Tiny(c => ConfigPaths.Set(c, "evalEverySteps", 129));
+        using var stop = new CancellationTokenSource();
+        ExperimentResult first;
+        using (var run = CreateRun(dir))
+            first = await Kind.Create(config).RunAsync(run, new Recorded { OnAdvanced = done => { if (done == 256) stop.Cancel(); } }, stop.Token);
+
+        Assert.Equal(ExperimentOutcome.Stopped, first.Outcome);
+        Assert.Equal(RunStatus.Killed, RunReader.Read(dir).Info.Status);
+        Assert.Null(ReadScores(dir).Final);
+        Assert.Equal(256, ReadScores(dir).Work);
+        Assert.Equal(["130", "258"], Column(dir, "eval", "step"));
+
+        ExperimentResult second;
+        var progress = new Recorded();
+        using (var run = new RunStore(Path.GetDirectoryName(dir)!) { Mirror = null }.Reopen(dir))
+            second = await Kind.Create(config).RunAsync(run, progress, CancellationToken.None);
+
+        Assert.Equal(ExperimentOutcome.Finished, second.Outcome);
+        Assert.Contains("started 256 512 steps", progress.Events);
+        Assert.Contains("notice Continuing from the checkpoint at step 256.", progress.Events);
+        Assert.Equal(["130", "258", "388"], Column(dir, "eval", "step"));
+        Assert.Equal(["128", "256", "384", "512"], Column(dir, "metrics", "step"));
+        var info = RunReader.Read(dir).Info;
+        Assert.Equal(RunStatus.Finished, info.Status);
+        Assert.Equal("256", info.Tags["resumed_from_step"]);
+        var scores = ReadScores(dir);
+        Assert.Equal(512, scores.Work);
+        Assert.Equal(Column(dir, "eval", "mean_reward").Select(v => double.Parse(v, CultureInfo.InvariantCulture)).Max(), scores.Best);
+        Assert.NotNull(scores.Final);
+    }
+
+    [Fact]
+    public void The_shipped_experiment_files_load_and_unknown_or_mistyped_settings_are_named()
+    {
+        Assert.Equal(["steps", "device", "environment", "ppo", "evalEverySteps", "evalEpisodes", "checkpointEverySteps", "threads",
+            "finalEvalEpisodes", "milestoneSteps", "milestoneEvalEpisodes", "earlyStop"], Kind.Defaults().Select(p => p.Key));
+        foreach (var file in new[] { "ppo-seed.json", "ppo-1m.json" })
+        {
+            var config = Kind.Load(Path.Combine(RepositoryPaths.Root, "experiments", file));
+            var settings = PpoExperimentKind.Bind(config);
+            Assert.Equal(100, settings.FinalEvalEpisodes);
+            Assert.Empty(settings.MilestoneSteps);
+        }
+        Assert.Equal(1_000_000, PpoExperimentKind.Bind(Kind.Load(Path.Combine(RepositoryPaths.Root, "experiments", "ppo-1m.json"))).Steps);
+
+        var typo = Path.Combine(Path.GetTempPath(), $"rlw-ppo-typo-{Guid.NewGuid():N}.json");
+        File.WriteAllText(typo, """{ "ppo": { "learnRate": 0.001 } }""");
+        Assert.Equal("unknown setting 'ppo.learnRate'; did you mean 'ppo.learningRate'?", Assert.Throws<ExperimentConfigException>(() => Kind.Load(typo)).Message);
+
+        var config2 = Kind.Defaults();
+        ConfigPaths.Set(config2, "ppo.learningRate", ConfigPaths.ParseValue("fast"));
+        Assert.Equal("'ppo.learningRate' must be a number, got \"fast\".", Assert.Throws<ExperimentConfigException>(() => Kind.Create(config2)).Message);
+
+        var config3 = Kind.Defaults();
+        ConfigPaths.Set(config3, "ppo.hiddenSizes", ConfigPaths.ParseValue("[64, \"wide\"]"));
+        Assert.Equal("'ppo.hiddenSizes' must be a list of whole numbers, got [64,\"wide\"].", Assert.Throws<ExperimentConfigException>(() => Kind.Create(config3)).Message);
+
+        var config4 = Kind.Defaults();
+        ConfigPaths.Set(config4, "milestoneSteps", ConfigPaths.ParseValue("[250000, 0]"));
+        Assert.Equal("milestoneSteps must all be positive step counts, got 0.", Assert.Throws<ExperimentConfigException>(() => Kind.Create(config4)).Message);
+    }
+}
