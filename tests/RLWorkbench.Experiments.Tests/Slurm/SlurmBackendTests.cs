@@ -10,6 +10,7 @@ namespace RLWorkbench.Experiments.Tests.Slurm;
 /// scripts/slurm-local.sh), with a stand-in worker script so each test takes seconds.
 /// </summary>
 [Collection(SlurmCollection.Name)]
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class SlurmBackendTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("rlw-slurm-backend-").FullName;
@@ -103,8 +104,59 @@ public sealed class SlurmBackendTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(sweep, "trials")));
     }
 
-    private SlurmBackend Backend(string worker) =>
-        new(new SlurmClient(), TimeProvider.System, pollInterval: TimeSpan.FromMilliseconds(300), settleTime: TimeSpan.Zero, workerCommand: ["/bin/bash", worker]);
+    [Fact]
+    public async Task Following_rides_out_squeue_failing_for_a_while()
+    {
+        var sweep = Path.Combine(_root, "sweep");
+        var manifest = Manifest(1);
+        var notices = new List<string>();
+        var client = new SlurmClient(new Dictionary<string, string?> { ["PATH"] = FlakySqueue(failures: 2) });
+
+        await Backend(FakeWorker("""  *) cp "$templates/finished/status.json" "$dir/" ;;"""), client).RunAsync(manifest, sweep, manifest.Trials, notices.Add, CancellationToken.None);
+
+        Assert.Equal(TrialState.Finished, TrialRecords.StateOf(TrialDir(sweep, 0)));
+        Assert.Single(notices, "squeue failed (slurm_load_jobs error: Socket timed out on send/recv operation); asking again.");
+    }
+
+    [Fact]
+    public async Task Following_gives_up_when_squeue_keeps_failing_and_says_the_job_goes_on()
+    {
+        var sweep = Path.Combine(_root, "sweep");
+        var manifest = Manifest(1);
+        var client = new SlurmClient(new Dictionary<string, string?> { ["PATH"] = FlakySqueue(failures: int.MaxValue) });
+        var backend = new SlurmBackend(client, TimeProvider.System, pollInterval: TimeSpan.FromMilliseconds(100), queueOutage: TimeSpan.FromSeconds(1), workerCommand: ["/bin/true"]);
+
+        var error = await Assert.ThrowsAsync<SlurmUnavailableException>(() => backend.RunAsync(manifest, sweep, manifest.Trials, _ => { }, CancellationToken.None));
+
+        var job = Assert.Single(SlurmSubmissions.Read(sweep)).JobId;
+        Assert.Equal(
+            $"squeue failed (slurm_load_jobs error: Socket timed out on send/recv operation) for 1 s, so the sweep stopped following Slurm job {job}; "
+            + "its trials go on, and running the same sweep again follows them.",
+            error.Message);
+    }
+
+    /// <summary>A PATH whose squeue fails like a busy controller the first <paramref name="failures"/> times, then is the real one.</summary>
+    private string FlakySqueue(int failures)
+    {
+        var bin = Directory.CreateDirectory(Path.Combine(_root, "flaky-bin")).FullName;
+        var count = Path.Combine(_root, "squeue-calls");
+        File.WriteAllText(Path.Combine(bin, "squeue"), $"""
+            #!/bin/bash
+            calls=$(( $(cat '{count}' 2>/dev/null || echo 0) + 1 ))
+            echo "$calls" > '{count}'
+            if [ "$calls" -le {failures} ]; then
+              echo "slurm_load_jobs error: Socket timed out on send/recv operation" >&2
+              exit 1
+            fi
+            exec /usr/bin/squeue "$@"
+
+            """);
+        File.SetUnixFileMode(Path.Combine(bin, "squeue"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return bin + ":" + Environment.GetEnvironmentVariable("PATH");
+    }
+
+    private SlurmBackend Backend(string worker, SlurmClient? client = null) =>
+        new(client ?? new SlurmClient(), TimeProvider.System, pollInterval: TimeSpan.FromMilliseconds(300), settleTime: TimeSpan.Zero, workerCommand: ["/bin/bash", worker]);
 
     /// <summary>
     /// A worker stand-in taking the real worker's arguments (sweep trial &lt;dir&gt; &lt;index&gt;); its case arms see $dir

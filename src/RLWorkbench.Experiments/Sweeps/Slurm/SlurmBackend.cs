@@ -14,6 +14,7 @@ public sealed class SlurmBackend : ISweepBackend
     private readonly TimeProvider clock;
     private readonly TimeSpan pollInterval;
     private readonly TimeSpan settleTime;
+    private readonly TimeSpan queueOutage;
     private readonly IReadOnlyList<string>? workerCommand;
 
     /// <param name="client">The Slurm tools and the cluster they talk to.</param>
@@ -23,18 +24,24 @@ public sealed class SlurmBackend : ISweepBackend
     /// How long a task Slurm reports COMPLETED may take to show its finished status.json here, on a shared file
     /// system that caches what other nodes wrote (default 30 s).
     /// </param>
+    /// <param name="queueOutage">
+    /// How long squeue may keep failing (a busy or restarting controller) before following gives up, leaving the
+    /// jobs running (default 5 minutes).
+    /// </param>
     /// <param name="workerCommand">How a node starts `rlw`; <see cref="WorkerExecutable.Command"/> (this very build) by default.</param>
     public SlurmBackend(
         SlurmClient client,
         TimeProvider clock,
         TimeSpan? pollInterval = null,
         TimeSpan? settleTime = null,
+        TimeSpan? queueOutage = null,
         IReadOnlyList<string>? workerCommand = null)
     {
         this.client = client;
         this.clock = clock;
         this.pollInterval = pollInterval ?? TimeSpan.FromSeconds(2);
         this.settleTime = settleTime ?? TimeSpan.FromSeconds(30);
+        this.queueOutage = queueOutage ?? TimeSpan.FromMinutes(5);
         this.workerCommand = workerCommand;
     }
 
@@ -131,9 +138,28 @@ public sealed class SlurmBackend : ISweepBackend
         var concluded = new HashSet<int>();
         var lastSummary = "";
         var jobIds = runBy.Values.Select(s => s.JobId).Distinct().ToList();
+        DateTimeOffset? failingSince = null;
         while (true)
         {
-            var queue = await client.QueueAsync(jobIds, cancel);
+            IReadOnlyList<SlurmTask> queue;
+            try
+            {
+                queue = await client.QueueAsync(jobIds, cancel);
+                failingSince = null;
+            }
+            catch (SlurmUnavailableException e)
+            {
+                var now = clock.GetUtcNow();
+                if (failingSince is null)
+                    notice($"{e.Message.TrimEnd('.')}; asking again.");
+                failingSince ??= now;
+                if (now - failingSince >= queueOutage)
+                    throw new SlurmUnavailableException(
+                        $"{e.Message.TrimEnd('.')} for {Duration(queueOutage)}, so the sweep stopped following Slurm job {string.Join(", ", jobIds)}; "
+                        + "its trials go on, and running the same sweep again follows them.");
+                await Task.Delay(pollInterval, clock, cancel);
+                continue;
+            }
             var active = new List<SweepTrial>();
             foreach (var trial in trials)
             {
@@ -232,6 +258,10 @@ public sealed class SlurmBackend : ISweepBackend
     /// <summary>"rlw-" and the sweep's name, in the characters every Slurm tool prints plainly.</summary>
     public static string JobName(string sweepName) =>
         "rlw-" + new string(sweepName.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-').ToArray());
+
+    private static string Duration(TimeSpan span) => span < TimeSpan.FromMinutes(2)
+        ? string.Create(CultureInfo.InvariantCulture, $"{span.TotalSeconds:0.#} s")
+        : string.Create(CultureInfo.InvariantCulture, $"{span.TotalMinutes:0.#} minutes");
 
     private static string Trials(int count) => count == 1 ? "1 trial" : $"{count} trials";
 }
