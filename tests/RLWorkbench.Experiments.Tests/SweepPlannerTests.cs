@@ -47,8 +47,8 @@ public class SweepPlannerTests
         Assert.Equal("c03", last.ConfigurationKey);
         Assert.Equal(1, last.Seed);
         // The whole resolved configuration: defaults, the spec's configuration, the grid point and the seed.
-        Assert.Equal("""{"steps":50,"seed":1,"train":{"learningRate":0.002,"hidden":[8,8],"algorithm":"sgd","clip":0.3},"failAtStep":null}""", last.Configuration.ToJsonString());
-        Assert.Equal("""{"steps":50,"seed":0,"train":{"learningRate":0.001,"hidden":[8,8],"algorithm":"adam","clip":0.3},"failAtStep":null}""", manifest.BaseConfiguration.ToJsonString());
+        Assert.Equal("""{"steps":50,"seed":1,"train":{"learningRate":0.002,"hidden":[8,8],"algorithm":"sgd","clip":0.3},"failAtStep":null,"pauseAtStep":null}""", last.Configuration.ToJsonString());
+        Assert.Equal("""{"steps":50,"seed":0,"train":{"learningRate":0.001,"hidden":[8,8],"algorithm":"adam","clip":0.3},"failAtStep":null,"pauseAtStep":null}""", manifest.BaseConfiguration.ToJsonString());
     }
 
     [Fact]

@@ -7,7 +7,9 @@ namespace RLWorkbench.Experiments.Tests;
 /// <summary>
 /// A tiny experiment kind for the sweep tests: a "training" of `steps` steps whose final score is
 /// 1000 x learningRate + seed, so every number a test checks is known in advance. It saves a checkpoint
-/// (artifacts/checkpoint.json) when stopped and continues from it, as the real kinds do.
+/// (artifacts/checkpoint.json) when stopped and continues from it, as the real kinds do. failAtStep throws
+/// there (a fault that only shows at run time); pauseAtStep waits there for cancellation on a first
+/// attempt, so a test can stop a trial at a known step.
 /// </summary>
 internal sealed class ToyKind : IExperimentKind
 {
@@ -20,7 +22,7 @@ internal sealed class ToyKind : IExperimentKind
     public JsonObject Defaults() => JsonNode.Parse("""
         { "steps": 100, "seed": 0,
           "train": { "learningRate": 0.001, "hidden": [8, 8], "algorithm": "adam", "clip": 0.2 },
-          "failAtStep": null }
+          "failAtStep": null, "pauseAtStep": null }
         """)!.AsObject();
 
     public JsonObject Load(string path)
@@ -54,14 +56,20 @@ internal sealed class ToyKind : IExperimentKind
             var seed = configuration["seed"]!.GetValue<long>();
             var failAt = configuration["failAtStep"]?.GetValue<long>();
             var checkpoint = run.ArtifactPath("checkpoint.json");
-            var done = File.Exists(checkpoint) ? long.Parse(File.ReadAllText(checkpoint)) : 0;
+            var pauseAt = configuration["pauseAtStep"]?.GetValue<long>();
+            var resumed = File.Exists(checkpoint);
+            var done = resumed ? long.Parse(File.ReadAllText(checkpoint)) : 0;
             run.WriteConfig(configuration);
             progress.Started("toy training", done, steps, "steps");
             var table = run.Table("curve", ["step", "score"]);
             var final = 1000 * configuration["train"]!["learningRate"]!.GetValue<double>() + seed;
             while (done < steps)
             {
-                if (cancel.IsCancellationRequested)
+                var pausing = pauseAt is not null && !resumed;
+                if (pausing && done == pauseAt)
+                    cancel.WaitHandle.WaitOne();
+                // A pausing first attempt stops only at its pause step, whenever the test cancels.
+                if (cancel.IsCancellationRequested && (!pausing || done == pauseAt))
                 {
                     File.WriteAllText(checkpoint, done.ToString(System.Globalization.CultureInfo.InvariantCulture));
                     return Task.FromResult(End(run, RunStatus.Killed, ExperimentOutcome.Stopped, null, done));

@@ -25,8 +25,9 @@ public sealed record RunningTrial(SweepTrial Trial, string Label, TrialProgress?
 /// <summary>
 /// Reads a running sweep from its files alone (status.json and progress.json of each trial), so the same
 /// display follows local workers and Slurm array tasks. A trial counts as started in this run once its
-/// status.json changed after the monitor was made: a failed trial from an earlier run waiting to be rerun
-/// shows as pending, not failed.
+/// status.json differs from what it held when the monitor was made: a failed trial from an earlier run
+/// waiting to be rerun shows as pending, not failed. (Contents, not modification times: two writes within
+/// one tick of the file system's coarse clock share a time.)
 /// </summary>
 public sealed class SweepMonitor
 {
@@ -36,7 +37,7 @@ public sealed class SweepMonitor
     private readonly SweepManifest manifest;
     private readonly string sweepDirectory;
     private readonly TimeProvider clock;
-    private readonly Dictionary<int, DateTime?> statusAtStart = [];
+    private readonly Dictionary<int, string?> statusAtStart = [];
     private readonly int finishedEarlier;
 
     public SweepMonitor(SweepManifest manifest, string sweepDirectory, IReadOnlyList<SweepTrial> toRun, TimeProvider clock)
@@ -45,7 +46,7 @@ public sealed class SweepMonitor
         this.sweepDirectory = sweepDirectory;
         this.clock = clock;
         foreach (var trial in toRun)
-            statusAtStart[trial.Index] = StatusTime(trial);
+            statusAtStart[trial.Index] = Status(trial);
         finishedEarlier = manifest.Trials.Count(t => !statusAtStart.ContainsKey(t.Index) && TrialRecords.StateOf(Directory(t)) == TrialState.Finished);
     }
 
@@ -69,7 +70,7 @@ public sealed class SweepMonitor
             }
             if (!statusAtStart.TryGetValue(trial.Index, out var atStart))
                 continue;
-            var started = StatusTime(trial) is { } written && written != atStart;
+            var started = Status(trial) is { } written && written != atStart;
             var state = started ? TrialRecords.StateOf(Directory(trial)) : TrialState.NotStarted;
             switch (state)
             {
@@ -107,9 +108,16 @@ public sealed class SweepMonitor
 
     private string Directory(SweepTrial trial) => SweepLayout.TrialDirectory(sweepDirectory, trial);
 
-    private DateTime? StatusTime(SweepTrial trial)
+    private string? Status(SweepTrial trial)
     {
         var path = Path.Combine(Directory(trial), "status.json");
-        return File.Exists(path) ? File.GetLastWriteTimeUtc(path) : null;
+        try
+        {
+            return File.Exists(path) ? File.ReadAllText(path) : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 }
