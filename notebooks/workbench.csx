@@ -1,34 +1,55 @@
-// Shared by the notebooks: run the built workbench like a user would, and show its PNGs inline.
-// The notebooks load the Release build that `./rlw` (or `./rlw test`) produces.
+// Shared by the notebooks: make runs through the workbench's experiment API (the same library calls the CLI and the
+// sweep workers make), and show PNGs inline. The notebooks load the Release build that `./rlw` (or `./rlw test`) produces.
+#r "../src/RLWorkbench.Cli/bin/Release/net10.0/RLWorkbench.Gym.dll"
+#r "../src/RLWorkbench.Cli/bin/Release/net10.0/RLWorkbench.Simulation.dll"
 #r "../src/RLWorkbench.Cli/bin/Release/net10.0/RLWorkbench.Tracking.dll"
+#r "../src/RLWorkbench.Cli/bin/Release/net10.0/TorchSharp.dll"
+#r "../src/RLWorkbench.Cli/bin/Release/net10.0/RLWorkbench.Ppo.dll"
+#r "../src/RLWorkbench.Cli/bin/Release/net10.0/RLWorkbench.Routing.dll"
+#r "../src/RLWorkbench.Cli/bin/Release/net10.0/RLWorkbench.Comparison.dll"
+#r "../src/RLWorkbench.Cli/bin/Release/net10.0/RLWorkbench.Experiments.dll"
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.IO;
 using System.Linq;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Threading;
 using Microsoft.DotNet.Interactive.Formatting;
+using RLWorkbench.Experiments;
 using RLWorkbench.Tracking;
+using RLWorkbench.Tracking.Plots;
 
-static readonly string WorkbenchDll = Path.GetFullPath("../src/RLWorkbench.Cli/bin/Release/net10.0/rlw.dll");
+// The kernel looks for native libraries (libtorch, SkiaSharp) next to itself, not in the build's runtimes folder:
+// resolve the native imports of the assemblies that have them from there.
+static readonly string NativeDirectory = Path.GetFullPath("../src/RLWorkbench.Cli/bin/Release/net10.0/runtimes/linux-x64/native");
+static readonly string[] WithNativeLibraries = ["TorchSharp", "SkiaSharp", "HarfBuzzSharp"];
+static void ResolveNativeLibraries(System.Reflection.Assembly assembly)
+{
+    if (!WithNativeLibraries.Contains(assembly.GetName().Name))
+        return;
+    NativeLibrary.SetDllImportResolver(assembly, (name, _, _) =>
+    {
+        foreach (var file in new[] { name, $"lib{name}.so", $"{name}.so" })
+        {
+            if (NativeLibrary.TryLoad(Path.Combine(NativeDirectory, file), out var handle))
+                return handle;
+        }
+        return IntPtr.Zero;
+    });
+}
+AppDomain.CurrentDomain.AssemblyLoad += (_, e) => ResolveNativeLibraries(e.LoadedAssembly);
+foreach (var loaded in AppDomain.CurrentDomain.GetAssemblies())
+    ResolveNativeLibraries(loaded);
+
 static readonly string NotebookRuns = Path.GetFullPath("../artifacts/notebook-runs");
 
-/// Runs `rlw args...` and throws with its output if it fails.
-static string Rlw(params string[] args)
-{
-    var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-    start.ArgumentList.Add(WorkbenchDll);
-    foreach (var a in args) start.ArgumentList.Add(a);
-    using var process = Process.Start(start)!;
-    var output = process.StandardOutput.ReadToEndAsync();
-    var error = process.StandardError.ReadToEndAsync();
-    process.WaitForExit();
-    if (process.ExitCode != 0)
-        throw new Exception($"rlw {string.Join(' ', args)} failed ({process.ExitCode}): {error.Result}{output.Result}");
-    return output.Result;
-}
-
-/// The run in artifacts/notebook-runs/<name>, made with `rlw args... --out <dir>` when it is missing or did not finish.
-static RunRecord EnsureRun(string name, params string[] args)
+/// <summary>
+/// The finished run artifacts/notebook-runs/<name>: an experiment of <paramref name="kind"/> (ppo, qlearn, compare) with
+/// the given settings changed from its defaults, by the dotted paths --set takes. Made here, with its figures, when it
+/// is missing or did not finish.
+/// </summary>
+static RunRecord EnsureRun(string name, string kind, params (string Path, object Value)[] settings)
 {
     var dir = Path.Combine(NotebookRuns, name);
     var finished = File.Exists(Path.Combine(dir, "status.json")) && RunReader.Read(dir).Info.Status == RunStatus.Finished;
@@ -36,11 +57,25 @@ static RunRecord EnsureRun(string name, params string[] args)
     {
         if (Directory.Exists(dir))
             Directory.Delete(dir, recursive: true);
-        Rlw([.. args, "--out", dir]);
+        var experimentKind = ExperimentCatalog.Default.Get(kind);
+        var configuration = experimentKind.Defaults();
+        foreach (var (path, value) in settings)
+            ConfigPaths.Set(configuration, path, JsonSerializer.SerializeToNode(value));
+        var experiment = experimentKind.Create(configuration);
+        ExperimentResult result;
+        using (var run = new RunStore(NotebookRuns).CreateIn(dir, experimentKind.Name))
+            result = experiment.RunAsync(run, ExperimentProgress.Silent, CancellationToken.None).GetAwaiter().GetResult();
+        if (result.Outcome != ExperimentOutcome.Finished)
+            throw new Exception($"{kind} run {name} ended {result.Outcome}: {result.Message}");
+        RunPlotter.Plot(RunReader.Read(dir));
     }
     return RunReader.Read(dir);
 }
 
-/// Shows a PNG file inline.
+/// <summary>A run's scores.json: what a sweep compares it by.</summary>
+static RunScores ScoresOf(RunRecord run) =>
+    JsonSerializer.Deserialize<RunScores>(File.ReadAllText(Path.Combine(run.Directory, RunScores.FileName)), Run.Json)!;
+
+/// <summary>Shows a PNG file inline.</summary>
 static void ShowPng(string path) =>
     $"<img src=\"data:image/png;base64,{Convert.ToBase64String(File.ReadAllBytes(path))}\" style=\"max-width: 100%\"/>".DisplayAs("text/html");

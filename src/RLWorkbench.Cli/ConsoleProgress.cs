@@ -66,7 +66,18 @@ public sealed class BarProgress(ProgressContext context) : IExperimentProgress
         if (task is null)
             return;
         task.Value = done;
-        task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"{done,9:N0} {unit}  {unitsPerSecond,6:N0}/s  {detail}"));
+        var words = string.Create(CultureInfo.InvariantCulture, $"{done:N0} {unit}  {unitsPerSecond:N0}/s  {detail}")
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        // A description wider than the room beside the bar wraps and garbles the live display, so it ends at a word that fits.
+        var room = Math.Max(30, AnsiConsole.Profile.Width - 40);
+        var text = words[0];
+        foreach (var word in words.Skip(1))
+        {
+            if (text.Length + 1 + word.Length > room)
+                break;
+            text += " " + word;
+        }
+        task.Description = Markup.Escape(text);
     }
 
     public void Notice(string message) => AnsiConsole.WriteLine(message);

@@ -68,6 +68,7 @@ public static partial class ConfigurationJson
     /// <see cref="ExperimentConfigException"/> naming its dotted path and what is allowed.
     /// </summary>
     public static T Bind<T>(JsonObject configuration, JsonSerializerOptions options)
+        where T : new()
     {
         try
         {
@@ -75,7 +76,9 @@ public static partial class ConfigurationJson
         }
         catch (JsonException e)
         {
-            throw new ExperimentConfigException(Describe(configuration, e));
+            // Suggestions come from every setting the type has, not only those this (perhaps partial) object names.
+            var known = JsonSerializer.SerializeToNode(new T(), options)!.AsObject();
+            throw new ExperimentConfigException(Describe(configuration, known, e));
         }
     }
 
@@ -91,14 +94,14 @@ public static partial class ConfigurationJson
         return (path, inList);
     }
 
-    private static string Describe(JsonObject configuration, JsonException e)
+    private static string Describe(JsonObject configuration, JsonObject known, JsonException e)
     {
         var (path, inList) = DottedPath(e.Path);
         var unmapped = UnmappedPattern().Match(e.Message);
         if (unmapped.Success)
         {
             var full = path.EndsWith(unmapped.Groups["name"].Value, StringComparison.Ordinal) ? path : Join(path, unmapped.Groups["name"].Value);
-            var closest = ConfigPaths.Closest(full, ConfigPaths.Leaves(configuration).Where(l => !l.Equals(full, StringComparison.Ordinal)).ToList());
+            var closest = ConfigPaths.Closest(full, ConfigPaths.Leaves(known));
             return closest is null ? $"unknown setting '{full}'." : $"unknown setting '{full}'; did you mean '{closest}'?";
         }
         var got = Got(configuration, path);

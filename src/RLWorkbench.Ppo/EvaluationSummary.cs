@@ -1,10 +1,11 @@
 namespace RLWorkbench.Ppo;
 
 /// <summary>
-/// Mean, std (population, as numpy), min and max of the returns of an evaluation, and the mean of the
-/// environments' final "completion_rate" info (NaN for environments that do not report one).
+/// Mean, std (population, as numpy), min and max of the returns of an evaluation, the mean of the
+/// environments' final "completion_rate" info (NaN for environments that do not report one), and the mean
+/// episode length (SB3's eval/mean_ep_length).
 /// </summary>
-public sealed record EvaluationSummary(int Episodes, double Mean, double Std, double Min, double Max, double CompletionRate)
+public sealed record EvaluationSummary(int Episodes, double Mean, double Std, double Min, double Max, double CompletionRate, double MeanLength)
 {
     public static EvaluationSummary Of(IReadOnlyList<EvaluationEpisode> episodes)
     {
@@ -14,6 +15,6 @@ public sealed record EvaluationSummary(int Episodes, double Mean, double Std, do
         var mean = returns.Average();
         var std = Math.Sqrt(returns.Sum(r => (r - mean) * (r - mean)) / returns.Length);
         var completion = episodes.Average(e => e.FinalInfo.TryGetValue("completion_rate", out var c) ? c : double.NaN);
-        return new EvaluationSummary(returns.Length, mean, std, returns.Min(), returns.Max(), completion);
+        return new EvaluationSummary(returns.Length, mean, std, returns.Min(), returns.Max(), completion, episodes.Average(e => e.Length));
     }
 }

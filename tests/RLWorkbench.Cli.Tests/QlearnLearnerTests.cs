@@ -12,6 +12,18 @@ public class QlearnLearnerTests
         Assert.False(Directory.Exists(dir));
     }
 
+    [Theory]
+    [InlineData("qLearning.epsilon=0.5", "error: unknown setting 'qLearning.epsilon'; did you mean 'qLearning.epsilonStart'?")]
+    [InlineData("load.window=wide", "error: 'load.window' must be a whole number, got \"wide\".")]
+    public void A_bad_set_is_exit_2_naming_the_setting_and_writes_nothing(string assignment, string message)
+    {
+        var dir = Path.Combine(Workbench.TempDirectory(), "bad-set");
+        var run = Workbench.Run("qlearn", "--set", assignment, "--out", dir);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal(message, run.Error.Trim());
+        Assert.False(Directory.Exists(dir));
+    }
+
     [Fact]
     public void A_ucb1_run_writes_a_q_table_that_plot_and_route_read()
     {

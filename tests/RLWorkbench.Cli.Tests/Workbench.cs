@@ -31,6 +31,49 @@ internal static class Workbench
         return new Result(process.ExitCode, output.Result, error.Result);
     }
 
+    /// <summary>Starts `rlw` without waiting, for tests that signal it while it runs; read its output once it has exited.</summary>
+    public static Background Start(string workingDirectory, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = workingDirectory,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "rlw.dll"));
+        foreach (var a in args)
+            start.ArgumentList.Add(a);
+        var process = Process.Start(start)!;
+        return new Background(process, process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
+    }
+
+    public sealed record Background(Process Process, Task<string> Output, Task<string> Error) : IDisposable
+    {
+        public Result Wait(TimeSpan timeout)
+        {
+            if (!Process.WaitForExit(timeout))
+            {
+                Process.Kill(entireProcessTree: true);
+                throw new TimeoutException($"rlw did not finish in {timeout}.");
+            }
+            return new Result(Process.ExitCode, Output.Result, Error.Result);
+        }
+
+        public void Dispose()
+        {
+            if (!Process.HasExited)
+                Process.Kill(entireProcessTree: true);
+            Process.Dispose();
+        }
+    }
+
+    /// <summary>Sends a POSIX signal as a terminal or `kill` would.</summary>
+    public static void Signal(int pid, string signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        kill.WaitForExit();
+    }
+
     public static string TempDirectory()
     {
         var dir = Path.Combine(Path.GetTempPath(), "rlw-tests", Guid.NewGuid().ToString("N"));

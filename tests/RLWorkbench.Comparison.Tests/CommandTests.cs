@@ -39,6 +39,9 @@ public sealed class CommandTests
     [InlineData("too small to evaluate PPO", "--budget", "200")]
     [InlineData("at least two actions", "--config", "ONE_ACTION")]
     [InlineData("does not exist", "--profile", "/nonexistent/profile.json")]
+    [InlineData("error: unknown setting 'ppo.trainer.learnRate'; did you mean 'ppo.trainer.learningRate'?", "--set", "ppo.trainer.learnRate=0.1")]
+    [InlineData("error: 'seeds' must be a whole number, got \"ten\".", "--set", "seeds=ten")]
+    [InlineData("error: budgetUsd caps what live calls spend; it needs the real backend (--real).", "--set", "budgetUsd=1")]
     public void Bad_input_is_one_sentence_and_exit_code_2(string message, string option, string value)
     {
         if (value == "ONE_ACTION")

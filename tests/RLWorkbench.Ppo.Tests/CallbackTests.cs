@@ -109,15 +109,15 @@ public class CallbackTests
     public void Evaluation_reports_every_row_and_saves_only_improvements_as_the_best_model()
     {
         var training = new ScriptedTraining(5, 3, 7, 7, 6);
-        var rows = new List<(long Step, double Mean, double Std)>();
+        var rows = new List<(long Step, double Mean, double Std, double Length)>();
         var callback = new EvaluationCallback(OneEnv, 2, seed: 0, StepSchedule.Every(8), bestSoFar: 4)
         {
             BestModelPath = "best.bin",
-            Evaluated = (step, s) => rows.Add((step, s.Mean, s.Std)),
+            Evaluated = (step, s) => rows.Add((step, s.Mean, s.Std, s.MeanLength)),
         };
         var decisions = Drive(callback, training, 40);
         Assert.All(decisions, d => Assert.Equal(TrainingDecision.Continue, d));
-        Assert.Equal([(8L, 5.0, 1.0), (16, 3, 1), (24, 7, 1), (32, 7, 1), (40, 6, 1)], rows);
+        Assert.Equal([(8L, 5.0, 1.0, 5.0), (16, 3, 1, 5), (24, 7, 1, 5), (32, 7, 1, 5), (40, 6, 1, 5)], rows);
         Assert.Equal([("best.bin", 8L), ("best.bin", 24)], training.Saved);
         Assert.Equal(7, callback.BestMeanReward);
         Assert.Equal(5, callback.Evaluations);

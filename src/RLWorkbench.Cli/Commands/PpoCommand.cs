@@ -23,8 +23,9 @@ public static class PpoCommand
         var resume = new Option<string?>("--resume") { Description = "A checkpoint (artifacts/checkpoint.bin of a run) to continue; the run's saved configuration is used and its curve continues." };
         var plain = new Option<bool>("--plain") { Description = "Plain progress lines instead of a live progress bar (automatic when output is redirected)." };
         var set = ExperimentOptions.Set();
+        var seeds = SeedSweep.Option();
         var command = new Command("ppo", "Train PPO (SB3-equivalent, TorchSharp) on the Phase 1 task environment.");
-        foreach (var o in new Option[] { steps, config, seed, envs, device, layout, variant, output, resume, plain, set })
+        foreach (var o in new Option[] { steps, config, seed, envs, device, layout, variant, output, resume, plain, set, seeds })
             command.Options.Add(o);
         command.Subcommands.Add(PpoBenchCommand.Create());
 
@@ -33,6 +34,7 @@ public static class PpoCommand
             var kind = new PpoExperimentKind();
             var writer = result.InvocationConfiguration.Output;
             var resumePath = result.GetValue(resume);
+            SeedSweep.CheckOptions(result.GetValue(seeds), ("--resume", resumePath is not null), ("--seed", result.GetValue(seed) is not null));
             JsonObject configuration;
             string? resumeDirectory = null;
             if (resumePath is not null)
@@ -63,6 +65,8 @@ public static class PpoCommand
                 .. ExperimentOptions.Given(result, envs, "ppo.numEnvs"),
             ], result.GetValue(set));
             var experiment = (PpoExperiment)kind.Create(configuration);
+            if (result.GetValue(seeds) is { } seedList)
+                return SeedSweep.Run(kind, configuration, seedList, result.GetValue(output), result.GetValue(plain), writer, result.InvocationConfiguration.Error);
             if (resumePath is not null)
                 experiment = experiment.ContinuingFrom(resumePath);
 

@@ -33,9 +33,10 @@ public static class QlearnCommand
         var profile = new Option<string?>("--profile") { Description = "Simulation profile JSON (default experiments/profiles/default.json, embedded)." };
         var callSeconds = new Option<double?>("--simulated-call-seconds") { Description = "Wall-clock seconds each simulated call takes (for benchmarks; default 0)." };
         var set = ExperimentOptions.Set();
+        var seeds = SeedSweep.Option();
         var command = new Command("qlearn", "Phase 2: Q-learning that routes tasks to LLM agents (simulated unless --real or --replay).")
         {
-            loadBalanced, learner, iterations, seed, config, outDir, real, budget, record, replay, resume, concurrency, profile, callSeconds, set,
+            loadBalanced, learner, iterations, seed, config, outDir, real, budget, record, replay, resume, concurrency, profile, callSeconds, set, seeds,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -44,6 +45,7 @@ public static class QlearnCommand
                 throw new UsageException(RoutingAlgorithms.Unknown(algorithm));
             if (parse.GetValue(real) && parse.GetValue(replay) is not null)
                 throw new UsageException("--real and --replay cannot be combined: a replay makes no calls.");
+            SeedSweep.CheckOptions(parse.GetValue(seeds), ("--resume", parse.GetValue(resume) is not null), ("--seed", parse.GetValue(seed) is not null));
 
             var kind = new QlearnExperimentKind();
             var store = new RunStore(RunStore.DefaultRoot);
@@ -84,6 +86,8 @@ public static class QlearnCommand
                 ], parse.GetValue(set));
             }
             var experiment = kind.Create(configuration);
+            if (parse.GetValue(seeds) is { } seedList)
+                return SeedSweep.Run(kind, configuration, seedList, parse.GetValue(outDir), plain: false, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
 
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;

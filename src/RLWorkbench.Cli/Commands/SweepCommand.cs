@@ -33,29 +33,20 @@ public static class SweepCommand
         {
             var backendName = result.GetValue(backend)!;
             SweepBackends.Check(backendName);
-            SweepManifest planned;
-            string directory;
-            try
+            var loaded = SweepSpec.Load(result.GetValue(spec)!);
+            var slurm = loaded.Slurm;
+            loaded = loaded with
             {
-                var loaded = SweepSpec.Load(result.GetValue(spec)!);
-                var slurm = loaded.Slurm;
-                loaded = loaded with
-                {
-                    MaxParallel = result.GetValue(parallel) is { } n ? SweepSpec.CheckWorkers(n, "--parallel") : loaded.MaxParallel,
-                    Slurm = SweepSpec.SlurmOptions(
-                        result.GetValue(cpus) ?? slurm.CpusPerTask,
-                        result.GetValue(mem) ?? slurm.Mem,
-                        result.GetValue(time) ?? slurm.Time,
-                        result.GetValue(partition) ?? slurm.Partition,
-                        [.. slurm.ExtraArguments, .. result.GetValue(sbatchArguments) ?? []]),
-                };
-                planned = SweepPlanner.Plan(loaded, ExperimentCatalog.Default, TimeProvider.System.GetUtcNow());
-                directory = result.GetValue(output) ?? loaded.Out ?? SweepSpec.DefaultDirectory(loaded.Name);
-            }
-            catch (ExperimentConfigException e)
-            {
-                throw new UsageException(e.Message);
-            }
+                MaxParallel = result.GetValue(parallel) is { } n ? SweepSpec.CheckWorkers(n, "--parallel") : loaded.MaxParallel,
+                Slurm = SweepSpec.SlurmOptions(
+                    result.GetValue(cpus) ?? slurm.CpusPerTask,
+                    result.GetValue(mem) ?? slurm.Mem,
+                    result.GetValue(time) ?? slurm.Time,
+                    result.GetValue(partition) ?? slurm.Partition,
+                    [.. slurm.ExtraArguments, .. result.GetValue(sbatchArguments) ?? []]),
+            };
+            var planned = SweepPlanner.Plan(loaded, ExperimentCatalog.Default, TimeProvider.System.GetUtcNow());
+            var directory = result.GetValue(output) ?? loaded.Out ?? SweepSpec.DefaultDirectory(loaded.Name);
             return SweepExecution.Run(planned, directory, backendName, result.GetValue(plain), result.InvocationConfiguration.Output, result.InvocationConfiguration.Error).ExitCode;
         });
         return command;
@@ -73,16 +64,8 @@ public static class SweepCommand
             // Every signal only asks for a clean stop: on a terminal the worker gets Ctrl+C both from the
             // terminal and from its runner, and the runner's own second Ctrl+C is what kills.
             using var stop = new StopSignal(result.InvocationConfiguration.Error, "Stopping: saving the trial so the sweep can continue it...", RepeatedSignal.Ignored, cancellationToken);
-            ExperimentOutcome outcome;
-            try
-            {
-                outcome = await new SweepWorker(ExperimentCatalog.Default, TimeProvider.System)
-                    .RunAsync(result.GetValue(directory)!, result.GetValue(index), output, stop.Token);
-            }
-            catch (ExperimentConfigException e)
-            {
-                throw new UsageException(e.Message);
-            }
+            var outcome = await new SweepWorker(ExperimentCatalog.Default, TimeProvider.System)
+                .RunAsync(result.GetValue(directory)!, result.GetValue(index), output, stop.Token);
             return outcome == ExperimentOutcome.Finished ? CommandLine.Ok : CommandLine.Failure;
         });
         return command;
@@ -94,14 +77,7 @@ public static class SweepCommand
         var command = new Command("report", "Summarise a sweep: every trial's configuration, seed, state and final score.") { directory };
         command.SetAction(result =>
         {
-            try
-            {
-                SweepReporting.Write(result.GetValue(directory)!, result.InvocationConfiguration.Output);
-            }
-            catch (ExperimentConfigException e)
-            {
-                throw new UsageException(e.Message);
-            }
+            SweepReporting.Write(result.GetValue(directory)!, result.InvocationConfiguration.Output);
             return CommandLine.Ok;
         });
         return command;

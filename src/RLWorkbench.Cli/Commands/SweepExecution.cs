@@ -16,16 +16,7 @@ internal static class SweepExecution
     public static Outcome Run(SweepManifest planned, string directory, string backendName, bool plain, TextWriter output, TextWriter error)
     {
         SweepBackends.Check(backendName);
-        SweepDirectory sweep;
-        try
-        {
-            sweep = SweepDirectory.Open(directory, planned);
-        }
-        catch (ExperimentConfigException e)
-        {
-            throw new UsageException(e.Message);
-        }
-        using (sweep)
+        using (var sweep = SweepDirectory.Open(directory, planned))
         {
             var runner = new SweepRunner(sweep, TimeProvider.System);
             output.WriteLine($"Sweep {sweep.Manifest.Name} ({sweep.Manifest.Experiment}) in {sweep.Path}");

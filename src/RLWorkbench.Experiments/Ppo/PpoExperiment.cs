@@ -124,8 +124,9 @@ public sealed class PpoExperiment : IExperiment
         progress.Notice(string.Create(CultureInfo.InvariantCulture,
             $"Device {device.type}, libtorch threads {TorchSharp.torch.get_num_threads()}, network {trainer.Shape}, {trainer.Policy.Parameters.Count:N0} parameters."));
 
-        // One pool for every evaluation: episode k always starts from seed + k, whatever the pool's size.
-        var poolSize = Math.Min(100, Math.Max(config.EvalEpisodes, Math.Max(config.FinalEvalEpisodes, config.MilestoneEvalEpisodes)));
+        // One pool for every evaluation, played in waves: episode k starts from seed + k whatever the pool's size, and
+        // 32 environments (pool variants run worker threads each) keep a 100-episode evaluation to a few waves.
+        var poolSize = Math.Min(32, Math.Max(config.EvalEpisodes, Math.Max(config.FinalEvalEpisodes, config.MilestoneEvalEpisodes)));
         var evalEnvs = Enumerable.Range(0, poolSize).Select(i => (IEnv)new TaskEnvironment(envOptions, seed: i)).ToList();
         try
         {

@@ -18,7 +18,21 @@ public static class SweepPlanner
         var kind = catalog.Get(spec.Experiment);
         var baseConfiguration = spec.ConfigFile is null ? kind.Defaults() : kind.Load(spec.ConfigFile);
         Where("configuration", () => Overlay(baseConfiguration, spec.Configuration, ""));
+        return Expand(kind, baseConfiguration, spec, createdUtc);
+    }
 
+    /// <summary>
+    /// A sweep of one resolved configuration over seeds and nothing else (`ppo --seeds 0-4`): the command's
+    /// configuration after its --config, options and --set, run once per seed.
+    /// </summary>
+    public static SweepManifest ForSeeds(IExperimentKind kind, JsonObject configuration, IReadOnlyList<long> seeds, string name, DateTimeOffset createdUtc)
+    {
+        var spec = new SweepSpec(name, kind.Name, null, new JsonObject(), [], null, seeds, null, new SlurmSettings(), null, null);
+        return Expand(kind, configuration.DeepClone().AsObject(), spec, createdUtc);
+    }
+
+    private static SweepManifest Expand(IExperimentKind kind, JsonObject baseConfiguration, SweepSpec spec, DateTimeOffset createdUtc)
+    {
         var seedPath = ConfigPaths.Canonical(baseConfiguration, kind.SeedPath);
         var grid = spec.Grid.Select(a => a with { Path = SettingPath(baseConfiguration, a.Path, "grid", seedPath) }).ToList();
         var random = spec.Random?.Settings.Select(s => s with { Path = SettingPath(baseConfiguration, s.Path, "random.settings", seedPath) }).ToList() ?? [];

@@ -60,10 +60,9 @@ public static class SweepResults
         var rows = results.Select(r => new[]
         {
             r.Trial.Id, r.Label, r.Trial.Seed.ToString(CultureInfo.InvariantCulture), StateName(r.State),
-            r.Final is { } f ? f.ToString("F1", CultureInfo.InvariantCulture) : "-",
+            r.Final is { } f ? Number(f) : "-",
         }).ToList();
-        var scoreName = results.Select(r => r.Scores?.ScoreName).FirstOrDefault(n => n is not null);
-        return Table(["trial", "configuration", "seed", "state", scoreName is null ? "final" : $"final ({scoreName})"], rows);
+        return Table(["trial", "configuration", "seed", "state", "final"], rows) + ScoreNote(results);
     }
 
     /// <summary>
@@ -73,25 +72,31 @@ public static class SweepResults
     public static string SeedSummary(IReadOnlyList<TrialResult> results)
     {
         var text = new StringBuilder();
-        var scoreName = results.Select(r => r.Scores?.ScoreName).FirstOrDefault(n => n is not null) ?? "final score";
-        text.Append(Table(["seed", "state", $"final ({scoreName})"], results.Select(r => new[]
+        text.Append(Table(["seed", "state", "final"], results.Select(r => new[]
         {
             r.Trial.Seed.ToString(CultureInfo.InvariantCulture), StateName(r.State),
-            r.Final is { } f ? f.ToString("F1", CultureInfo.InvariantCulture) : "-",
+            r.Final is { } f ? Number(f) : "-",
         }).ToList()));
+        text.Append(ScoreNote(results));
         var finals = results.Where(r => r.Final is not null).Select(r => r.Final!.Value).ToList();
         var missing = results.Count - finals.Count;
         var estimate = Estimate.Of(finals);
         text.Append(finals.Count switch
         {
             0 => "No seed finished, so there is no mean.",
-            1 => $"Mean {estimate.Mean:F1} over 1 finished seed (no interval from one seed).",
-            _ => $"Mean {estimate.Mean:F1}, 95% interval [{estimate.Lower:F1}, {estimate.Upper:F1}] (Student-t over {finals.Count} finished seeds).",
+            1 => $"Mean {Number(estimate.Mean)} over 1 finished seed (no interval from one seed).",
+            _ => $"Mean {Number(estimate.Mean)}, 95% interval [{Number(estimate.Lower)}, {Number(estimate.Upper)}] (Student-t over {finals.Count} finished seeds).",
         });
         text.Append(missing == 0 ? " Every seed finished." : $" {missing} seed(s) did not finish and are left out of the mean.");
         text.AppendLine();
         return text.ToString();
     }
+
+    /// <summary>Four significant digits: returns in the hundreds and rewards below 1 both read well.</summary>
+    private static string Number(double value) => value.ToString("G4", CultureInfo.InvariantCulture);
+
+    private static string ScoreNote(IReadOnlyList<TrialResult> results) =>
+        results.Select(r => r.Scores?.ScoreName).FirstOrDefault(n => n is not null) is { } name ? $"final: {name}.{Environment.NewLine}" : "";
 
     private static string StateName(TrialState state) => state switch
     {

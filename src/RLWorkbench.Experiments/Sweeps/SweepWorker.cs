@@ -89,7 +89,7 @@ public sealed class SweepWorker(ExperimentCatalog catalog, TimeProvider clock)
         }
         log.WriteLine(outcome switch
         {
-            ExperimentOutcome.Finished => $"Finished: {Score(scores)}.",
+            ExperimentOutcome.Finished => $"Finished: {message ?? Score(scores) + "."}",
             ExperimentOutcome.Stopped => "Stopped cleanly; running the sweep again continues this trial.",
             _ => $"Failed: {message ?? "no message"}",
         });
@@ -107,7 +107,7 @@ public sealed class SweepWorker(ExperimentCatalog catalog, TimeProvider clock)
     };
 
     private static string Score(RunScores? scores) => scores is { Final: { } final }
-        ? $"{scores.ScoreName} {final:F1} after {scores.Work:N0} {scores.WorkUnit}"
+        ? $"{scores.ScoreName} {final.ToString("G4", CultureInfo.InvariantCulture)} after {scores.Work:N0} {scores.WorkUnit}"
         : "no final score";
 
     private static FileStream LockTrial(string directory, SweepTrial trial)
