@@ -50,7 +50,7 @@ public class SlurmBatchScriptTests
             esac
             mkdir -p "$trial_dir"
             echo "== Slurm job ${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID} on $(hostname) at $(date -Is)" >>"$trial_dir/trial.log"
-            export OMP_NUM_THREADS=2
+            export OMP_NUM_THREADS=2 MKL_NUM_THREADS=2
             exec '/usr/bin/dotnet' '/opt/rl workbench/rlw.dll' 'sweep' 'trial' '/data/sweeps/smoke' "$SLURM_ARRAY_TASK_ID" >>"$trial_dir/trial.log" 2>&1
 
             """.ReplaceLineEndings("\n"),
@@ -75,7 +75,7 @@ public class SlurmBatchScriptTests
                 "#SBATCH --open-mode=append",
             ],
             options);
-        Assert.Contains("\nexport OMP_NUM_THREADS=1\nexec '/opt/rlw' 'sweep' 'trial' '/s' \"$SLURM_ARRAY_TASK_ID\"", script, StringComparison.Ordinal);
+        Assert.Contains("\nexport OMP_NUM_THREADS=1 MKL_NUM_THREADS=1\nexec '/opt/rlw' 'sweep' 'trial' '/s' \"$SLURM_ARRAY_TASK_ID\"", script, StringComparison.Ordinal);
     }
 
     [Theory]

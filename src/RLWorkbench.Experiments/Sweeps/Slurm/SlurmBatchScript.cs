@@ -55,7 +55,9 @@ public static class SlurmBatchScript
         s.Append("esac\n");
         s.Append("mkdir -p \"$trial_dir\"\n");
         s.Append($"echo \"== Slurm job ${{SLURM_ARRAY_JOB_ID}}_${{SLURM_ARRAY_TASK_ID}} on $(hostname) at $(date -Is)\" >>\"$trial_dir/{SweepLayout.TrialLog}\"\n");
-        s.Append($"export OMP_NUM_THREADS={settings.CpusPerTask.ToString(CultureInfo.InvariantCulture)}\n");
+        // The threads a task may use are the CPUs Slurm gave it, as the local backend gives each worker its one core.
+        var cpus = settings.CpusPerTask.ToString(CultureInfo.InvariantCulture);
+        s.Append($"export OMP_NUM_THREADS={cpus} MKL_NUM_THREADS={cpus}\n");
         // exec: the worker itself receives scancel's and the time limit's SIGTERM, and stops cleanly at a checkpoint.
         // The worker's last argument, the trial index, is each array task's own id.
         var arguments = SweepLayout.WorkerArguments(sweepDirectory, trialIndex: 0);
