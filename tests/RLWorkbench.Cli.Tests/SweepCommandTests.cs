@@ -141,6 +141,21 @@ public class SweepCommandTests
     }
 
     [Fact]
+    public void The_slurm_options_are_laid_over_the_specs_slurm_block_in_sweep_json()
+    {
+        var directory = Workbench.TempDirectory();
+        var spec = WriteSpec(directory, """
+            { "name": "slurmy", "experiment": "qlearn", "configuration": { "iterations": 2 },
+              "slurm": { "mem": "1G", "extraArguments": ["--account=rl"] } }
+            """);
+        var r = Workbench.RunIn(directory, "sweep", spec, "--out", "s", "--plain", "--cpus-per-task", "2", "--time", "02:00:00", "--partition", "short", "--sbatch-arg=--qos=low", "--sbatch-arg", "--exclusive");
+        Assert.True(r.ExitCode == 0, r.Output + r.Error);
+        var slurm = SweepManifest.Load(Path.Combine(directory, "s")).Slurm;
+        Assert.Equal((2, "1G", "02:00:00", "short"), (slurm.CpusPerTask, slurm.Mem, slurm.Time, slurm.Partition));
+        Assert.Equal(["--account=rl", "--qos=low", "--exclusive"], slurm.ExtraArguments);
+    }
+
+    [Fact]
     public void A_second_sweep_into_a_running_sweeps_directory_refuses_and_so_does_a_different_spec()
     {
         var directory = Workbench.TempDirectory();

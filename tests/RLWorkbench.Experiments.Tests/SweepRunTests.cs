@@ -110,7 +110,7 @@ public class SweepRunTests
         var progress = TrialProgressWriter.Read(trialDirectory)!;
         Assert.Equal((20L, 20L, "steps"), (progress.Done, progress.Total, progress.Unit));
         Assert.Contains("Sweep toy-rates, trial c01-seed3 (2 of 2): toy, train.learningRate=0.002, seed 3.", log.ToString());
-        Assert.Contains("Finished: toy score 5.0 after 20 steps.", log.ToString());
+        Assert.Contains("Finished: toy score 5 after 20 steps.", log.ToString());
 
         var again = new StringWriter();
         Assert.Equal(ExperimentOutcome.Finished, await Worker().RunAsync(directory, 1, again, CancellationToken.None));

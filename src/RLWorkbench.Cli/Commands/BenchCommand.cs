@@ -14,6 +14,7 @@ public static class BenchCommand
     {
         var bench = new Command("bench", "Measure throughput on this machine.");
         bench.Subcommands.Add(CreateEnv());
+        bench.Subcommands.Add(BenchSweepCommand.Create());
         return bench;
     }
 

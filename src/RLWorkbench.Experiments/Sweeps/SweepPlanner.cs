@@ -17,7 +17,7 @@ public static class SweepPlanner
     {
         var kind = catalog.Get(spec.Experiment);
         var baseConfiguration = spec.ConfigFile is null ? kind.Defaults() : kind.Load(spec.ConfigFile);
-        Where("configuration", () => Overlay(baseConfiguration, spec.Configuration, ""));
+        Where("configuration", () => ConfigurationJson.Overlay(baseConfiguration, spec.Configuration));
         return Expand(kind, baseConfiguration, spec, createdUtc);
     }
 
@@ -113,19 +113,6 @@ public static class SweepPlanner
             var label = ordered.Count == 0 ? "base" : string.Join(' ', ordered.Select(s => $"{s.Key}={SweepSpec.Show(s.Value)}"));
             return new SweepConfiguration("c" + i.ToString("D" + width, System.Globalization.CultureInfo.InvariantCulture), ordered, label);
         }).ToList();
-    }
-
-    /// <summary>Lays a partial configuration over a whole one, leaf by leaf, so a spec names only what it changes.</summary>
-    private static void Overlay(JsonObject target, JsonObject partial, string prefix)
-    {
-        foreach (var (name, value) in partial)
-        {
-            var path = prefix.Length == 0 ? name : $"{prefix}.{name}";
-            if (value is JsonObject inner && ConfigPaths.Get(target, path) is JsonObject { Count: > 0 })
-                Overlay(target, inner, ConfigPaths.Canonical(target, path));
-            else
-                ConfigPaths.Set(target, path, value);
-        }
     }
 
     private static string SettingPath(JsonObject configuration, string path, string where, string seedPath)

@@ -89,7 +89,7 @@ public sealed class SweepWorker(ExperimentCatalog catalog, TimeProvider clock)
         }
         log.WriteLine(outcome switch
         {
-            ExperimentOutcome.Finished => $"Finished: {message ?? Score(scores) + "."}",
+            ExperimentOutcome.Finished => message ?? $"Finished: {Score(scores)}.",
             ExperimentOutcome.Stopped => "Stopped cleanly; running the sweep again continues this trial.",
             _ => $"Failed: {message ?? "no message"}",
         });
