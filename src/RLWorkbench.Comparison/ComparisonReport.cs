@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using RLWorkbench.Tracking;
+using RLWorkbench.Tracking.Statistics;
 
 namespace RLWorkbench.Comparison;
 

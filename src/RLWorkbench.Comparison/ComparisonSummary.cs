@@ -1,34 +1,7 @@
 using RLWorkbench.Gym.Random;
+using RLWorkbench.Tracking.Statistics;
 
 namespace RLWorkbench.Comparison;
-
-/// <summary>A mean over seeds with its two-sided 95% Student-t interval (the interval is empty for one seed).</summary>
-public readonly record struct Estimate(double Mean, double Lower, double Upper, int Count)
-{
-    // Two-sided 95% quantiles of Student's t for 1..30 degrees of freedom; beyond, 1.96 + 2.4/df is within 0.002.
-    private static readonly double[] T95 =
-    [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-        2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-        2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
-    ];
-
-    public static double TQuantile(int degreesOfFreedom) =>
-        degreesOfFreedom <= T95.Length ? T95[degreesOfFreedom - 1] : 1.96 + 2.4 / degreesOfFreedom;
-
-    public static Estimate Of(IReadOnlyList<double> values)
-    {
-        var n = values.Count;
-        if (n == 0)
-            return new Estimate(double.NaN, double.NaN, double.NaN, 0);
-        var mean = values.Average();
-        if (n == 1)
-            return new Estimate(mean, double.NaN, double.NaN, 1);
-        var sd = Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (n - 1));
-        var half = TQuantile(n - 1) * sd / Math.Sqrt(n);
-        return new Estimate(mean, mean - half, mean + half, n);
-    }
-}
 
 /// <summary>One learner's results over all seeds.</summary>
 public sealed record LearnerSummary(

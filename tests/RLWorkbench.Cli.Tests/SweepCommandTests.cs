@@ -108,7 +108,9 @@ public class SweepCommandTests
         var first = Workbench.Run("sweep", spec, "--out", sweep, "--plain");
         Assert.True(first.ExitCode == 0, first.Output + first.Error);
         Assert.Contains("4 trials: 4 start.", first.Output);
-        Assert.Contains("Sweep sweep-smoke (ppo), 4 trials: 4 finished.", first.Output);
+        Assert.Contains("2 configurations x 2 seeds (0, 1) = 4 trials; 4 finished, 0 failed, 0 not finished.", first.Output);
+        Assert.True(File.Exists(Path.Combine(sweep, SweepLayout.ReportMarkdown)));
+        Assert.True(File.Exists(Path.Combine(sweep, SweepLayout.ReportFigure)));
 
         var manifest = SweepManifest.Load(sweep);
         Assert.Equal(["c00-seed0", "c01-seed0", "c00-seed1", "c01-seed1"], manifest.Trials.Select(t => t.Id));
@@ -123,7 +125,7 @@ public class SweepCommandTests
             Assert.Equal(trial.Configuration["ppo"]!["learningRate"]!.ToJsonString(), record.Config!["ppo"]!["learningRate"]!.ToJsonString());
             var scores = SweepResults.ReadScores(directory)!;
             Assert.NotNull(scores.Final);
-            Assert.Contains($"{trial.Id}  ", first.Output);
+            Assert.Contains($"| {trial.Id} | `{trial.ConfigurationKey}` | {trial.Seed} | finished |", first.Output);
             Assert.Contains("local worker", File.ReadAllText(Path.Combine(directory, SweepLayout.TrialLog)));
         }
 
@@ -133,7 +135,8 @@ public class SweepCommandTests
         Assert.Contains("finished", show.Output);
         var report = Workbench.Run("sweep", "report", sweep);
         Assert.True(report.ExitCode == 0, report.Error);
-        Assert.Contains("c01-seed1  ppo.learningRate=0.001   1     finished", report.Output);
+        Assert.Contains("| c01-seed1 | `c01` | 1 | finished |", report.Output);
+        Assert.Contains($"Report: {Path.Combine(sweep, SweepLayout.ReportMarkdown)}", report.Output);
 
         var again = Workbench.Run("sweep", spec, "--out", sweep, "--plain");
         Assert.True(again.ExitCode == 0, again.Output + again.Error);

@@ -1,6 +1,7 @@
 using RLWorkbench.Comparison;
 using RLWorkbench.Routing.Core;
 using RLWorkbench.Routing.Learning;
+using RLWorkbench.Tracking.Statistics;
 
 namespace RLWorkbench.Comparison.Tests;
 
@@ -122,6 +123,7 @@ public sealed class ComparisonTests
     {
         var e = Estimate.Of([1.0, 2.0, 3.0]);
         Assert.Equal(2.0, e.Mean);
-        Assert.Equal(2.0 - 4.303 / Math.Sqrt(3), e.Lower, 1e-12);
+        // t(0.975, 2) = 4.302652729749464 in closed form: 0.95 / sqrt(2 * 0.975 * 0.025).
+        Assert.Equal(2.0 - 4.302652729749464 / Math.Sqrt(3), e.Lower, 1e-12);
     }
 }

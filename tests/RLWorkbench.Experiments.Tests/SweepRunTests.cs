@@ -179,12 +179,12 @@ public class SweepRunTests
             Directory.CreateDirectory(Trial(i));
             File.WriteAllText(Path.Combine(Trial(i), SweepLayout.ProgressFile), JsonSerializer.Serialize(new TrialProgress(done, total, "steps", rate, DateTimeOffset.UtcNow), SweepManifest.Json));
         }
-        // Trial 0 finished in an earlier run; trial 3 failed in an earlier run and waits to be rerun.
+        // Trial 0 finished in an earlier run; trial 3's worker died in an earlier run, leaving it "running".
         using (var done = RunStore.CreateAt(Trial(0), "toy"))
             done.Finish(RunStatus.Finished);
         Progress(0, 100, 100, 0);
-        using (var failed = RunStore.CreateAt(Trial(3), "toy"))
-            failed.Finish(RunStatus.Failed, "earlier");
+        Directory.CreateDirectory(Trial(3));
+        File.WriteAllText(Path.Combine(Trial(3), "status.json"), File.ReadAllText(Path.Combine(Trial(0), "status.json")).Replace("\"finished\"", "\"running\""));
 
         var runner = new SweepRunner(sweep, TimeProvider.System);
         var start = runner.Monitor.Snapshot();
@@ -204,9 +204,15 @@ public class SweepRunTests
         Assert.Equal(["c01-seed0", "c02-seed0"], running.RunningTrials.Select(t => t.Trial.Id));
         Assert.Equal("steps=101", running.RunningTrials[0].Label);
 
+        // Trial 3's new worker reports progress; its status.json still says "running", as the dead worker left it.
+        Progress(3, 5, 100, 20);
+        var rerunning = runner.Monitor.Snapshot();
+        Assert.Equal((3, 0, 0), (rerunning.Running, rerunning.Failed, rerunning.Pending));
+        Assert.Equal(60, rerunning.UnitsPerSecond);
+
+        TrialRecords.MarkFailed(Trial(3), "toy", "the worker was killed (SIGKILL) without recording an end");
         one.Finish(RunStatus.Finished);
         two.Finish(RunStatus.Killed);
-        TrialRecords.MarkFailed(Trial(3), "toy", "the worker was killed (SIGKILL) without recording an end");
         var end = runner.Monitor.Snapshot();
         Assert.Equal((2, 0, 1, 1, 0), (end.Finished, end.Running, end.Failed, end.Stopped, end.Pending));
         one.Dispose();

@@ -23,6 +23,8 @@ internal static class SweepExecution
             output.WriteLine(runner.Describe());
             using var stop = new StopSignal(error, SweepBackends.StopMessage(backendName), RepeatedSignal.Escalates);
             var backend = SweepBackends.Create(backendName, sweep.Manifest, stop.Escalated);
+            // Before the first worker starts, so every worker finds the parent's id and tags its run as a child.
+            using var parent = SweepTracking.StartParentAsync(sweep.Path, sweep.Manifest, error.WriteLine).GetAwaiter().GetResult();
             if (runner.ToRun.Count > 0)
             {
                 output.WriteLine(backend is LocalSweepBackend local
@@ -31,7 +33,8 @@ internal static class SweepExecution
                 SweepProgressDisplay.Run(runner, backend, plain, output, stop.Token);
             }
             output.WriteLine();
-            SweepReporting.Write(sweep.Path, output);
+            var report = SweepReporting.Write(sweep.Path, output);
+            parent.FinishAsync(SweepTracking.StatusOf(sweep.Path, sweep.Manifest, stop.Token.IsCancellationRequested), report).GetAwaiter().GetResult();
             var results = runner.Results();
             var unfinished = results.Count(r => r.State != TrialState.Finished);
             if (unfinished > 0)

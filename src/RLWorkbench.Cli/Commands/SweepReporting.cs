@@ -3,17 +3,18 @@ using RLWorkbench.Experiments.Sweeps;
 namespace RLWorkbench.Cli.Commands;
 
 /// <summary>
-/// The report of a sweep, printed by `sweep report &lt;dir&gt;` and when a sweep ends: the one call site for
-/// the sweep report (RLWorkbench.Experiments.Sweeps.SweepReport, once merged). Until then, a table of
-/// every trial with its configuration, seed, state and final score.
+/// The report of a sweep, written and printed by `sweep report &lt;dir&gt;` and when a sweep ends: per
+/// configuration means with 95% intervals over seeds, every trial, and a learning-curve figure
+/// (report.md, report.csv, learning_curves.png; docs/sweeps-report.md).
 /// </summary>
 internal static class SweepReporting
 {
-    public static void Write(string sweepDirectory, TextWriter output)
+    public static SweepReportResult Write(string sweepDirectory, TextWriter output)
     {
-        var manifest = SweepManifest.Load(sweepDirectory);
-        var results = SweepResults.Read(manifest, sweepDirectory);
-        output.WriteLine($"Sweep {manifest.Name} ({manifest.Experiment}), {SweepResults.Counts(results)}.");
-        output.Write(SweepResults.TrialTable(results));
+        var report = SweepReport.Write(sweepDirectory);
+        output.Write(report.Markdown);
+        output.WriteLine();
+        output.WriteLine($"Report: {report.MarkdownPath}, {report.CsvPath}{(report.FigurePath is { } figure ? $", {figure}" : "")}");
+        return report;
     }
 }

@@ -25,9 +25,10 @@ public sealed record RunningTrial(SweepTrial Trial, string Label, TrialProgress?
 /// <summary>
 /// Reads a running sweep from its files alone (status.json and progress.json of each trial), so the same
 /// display follows local workers and Slurm array tasks. A trial counts as started in this run once its
-/// status.json differs from what it held when the monitor was made: a failed trial from an earlier run
-/// waiting to be rerun shows as pending, not failed. (Contents, not modification times: two writes within
-/// one tick of the file system's coarse clock share a time.)
+/// status.json differs from what it held when the monitor was made, or it wrote progress since: a failed
+/// trial from an earlier run waiting to be rerun shows as pending, not failed. (Contents, not modification
+/// times: two writes within one tick of the file system's coarse clock share a time. Progress too: a trial
+/// whose earlier worker died mid-run says "running" before and after its new worker reopens it.)
 /// </summary>
 public sealed class SweepMonitor
 {
@@ -39,12 +40,14 @@ public sealed class SweepMonitor
     private readonly TimeProvider clock;
     private readonly Dictionary<int, string?> statusAtStart = [];
     private readonly int finishedEarlier;
+    private readonly DateTimeOffset createdUtc;
 
     public SweepMonitor(SweepManifest manifest, string sweepDirectory, IReadOnlyList<SweepTrial> toRun, TimeProvider clock)
     {
         this.manifest = manifest;
         this.sweepDirectory = sweepDirectory;
         this.clock = clock;
+        createdUtc = clock.GetUtcNow();
         foreach (var trial in toRun)
             statusAtStart[trial.Index] = Status(trial);
         finishedEarlier = manifest.Trials.Count(t => !statusAtStart.ContainsKey(t.Index) && TrialRecords.StateOf(Directory(t)) == TrialState.Finished);
@@ -70,7 +73,7 @@ public sealed class SweepMonitor
             }
             if (!statusAtStart.TryGetValue(trial.Index, out var atStart))
                 continue;
-            var started = Status(trial) is { } written && written != atStart;
+            var started = (Status(trial) is { } written && written != atStart) || progress?.UpdatedUtc >= createdUtc;
             var state = started ? TrialRecords.StateOf(Directory(trial)) : TrialState.NotStarted;
             switch (state)
             {

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using RLWorkbench.Comparison;
+using RLWorkbench.Tracking.Statistics;
 using RLWorkbench.Tracking;
 
 namespace RLWorkbench.Experiments.Sweeps;
@@ -15,7 +15,7 @@ public sealed record TrialResult(SweepTrial Trial, string Label, TrialState Stat
     public double? Final => State == TrialState.Finished ? Scores?.Final : null;
 }
 
-/// <summary>Reads every trial of a sweep back from its directory, and the per-trial and over-seeds summaries the commands print.</summary>
+/// <summary>Reads every trial of a sweep back from its directory, and the over-seeds summary `--seeds` prints.</summary>
 public static class SweepResults
 {
     public static IReadOnlyList<TrialResult> Read(SweepManifest manifest, string sweepDirectory) => manifest.Trials.Select(trial =>
@@ -38,31 +38,6 @@ public static class SweepResults
         {
             return null;
         }
-    }
-
-    /// <summary>How many trials are in each state, in one line: "4 trials: 3 finished, 1 failed".</summary>
-    public static string Counts(IReadOnlyList<TrialResult> results)
-    {
-        var parts = new (TrialState State, string Name)[]
-        {
-            (TrialState.Finished, "finished"), (TrialState.Failed, "failed"), (TrialState.Killed, "stopped"),
-            (TrialState.Running, "running or died unrecorded"), (TrialState.NotStarted, "not started"),
-        }
-            .Select(s => (s.Name, Count: results.Count(r => r.State == s.State)))
-            .Where(s => s.Count > 0)
-            .Select(s => $"{s.Count} {s.Name}");
-        return $"{results.Count} trials: {string.Join(", ", parts)}";
-    }
-
-    /// <summary>A table of every trial: id, configuration label, seed, state and final score.</summary>
-    public static string TrialTable(IReadOnlyList<TrialResult> results)
-    {
-        var rows = results.Select(r => new[]
-        {
-            r.Trial.Id, r.Label, r.Trial.Seed.ToString(CultureInfo.InvariantCulture), StateName(r.State),
-            r.Final is { } f ? Number(f) : "-",
-        }).ToList();
-        return Table(["trial", "configuration", "seed", "state", "final"], rows) + ScoreNote(results);
     }
 
     /// <summary>

@@ -57,7 +57,8 @@ public sealed class SweepWorker(ExperimentCatalog catalog, TimeProvider clock)
         using var run = start == TrialStart.Continue ? store.Reopen(directory) : store.CreateIn(directory, kind.Name);
         if (start == TrialStart.Continue)
             run.MarkRunning();
-        run.SetTags(Tags(manifest, trial, configuration));
+        // The sweep, trial, configuration and seed, and the sweep's MLflow parent run when there is one.
+        run.SetTags(SweepTracking.TrialTags(sweepDirectory, manifest, trial));
 
         var progress = new TrialProgressWriter(directory, log, clock);
         ExperimentOutcome outcome;
@@ -95,16 +96,6 @@ public sealed class SweepWorker(ExperimentCatalog catalog, TimeProvider clock)
         });
         return outcome;
     }
-
-    /// <summary>The tags every trial's run carries, so runs can be grouped by sweep, configuration and seed (here and in MLflow).</summary>
-    public static Dictionary<string, string> Tags(SweepManifest manifest, SweepTrial trial, SweepConfiguration configuration) => new()
-    {
-        ["sweep.name"] = manifest.Name,
-        ["sweep.trial"] = trial.Id,
-        ["sweep.configuration"] = configuration.Key,
-        ["sweep.label"] = configuration.Label,
-        ["sweep.seed"] = trial.Seed.ToString(CultureInfo.InvariantCulture),
-    };
 
     private static string Score(RunScores? scores) => scores is { Final: { } final }
         ? $"{scores.ScoreName} {final.ToString("G4", CultureInfo.InvariantCulture)} after {scores.Work:N0} {scores.WorkUnit}"

@@ -24,7 +24,7 @@ internal static class Figure
     }
 
     /// <summary>A line through the finite points; false (and nothing drawn) when there are none.</summary>
-    public static bool Line(Plot plot, IReadOnlyList<double> x, IReadOnlyList<double> y, string label, Color? color = null, float width = 2, bool markers = false)
+    public static bool Line(Plot plot, IReadOnlyList<double> x, IReadOnlyList<double> y, string label, Color? color = null, float width = 2, bool markers = false, LinePattern? pattern = null)
     {
         var (xs, ys) = SeriesMath.Finite(x, y);
         if (xs.Length == 0)
@@ -33,6 +33,8 @@ internal static class Figure
         line.LegendText = label;
         line.LineWidth = width;
         line.MarkerSize = markers || xs.Length == 1 ? 5 : 0;
+        if (pattern is { } p)
+            line.LinePattern = p;
         return true;
     }
 
@@ -75,6 +77,20 @@ internal static class Figure
         plot.Axes.Margins(bottom: 0);
     }
 
+    /// <summary>
+    /// Dashed grey horizontal lines at fixed policies' returns, labelled in the legend, thin enough that
+    /// the data stays in front.
+    /// </summary>
+    public static void ReferenceLines(Plot plot, IReadOnlyList<Phase1References.Reference> references)
+    {
+        var greys = new[] { Color.FromHex("#555555"), Color.FromHex("#888888"), Color.FromHex("#222222"), Color.FromHex("#aaaaaa") };
+        for (var i = 0; i < references.Count; i++)
+        {
+            var line = plot.Add.HorizontalLine(references[i].MeanReturn, 1.5f, greys[i % greys.Length], LinePattern.Dashed);
+            line.LegendText = $"reference: {references[i].Label} ({references[i].MeanReturn:0})";
+        }
+    }
+
     public static void NoData(Plot plot, string what)
     {
         plot.Add.Annotation($"no {what} in this run", Alignment.MiddleCenter);
@@ -90,6 +106,14 @@ internal static class Figure
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         plot.SavePng(path, width, height);
+        return path;
+    }
+
+    /// <summary>Like <see cref="Save(Plot, string, int, int)"/>, through a temporary file, so a reader never finds half a PNG.</summary>
+    public static string SaveAtomically(Plot plot, string path, int width = Width, int height = Height)
+    {
+        var bytes = plot.GetImageBytes(width, height, ImageFormat.Png);
+        AtomicFile.Write(path, stream => stream.Write(bytes));
         return path;
     }
 

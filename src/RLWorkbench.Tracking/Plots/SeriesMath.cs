@@ -1,3 +1,5 @@
+using RLWorkbench.Tracking.Statistics;
+
 namespace RLWorkbench.Tracking.Plots;
 
 /// <summary>Mean and spread of one curve over several seeds, on the steps all of them reached.</summary>
@@ -6,6 +8,15 @@ public sealed record SeedBand(double[] X, double[] Mean, double[] Std, int Runs)
     public double[] Lower => Mean.Zip(Std, (m, s) => m - s).ToArray();
 
     public double[] Upper => Mean.Zip(Std, (m, s) => m + s).ToArray();
+
+    /// <summary>The 95% Student-t interval of the mean at each x (<see cref="Estimate"/>); the mean itself for one run.</summary>
+    public (double[] Lower, double[] Upper) Interval95()
+    {
+        if (Runs < 2)
+            return (Mean, Mean);
+        var half = Std.Select(s => Estimate.HalfWidth95(s, Runs)).ToArray();
+        return (Mean.Zip(half, (m, h) => m - h).ToArray(), Mean.Zip(half, (m, h) => m + h).ToArray());
+    }
 }
 
 /// <summary>The small numeric steps between a run's tables and its plots.</summary>
