@@ -31,7 +31,9 @@ public class SlurmSweepTests
         Assert.True(local.ExitCode == 0, local.Output + local.Error);
         var job = File.ReadAllText(Path.Combine(onSlurm, "slurm", "sweep-1.jobid")).Trim();
         Assert.Contains($"Submitted Slurm job {job}: 4 trials as array 0-3 ({onSlurm}/slurm/sweep-1.sbatch).", slurm.Output, StringComparison.Ordinal);
-        Assert.Contains("4 trials: 4 finished.", slurm.Output, StringComparison.Ordinal);
+        Assert.Contains("2 configurations x 2 seeds (0, 1) = 4 trials; 4 finished, 0 failed, 0 not finished.", slurm.Output, StringComparison.Ordinal);
+        Assert.Contains($"Report: {Path.Combine(onSlurm, "report.md")}, {Path.Combine(onSlurm, "report.csv")}", slurm.Output, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(onSlurm, "report.md")) && File.Exists(Path.Combine(onSlurm, "report.csv")));
         var trials = Directory.GetDirectories(Path.Combine(onSlurm, "trials")).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(4, trials.Count);
         foreach (var trial in trials)
