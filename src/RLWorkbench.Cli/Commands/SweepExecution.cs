@@ -21,7 +21,7 @@ internal static class SweepExecution
             var runner = new SweepRunner(sweep, TimeProvider.System);
             output.WriteLine($"Sweep {sweep.Manifest.Name} ({sweep.Manifest.Experiment}) in {sweep.Path}");
             output.WriteLine(runner.Describe());
-            using var stop = new StopSignal(error, "Stopping: every worker saves and stops; run the sweep again to continue (Ctrl+C again kills the workers).", RepeatedSignal.Escalates);
+            using var stop = new StopSignal(error, SweepBackends.StopMessage(backendName), RepeatedSignal.Escalates);
             var backend = SweepBackends.Create(backendName, sweep.Manifest, stop.Escalated);
             // Before the first worker starts, so every worker finds the parent's id and tags its run as a child.
             using var parent = SweepTracking.StartParentAsync(sweep.Path, sweep.Manifest, error.WriteLine).GetAwaiter().GetResult();

@@ -95,7 +95,9 @@ public interface ISweepBackend
     /// Runs these trials (none of them finished) and returns when every one has ended or the sweep was
     /// stopped. A trial whose worker died without recording an end (killed, node lost, out of time) is
     /// marked failed by the backend with its log path (<see cref="TrialRecords.MarkFailed"/>).
-    /// Stopping (cancellation) stops every worker cleanly, so a rerun continues from their checkpoints.
+    /// Stopping (cancellation): a backend whose workers are its own processes stops every worker cleanly, so a
+    /// rerun continues from their checkpoints; a scheduler backend (Slurm) stops following and leaves the jobs it
+    /// submitted to the scheduler, which a rerun follows instead of submitting them again.
     /// </summary>
     Task RunAsync(SweepManifest manifest, string sweepDirectory, IReadOnlyList<SweepTrial> trials, Action<string> notice, CancellationToken cancel);
 }
