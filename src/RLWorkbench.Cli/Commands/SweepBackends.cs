@@ -41,6 +41,15 @@ internal static class SweepBackends
         _ => throw new UsageException($"unknown backend '{name}'; allowed: {string.Join(", ", Names)}."),
     };
 
+    /// <summary>
+    /// The closing line when trials did not finish. After Ctrl+C a Slurm job goes on without us, so running the
+    /// sweep again follows it rather than rerunning anything; locally (or once Slurm's tasks have ended) a rerun
+    /// reruns the unfinished trials.
+    /// </summary>
+    public static string UnfinishedMessage(string name, int unfinished, bool stopped) => name == Slurm && stopped
+        ? $"{unfinished} trial(s) had not finished when following stopped; their Slurm tasks go on: run the same command again to follow them (and rerun any that failed), or scancel the job."
+        : $"{unfinished} trial(s) did not finish; run the same command again to rerun them (finished trials are kept).";
+
     /// <summary>What the user is told at the first Ctrl+C.</summary>
     public static string StopMessage(string name) => name == Slurm
         ? "Stopping: no longer following the Slurm job; its trials stay queued and running (the backend says how to follow or cancel them)."

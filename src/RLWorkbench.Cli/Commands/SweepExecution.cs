@@ -38,7 +38,7 @@ internal static class SweepExecution
             var results = runner.Results();
             var unfinished = results.Count(r => r.State != TrialState.Finished);
             if (unfinished > 0)
-                output.WriteLine($"{unfinished} trial(s) did not finish; run the same command again to rerun them (finished trials are kept).");
+                output.WriteLine(SweepBackends.UnfinishedMessage(backendName, unfinished, stop.Token.IsCancellationRequested));
             return new Outcome(unfinished == 0 ? CommandLine.Ok : CommandLine.Failure, sweep.Path, results);
         }
     }
