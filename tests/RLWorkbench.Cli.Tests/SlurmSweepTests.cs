@@ -20,12 +20,9 @@ public class SlurmSweepTests
     [Fact]
     public void Smoke_sweep_through_sbatch_finishes_every_trial_with_the_local_backends_numbers()
     {
-        var root = Workbench.TempDirectory();
-        var onSlurm = Path.Combine(root, "slurm");
-        var onLocal = Path.Combine(root, "local");
-
+        var onSlurm = Path.Combine(Workbench.TempDirectory(), "slurm");
         var slurm = Run(null, "sweep", SmokeSpec, "--backend", "slurm", "--out", onSlurm, "--plain");
-        var local = Run(null, "sweep", SmokeSpec, "--backend", "local", "--out", onLocal, "--plain");
+        var (local, onLocal) = SmokeSweep.Local;
 
         Assert.True(slurm.ExitCode == 0, slurm.Output + slurm.Error);
         Assert.True(local.ExitCode == 0, local.Output + local.Error);

@@ -103,9 +103,8 @@ public class SweepCommandTests
     [Fact]
     public void The_smoke_sweep_runs_every_trial_into_an_ordinary_run_and_a_rerun_skips_them()
     {
-        var sweep = Path.Combine(Workbench.TempDirectory(), "smoke");
-        var spec = Path.Combine(RepositoryPaths.Root, "experiments", "sweep-smoke.json");
-        var first = Workbench.Run("sweep", spec, "--out", sweep, "--plain");
+        var (first, sweep) = SmokeSweep.Local;
+        var spec = SmokeSweep.Spec;
         Assert.True(first.ExitCode == 0, first.Output + first.Error);
         Assert.Contains("4 trials: 4 start.", first.Output);
         Assert.Contains("2 configurations x 2 seeds (0, 1) = 4 trials; 4 finished, 0 failed, 0 not finished.", first.Output);
