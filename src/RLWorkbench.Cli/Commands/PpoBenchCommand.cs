@@ -22,6 +22,7 @@ public static class PpoBenchCommand
         command.Options.Add(rollouts);
         command.Options.Add(threads);
         command.Options.Add(withEval);
+        command.Subcommands.Add(PpoAdamBenchCommand.Create());
         command.SetAction(result =>
         {
             ComputeDevice.PrepareNativeRuntime();
