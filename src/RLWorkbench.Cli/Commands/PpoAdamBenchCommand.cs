@@ -51,7 +51,7 @@ public static class PpoAdamBenchCommand
             using var env = new TaskEnvironment(new TaskEnvironmentOptions(), seed: 0);
             using var policy = new ActorCritic(PolicyShape.For(env.ObservationSpace, env.ActionSpace), options.HiddenSizes, CPU, new SeededRandomSource(0));
             output.WriteLine($"Adam step over {policy.Parameters.Count:N0} parameters (seed network), {n} timed calls each, libtorch threads {get_num_threads()}; microseconds per call.");
-            output.WriteLine($"{"state",-16} {"Adam step",10} {"sqrt(v)",10} {"sqrt(v+min)",12} {"m.lerp",10} {"v.addcmul",10} {"addcdiv(m)",11}");
+            output.WriteLine($"{"state",-16} {"Adam step",10} {"sqrt(v)",10} {"sqrt(v+min)",12} {"sqrt(max(v,floor))",19} {"m.lerp",10} {"v.addcmul",10} {"addcdiv(m)",11}");
             foreach (var state in Enum.GetValues<MomentState>())
             {
                 using var adam = new FlatAdam(policy.Parameters, options.AdamEpsilon);
@@ -61,6 +61,7 @@ public static class PpoAdamBenchCommand
                 var g = policy.Parameters.Gradients;
                 using var weight = tensor(1 - adam.Beta1, ScalarType.Float32);
                 using var smallest = SmallestNormal.ToScalar();
+                using var floor = adam.SecondMomentFloor.ToScalar();
                 using var beta2 = adam.Beta2.ToScalar();
                 using var secondWeight = (1 - adam.Beta2).ToScalar();
                 using var stepSize = (-options.LearningRate).ToScalar();
@@ -72,12 +73,14 @@ public static class PpoAdamBenchCommand
                 var step = Time(n, () => adam.Step(options.LearningRate));
                 var sqrt = Time(n, () => v.sqrt().Dispose());
                 var shiftedSqrt = Time(n, () => { using var shifted = v.add(smallest); shifted.sqrt_(); });
+                var flooredSqrt = Time(n, () => { using var floored = v.clamp_min(floor); floored.sqrt_(); });
                 var lerp = Time(n, () => m.lerp(g, weight).Dispose());
                 var addcmul = Time(n, () => { using var scaled = v.mul(beta2); scaled.addcmul_(g, g, secondWeight); });
                 var addcdiv = Time(n, () => policy.Parameters.Values.addcdiv(m, denominator, stepSize).Dispose());
-                output.WriteLine($"{Name(state),-16} {step,10:F1} {sqrt,10:F1} {shiftedSqrt,12:F1} {lerp,10:F1} {addcmul,10:F1} {addcdiv,11:F1}");
+                output.WriteLine($"{Name(state),-16} {step,10:F1} {sqrt,10:F1} {shiftedSqrt,12:F1} {flooredSqrt,19:F1} {lerp,10:F1} {addcmul,10:F1} {addcdiv,11:F1}");
             }
-            output.WriteLine("sqrt(v) is the denominator as torch's Adam computes it; sqrt(v+min) adds the smallest normal float first (FlatAdam since the fix).");
+            output.WriteLine($"sqrt(v): the denominator as torch's Adam computes it; sqrt(v+min): with the smallest normal float added first; "
+                + $"sqrt(max(v,floor)): raised to {FlatAdam.SecondMomentFloorFor(options.AdamEpsilon, beta2: 0.999):G3} first, as FlatAdam does (MKL's sqrt is slow below about 1e-31).");
             return CommandLine.Ok;
         });
         return command;

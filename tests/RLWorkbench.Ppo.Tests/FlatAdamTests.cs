@@ -1,0 +1,69 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RLWorkbench.Ppo.Tests;
+
+public class FlatAdamTests
+{
+    private static readonly float Subnormal = BitConverter.Int32BitsToSingle(0x0000_1234);
+
+    [Fact]
+    public void The_second_moment_floor_is_two_to_the_minus_94_for_the_seed_epsilon_and_zero_when_eps_is_too_small_for_any()
+    {
+        Assert.Equal(Math.ScaleB(1.0, -94), FlatAdam.SecondMomentFloorFor(1e-5, 0.999));
+        Assert.Equal(Math.ScaleB(1.0, -114), FlatAdam.SecondMomentFloorFor(1e-8, 0.999));
+        Assert.Equal(0, FlatAdam.SecondMomentFloorFor(1e-30, 0.999));
+    }
+
+    [Theory]
+    [InlineData(1e-5, 0L)]
+    [InlineData(1e-5, 155_999L)]
+    [InlineData(1e-8, 0L)]
+    [InlineData(1.0, 0L)]
+    public void A_step_is_bit_identical_to_torch_adams_formula_for_zero_subnormal_tiny_and_ordinary_second_moments(double epsilon, long stepsBefore)
+    {
+        // An ordinary weight, then second moments at 0, subnormal, tiny (below and just above the floor)
+        // and gradients whose square lands there. The weights are 0 and the first moments ordinary so
+        // that any change of the denominator, even in its last bit, shows in the weight.
+        float[] gradient = [1e-3f, -0.5f, 0, 0, 0, 0, 0, 1e-18f, 3e-20f, 2e-16f, 0];
+        float[] first = [2e-4f, -0.1f, 1e-3f, Subnormal, -2e-3f, 1e-30f, 5e-4f, 0, 7e-4f, 1e-17f, 3e-3f];
+        float[] second = [1e-6f, 0.2f, 0, 0, Subnormal, 1e-33f, 4e-29f, 0, Subnormal, 7e-31f, 1e-20f];
+        float[] weights = [0.25f, -1.5f, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        using var parameters = new FlatParameters([("w", [weights.Length])], CPU);
+        parameters.LoadValues(weights);
+        HostTransfer.CopyToDevice<float>(gradient, parameters.Gradients);
+        using var adam = new FlatAdam(parameters, epsilon);
+        adam.Load(first, second, stepsBefore);
+
+        using var p = tensor(weights);
+        using var g = tensor(gradient);
+        using var m = tensor(first);
+        using var v = tensor(second);
+        for (var step = 1; step <= 3; step++)
+        {
+            adam.Step(learningRate: 3e-4);
+            TorchAdamStep(p, g, m, v, stepsBefore + step, 3e-4, epsilon);
+        }
+
+        Assert.Equal(Bits(p), Bits(parameters.Values));
+        Assert.Equal(Bits(m), Bits(adam.FirstMoment));
+        Assert.Equal(Bits(v), Bits(adam.SecondMoment));
+    }
+
+    /// <summary>torch.optim.Adam's single-tensor step (no weight decay, no amsgrad), op for op.</summary>
+    private static void TorchAdamStep(Tensor p, Tensor g, Tensor m, Tensor v, long t, double lr, double eps)
+    {
+        using var weight = tensor(0.1f);
+        using var beta2 = 0.999.ToScalar();
+        using var secondWeight = (1 - 0.999).ToScalar();
+        using var correction2 = Math.Sqrt(1 - Math.Pow(0.999, t)).ToScalar();
+        using var epsilon = eps.ToScalar();
+        using var stepSize = (-lr / (1 - Math.Pow(0.9, t))).ToScalar();
+        m.lerp_(g, weight);
+        v.mul_(beta2).addcmul_(g, g, secondWeight);
+        using var denominator = v.sqrt().div_(correction2).add_(epsilon);
+        p.addcdiv_(m, denominator, stepSize);
+    }
+
+    private static int[] Bits(Tensor t) => [.. HostTransfer.ToArray(t).Select(BitConverter.SingleToInt32Bits)];
+}
