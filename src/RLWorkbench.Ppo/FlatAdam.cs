@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -5,7 +8,9 @@ namespace RLWorkbench.Ppo;
 
 /// <summary>
 /// torch.optim.Adam (no weight decay, no amsgrad) over one flat parameter tensor: the same update as
-/// PyTorch's single-tensor path, in six ops for the whole network instead of six per layer.
+/// PyTorch's single-tensor path, in a handful of ops for the whole network instead of per layer. On the
+/// CPU the elementwise arithmetic runs as two fused passes over the moments (see <see cref="CpuStep"/>),
+/// bit for bit the numbers the torch ops give.
 /// </summary>
 public sealed class FlatAdam : IDisposable
 {
@@ -19,7 +24,11 @@ public sealed class FlatAdam : IDisposable
     // Held for the optimizer's life for the same reason as every scalar here (docs/ppo.md, "Scalars").
     private readonly Scalar secondMomentFloor;
 
-    public FlatAdam(FlatParameters parameters, double epsilon, double beta1 = 0.9, double beta2 = 0.999)
+    // The CPU path's square roots of the floored second moment; null on other devices or when the torch ops are asked for.
+    private readonly Tensor? roots;
+
+    /// <param name="fusedOnCpu">False keeps the torch ops on the CPU too (the tests' reference).</param>
+    public FlatAdam(FlatParameters parameters, double epsilon, double beta1 = 0.9, double beta2 = 0.999, bool fusedOnCpu = true)
     {
         values = parameters.Values;
         gradients = parameters.Gradients;
@@ -31,6 +40,8 @@ public sealed class FlatAdam : IDisposable
         SecondMoment = zeros_like(values);
         SecondMomentFloor = SecondMomentFloorFor(epsilon, beta2);
         secondMomentFloor = SecondMomentFloor.ToScalar();
+        if (fusedOnCpu && values.device_type == DeviceType.CPU)
+            roots = zeros_like(values);
     }
 
     public double Epsilon { get; }
@@ -72,22 +83,91 @@ public sealed class FlatAdam : IDisposable
     public void Step(double learningRate)
     {
         StepCount++;
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
         var biasCorrection1 = 1 - Math.Pow(Beta1, StepCount);
         var biasCorrection2 = 1 - Math.Pow(Beta2, StepCount);
+        if (roots is not null)
+            CpuStep(roots, (float)(-learningRate / biasCorrection1), (float)Math.Sqrt(biasCorrection2));
+        else
+            TorchStep(-learningRate / biasCorrection1, Math.Sqrt(biasCorrection2));
+    }
+
+    private void TorchStep(double stepSize, double correction2)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
         // Explicit scalars held to the end of the step (docs/ppo.md, "Scalars"): a bare double becomes a
         // Scalar that only the GC frees, and its finalizer can race libtorch reading it.
         using var beta2 = Beta2.ToScalar();
         using var secondWeight = (1 - Beta2).ToScalar();
-        using var correction2 = Math.Sqrt(biasCorrection2).ToScalar();
+        using var correction = correction2.ToScalar();
         using var epsilon = Epsilon.ToScalar();
-        using var stepSize = (-learningRate / biasCorrection1).ToScalar();
+        using var step = stepSize.ToScalar();
         FirstMoment.lerp_(gradients, firstMomentWeight);
         SecondMoment.mul_(beta2).addcmul_(gradients, gradients, secondWeight);
-        var denominator = SecondMoment.clamp_min(secondMomentFloor).sqrt_().div_(correction2).add_(epsilon);
-        values.addcdiv_(FirstMoment, denominator, stepSize);
+        var denominator = SecondMoment.clamp_min(secondMomentFloor).sqrt_().div_(correction).add_(epsilon);
+        values.addcdiv_(FirstMoment, denominator, step);
     }
+
+    /// <summary>
+    /// <see cref="TorchStep"/> as two passes over the flat buffers instead of eight ops (each a pass over
+    /// 234k floats and a dispatch). Every element gets the arithmetic libtorch's kernels do, with the same
+    /// roundings: lerp as fma(w, g - m, m), addcmul as fma(w g, g, beta2 v) (libtorch is built with
+    /// contraction), addcdiv as p + (s m) / d. The square root stays libtorch's: MKL's is not correctly
+    /// rounded (it differs from the hardware's in about one element in six), so only it gives the same bits.
+    /// </summary>
+    private void CpuStep(Tensor rootBuffer, float stepSize, float correction2)
+    {
+        var length = (int)values.numel();
+        ref var p = ref Floats(values);
+        ref var g = ref Floats(gradients);
+        ref var m = ref Floats(FirstMoment);
+        ref var v = ref Floats(SecondMoment);
+        ref var r = ref Floats(rootBuffer);
+        var w1 = (float)(1 - Beta1);
+        var beta2 = (float)Beta2;
+        var w2 = (float)(1 - Beta2);
+        var floor = (float)SecondMomentFloor;
+        var epsilon = (float)Epsilon;
+        var width = Vector256<float>.Count;
+        var vectorEnd = Vector256.IsHardwareAccelerated ? length - length % width : 0;
+
+        for (var i = 0; i < vectorEnd; i += width)
+        {
+            var at = (nuint)i;
+            var gi = Vector256.LoadUnsafe(ref g, at);
+            var mi = Vector256.LoadUnsafe(ref m, at);
+            var vi = Vector256.LoadUnsafe(ref v, at);
+            mi = Vector256.FusedMultiplyAdd(Vector256.Create(w1), gi - mi, mi);
+            vi = Vector256.FusedMultiplyAdd(Vector256.Create(w2) * gi, gi, vi * Vector256.Create(beta2));
+            mi.StoreUnsafe(ref m, at);
+            vi.StoreUnsafe(ref v, at);
+            Vector256.Max(vi, Vector256.Create(floor)).StoreUnsafe(ref r, at);
+        }
+        for (var i = vectorEnd; i < length; i++)
+        {
+            ref var mi = ref Unsafe.Add(ref m, i);
+            ref var vi = ref Unsafe.Add(ref v, i);
+            var gi = Unsafe.Add(ref g, i);
+            mi = MathF.FusedMultiplyAdd(w1, gi - mi, mi);
+            vi = MathF.FusedMultiplyAdd(w2 * gi, gi, vi * beta2);
+            Unsafe.Add(ref r, i) = MathF.Max(vi, floor);
+        }
+
+        rootBuffer.sqrt_();
+
+        for (var i = 0; i < vectorEnd; i += width)
+        {
+            var at = (nuint)i;
+            var denominator = Vector256.LoadUnsafe(ref r, at) / Vector256.Create(correction2) + Vector256.Create(epsilon);
+            var step = Vector256.Create(stepSize) * Vector256.LoadUnsafe(ref m, at) / denominator;
+            (Vector256.LoadUnsafe(ref p, at) + step).StoreUnsafe(ref p, at);
+        }
+        for (var i = vectorEnd; i < length; i++)
+            Unsafe.Add(ref p, i) += stepSize * Unsafe.Add(ref m, i) / (Unsafe.Add(ref r, i) / correction2 + epsilon);
+    }
+
+    // The first float of a contiguous CPU tensor; the tensors live as long as the optimizer, so the reference stays valid.
+    private static ref float Floats(Tensor tensor) => ref MemoryMarshal.GetReference(MemoryMarshal.Cast<byte, float>(tensor.bytes));
 
     /// <summary>Restores a saved state (moments as flat arrays and the step count).</summary>
     public void Load(ReadOnlySpan<float> firstMoment, ReadOnlySpan<float> secondMoment, long stepCount)
@@ -112,6 +192,7 @@ public sealed class FlatAdam : IDisposable
         SecondMoment.Dispose();
         firstMomentWeight.Dispose();
         secondMomentFloor.Dispose();
+        roots?.Dispose();
     }
 }
 
