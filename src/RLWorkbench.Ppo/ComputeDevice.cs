@@ -60,12 +60,25 @@ public static class ComputeDevice
     }
 
     /// <summary>
-    /// libtorch defaults to one intra-op thread per core. Measured on the shared 2-core development
-    /// machine (docs/ppo.md), one thread was the robust choice: about 1.7 ms per minibatch step whatever
-    /// else ran, where two threads ranged from 1.2 ms on a quiet machine to 3 ms (passive waiting) or
-    /// 40+ ms (busy waiting) next to other builds. So the default is one; more is a deliberate choice.
+    /// A fixed number of libtorch intra-op threads, or null for one to start with and <see cref="AutoThreads"/>
+    /// choosing the update's. libtorch's own default is one thread per core, which on a shared 2-core
+    /// machine is the worst choice whenever another process runs (docs/ppo.md, "Threads").
     /// </summary>
     public static void ConfigureThreads(int? threads = null) => torch.set_num_threads(Math.Max(1, threads ?? 1));
+
+    /// <summary>
+    /// The tuner for a run whose thread count is not fixed: the update switches between one thread and all
+    /// cores, whichever its steps measure faster. A sweep running one trial per core fixes one thread instead.
+    /// Null (one thread throughout) when a minibatch is so large that ATen would split its sums across
+    /// threads (over 32,768 elements, its grain size): the thread count would then change the results.
+    /// </summary>
+    public static UpdateThreadTuner? AutoThreads(PpoOptions options) =>
+        options.MinibatchSize > MaxReproducibleMinibatch
+            ? null
+            : new(Environment.ProcessorCount, TimeProvider.System, torch.get_num_threads, torch.set_num_threads);
+
+    /// <summary>The largest minibatch whose update gives the same bits on any thread count (ATen's grain size).</summary>
+    public const int MaxReproducibleMinibatch = 32_768;
 }
 
 internal static partial class NativeEnvironment
