@@ -111,6 +111,9 @@ public sealed class PpoTrainer : IDisposable
 
     public UpdateMetrics? LastMetrics { get; private set; }
 
+    /// <summary>Chooses the update's libtorch thread count by measuring (<see cref="ComputeDevice.AutoThreads"/>); null keeps the count set before training.</summary>
+    public UpdateThreadTuner? ThreadTuner { get; set; }
+
     /// <summary>The last rollout (diagnostics and tests).</summary>
     public RolloutBuffer Buffer => buffer;
 
@@ -320,6 +323,7 @@ public sealed class PpoTrainer : IDisposable
                     return null;
                 }
                 using var scope = NewDisposeScope();
+                ThreadTuner?.StepStarting();
                 var batch = shuffled.narrow(0, (long)b * batchSize, batchSize);
                 var obs = batch.narrow(1, 0, obsSize);
                 var act = batch.narrow(1, obsSize, width);
@@ -348,6 +352,7 @@ public sealed class PpoTrainer : IDisposable
                 loss.backward();
                 GradientClipping.ClipGlobalNorm(Policy.Parameters.Gradients, Options.MaxGradNorm);
                 optimizer.Step(learningRate);
+                ThreadTuner?.StepFinished();
                 gradientSteps++;
                 lastEpochBatches++;
 
