@@ -16,7 +16,7 @@ public static class PpoBenchCommand
     public static Command Create()
     {
         var rollouts = new Option<int>("--rollouts") { Description = "Measured rollouts (after one warm-up rollout).", DefaultValueFactory = _ => 4 };
-        var threads = new Option<int?>("--threads") { Description = "libtorch intra-op threads for the update (default 1)." };
+        var threads = new Option<int?>("--threads") { Description = "libtorch intra-op threads for the update (default: chosen by measuring, as `ppo` does; give 1 to compare code changes)." };
         var withEval = new Option<bool>("--with-eval") { Description = "Include the 10-episode evaluation every 5000 steps, as `ppo` runs it." };
         var from = new Option<string?>("--from") { Description = "Start from a checkpoint of a seed-configuration run (weights, Adam moments, options), e.g. a 1M-step run's final_model.bin, to measure late-run speed." };
         var command = new Command("bench", "Measure PPO training throughput for the seed configuration (rollout vs update time, steps/s, RSS).");
@@ -37,6 +37,8 @@ public static class PpoBenchCommand
             var options = checkpoint?.Options ?? new PpoOptions();
             var envOptions = new TaskEnvironmentOptions();
             using var trainer = new PpoTrainer(options, i => new TaskEnvironment(envOptions, seed: i), TorchSharp.torch.CPU);
+            if (result.GetValue(threads) is null)
+                trainer.ThreadTuner = ComputeDevice.AutoThreads(options);
             if (checkpoint is not null)
             {
                 try
@@ -51,21 +53,22 @@ public static class PpoBenchCommand
             var evalEnvs = Enumerable.Range(0, 10).Select(i => (IEnv)new TaskEnvironment(envOptions, seed: 100 + i)).ToList();
             var evaluator = new PeriodicEvaluation(evalEnvs, result.GetValue(withEval) ? 5000 : 0);
             output.WriteLine($"PPO seed configuration: {options.NumEnvs} envs x {options.StepsPerEnv} steps, minibatch {options.MinibatchSize}, {options.Epochs} epochs, "
-                + $"{trainer.Policy.Parameters.Count:N0} parameters; {Environment.ProcessorCount} cores, libtorch threads {TorchSharp.torch.get_num_threads()}, "
+                + $"{trainer.Policy.Parameters.Count:N0} parameters; {Environment.ProcessorCount} cores, libtorch threads {(trainer.ThreadTuner is null ? TorchSharp.torch.get_num_threads().ToString() : "auto")}, "
                 + $"evaluation {(result.GetValue(withEval) ? "every 5000 steps" : "off")}"
                 + (checkpoint is null ? "." : $"; from {result.GetValue(from)} at step {checkpoint.TotalSteps:N0}, {checkpoint.OptimizerSteps:N0} Adam steps."));
-            output.WriteLine($"{"rollout",7} {"step",9} {"rollout s",9} {"update s",9} {"eval s",7} {"ms/minibatch",12} {"steps/s",8} {"RSS MB",7} {"peak MB",8} {"ep_rew_mean",11}");
+            output.WriteLine($"{"rollout",7} {"step",9} {"rollout s",9} {"update s",9} {"eval s",7} {"ms/minibatch",12} {"steps/s",8} {"RSS MB",7} {"peak MB",8} {"ep_rew_mean",11} {"multi-thread steps",18}");
             var measured = new List<(double Rollout, double Update, double Eval, double Total, int GradientSteps)>();
             for (var k = 0; k <= n; k++)
             {
                 evaluator.Seconds = 0;
+                var multiThreadBefore = trainer.ThreadTuner?.StepsRun.AllThreads ?? 0;
                 var clock = Stopwatch.StartNew();
                 trainer.Learn(trainer.TotalSteps + options.RolloutSize, evaluator);
                 var total = clock.Elapsed.TotalSeconds;
                 var m = trainer.LastMetrics!;
                 var (rss, peak) = Memory();
                 output.WriteLine($"{(k == 0 ? "warm-up" : k.ToString()),7} {m.Step,9:N0} {m.RolloutSeconds - evaluator.Seconds,9:F3} {m.UpdateSeconds,9:F3} {evaluator.Seconds,7:F3} "
-                    + $"{1000 * m.UpdateSeconds / m.GradientSteps,12:F3} {options.RolloutSize / total,8:N0} {rss,7:F0} {peak,8:F0} {m.EpisodeRewardMean,11:F1}");
+                    + $"{1000 * m.UpdateSeconds / m.GradientSteps,12:F3} {options.RolloutSize / total,8:N0} {rss,7:F0} {peak,8:F0} {m.EpisodeRewardMean,11:F1} {((trainer.ThreadTuner?.StepsRun.AllThreads ?? 0) - multiThreadBefore) / (double)m.GradientSteps,18:P0}");
                 if (k > 0)
                     measured.Add((m.RolloutSeconds - evaluator.Seconds, m.UpdateSeconds, evaluator.Seconds, total, m.GradientSteps));
             }

@@ -86,6 +86,8 @@ public static class PpoCommand
             ComputeDevice.ConfigureThreads(resolved.Threads);
 
             using var trainer = new PpoTrainer(resolved.Ppo, i => new TaskEnvironment(envOptions, seed: resolved.Ppo.Seed + i), torchDevice);
+            if (resolved.Threads is null && torchDevice.type == TorchSharp.DeviceType.CPU)
+                trainer.ThreadTuner = ComputeDevice.AutoThreads(resolved.Ppo);
             if (checkpoint is not null)
             {
                 try
@@ -102,7 +104,8 @@ public static class PpoCommand
 
             writer.WriteLine("Resolved configuration:");
             writer.WriteLine(JsonSerializer.Serialize(resolved, PpoRunConfig.Json));
-            writer.WriteLine($"Device {torchDevice.type}, libtorch threads {TorchSharp.torch.get_num_threads()}, network {trainer.Shape}, {trainer.Policy.Parameters.Count:N0} parameters.");
+            var threadsNote = trainer.ThreadTuner is null ? $"{TorchSharp.torch.get_num_threads()}" : $"1 or {Environment.ProcessorCount} for the update, whichever measures faster";
+            writer.WriteLine($"Device {torchDevice.type}, libtorch threads {threadsNote}, network {trainer.Shape}, {trainer.Policy.Parameters.Count:N0} parameters.");
 
             var versions = RunStore.DefaultVersions(typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString());
             versions["device"] = torchDevice.type.ToString().ToLowerInvariant();
