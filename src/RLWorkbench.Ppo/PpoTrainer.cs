@@ -335,11 +335,10 @@ public sealed class PpoTrainer : IDisposable
                 var (logProb, entropy, value) = Policy.Evaluate(obs, act);
                 if (Options.NormalizeAdvantage)
                     advantages = PpoLoss.NormalizeAdvantages(advantages);
-                var (policyLoss, clipFraction) = PpoLoss.ClippedSurrogate(logProb, oldLogProb, advantages, Options.ClipRange);
+                var (policyLoss, clipFraction, approxKl) = PpoLoss.ClippedSurrogate(logProb, oldLogProb, advantages, Options.ClipRange);
                 var valueLoss = PpoLoss.ValueLoss(value, returns, oldValues, Options.ValueClipRange);
                 var entropyLoss = entropy.mean().neg();
                 var loss = policyLoss + entropyLoss.mul(entropyCoefficient) + valueLoss.mul(valueCoefficient);
-                var approxKl = PpoLoss.ApproxKl(logProb, oldLogProb);
 
                 // Only the optional early stop reads a value back per minibatch; by default nothing leaves the device here.
                 if (Options.TargetKl is { } targetKl && approxKl.item<float>() > 1.5 * targetKl)

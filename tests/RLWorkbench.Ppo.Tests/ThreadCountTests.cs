@@ -43,7 +43,7 @@ public class ThreadCountTests
         {
             using var scope = NewDisposeScope();
             var (logProb, entropy, value) = policy.Evaluate(obs, act);
-            var (surrogate, _) = PpoLoss.ClippedSurrogate(logProb, oldLogProb, PpoLoss.NormalizeAdvantages(advantages), 0.2);
+            var (surrogate, _, _) = PpoLoss.ClippedSurrogate(logProb, oldLogProb, PpoLoss.NormalizeAdvantages(advantages), 0.2);
             var loss = surrogate + PpoLoss.ValueLoss(value, advantages, value.detach(), null) - entropy.mean();
             policy.Parameters.ZeroGradients();
             loss.backward();
