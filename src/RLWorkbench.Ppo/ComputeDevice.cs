@@ -44,22 +44,6 @@ public static class ComputeDevice
     }
 
     /// <summary>
-    /// Call before the first torch call of the process. libtorch's OpenMP threads busy-wait at every
-    /// barrier by default; when other processes share the cores, a waiting thread spins while the one
-    /// it waits for is descheduled, and a minibatch step measured at ~1.2 ms took over 100 ms on this
-    /// 2-core machine under load. Passive waiting costs little when the machine is idle. The variable is
-    /// read once, when libgomp loads, so it must be in the native environment by then; a value the user
-    /// set is kept.
-    /// </summary>
-    public static void PrepareNativeRuntime()
-    {
-        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())
-            _ = NativeEnvironment.setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
-        else
-            Environment.SetEnvironmentVariable("OMP_WAIT_POLICY", Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "PASSIVE");
-    }
-
-    /// <summary>
     /// A fixed number of libtorch intra-op threads, or null for one to start with and <see cref="AutoThreads"/>
     /// choosing the update's. libtorch's own default is one thread per core, which on a shared 2-core
     /// machine is the worst choice whenever another process runs (docs/ppo.md, "Threads").
@@ -79,11 +63,4 @@ public static class ComputeDevice
 
     /// <summary>The largest minibatch whose update gives the same bits on any thread count (ATen's grain size).</summary>
     public const int MaxReproducibleMinibatch = 32_768;
-}
-
-internal static partial class NativeEnvironment
-{
-    // .NET keeps its own copy of the environment on Unix; native libraries read the C library's.
-    [System.Runtime.InteropServices.LibraryImport("libc", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
-    internal static partial int setenv(string name, string value, int overwrite);
 }

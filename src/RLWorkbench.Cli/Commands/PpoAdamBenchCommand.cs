@@ -41,7 +41,6 @@ public static class PpoAdamBenchCommand
         command.Options.Add(threads);
         command.SetAction(result =>
         {
-            ComputeDevice.PrepareNativeRuntime();
             var n = result.GetValue(repeats);
             if (n < 1 || n > 1_000_000)
                 throw new UsageException($"--repeats must be between 1 and 1,000,000, got {n}.");

@@ -27,7 +27,6 @@ public static class PpoBenchCommand
         command.Subcommands.Add(PpoAdamBenchCommand.Create());
         command.SetAction(result =>
         {
-            ComputeDevice.PrepareNativeRuntime();
             var n = result.GetValue(rollouts);
             if (n < 1 || n > 10_000)
                 throw new UsageException($"--rollouts must be between 1 and 10,000, got {n}.");

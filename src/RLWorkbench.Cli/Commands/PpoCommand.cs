@@ -29,7 +29,6 @@ public static class PpoCommand
 
         command.SetAction(result =>
         {
-            ComputeDevice.PrepareNativeRuntime();
             var writer = result.InvocationConfiguration.Output;
             var resumePath = result.GetValue(resume);
             PpoRunConfig resolved;
