@@ -40,6 +40,7 @@ public sealed class FlatAdam : IDisposable
         SecondMoment = zeros_like(values);
         SecondMomentFloor = SecondMomentFloorFor(epsilon, beta2);
         secondMomentFloor = SecondMomentFloor.ToScalar();
+        unmovedBySubnormalSteps = UnmovedBySubnormalSteps(epsilon);
         if (fusedOnCpu && values.device_type == DeviceType.CPU)
             roots = zeros_like(values);
     }
@@ -79,6 +80,20 @@ public sealed class FlatAdam : IDisposable
     }
 
     private const double SmallestNormalFloat = 1.1754943508222875e-38;
+
+    private const float SmallestNormal = 1.17549435e-38f;
+
+    // See CpuStep: weights at least this large in magnitude cannot be moved by a subnormal step.
+    private readonly float unmovedBySubnormalSteps;
+
+    /// <summary>
+    /// A power of two p such that any |x| below the smallest normal float, divided by a denominator of at
+    /// least eps, stays under half an ulp of p even after rounding, so p + x / d rounds back to p (2^-84 for
+    /// eps 1e-5). Half an ulp of p is p 2^-24; the quotient is below 2^(k + 1) with k = ILogB(min / eps),
+    /// and one more factor of two keeps it off the tie.
+    /// </summary>
+    private static float UnmovedBySubnormalSteps(double epsilon) =>
+        (float)Math.ScaleB(1.0, Math.ILogB(SmallestNormalFloat / (float)epsilon) + 26);
 
     public void Step(double learningRate)
     {
@@ -130,6 +145,12 @@ public sealed class FlatAdam : IDisposable
         var epsilon = (float)Epsilon;
         var width = Vector256<float>.Count;
         var vectorEnd = Vector256.IsHardwareAccelerated ? length - length % width : 0;
+        // The processor takes a slow microcode path for a multiply or divide that meets a subnormal, and
+        // most first moments of a long run are subnormal (weights behind dead units). An FMA has no such
+        // path, and fma(a, b, -0) is exactly a * b, so the multiplies are written as FMAs; a subnormal
+        // s m divided by d >= eps moves no weight of magnitude unmovedBySubnormalSteps or more, so for
+        // those the quotient is skipped (the weight is left as the division would have left it).
+        var negativeZero = Vector256.Create(-0f);
 
         for (var i = 0; i < vectorEnd; i += width)
         {
@@ -138,7 +159,8 @@ public sealed class FlatAdam : IDisposable
             var mi = Vector256.LoadUnsafe(ref m, at);
             var vi = Vector256.LoadUnsafe(ref v, at);
             mi = Vector256.FusedMultiplyAdd(Vector256.Create(w1), gi - mi, mi);
-            vi = Vector256.FusedMultiplyAdd(Vector256.Create(w2) * gi, gi, vi * Vector256.Create(beta2));
+            var decayed = Vector256.FusedMultiplyAdd(vi, Vector256.Create(beta2), negativeZero);
+            vi = Vector256.FusedMultiplyAdd(Vector256.FusedMultiplyAdd(Vector256.Create(w2), gi, negativeZero), gi, decayed);
             mi.StoreUnsafe(ref m, at);
             vi.StoreUnsafe(ref v, at);
             Vector256.Max(vi, Vector256.Create(floor)).StoreUnsafe(ref r, at);
@@ -158,9 +180,13 @@ public sealed class FlatAdam : IDisposable
         for (var i = 0; i < vectorEnd; i += width)
         {
             var at = (nuint)i;
+            var pi = Vector256.LoadUnsafe(ref p, at);
             var denominator = Vector256.LoadUnsafe(ref r, at) / Vector256.Create(correction2) + Vector256.Create(epsilon);
-            var step = Vector256.Create(stepSize) * Vector256.LoadUnsafe(ref m, at) / denominator;
-            (Vector256.LoadUnsafe(ref p, at) + step).StoreUnsafe(ref p, at);
+            var scaled = Vector256.FusedMultiplyAdd(Vector256.Create(stepSize), Vector256.LoadUnsafe(ref m, at), negativeZero);
+            var negligible = Vector256.LessThan(Vector256.Abs(scaled), Vector256.Create(SmallestNormal))
+                & Vector256.GreaterThanOrEqual(Vector256.Abs(pi), Vector256.Create(unmovedBySubnormalSteps));
+            scaled = Vector256.ConditionalSelect(negligible, Vector256<float>.Zero, scaled);
+            (pi + scaled / denominator).StoreUnsafe(ref p, at);
         }
         for (var i = vectorEnd; i < length; i++)
             Unsafe.Add(ref p, i) += stepSize * Unsafe.Add(ref m, i) / (Unsafe.Add(ref r, i) / correction2 + epsilon);

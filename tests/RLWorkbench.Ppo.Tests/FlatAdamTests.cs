@@ -24,11 +24,15 @@ public class FlatAdamTests
     {
         // An ordinary weight, then second moments at 0, subnormal, tiny (below and just above the floor)
         // and gradients whose square lands there. The weights are 0 and the first moments ordinary so
-        // that any change of the denominator, even in its last bit, shows in the weight.
-        float[] gradient = [1e-3f, -0.5f, 0, 0, 0, 0, 0, 1e-18f, 3e-20f, 2e-16f, 0];
-        float[] first = [2e-4f, -0.1f, 1e-3f, Subnormal, -2e-3f, 1e-30f, 5e-4f, 0, 7e-4f, 1e-17f, 3e-3f];
-        float[] second = [1e-6f, 0.2f, 0, 0, Subnormal, 1e-33f, 4e-29f, 0, Subnormal, 7e-31f, 1e-20f];
-        float[] weights = [0.25f, -1.5f, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        // that any change of the denominator, even in its last bit, shows in the weight. The last three
+        // columns are dead weights (zero gradient, subnormal first moment): one large enough that the
+        // step cannot move it, one so small that it does, and a negative one. Repeated to fill a vector
+        // of the fused CPU loop twice over, with the rest in its scalar tail.
+        float[] gradient = [1e-3f, -0.5f, 0, 0, 0, 0, 0, 1e-18f, 3e-20f, 2e-16f, 0, 0, 0, 0];
+        float[] first = [2e-4f, -0.1f, 1e-3f, Subnormal, -2e-3f, 1e-30f, 5e-4f, 0, 7e-4f, 1e-17f, 3e-3f, Subnormal, -1.1e-38f, Subnormal];
+        float[] second = [1e-6f, 0.2f, 0, 0, Subnormal, 1e-33f, 4e-29f, 0, Subnormal, 7e-31f, 1e-20f, Subnormal, 1e-25f, 0];
+        float[] weights = [0.25f, -1.5f, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.75f, 1e-30f, -2];
+        (gradient, first, second, weights) = (Twice(gradient), Twice(first), Twice(second), Twice(weights));
         using var parameters = new FlatParameters([("w", [weights.Length])], CPU);
         parameters.LoadValues(weights);
         HostTransfer.CopyToDevice<float>(gradient, parameters.Gradients);
@@ -95,6 +99,8 @@ public class FlatAdamTests
         using var denominator = v.sqrt().div_(correction2).add_(epsilon);
         p.addcdiv_(m, denominator, stepSize);
     }
+
+    private static float[] Twice(float[] values) => [.. values, .. values];
 
     private static int[] Bits(Tensor t) => [.. HostTransfer.ToArray(t).Select(BitConverter.SingleToInt32Bits)];
 }
