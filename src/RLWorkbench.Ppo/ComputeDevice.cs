@@ -52,14 +52,26 @@ public static class ComputeDevice
 
     /// <summary>
     /// The tuner for a run whose thread count is not fixed: the update switches between one thread and all
-    /// cores, whichever its steps measure faster. A sweep running one trial per core fixes one thread instead.
-    /// Null (one thread throughout) when a minibatch is so large that ATen would split its sums across
-    /// threads (over 32,768 elements, its grain size): the thread count would then change the results.
+    /// cores, whichever its steps measure faster. Null (one thread throughout) when the process may use
+    /// only one (a sweep worker, started with OMP_NUM_THREADS=1: its sibling trials are the parallelism),
+    /// or when a minibatch is so large that ATen would split its sums across threads (over 32,768
+    /// elements, its grain size): the thread count would then change the results.
     /// </summary>
-    public static UpdateThreadTuner? AutoThreads(PpoOptions options) =>
-        options.MinibatchSize > MaxReproducibleMinibatch
-            ? null
-            : new(Environment.ProcessorCount, TimeProvider.System, torch.get_num_threads, torch.set_num_threads);
+    public static UpdateThreadTuner? AutoThreads(PpoOptions options)
+    {
+        var threads = ThreadsAvailable(Environment.GetEnvironmentVariable("OMP_NUM_THREADS"), Environment.ProcessorCount);
+        return TunesThreads(options, threads)
+            ? new(threads, TimeProvider.System, torch.get_num_threads, torch.set_num_threads)
+            : null;
+    }
+
+    /// <summary>Whether a run with these options and this many usable cores gets a tuner (see <see cref="AutoThreads"/>).</summary>
+    public static bool TunesThreads(PpoOptions options, int threadsAvailable) =>
+        threadsAvailable >= 2 && options.MinibatchSize <= MaxReproducibleMinibatch;
+
+    /// <summary>The cores a run may use: OMP_NUM_THREADS when a launcher set it to a count (a sweep worker, a Slurm task), else all.</summary>
+    public static int ThreadsAvailable(string? ompNumThreads, int processorCount) =>
+        int.TryParse(ompNumThreads, out var n) && n >= 1 ? Math.Min(n, processorCount) : processorCount;
 
     /// <summary>The largest minibatch whose update gives the same bits on any thread count (ATen's grain size).</summary>
     public const int MaxReproducibleMinibatch = 32_768;

@@ -59,6 +59,9 @@ public sealed class UpdateThreadTuner
     /// <summary>The thread count the next step runs on.</summary>
     public int Threads => choices[running];
 
+    /// <summary>The alternative to one thread.</summary>
+    public int MaxThreads => choices[1];
+
     /// <summary>The thread count the tuner currently believes fastest (probes aside).</summary>
     public int PreferredThreads => choices[home];
 

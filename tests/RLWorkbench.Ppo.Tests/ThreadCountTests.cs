@@ -25,6 +25,25 @@ public class ThreadCountTests
         }
     }
 
+    [Theory]
+    [InlineData(null, 2, 2)]
+    [InlineData("1", 2, 1)]
+    [InlineData("4", 2, 2)]
+    [InlineData("3", 8, 3)]
+    [InlineData("", 2, 2)]
+    [InlineData("many", 2, 2)]
+    public void A_launchers_omp_num_threads_bounds_the_threads_a_run_may_use(string? ompNumThreads, int cores, int expected) =>
+        Assert.Equal(expected, ComputeDevice.ThreadsAvailable(ompNumThreads, cores));
+
+    [Fact]
+    public void Only_a_run_with_two_cores_and_minibatches_whose_sums_cannot_change_gets_a_tuner()
+    {
+        Assert.True(ComputeDevice.TunesThreads(new PpoOptions(), threadsAvailable: 2));
+        Assert.False(ComputeDevice.TunesThreads(new PpoOptions(), threadsAvailable: 1));
+        Assert.True(ComputeDevice.TunesThreads(new PpoOptions { MinibatchSize = 32_768 }, threadsAvailable: 2));
+        Assert.False(ComputeDevice.TunesThreads(new PpoOptions { MinibatchSize = 32_769 }, threadsAvailable: 2));
+    }
+
     private static int[] TrainOnSeedNetwork(int threads)
     {
         set_num_threads(threads);

@@ -103,7 +103,7 @@ public static class PpoCommand
 
             writer.WriteLine("Resolved configuration:");
             writer.WriteLine(JsonSerializer.Serialize(resolved, PpoRunConfig.Json));
-            var threadsNote = trainer.ThreadTuner is null ? $"{TorchSharp.torch.get_num_threads()}" : $"1 or {Environment.ProcessorCount} for the update, whichever measures faster";
+            var threadsNote = trainer.ThreadTuner is null ? $"{TorchSharp.torch.get_num_threads()}" : $"1 or {trainer.ThreadTuner.MaxThreads} for the update, whichever measures faster";
             writer.WriteLine($"Device {torchDevice.type}, libtorch threads {threadsNote}, network {trainer.Shape}, {trainer.Policy.Parameters.Count:N0} parameters.");
 
             var versions = RunStore.DefaultVersions(typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString());
