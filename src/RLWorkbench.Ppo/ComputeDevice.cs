@@ -44,33 +44,35 @@ public static class ComputeDevice
     }
 
     /// <summary>
-    /// Call before the first torch call of the process. libtorch's OpenMP threads busy-wait at every
-    /// barrier by default; when other processes share the cores, a waiting thread spins while the one
-    /// it waits for is descheduled, and a minibatch step measured at ~1.2 ms took over 100 ms on this
-    /// 2-core machine under load. Passive waiting costs little when the machine is idle. The variable is
-    /// read once, when libgomp loads, so it must be in the native environment by then; a value the user
-    /// set is kept.
-    /// </summary>
-    public static void PrepareNativeRuntime()
-    {
-        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())
-            _ = NativeEnvironment.setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
-        else
-            Environment.SetEnvironmentVariable("OMP_WAIT_POLICY", Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "PASSIVE");
-    }
-
-    /// <summary>
-    /// libtorch defaults to one intra-op thread per core. Measured on the shared 2-core development
-    /// machine (docs/ppo.md), one thread was the robust choice: about 1.7 ms per minibatch step whatever
-    /// else ran, where two threads ranged from 1.2 ms on a quiet machine to 3 ms (passive waiting) or
-    /// 40+ ms (busy waiting) next to other builds. So the default is one; more is a deliberate choice.
+    /// A fixed number of libtorch intra-op threads, or null for one to start with and <see cref="AutoThreads"/>
+    /// choosing the update's. libtorch's own default is one thread per core, which on a shared 2-core
+    /// machine is the worst choice whenever another process runs (docs/ppo.md, "Threads").
     /// </summary>
     public static void ConfigureThreads(int? threads = null) => torch.set_num_threads(Math.Max(1, threads ?? 1));
-}
 
-internal static partial class NativeEnvironment
-{
-    // .NET keeps its own copy of the environment on Unix; native libraries read the C library's.
-    [System.Runtime.InteropServices.LibraryImport("libc", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
-    internal static partial int setenv(string name, string value, int overwrite);
+    /// <summary>
+    /// The tuner for a run whose thread count is not fixed: the update switches between one thread and all
+    /// cores, whichever its steps measure faster. Null (one thread throughout) when the process may use
+    /// only one (a sweep worker, started with OMP_NUM_THREADS=1: its sibling trials are the parallelism),
+    /// or when a minibatch is so large that ATen would split its sums across threads (over 32,768
+    /// elements, its grain size): the thread count would then change the results.
+    /// </summary>
+    public static UpdateThreadTuner? AutoThreads(PpoOptions options)
+    {
+        var threads = ThreadsAvailable(Environment.GetEnvironmentVariable("OMP_NUM_THREADS"), Environment.ProcessorCount);
+        return TunesThreads(options, threads)
+            ? new(threads, TimeProvider.System, torch.get_num_threads, torch.set_num_threads)
+            : null;
+    }
+
+    /// <summary>Whether a run with these options and this many usable cores gets a tuner (see <see cref="AutoThreads"/>).</summary>
+    public static bool TunesThreads(PpoOptions options, int threadsAvailable) =>
+        threadsAvailable >= 2 && options.MinibatchSize <= MaxReproducibleMinibatch;
+
+    /// <summary>The cores a run may use: OMP_NUM_THREADS when a launcher set it to a count (a sweep worker, a Slurm task), else all.</summary>
+    public static int ThreadsAvailable(string? ompNumThreads, int processorCount) =>
+        int.TryParse(ompNumThreads, out var n) && n >= 1 ? Math.Min(n, processorCount) : processorCount;
+
+    /// <summary>The largest minibatch whose update gives the same bits on any thread count (ATen's grain size).</summary>
+    public const int MaxReproducibleMinibatch = 32_768;
 }

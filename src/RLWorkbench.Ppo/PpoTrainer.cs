@@ -126,6 +126,9 @@ public sealed partial class PpoTrainer : IDisposable
 
     public UpdateMetrics? LastMetrics { get; private set; }
 
+    /// <summary>Chooses the update's libtorch thread count by measuring (<see cref="ComputeDevice.AutoThreads"/>); null keeps the count set before training.</summary>
+    public UpdateThreadTuner? ThreadTuner { get; set; }
+
     /// <summary>The last rollout (diagnostics and tests).</summary>
     public RolloutBuffer Buffer => buffer;
 
@@ -363,6 +366,7 @@ public sealed partial class PpoTrainer : IDisposable
                     return null;
                 }
                 using var scope = NewDisposeScope();
+                ThreadTuner?.StepStarting();
                 var batch = shuffled.narrow(0, (long)b * batchSize, batchSize);
                 var obs = batch.narrow(1, 0, obsSize);
                 var act = batch.narrow(1, obsSize, width);
@@ -374,11 +378,10 @@ public sealed partial class PpoTrainer : IDisposable
                 var (logProb, entropy, value) = Policy.Evaluate(obs, act);
                 if (Options.NormalizeAdvantage)
                     advantages = PpoLoss.NormalizeAdvantages(advantages);
-                var (policyLoss, clipFraction) = PpoLoss.ClippedSurrogate(logProb, oldLogProb, advantages, Options.ClipRange);
+                var (policyLoss, clipFraction, approxKl) = PpoLoss.ClippedSurrogate(logProb, oldLogProb, advantages, Options.ClipRange);
                 var valueLoss = PpoLoss.ValueLoss(value, returns, oldValues, Options.ValueClipRange);
                 var entropyLoss = entropy.mean().neg();
                 var loss = policyLoss + entropyLoss.mul(entropyCoefficient) + valueLoss.mul(valueCoefficient);
-                var approxKl = PpoLoss.ApproxKl(logProb, oldLogProb);
 
                 // Only the optional early stop reads a value back per minibatch; by default nothing leaves the device here.
                 if (Options.TargetKl is { } targetKl && approxKl.item<float>() > 1.5 * targetKl)
@@ -391,6 +394,7 @@ public sealed partial class PpoTrainer : IDisposable
                 loss.backward();
                 ClipGradients();
                 optimizer.Step(learningRate);
+                ThreadTuner?.StepFinished();
                 gradientSteps++;
                 lastEpochBatches++;
 

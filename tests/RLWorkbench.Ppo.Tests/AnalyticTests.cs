@@ -67,7 +67,7 @@ public class AnalyticTests
         using var logProb = tensor(new float[] { 0, MathF.Log(1.5f), MathF.Log(0.5f) });
         using var oldLogProb = zeros(3);
         using var advantages = tensor(new float[] { 1, 2, -1 });
-        var (loss, clipFraction) = PpoLoss.ClippedSurrogate(logProb, oldLogProb, advantages, 0.2);
+        var (loss, clipFraction, _) = PpoLoss.ClippedSurrogate(logProb, oldLogProb, advantages, 0.2);
         // ratios 1, 1.5, 0.5 -> min(rA, clip(r)A) = 1, 2.4, -0.8; clipped: the last two.
         Assert.Equal(-(1 + 2.4 - 0.8) / 3, loss.item<float>(), 5);
         Assert.Equal(2.0 / 3, clipFraction.item<float>(), 5);
@@ -98,7 +98,8 @@ public class AnalyticTests
     {
         using var logProb = tensor(new float[] { MathF.Log(2), 0 });
         using var old = zeros(2);
-        Assert.Equal(((2 - 1 - Math.Log(2)) + 0) / 2, PpoLoss.ApproxKl(logProb, old).item<float>(), 5);
+        using var advantages = ones(2);
+        Assert.Equal(((2 - 1 - Math.Log(2)) + 0) / 2, PpoLoss.ClippedSurrogate(logProb, old, advantages, 0.2).ApproxKl.item<float>(), 5);
     }
 
     [Fact]

@@ -25,7 +25,6 @@ public static class EvalCommand
             command.Options.Add(o);
         command.SetAction(result =>
         {
-            ComputeDevice.PrepareNativeRuntime();
             var path = result.GetValue(model)!;
             var count = result.GetValue(episodes);
             if (count < 1 || count > 100_000)

@@ -59,7 +59,6 @@ public static class SweepCommand
         var command = new Command("trial", "Run one trial of a sweep in this process (what the backends start; exit 0 when it finished).") { directory, index };
         command.SetAction(async (result, cancellationToken) =>
         {
-            ComputeDevice.PrepareNativeRuntime();
             var output = result.InvocationConfiguration.Output;
             // Every signal only asks for a clean stop: on a terminal the worker gets Ctrl+C both from the
             // terminal and from its runner, and the runner's own second Ctrl+C is what kills.

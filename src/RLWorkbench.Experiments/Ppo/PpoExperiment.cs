@@ -98,6 +98,10 @@ public sealed class PpoExperiment : IExperiment
         var source = ContinueFrom ?? (File.Exists(ownCheckpoint) ? ownCheckpoint : null);
 
         using var trainer = new PpoTrainer(config.Ppo, i => new TaskEnvironment(envOptions, seed: config.Ppo.Seed + i), device);
+        // Unset threads: the update measures one thread against all cores and keeps the faster (docs/ppo.md,
+        // "Threads"); a sweep worker runs with OMP_NUM_THREADS=1 and so always one.
+        if (config.Threads is null && device.type == TorchSharp.DeviceType.CPU)
+            trainer.ThreadTuner = ComputeDevice.AutoThreads(config.Ppo);
         var bestSoFar = double.NegativeInfinity;
         if (source is not null)
         {
@@ -123,7 +127,7 @@ public sealed class PpoExperiment : IExperiment
         run.WriteConfig(Configuration);
         run.SetTag("device", device.type.ToString().ToLowerInvariant());
         progress.Notice(string.Create(CultureInfo.InvariantCulture,
-            $"Device {device.type}, libtorch threads {TorchSharp.torch.get_num_threads()}, network {trainer.Shape}, {trainer.Policy.Parameters.Count:N0} parameters."));
+            $"Device {device.type}, libtorch threads {(trainer.ThreadTuner is null ? TorchSharp.torch.get_num_threads().ToString(CultureInfo.InvariantCulture) : $"1 or {trainer.ThreadTuner.MaxThreads} for the update, whichever measures faster")}, network {trainer.Shape}, {trainer.Policy.Parameters.Count:N0} parameters."));
 
         // One pool for every evaluation, played in waves: episode k starts from seed + k whatever the pool's size, and
         // 32 environments (pool variants run worker threads each) keep a 100-episode evaluation to a few waves.

@@ -32,7 +32,6 @@ public sealed class PpoExperimentKind : IExperimentKind
             throw new ExperimentConfigException(problem);
         config.Environment.Options();
         // Before libtorch loads, so its OpenMP threads wait passively (docs/ppo.md).
-        ComputeDevice.PrepareNativeRuntime();
         try
         {
             ComputeDevice.Resolve(config.Device);

@@ -66,7 +66,7 @@ public sealed record PpoRunConfig
 
     public long CheckpointEverySteps { get; init; } = 10_000;
 
-    /// <summary>libtorch intra-op threads for the update; null means 1, the robust choice on a shared small machine (docs/ppo.md).</summary>
+    /// <summary>libtorch intra-op threads for the update; null means chosen by measuring, one thread or all cores (ComputeDevice.AutoThreads, docs/ppo.md).</summary>
     public int? Threads { get; init; }
 
     /// <summary>Episodes of the deterministic evaluation at the end of the run (scores.json's Final).</summary>
