@@ -128,7 +128,7 @@ public static class DiagonalGaussian
         using var minusHalf = (-0.5).ToScalar();
         using var normaliser = (HalfLog2Pi * logStd.shape[0]).ToScalar();
         var z = (actions - mean) * (-logStd).exp();
-        var perRow = z.square().sum(-1).mul(minusHalf);
+        var perRow = z.mul(z).sum(-1).mul(minusHalf);
         var constant = logStd.sum().add(normaliser);
         return (perRow - constant).MoveToOuterDisposeScope();
     }
@@ -148,7 +148,7 @@ public static class DiagonalGaussian
         using var minusHalf = (-0.5).ToScalar();
         using var normaliser = (HalfLog2Pi * logStd.shape[1]).ToScalar();
         var z = (actions - mean) * (-logStd).exp();
-        var perRow = z.square().sum(-1).mul(minusHalf);
+        var perRow = z.mul(z).sum(-1).mul(minusHalf);
         return (perRow - logStd.sum(-1).add(normaliser)).MoveToOuterDisposeScope();
     }
 
