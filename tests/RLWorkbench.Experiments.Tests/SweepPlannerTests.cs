@@ -171,10 +171,38 @@ public class SweepPlannerTests
     [InlineData("""{ "experiment": "toy", "name": "my sweep" }""", "name 'my sweep' may only hold letters, digits, '.', '_' and '-' (at most 100), since it names the sweep's directory and jobs.")]
     [InlineData("""{ "experiment": "toy", "grid": { "train.learningRate": [0.1, "fast"] } }""", "trial c01-seed0 (train.learningRate=fast): train.learningRate must be a positive number, got \"fast\".")]
     [InlineData("""{ "experiment": "toy", "grid": { "steps": [10, 20, 30] }, "random": { "samples": 100, "settings": { "train.clip": { "uniform": [0.1, 0.3] } } }, "seeds": "0-99" }""", "the spec expands to 30,000 trials (3 grid points x 100 samples x 100 seeds); the limit is 10,000.")]
+    [InlineData("""{ "experiment": "toy", "variants": { "fast": { "train.learnRate": 0.1 } } }""", "variants.fast: unknown setting 'train.learnRate'; did you mean 'train.learningRate'?")]
+    [InlineData("""{ "experiment": "toy", "variants": {} }""", "variants must be a non-empty object of names to settings, such as {\"squashed\": {\"ppo.distribution\": \"squashed-gaussian\"}}, got {}.")]
+    [InlineData("""{ "experiment": "toy", "variants": { "a b": {} } }""", "variant name 'a b' may only hold letters, digits, '.', '_' and '-' (at most 60), since reports and labels show it.")]
+    [InlineData("""{ "experiment": "toy", "variants": { "a": 3 } }""", "variant 'a' must be an object of dotted setting paths to values ({} for the base configuration), got 3.")]
+    [InlineData("""{ "experiment": "toy", "variants": { "a": { "train.clip": 0.1 } }, "grid": { "train.clip": [0.2] } }""", "'train.clip' is set by the variants and varied in the grid; set it in one place.")]
+    [InlineData("""{ "experiment": "toy", "variants": { "a": { "seed": 3 } } }""", "variants.a: 'seed' is the seed; give the seeds with \"seeds\" (for example \"0-4\").")]
     public void A_bad_spec_is_refused_in_one_sentence(string spec, string message)
     {
         var e = Assert.Throws<ExperimentConfigException>(() => Plan(spec));
         Assert.Equal(message, e.Message);
+    }
+
+    [Fact]
+    public void Variants_are_named_bundles_of_settings_crossed_with_the_grid()
+    {
+        var manifest = Plan("""
+            { "experiment": "toy",
+              "variants": { "base": {}, "sgd-slow": { "train.algorithm": "sgd", "train.learningRate": 0.0005 }, "clipped": { "train.clip": 0.1 } },
+              "grid": { "steps": [10, 20] },
+              "seeds": "0-1" }
+            """);
+
+        Assert.Equal(["train.algorithm", "train.learningRate", "train.clip", "steps"], manifest.SettingPaths);
+        Assert.Equal(
+            ["c00 base steps=10", "c01 base steps=20", "c02 sgd-slow steps=10", "c03 sgd-slow steps=20", "c04 clipped steps=10", "c05 clipped steps=20"],
+            manifest.Configurations.Select(c => $"{c.Key} {c.Label}"));
+        // A variant leaves what the others change at the base configuration's value.
+        var clipped = manifest.Configurations[4].Settings;
+        Assert.Equal(["\"adam\"", "0.001", "0.1", "10"], manifest.SettingPaths.Select(p => clipped[p]!.ToJsonString()));
+        var trial = manifest.Trials.Single(t => t.Id == "c03-seed1");
+        Assert.Equal("""{"steps":20,"seed":1,"train":{"learningRate":0.0005,"hidden":[8,8],"algorithm":"sgd","clip":0.2},"failAtStep":null,"pauseAtStep":null}""", trial.Configuration.ToJsonString());
+        Assert.Equal(12, manifest.Trials.Count);
     }
 
     [Fact]

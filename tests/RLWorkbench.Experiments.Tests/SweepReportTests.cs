@@ -239,6 +239,38 @@ public sealed class SweepReportTests
         Assert.Equal(["c00-seed1 is finished but has no readable scores.json; it is counted as not finished."], summary.Problems);
     }
 
+    [Fact]
+    public void Ppo_sweeps_on_the_seed67_base_environment_show_ep_rew_mean_at_SB3s_reference_steps()
+    {
+        using var sweep = new SyntheticSweep("ppo.learningRate", [0.0003], [0, 1]);
+        foreach (var seed in new long[] { 0, 1 })
+        {
+            sweep.Write("c00", seed, TrialState.Finished, final: 1400, best: 1450, perSecond: 3000, curve: [(5000, 500), (20000, 1100)]);
+            // Rollout ends every 8,192 steps up to 98,304; ep_rew_mean = step / 100 + 10 x seed.
+            var directory = SweepLayout.TrialDirectory(sweep.Directory, sweep.Trial("c00", seed));
+            File.WriteAllLines(Path.Combine(directory, "metrics.csv"),
+                ["step,time_s,ep_rew_mean,approx_kl", .. Enumerable.Range(1, 12).Select(k => $"{8192 * k},{k},{8192 * k / 100.0 + 10 * seed},0.01")]);
+        }
+        var summary = SweepSummary.Read(sweep.Directory, sweep.Manifest);
+
+        Assert.Equal(15, summary.ReferenceSteps!.Count);
+        var returns = summary.Configurations[0].TrainingReturns!;
+        // 32,768, 65,536 and 98,304 are rollout ends: seeds 327.68 and 337.68, mean 332.68; later steps were never reached.
+        Assert.Equal([332.68, 660.36, 988.04], returns.Take(3).Select(e => Math.Round(e.Mean, 2)));
+        Assert.All(returns.Take(3), e => Assert.Equal(2, e.Count));
+        Assert.All(returns.Skip(3), e => Assert.Equal(0, e.Count));
+        var markdown = SweepReport.Write(sweep.Directory).Markdown;
+        Assert.Contains("## Training return against SB3's seed-configuration curve", markdown);
+        Assert.Contains("| SB3 2.4.1, seed 0 | 364 | 415 | 491 | 581 |", markdown);
+        var csv = File.ReadAllLines(Path.Combine(sweep.Directory, SweepLayout.ReportCsv));
+        Assert.Contains("ep_rew_mean_at_32768_mean", csv[0]);
+
+        // A sweep that never reaches 32,768 steps gets no such columns.
+        using var short_ = new SyntheticSweep("ppo.learningRate", [0.0003], [0]);
+        short_.Write("c00", 0, TrialState.Finished, final: 1400, best: 1450, perSecond: 3000, curve: [(5000, 500)], approxKl: [0.01, 0.02]);
+        Assert.Empty(SweepSummary.Read(short_.Directory, short_.Manifest).ReferenceSteps!);
+    }
+
     private static double Parse(string cell) => double.Parse(cell, CultureInfo.InvariantCulture);
 
     private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>

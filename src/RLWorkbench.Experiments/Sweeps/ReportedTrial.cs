@@ -19,6 +19,7 @@ public sealed record MilestoneEvaluation(long Milestone, long Step, double Episo
 /// <param name="Curve">The learning curve <see cref="RunScores.Curve"/> names, finite points sorted by x; empty when absent.</param>
 /// <param name="AreaUnderCurve">The curve's mean over its own x range (<see cref="ReportedTrial.MeanOverRange"/>); null without points.</param>
 /// <param name="MaxApproxKl">The largest approx_kl in metrics.csv; null when the run has no such column or value.</param>
+/// <param name="TrainingReturns">ep_rew_mean at the first rollout end at or after each reference step asked for; null where the run has none.</param>
 public sealed record ReportedTrial(
     SweepTrial Trial,
     TrialState State,
@@ -28,7 +29,8 @@ public sealed record ReportedTrial(
     double? AreaUnderCurve,
     double? MaxApproxKl,
     IReadOnlyList<MilestoneEvaluation> Milestones,
-    IReadOnlyList<string> Problems)
+    IReadOnlyList<string> Problems,
+    IReadOnlyList<double?>? TrainingReturns = null)
 {
     /// <summary>Finished with a final score: only these enter the means and intervals.</summary>
     public bool Finished => State == TrialState.Finished && Scores?.Final is not null;
@@ -36,8 +38,9 @@ public sealed record ReportedTrial(
     public const string MetricsTable = "metrics";
     public const string ApproxKlColumn = "approx_kl";
     public const string MilestoneTable = "eval_milestones";
+    public const string TrainingReturnColumn = "ep_rew_mean";
 
-    public static ReportedTrial Read(string sweepDirectory, SweepTrial trial, IReadOnlyList<long> milestones)
+    public static ReportedTrial Read(string sweepDirectory, SweepTrial trial, IReadOnlyList<long> milestones, IReadOnlyList<long>? referenceSteps = null)
     {
         var directory = SweepLayout.TrialDirectory(sweepDirectory, trial);
         var problems = new List<string>();
@@ -71,11 +74,27 @@ public sealed record ReportedTrial(
             problems.Add($"{trial.Id} is finished but {(scores is null ? "has no readable " + RunScores.FileName : RunScores.FileName + " has no final score")}; it is counted as not finished.");
 
         double? maxKl = null;
-        if (Table(record, MetricsTable, trial, problems) is { } metrics && metrics.Has(ApproxKlColumn))
+        var trainingReturns = (referenceSteps ?? []).Select(_ => (double?)null).ToArray();
+        if (Table(record, MetricsTable, trial, problems) is { } metrics)
         {
-            // NaN is an empty cell, not a value; an infinite KL is a runaway like a huge one.
-            var values = Guard(() => metrics.Numbers(ApproxKlColumn), [], trial, problems).Where(v => !double.IsNaN(v)).ToArray();
-            maxKl = values.Length > 0 ? values.Max() : null;
+            if (metrics.Has(ApproxKlColumn))
+            {
+                // NaN is an empty cell, not a value; an infinite KL is a runaway like a huge one.
+                var values = Guard(() => metrics.Numbers(ApproxKlColumn), [], trial, problems).Where(v => !double.IsNaN(v)).ToArray();
+                maxKl = values.Length > 0 ? values.Max() : null;
+            }
+            if (trainingReturns.Length > 0 && metrics.Has("step") && metrics.Has(TrainingReturnColumn))
+            {
+                var steps = Guard(() => metrics.Numbers("step"), [], trial, problems);
+                var returns = Guard(() => metrics.Numbers(TrainingReturnColumn), [], trial, problems);
+                for (var i = 0; i < trainingReturns.Length; i++)
+                {
+                    // One row per rollout end; the first at or after the reference step is where SB3 logged it too.
+                    var row = Array.FindIndex(steps, s => s >= referenceSteps![i]);
+                    if (row >= 0 && row < returns.Length && double.IsFinite(returns[row]))
+                        trainingReturns[i] = returns[row];
+                }
+            }
         }
 
         var reached = new List<MilestoneEvaluation>();
@@ -95,7 +114,7 @@ public sealed record ReportedTrial(
 
         foreach (var p in record.Problems)
             problems.Add($"{trial.Id}: {p}");
-        return new ReportedTrial(trial, state, record.Info.Message, scores, curve, MeanOverRange(curve.X, curve.Y), maxKl, reached, problems);
+        return new ReportedTrial(trial, state, record.Info.Message, scores, curve, MeanOverRange(curve.X, curve.Y), maxKl, reached, problems, trainingReturns);
     }
 
     /// <summary>

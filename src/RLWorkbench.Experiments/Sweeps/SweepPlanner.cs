@@ -34,10 +34,23 @@ public static class SweepPlanner
     private static SweepManifest Expand(IExperimentKind kind, JsonObject baseConfiguration, SweepSpec spec, DateTimeOffset createdUtc)
     {
         var seedPath = ConfigPaths.Canonical(baseConfiguration, kind.SeedPath);
+        var variants = (spec.Variants ?? []).Select(v => v with
+        {
+            Settings = v.Settings.Select(s => (SettingPath(baseConfiguration, s.Path, $"variants.{v.Name}", seedPath), s.Value)).ToList(),
+        }).ToList();
+        var variantPaths = variants.SelectMany(v => v.Settings.Select(s => s.Path)).Distinct(StringComparer.Ordinal).ToList();
         var grid = spec.Grid.Select(a => a with { Path = SettingPath(baseConfiguration, a.Path, "grid", seedPath) }).ToList();
         var random = spec.Random?.Settings.Select(s => s with { Path = SettingPath(baseConfiguration, s.Path, "random.settings", seedPath) }).ToList() ?? [];
-        var settingPaths = grid.Select(a => a.Path).Concat(random.Select(s => s.Path)).ToList();
-        var repeated = settingPaths.GroupBy(p => p, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        var varied = grid.Select(a => a.Path).Concat(random.Select(s => s.Path)).ToList();
+        if (variantPaths.FirstOrDefault(varied.Contains) is { } both)
+            throw new ExperimentConfigException($"'{both}' is set by the variants and varied in the {(grid.Any(a => a.Path == both) ? "grid" : "random settings")}; set it in one place.");
+        foreach (var variant in variants)
+        {
+            if (variant.Settings.GroupBy(s => s.Path, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+                throw new ExperimentConfigException($"variants.{variant.Name}: '{twice.Key}' is set twice.");
+        }
+        var settingPaths = variantPaths.Concat(varied).ToList();
+        var repeated = varied.GroupBy(p => p, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (repeated is not null)
         {
             throw new ExperimentConfigException(grid.Count(a => a.Path == repeated.Key) == 1
@@ -48,10 +61,11 @@ public static class SweepPlanner
         var seeds = spec.Seeds ?? [SeedOf(baseConfiguration, seedPath)];
         var samples = spec.Random?.Samples ?? 1;
         var gridPoints = grid.Aggregate(1L, (n, a) => n * a.Values.Count);
-        if (gridPoints * samples * seeds.Count > MaxTrials)
-            throw new ExperimentConfigException($"the spec expands to {gridPoints * samples * seeds.Count:N0} trials ({gridPoints:N0} grid points x {samples:N0} samples x {seeds.Count:N0} seeds); the limit is {MaxTrials:N0}.");
+        var bundles = Math.Max(1, variants.Count);
+        if (bundles * gridPoints * samples * seeds.Count > MaxTrials)
+            throw new ExperimentConfigException($"the spec expands to {bundles * gridPoints * samples * seeds.Count:N0} trials ({(variants.Count > 0 ? $"{variants.Count:N0} variants x " : "")}{gridPoints:N0} grid points x {samples:N0} samples x {seeds.Count:N0} seeds); the limit is {MaxTrials:N0}.");
 
-        var configurations = Configurations(grid, random, spec.Random, settingPaths, (int)gridPoints);
+        var configurations = Configurations(baseConfiguration, variants, variantPaths, grid, random, spec.Random, settingPaths, (int)gridPoints);
         var trials = new List<SweepTrial>();
         // Seed-major order: every configuration's first seed runs before any second seed, so a sweep cut
         // short (or its first Slurm array tasks) already compares every configuration.
@@ -79,20 +93,28 @@ public static class SweepPlanner
     }
 
     /// <summary>
-    /// Grid points (the last grid setting varies fastest) repeated once per random sample, each repeat with
-    /// fresh draws, as Ray Tune's num_samples repeats a grid. A draw that repeats an earlier configuration
-    /// exactly (a choice-only search, say) is dropped, so no configuration runs twice.
+    /// For each variant in the spec's order (or once without variants): grid points (the last grid setting
+    /// varies fastest) repeated once per random sample, each repeat with fresh draws, as Ray Tune's
+    /// num_samples repeats a grid. A variant leaves the settings other variants change at the base value. A
+    /// draw that repeats an earlier configuration exactly (a choice-only search, say) is dropped, so no
+    /// configuration runs twice.
     /// </summary>
-    private static List<SweepConfiguration> Configurations(List<GridAxis> grid, List<RandomSetting> random, RandomSearch? search, List<string> settingPaths, int gridPoints)
+    private static List<SweepConfiguration> Configurations(JsonObject baseConfiguration, List<SweepVariant> variants, List<string> variantPaths,
+        List<GridAxis> grid, List<RandomSetting> random, RandomSearch? search, List<string> settingPaths, int gridPoints)
     {
         var source = new SeededRandomSource(search?.Seed ?? 0);
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        var settingsList = new List<Dictionary<string, JsonNode?>>();
+        var settingsList = new List<(string? Variant, Dictionary<string, JsonNode?> Settings)>();
+        foreach (var variant in variants.Count == 0 ? [null] : variants.Cast<SweepVariant?>())
         for (var sample = 0; sample < (search?.Samples ?? 1); sample++)
         {
             for (var point = 0; point < gridPoints; point++)
             {
                 var settings = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+                foreach (var path in variantPaths)
+                    settings[path] = ConfigPaths.Get(baseConfiguration, path)?.DeepClone();
+                foreach (var (path, value) in variant?.Settings ?? [])
+                    settings[path] = value?.DeepClone();
                 var rest = point;
                 for (var axis = grid.Count - 1; axis >= 0; axis--)
                 {
@@ -103,14 +125,19 @@ public static class SweepPlanner
                 foreach (var setting in random)
                     settings[setting.Path] = setting.Distribution.Sample(source);
                 if (seen.Add(string.Join('\u0001', settingPaths.Select(p => settings[p]?.ToJsonString() ?? "null"))))
-                    settingsList.Add(settings);
+                    settingsList.Add((variant?.Name, settings));
             }
         }
         var width = Math.Max(2, (settingsList.Count - 1).ToString(System.Globalization.CultureInfo.InvariantCulture).Length);
-        return settingsList.Select((settings, i) =>
+        return settingsList.Select((entry, i) =>
         {
-            var ordered = settingPaths.ToDictionary(p => p, p => settings[p], StringComparer.Ordinal);
-            var label = ordered.Count == 0 ? "base" : string.Join(' ', ordered.Select(s => $"{s.Key}={SweepSpec.Show(s.Value)}"));
+            var ordered = settingPaths.ToDictionary(p => p, p => entry.Settings[p], StringComparer.Ordinal);
+            // A variant is named by itself; what the grid and random search add follows its name.
+            var shown = entry.Variant is null ? ordered : ordered.Where(s => !variantPaths.Contains(s.Key));
+            var settingsLabel = string.Join(' ', shown.Select(s => $"{s.Key}={SweepSpec.Show(s.Value)}"));
+            var label = entry.Variant is null
+                ? (settingsLabel.Length == 0 ? "base" : settingsLabel)
+                : (settingsLabel.Length == 0 ? entry.Variant : $"{entry.Variant} {settingsLabel}");
             return new SweepConfiguration("c" + i.ToString("D" + width, System.Globalization.CultureInfo.InvariantCulture), ordered, label);
         }).ToList();
     }

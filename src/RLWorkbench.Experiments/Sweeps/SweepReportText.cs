@@ -58,6 +58,23 @@ internal static class SweepReportText
         }
         text.AppendLine();
 
+        if (summary.ReferenceSteps is { Count: > 0 } referenceSteps && summary.Configurations.Any(c => c.TrainingReturns?.Any(e => e.Count > 0) == true))
+        {
+            text.AppendLine("## Training return against SB3's seed-configuration curve");
+            text.AppendLine();
+            text.AppendLine("ep_rew_mean (the mean return of the last 100 training episodes) at the first rollout end at or after each step of the SB3 2.4.1 "
+                + "table in shared/spec/ppo.md (seed 0; the spec rounds these steps to 33k ... 492k), mean [95% interval] over the finished seeds.");
+            text.AppendLine();
+            var referenceHeader = new List<string> { "configuration" };
+            referenceHeader.AddRange(referenceSteps.Select(s => s.ToString("N0", Invariant)));
+            Row(text, referenceHeader);
+            Row(text, referenceHeader.Select(_ => "---"));
+            Row(text, new[] { "SB3 2.4.1, seed 0" }.Concat(RLWorkbench.Tracking.Plots.Phase1References.Sb3SeedCurve.Select(p => p.EpisodeRewardMean.ToString("0", Invariant))));
+            foreach (var c in summary.Configurations.Where(c => c.TrainingReturns?.Any(e => e.Count > 0) == true))
+                Row(text, new[] { $"`{c.Configuration.Key}` {Escape(c.Configuration.Label)}" }.Concat(c.TrainingReturns!.Select(e => Interval(e, c.Finished))));
+            text.AppendLine();
+        }
+
         text.AppendLine("## Trials");
         text.AppendLine();
         var trialHeader = new List<string> { "trial", "configuration", "seed", "state", "final", "best", "AUC (curve mean)", $"{unit}/s" };
@@ -148,7 +165,8 @@ internal static class SweepReportText
         var header = new List<string> { "rank", "key", "label" };
         header.AddRange(settings);
         header.AddRange(["trials", "finished", "failed", "not_finished"]);
-        foreach (var name in new[] { "final", "best", "auc", "work_per_second" }.Concat(summary.Milestones.Select(s => $"eval_at_{s}")))
+        var referenceSteps = summary.ReferenceSteps ?? [];
+        foreach (var name in new[] { "final", "best", "auc", "work_per_second" }.Concat(summary.Milestones.Select(s => $"eval_at_{s}")).Concat(referenceSteps.Select(s => $"ep_rew_mean_at_{s}")))
             header.AddRange([$"{name}_mean", $"{name}_lower95", $"{name}_upper95", $"{name}_n"]);
         if (summary.HasApproxKl)
             header.AddRange(["max_approx_kl", "runaways", "kl_trials"]);
@@ -159,7 +177,7 @@ internal static class SweepReportText
             var cells = new List<string> { c.Rank?.ToString(Invariant) ?? "", c.Configuration.Key, c.Configuration.Label };
             cells.AddRange(settings.Select(p => c.Configuration.Settings.TryGetValue(p, out var v) ? Setting(v) : ""));
             cells.AddRange([c.Trials.Count.ToString(Invariant), c.Finished.ToString(Invariant), c.Failed.ToString(Invariant), c.NotFinished.ToString(Invariant)]);
-            foreach (var e in new[] { c.Final, c.Best, c.AreaUnderCurve, c.WorkPerSecond }.Concat(c.Milestones))
+            foreach (var e in new[] { c.Final, c.Best, c.AreaUnderCurve, c.WorkPerSecond }.Concat(c.Milestones).Concat(c.TrainingReturns ?? []))
                 cells.AddRange([Exact(e.Mean), Exact(e.Lower), Exact(e.Upper), e.Count.ToString(Invariant)]);
             if (summary.HasApproxKl)
                 cells.AddRange([Exact(c.MaxApproxKl), c.Runaways.ToString(Invariant), c.KlTrials.ToString(Invariant)]);

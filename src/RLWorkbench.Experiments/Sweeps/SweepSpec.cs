@@ -14,6 +14,7 @@ namespace RLWorkbench.Experiments.Sweeps;
 /// <param name="Configuration">Partial configuration laid over the defaults or the file, leaf by leaf.</param>
 /// <param name="Seeds">Null: the configuration's own seed, once.</param>
 /// <param name="Out">The sweep directory as the spec gives it (relative to the current directory); null for artifacts/sweeps/&lt;name&gt;.</param>
+/// <param name="Variants">Named bundles of settings, each crossed with the grid and random samples; empty for none.</param>
 public sealed record SweepSpec(
     string Name,
     string Experiment,
@@ -25,11 +26,12 @@ public sealed record SweepSpec(
     int? MaxParallel,
     SlurmSettings Slurm,
     string? Out,
-    string? SpecPath)
+    string? SpecPath,
+    IReadOnlyList<SweepVariant>? Variants = null)
 {
     public const int MaxWorkers = 1024;
 
-    private static readonly string[] Fields = ["name", "experiment", "configFile", "configuration", "grid", "random", "seeds", "maxParallel", "slurm", "out"];
+    private static readonly string[] Fields = ["name", "experiment", "configFile", "configuration", "variants", "grid", "random", "seeds", "maxParallel", "slurm", "out"];
     private static readonly string[] RandomFields = ["samples", "seed", "settings"];
     private static readonly string[] SlurmFields = ["cpusPerTask", "mem", "time", "partition", "extraArguments"];
 
@@ -87,7 +89,30 @@ public sealed record SweepSpec(
             ParseMaxParallel(spec["maxParallel"]),
             ParseSlurm(spec["slurm"]),
             OptionalString(spec, "out"),
-            specPath);
+            specPath,
+            ParseVariants(spec["variants"]));
+    }
+
+    /// <summary>
+    /// "variants": { "name": { "dotted.path": value, ... }, ... }: configurations that differ in several settings
+    /// at once (a distribution together with its learning rate, say), named for the report.
+    /// </summary>
+    private static List<SweepVariant> ParseVariants(JsonNode? node)
+    {
+        if (node is null)
+            return [];
+        if (node is not JsonObject variants || variants.Count == 0)
+            throw new ExperimentConfigException($"variants must be a non-empty object of names to settings, such as {{\"squashed\": {{\"ppo.distribution\": \"squashed-gaussian\"}}}}, got {node.ToJsonString()}.");
+        var parsed = new List<SweepVariant>();
+        foreach (var (name, settings) in variants)
+        {
+            if (!Regex.IsMatch(name, "^[A-Za-z0-9._-]{1,60}$"))
+                throw new ExperimentConfigException($"variant name '{name}' may only hold letters, digits, '.', '_' and '-' (at most 60), since reports and labels show it.");
+            if (settings is not JsonObject bundle)
+                throw new ExperimentConfigException($"variant '{name}' must be an object of dotted setting paths to values ({{}} for the base configuration), got {Show(settings)}.");
+            parsed.Add(new SweepVariant(name, bundle.Select(p => (p.Key, p.Value?.DeepClone())).ToList()));
+        }
+        return parsed;
     }
 
     /// <summary>A --parallel or maxParallel value: a whole number of workers.</summary>
@@ -223,6 +248,9 @@ public sealed record SweepSpec(
         return cut < 0 ? message : message[..(cut + 1)];
     }
 }
+
+/// <summary>A named bundle of settings (dotted path and value), in the spec's order.</summary>
+public sealed record SweepVariant(string Name, IReadOnlyList<(string Path, JsonNode? Value)> Settings);
 
 /// <summary>One grid dimension: a dotted setting path and the values it takes, in the spec's order.</summary>
 public sealed record GridAxis(string Path, IReadOnlyList<JsonNode?> Values);

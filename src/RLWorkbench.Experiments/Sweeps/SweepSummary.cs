@@ -1,3 +1,4 @@
+using RLWorkbench.Tracking.Plots;
 using RLWorkbench.Tracking.Statistics;
 
 namespace RLWorkbench.Experiments.Sweeps;
@@ -10,6 +11,7 @@ namespace RLWorkbench.Experiments.Sweeps;
 /// <param name="Rank">1 for the highest mean final score; equal means share a rank; null without a finished trial.</param>
 /// <param name="Milestones">Aligned with <see cref="SweepSummary.Milestones"/>.</param>
 /// <param name="KlTrials">Trials that logged approx_kl: what <see cref="Runaways"/> is out of.</param>
+/// <param name="TrainingReturns">ep_rew_mean over the finished seeds at each of <see cref="SweepSummary.ReferenceSteps"/>.</param>
 public sealed record ConfigurationResult(
     SweepConfiguration Configuration,
     IReadOnlyList<ReportedTrial> Trials,
@@ -21,7 +23,8 @@ public sealed record ConfigurationResult(
     IReadOnlyList<Estimate> Milestones,
     double? MaxApproxKl,
     int Runaways,
-    int KlTrials)
+    int KlTrials,
+    IReadOnlyList<Estimate>? TrainingReturns = null)
 {
     public int Finished => Trials.Count(t => t.Finished);
 
@@ -35,6 +38,7 @@ public sealed record ConfigurationResult(
 /// <param name="Configurations">In rank order; configurations without a finished trial last, by key.</param>
 /// <param name="Milestones">The milestone steps any trial's configuration asks for, ascending.</param>
 /// <param name="Curve">The learning curve the trials' scores.json name (all trials of a sweep run one kind); null when none wrote scores.</param>
+/// <param name="ReferenceSteps">Where SB3's seed-configuration curve is known (ppo sweeps on the Phase 1 seed67 base environment); empty otherwise.</param>
 public sealed record SweepSummary(
     SweepManifest Manifest,
     IReadOnlyList<ConfigurationResult> Configurations,
@@ -43,7 +47,8 @@ public sealed record SweepSummary(
     string? ScoreName,
     string? WorkUnit,
     CurveSource? Curve,
-    IReadOnlyList<string> Problems)
+    IReadOnlyList<string> Problems,
+    IReadOnlyList<long>? ReferenceSteps = null)
 {
     /// <summary>
     /// A trial "ran away" when its approx_kl ever exceeds this. Healthy PPO runs on the Phase 1 environment stay
@@ -57,13 +62,20 @@ public sealed record SweepSummary(
     public static SweepSummary Read(string sweepDirectory, SweepManifest manifest)
     {
         var milestones = manifest.Trials.SelectMany(t => ReportedTrial.ConfiguredMilestones(t.Configuration)).Distinct().Order().ToList();
-        var trials = manifest.Trials.Select(t => ReportedTrial.Read(sweepDirectory, t, milestones)).ToList();
+        // SB3's curve was measured on the seed67 layout, where every reference (greedy included) applies.
+        IReadOnlyList<long> referenceSteps = SweepReport.References(manifest).Contains(Phase1References.Greedy)
+            ? [.. Phase1References.Sb3SeedCurve.Select(p => p.Step)]
+            : [];
+        var trials = manifest.Trials.Select(t => ReportedTrial.Read(sweepDirectory, t, milestones, referenceSteps)).ToList();
+        // Sweeps too short to reach SB3's first reference step get no empty columns.
+        if (!trials.Any(t => t.TrainingReturns?.Any(v => v is not null) == true))
+            referenceSteps = [];
         var problems = trials.SelectMany(t => t.Problems).ToList();
         foreach (var orphan in trials.Where(t => manifest.Configurations.All(c => c.Key != t.Trial.ConfigurationKey)))
             problems.Add($"{orphan.Trial.Id} names configuration {orphan.Trial.ConfigurationKey}, which sweep.json does not list; it is left out.");
 
         var unranked = manifest.Configurations
-            .Select(c => Summarise(c, trials.Where(t => t.Trial.ConfigurationKey == c.Key).OrderBy(t => t.Trial.Seed).ThenBy(t => t.Trial.Index).ToList(), milestones))
+            .Select(c => Summarise(c, trials.Where(t => t.Trial.ConfigurationKey == c.Key).OrderBy(t => t.Trial.Seed).ThenBy(t => t.Trial.Index).ToList(), milestones, referenceSteps.Count))
             .ToList();
         var ranked = unranked
             .OrderBy(c => c.Final.Count == 0 ? 1 : 0)
@@ -87,10 +99,11 @@ public sealed record SweepSummary(
             scored.FirstOrDefault()?.Scores!.ScoreName,
             scored.FirstOrDefault()?.Scores!.WorkUnit,
             curves.FirstOrDefault(),
-            problems);
+            problems,
+            referenceSteps);
     }
 
-    private static ConfigurationResult Summarise(SweepConfiguration configuration, IReadOnlyList<ReportedTrial> trials, IReadOnlyList<long> milestones)
+    private static ConfigurationResult Summarise(SweepConfiguration configuration, IReadOnlyList<ReportedTrial> trials, IReadOnlyList<long> milestones, int referenceSteps)
     {
         var finished = trials.Where(t => t.Finished).ToList();
         Estimate Over(Func<ReportedTrial, double?> value) =>
@@ -107,6 +120,7 @@ public sealed record SweepSummary(
             milestones.Select(m => Over(t => t.Milestones.FirstOrDefault(e => e.Milestone == m)?.MeanReward)).ToList(),
             kl.Count > 0 ? kl.Max() : null,
             kl.Count(v => v > RunawayApproxKl),
-            kl.Count);
+            kl.Count,
+            Enumerable.Range(0, referenceSteps).Select(i => Over(t => t.TrainingReturns is { } r && i < r.Count ? r[i] : null)).ToList());
     }
 }

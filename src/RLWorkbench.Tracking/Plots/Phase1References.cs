@@ -21,6 +21,16 @@ public static class Phase1References
 
     public static IReadOnlyList<Reference> All { get; } = [Random, AllOnes, Greedy, GreedyFullInformation];
 
+    /// <summary>
+    /// SB3 2.4.1's training curve on the seed configuration (seed 0, seed67 layout; shared/spec/ppo.md): ep_rew_mean
+    /// at the rollout ends its table names, every 32,768 steps from 32,768 to 491,520 (the spec rounds them to 33k ... 492k).
+    /// </summary>
+    public static IReadOnlyList<(long Step, double EpisodeRewardMean)> Sb3SeedCurve { get; } =
+    [
+        (32_768, 364), (65_536, 415), (98_304, 491), (131_072, 581), (163_840, 727), (196_608, 880), (229_376, 1061), (262_144, 1230),
+        (294_912, 1324), (327_680, 1379), (360_448, 1417), (393_216, 1426), (425_984, 1435), (458_752, 1442), (491_520, 1450),
+    ];
+
     /// <summary>The policies that read nothing from the observation, so their figures hold for any layout.</summary>
     public static IReadOnlyList<Reference> ObservationFree { get; } = [Random, AllOnes];
 
