@@ -18,14 +18,13 @@ public sealed class DiagonalGaussianDistribution : IActionDistribution
 
     private readonly float[] low;
     private readonly float[] high;
-    private readonly double logStdInit;
+    private readonly GaussianSpread spread;
 
     public DiagonalGaussianDistribution(float[] low, float[] high, bool stateDependentStd = false, double logStdInit = 0)
     {
         this.low = low;
         this.high = high;
-        StateDependentStd = stateDependentStd;
-        this.logStdInit = logStdInit;
+        spread = new GaussianSpread(low.Length, stateDependentStd, logStdInit);
     }
 
     // Noise for up to this many dimensions lives on the stack; larger boxes allocate.
@@ -33,21 +32,15 @@ public sealed class DiagonalGaussianDistribution : IActionDistribution
 
     public string Name => ActionDistributions.DiagonalGaussian;
 
-    public bool StateDependentStd { get; }
+    public bool StateDependentStd => spread.StateDependent;
 
     public int ActionWidth => low.Length;
 
-    public int HeadWidth => StateDependentStd ? 2 * ActionWidth : ActionWidth;
+    public int HeadWidth => spread.HeadWidth;
 
-    public (string Name, int Width)? StateIndependentParameter => StateDependentStd ? null : ("log_std", ActionWidth);
+    public (string Name, int Width)? StateIndependentParameter => spread.StateIndependentParameter;
 
-    public void Initialise(Span<float> headBias, Span<float> stateIndependent)
-    {
-        if (StateDependentStd)
-            headBias[ActionWidth..].Fill((float)logStdInit);
-        else
-            stateIndependent.Fill((float)logStdInit);
-    }
+    public void Initialise(Span<float> headBias, Span<float> stateIndependent) => spread.Initialise(headBias, stateIndependent);
 
     public (Tensor LogProb, Tensor Entropy) Evaluate(Tensor head, Tensor? stateIndependent, Tensor actions)
     {
@@ -117,6 +110,25 @@ public sealed class DiagonalGaussianDistribution : IActionDistribution
 }
 
 /// <summary>The diagonal Gaussian's formulas, shared by the plain and the squashed distribution.</summary>
+/// <summary>
+/// Where a Gaussian's log standard deviation lives, for the plain and the squashed Gaussian alike: one free
+/// state-independent vector named log_std (SB3's default), or the second half of the action head.
+/// </summary>
+internal sealed record GaussianSpread(int ActionWidth, bool StateDependent, double LogStdInit)
+{
+    public int HeadWidth => StateDependent ? 2 * ActionWidth : ActionWidth;
+
+    public (string Name, int Width)? StateIndependentParameter => StateDependent ? null : ("log_std", ActionWidth);
+
+    public void Initialise(Span<float> headBias, Span<float> stateIndependent)
+    {
+        if (StateDependent)
+            headBias[ActionWidth..].Fill((float)LogStdInit);
+        else
+            stateIndependent.Fill((float)LogStdInit);
+    }
+}
+
 public static class DiagonalGaussian
 {
     public static readonly double HalfLog2Pi = 0.5 * Math.Log(2 * Math.PI);

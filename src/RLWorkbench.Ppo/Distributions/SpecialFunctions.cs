@@ -9,24 +9,8 @@ namespace RLWorkbench.Ppo;
 /// </summary>
 public static class SpecialFunctions
 {
-    private static readonly double[] Lanczos =
-    [
-        0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
-        -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
-    ];
-
-    /// <summary>ln Gamma(x) for x &gt; 0 (Lanczos, g = 7, n = 9; relative error about 1e-15).</summary>
-    public static double LogGamma(double x)
-    {
-        if (x < 0.5)
-            return Math.Log(Math.PI / Math.Sin(Math.PI * x)) - LogGamma(1 - x);
-        x -= 1;
-        var sum = Lanczos[0];
-        for (var i = 1; i < Lanczos.Length; i++)
-            sum += Lanczos[i] / (x + i);
-        var t = x + 7.5;
-        return 0.5 * Math.Log(2 * Math.PI) + (x + 0.5) * Math.Log(t) - t + Math.Log(sum);
-    }
+    /// <summary>ln Gamma(x) for x &gt; 0 (Lanczos, g = 7, 9 terms; one implementation, in Tracking's statistics).</summary>
+    public static double LogGamma(double x) => RLWorkbench.Tracking.Statistics.StudentT.LogGamma(x);
 
     /// <summary>log(1 + e^x) without overflow for large x or loss of precision for very negative x.</summary>
     public static double Softplus(double x) => Math.Max(x, 0) + Math.Log(1 + Math.Exp(-Math.Abs(x)));

@@ -28,7 +28,7 @@ public sealed class SquashedGaussianDistribution : IActionDistribution
 
     private readonly float[] low;
     private readonly float[] high;
-    private readonly double logStdInit;
+    private readonly GaussianSpread spread;
 
     // sum_j log((high_j - low_j) / 2): the affine map's share of the log-determinant.
     private readonly double logHalfVolume;
@@ -38,8 +38,7 @@ public sealed class SquashedGaussianDistribution : IActionDistribution
         BoxMapping.RequireFinite(ActionDistributions.SquashedGaussian, low, high);
         this.low = low;
         this.high = high;
-        StateDependentStd = stateDependentStd;
-        this.logStdInit = logStdInit;
+        spread = new GaussianSpread(low.Length, stateDependentStd, logStdInit);
         logHalfVolume = BoxMapping.LogVolume(low, high) - low.Length * Math.Log(2);
     }
 
@@ -48,21 +47,15 @@ public sealed class SquashedGaussianDistribution : IActionDistribution
 
     public string Name => ActionDistributions.SquashedGaussian;
 
-    public bool StateDependentStd { get; }
+    public bool StateDependentStd => spread.StateDependent;
 
     public int ActionWidth => low.Length;
 
-    public int HeadWidth => StateDependentStd ? 2 * ActionWidth : ActionWidth;
+    public int HeadWidth => spread.HeadWidth;
 
-    public (string Name, int Width)? StateIndependentParameter => StateDependentStd ? null : ("log_std", ActionWidth);
+    public (string Name, int Width)? StateIndependentParameter => spread.StateIndependentParameter;
 
-    public void Initialise(Span<float> headBias, Span<float> stateIndependent)
-    {
-        if (StateDependentStd)
-            headBias[ActionWidth..].Fill((float)logStdInit);
-        else
-            stateIndependent.Fill((float)logStdInit);
-    }
+    public void Initialise(Span<float> headBias, Span<float> stateIndependent) => spread.Initialise(headBias, stateIndependent);
 
     public (Tensor LogProb, Tensor Entropy) Evaluate(Tensor head, Tensor? stateIndependent, Tensor actions)
     {
