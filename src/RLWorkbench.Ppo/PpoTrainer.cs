@@ -345,6 +345,7 @@ public sealed partial class PpoTrainer : IDisposable
         var batchSize = Options.MinibatchSize;
         var batches = buffer.Size / batchSize;
         var gradientSteps = 0;
+        var loggedBatches = 0;
         var lastEpochBatches = 0;
         var stoppedEarly = false;
 
@@ -383,7 +384,16 @@ public sealed partial class PpoTrainer : IDisposable
                 var entropyLoss = entropy.mean().neg();
                 var loss = policyLoss + entropyLoss.mul(entropyCoefficient) + valueLoss.mul(valueCoefficient);
 
-                // Only the optional early stop reads a value back per minibatch; by default nothing leaves the device here.
+                // As SB3, the minibatch that trips the optional early stop is still logged (losses, clip
+                // fraction, approx KL) but not applied. Only this stop reads a value back per minibatch;
+                // by default nothing leaves the device here.
+                using (no_grad())
+                {
+                    lossSums.add_(stack([policyLoss.detach(), valueLoss.detach(), entropyLoss.detach(), clipFraction]));
+                    klSum.add_(approxKl);
+                }
+                loggedBatches++;
+                lastEpochBatches++;
                 if (Options.TargetKl is { } targetKl && approxKl.item<float>() > 1.5 * targetKl)
                 {
                     stoppedEarly = true;
@@ -396,21 +406,14 @@ public sealed partial class PpoTrainer : IDisposable
                 optimizer.Step(learningRate);
                 ThreadTuner?.StepFinished();
                 gradientSteps++;
-                lastEpochBatches++;
-
-                using (no_grad())
-                {
-                    lossSums.add_(stack([policyLoss.detach(), valueLoss.detach(), entropyLoss.detach(), clipFraction]));
-                    klSum.add_(approxKl);
-                }
             }
         }
 
         var sums = HostTransfer.ToArray(lossSums);
         var kl = HostTransfer.ToArray(klSum)[0];
-        var steps = Math.Max(gradientSteps, 1);
-        return new UpdateLosses(sums[0] / steps, sums[1] / steps, sums[2] / steps,
-            lastEpochBatches == 0 ? double.NaN : kl / lastEpochBatches, sums[3] / steps, gradientSteps, stoppedEarly);
+        var logged = Math.Max(loggedBatches, 1);
+        return new UpdateLosses(sums[0] / logged, sums[1] / logged, sums[2] / logged,
+            kl / Math.Max(lastEpochBatches, 1), sums[3] / logged, gradientSteps, stoppedEarly);
     }
 
     private void ClipGradients()
