@@ -67,7 +67,7 @@ public sealed record PpoOptions
     /// <summary>Normalise advantages per minibatch (SB3 normalize_advantage, on in the seed).</summary>
     public bool NormalizeAdvantage { get; init; } = true;
 
-    /// <summary>The Box action distribution: diag-gaussian (the seed), squashed-gaussian or beta (<see cref="ActionDistributions"/>). A Discrete space always uses a categorical.</summary>
+    /// <summary>The Box action distribution: diag-gaussian (the seed), squashed-gaussian, beta or bernoulli (<see cref="ActionDistributions"/>). A Discrete space always uses a categorical.</summary>
     public string Distribution { get; init; } = ActionDistributions.DiagonalGaussian;
 
     /// <summary>A Gaussian's log std from the action head per state instead of one free vector (the seed's).</summary>
@@ -150,10 +150,11 @@ public sealed record PpoOptions
             return $"maxGradNormValue must be positive when set, got {valueNorm}.";
         if (!ActionDistributions.BoxChoices.Contains(Distribution))
             return $"distribution must be one of {string.Join(", ", ActionDistributions.BoxChoices)}, got '{Distribution}'.";
-        if (Distribution == ActionDistributions.Beta && StateDependentStd)
-            return "stateDependentStd applies to the Gaussian distributions; beta's spread always depends on the state.";
-        if (Distribution == ActionDistributions.Beta && LogStdInit != 0)
-            return $"logStdInit applies to the Gaussian distributions, not beta, got {LogStdInit}.";
+        var gaussian = Distribution is ActionDistributions.DiagonalGaussian or ActionDistributions.SquashedGaussian;
+        if (!gaussian && StateDependentStd)
+            return $"stateDependentStd applies to the Gaussian distributions; {Distribution}'s spread always depends on the state.";
+        if (!gaussian && LogStdInit != 0)
+            return $"logStdInit applies to the Gaussian distributions, not {Distribution}, got {LogStdInit}.";
         if (!double.IsFinite(LogStdInit) || Math.Abs(LogStdInit) > 20)
             return $"logStdInit must be between -20 and 20, got {LogStdInit}.";
         if (!(ObservationClip > 0))

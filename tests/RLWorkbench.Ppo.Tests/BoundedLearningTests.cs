@@ -40,6 +40,16 @@ public class BoundedLearningTests
     }
 
     [Fact]
+    public void Bernoulli_learns_to_pick_the_nearer_end_of_each_dimension()
+    {
+        var (before, after) = Train(Small with { Distribution = ActionDistributions.Bernoulli }, seed => new BoxTarget(seed));
+        // Untrained, the deterministic action is the lower corner (a tie goes low): error E[t^2] = 1/3.
+        // The best a policy on the ends can do is the nearer end: E[min(t, 1 - t)^2] = 1/12, about 0.083.
+        Assert.True(before > 0.25, $"the untrained policy already has error {before}; the test would prove nothing");
+        Assert.True(after < 0.095, $"mean squared error {after} after training (was {before}; the best on the ends is 0.083)");
+    }
+
+    [Fact]
     public void Normalised_observations_and_scaled_rewards_learn_from_large_offset_observations()
     {
         var options = Small with { Distribution = ActionDistributions.Beta, NormalizeObservations = true, NormalizeRewards = true };
@@ -61,12 +71,13 @@ public class RolloutConsistencyTests
     [InlineData(ActionDistributions.SquashedGaussian, false, true)]
     [InlineData(ActionDistributions.SquashedGaussian, true, false)]
     [InlineData(ActionDistributions.Beta, false, true)]
+    [InlineData(ActionDistributions.Bernoulli, false, false)]
     public void Stored_log_probs_and_values_match_the_update_recomputation(string distribution, bool stateDependentStd, bool normalize)
     {
         var options = new PpoOptions
         {
             NumEnvs = 3, StepsPerEnv = 40, MinibatchSize = 40, Epochs = 1, HiddenSizes = [16], Seed = 9,
-            Distribution = distribution, StateDependentStd = stateDependentStd, LogStdInit = distribution == ActionDistributions.Beta ? 0 : 0.5,
+            Distribution = distribution, StateDependentStd = stateDependentStd, LogStdInit = distribution is ActionDistributions.Beta or ActionDistributions.Bernoulli ? 0 : 0.5,
             NormalizeObservations = normalize, NormalizeRewards = normalize,
         };
         using var trainer = new PpoTrainer(options, i => new BoxTarget(i, dims: 3, offset: 5, scale: 3), CPU);

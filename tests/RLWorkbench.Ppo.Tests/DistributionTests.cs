@@ -203,6 +203,53 @@ public class DistributionTests
     }
 
     [Fact]
+    public void Bernoulli_log_probs_entropy_and_deterministic_ends_match_closed_forms()
+    {
+        // logit ln 3: p(high) = 0.75; logit -ln 3: p(high) = 0.25; logit 0: a fair coin.
+        var l = (float)Math.Log(3);
+        var bernoulli = new BernoulliDistribution([-1, 0, 0], [3, 1, 1]);
+        Assert.Equal((3, 3), (bernoulli.HeadWidth, bernoulli.ActionWidth));
+        using var head = tensor(new[] { l, -l, 0f }, [1, 3]);
+        using var bits = tensor(new[] { 1f, 1f, 0f }, [1, 3]);
+        var (logProb, entropy) = bernoulli.Evaluate(head, null, bits);
+        Assert.Equal(Math.Log(0.75) + Math.Log(0.25) + Math.Log(0.5), logProb.item<float>(), 5);
+        var h = -(0.75 * Math.Log(0.75) + 0.25 * Math.Log(0.25));
+        Assert.Equal(h + h + Math.Log(2), entropy.item<float>(), 5);
+
+        // The likelier end, low on a tie; the environment gets the box's ends, never anything between.
+        var action = new float[3];
+        var logProbDeterministic = bernoulli.Deterministic([l, -l, 0], [], action);
+        Assert.Equal([1f, 0f, 0f], action);
+        Assert.Equal(Math.Log(0.75) + Math.Log(0.75) + Math.Log(0.5), logProbDeterministic, 6);
+        var environment = new float[3];
+        bernoulli.ToEnvironment(action, environment);
+        Assert.Equal([3f, 0f, 0f], environment);
+        // log of sqrt(p (1 - p)) in box units: sqrt(3/16) x 4, sqrt(3/16), sqrt(1/4).
+        Assert.Equal((0.5 * Math.Log(3.0 / 16) + Math.Log(4) + 0.5 * Math.Log(3.0 / 16) + 0.5 * Math.Log(0.25)) / 3, bernoulli.MeanLogStd([l, -l, 0], []), 6);
+    }
+
+    [Fact]
+    public void Bernoulli_samples_take_the_upper_end_with_probability_sigmoid_of_the_logit_and_host_log_probs_match_the_update()
+    {
+        var l = (float)Math.Log(3);
+        var bernoulli = new BernoulliDistribution([-1], [3]);
+        var random = new SeededRandomSource(8);
+        const int n = 20000;
+        var stored = new float[n];
+        var hostLogProbs = new double[n];
+        for (var i = 0; i < n; i++)
+        {
+            hostLogProbs[i] = bernoulli.Sample([l], [], random, stored.AsSpan(i, 1));
+            Assert.True(stored[i] is 0f or 1f, $"sample {i} stored {stored[i]}");
+        }
+        // p = 0.75; the standard error of the frequency is 0.003.
+        Assert.InRange(stored.Average(x => (double)x), 0.74, 0.76);
+        using var heads = tensor(Enumerable.Repeat(l, 200).ToArray(), [200, 1]);
+        using var actions = tensor(stored.Take(200).ToArray(), [200, 1]);
+        Assert.Equal(hostLogProbs.Take(200), Floats(bernoulli.Evaluate(heads, null, actions).LogProb).Select(x => (double)x), new DoubleTolerance(1e-6));
+    }
+
+    [Fact]
     public void Bounded_distributions_refuse_an_unbounded_box_in_one_sentence()
     {
         var e = Assert.Throws<ArgumentException>(() => new BetaDistribution([0, float.NegativeInfinity], [1, 1]));

@@ -35,7 +35,7 @@ public class TrainingOptionTests
     }
 
     [Theory]
-    [InlineData("distribution", "distribution must be one of diag-gaussian, squashed-gaussian, beta, got 'gaussian'.")]
+    [InlineData("distribution", "distribution must be one of diag-gaussian, squashed-gaussian, beta, bernoulli, got 'gaussian'.")]
     [InlineData("learningRateSchedule", "learningRateSchedule must be one of constant, linear, cosine, exponential, got 'step'.")]
     [InlineData("exponentialToZero", "an exponential learningRateSchedule needs a positive start and a positive learningRateFinal, got 0.0003 and 0.")]
     [InlineData("entropyCoefficientFinal", "entropyCoefficientFinal must be a finite number >= 0, got -1.")]

@@ -12,10 +12,13 @@ public static class ActionDistributions
     /// <summary>A Beta distribution per dimension, mapped onto the box (Chou et al., 2017).</summary>
     public const string Beta = "beta";
 
+    /// <summary>One coin per dimension choosing the box's lower or upper end, for boxes the environment reads through thresholds.</summary>
+    public const string Bernoulli = "bernoulli";
+
     /// <summary>What a Discrete action space always uses; it is not an option.</summary>
     public const string Categorical = "categorical";
 
-    public static readonly string[] BoxChoices = [DiagonalGaussian, SquashedGaussian, Beta];
+    public static readonly string[] BoxChoices = [DiagonalGaussian, SquashedGaussian, Beta, Bernoulli];
 
     /// <summary>
     /// The distribution the options ask for on this action space. A Discrete space is always categorical,
@@ -36,6 +39,7 @@ public static class ActionDistributions
             DiagonalGaussian => new DiagonalGaussianDistribution(shape.Low, shape.High, options.StateDependentStd, options.LogStdInit),
             SquashedGaussian => new SquashedGaussianDistribution(shape.Low, shape.High, options.StateDependentStd, options.LogStdInit),
             Beta => new BetaDistribution(shape.Low, shape.High),
+            Bernoulli => new BernoulliDistribution(shape.Low, shape.High),
             _ => throw new ArgumentException($"distribution must be one of {string.Join(", ", BoxChoices)}, got '{options.Distribution}'."),
         };
     }
