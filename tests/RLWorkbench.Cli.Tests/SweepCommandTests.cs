@@ -16,6 +16,20 @@ public class SweepCommandTests
           "seeds": "{{seeds}}", "maxParallel": 2 }
         """;
 
+    [Fact]
+    public void Dry_run_prints_the_plan_and_writes_nothing()
+    {
+        var directory = Path.Combine(Workbench.TempDirectory(), "variants");
+        var r = Workbench.Run("sweep", Path.Combine(RepositoryPaths.Root, "experiments", "sweep-ppo-variants.json"), "--out", directory, "--dry-run");
+        Assert.True(r.ExitCode == 0, r.Error);
+        Assert.Contains($"Sweep sweep-ppo-variants (ppo): 6 configurations x 5 seeds (0, 1, 2, 3, 4) = 30 trials, backend local, into {directory}.", r.Output);
+        Assert.Contains("  c01  beta\n", r.Output.ReplaceLineEndings("\n"));
+        Assert.Contains("  c05  vecnormalize\n", r.Output.ReplaceLineEndings("\n"));
+        Assert.Contains("Trials in launch order: c00-seed0, c01-seed0, c02-seed0,", r.Output);
+        Assert.EndsWith("Nothing was run or written (--dry-run).", r.Output.TrimEnd());
+        Assert.False(Directory.Exists(directory), "a dry run created the sweep directory");
+    }
+
     private static string WriteSpec(string directory, string json)
     {
         var path = Path.Combine(directory, "spec.json");

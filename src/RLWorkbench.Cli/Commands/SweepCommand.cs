@@ -22,10 +22,11 @@ public static class SweepCommand
         var mem = new Option<string?>("--mem") { Description = "Slurm: memory per trial in sbatch's notation, e.g. 2G (default: the spec's, else 2G)." };
         var time = new Option<string?>("--time") { Description = "Slurm: wall-time limit per trial, e.g. 01:00:00 (default: the spec's, else 01:00:00)." };
         var partition = new Option<string?>("--partition") { Description = "Slurm: the partition (default: the spec's, else the cluster's default)." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print the planned configurations and trials, then stop: nothing is run or written." };
         var sbatchArguments = new Option<string[]>("--sbatch-arg") { Description = "Slurm: a further #SBATCH argument such as --account=rl; repeat for more; added after the spec's.", AllowMultipleArgumentsPerToken = false };
         var command = new Command("sweep", "Run a sweep: one experiment over a grid, random samples and seeds, each trial an ordinary run directory.")
         {
-            spec, backend, parallel, output, plain, cpus, mem, time, partition, sbatchArguments,
+            spec, backend, parallel, output, plain, dryRun, cpus, mem, time, partition, sbatchArguments,
         };
         command.Subcommands.Add(CreateTrial());
         command.Subcommands.Add(CreateReport());
@@ -47,6 +48,11 @@ public static class SweepCommand
             };
             var planned = SweepPlanner.Plan(loaded, ExperimentCatalog.Default, TimeProvider.System.GetUtcNow());
             var directory = result.GetValue(output) ?? loaded.Out ?? SweepSpec.DefaultDirectory(loaded.Name);
+            if (result.GetValue(dryRun))
+            {
+                SweepExecution.DescribePlan(planned, directory, backendName, result.InvocationConfiguration.Output);
+                return CommandLine.Ok;
+            }
             return SweepExecution.Run(planned, directory, backendName, result.GetValue(plain), result.InvocationConfiguration.Output, result.InvocationConfiguration.Error).ExitCode;
         });
         return command;

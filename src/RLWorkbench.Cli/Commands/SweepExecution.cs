@@ -13,6 +13,19 @@ internal static class SweepExecution
     /// <summary>What was run, for a caller that prints more (the seed summary of `ppo --seeds`).</summary>
     public sealed record Outcome(int ExitCode, string Directory, IReadOnlyList<TrialResult> Results);
 
+    /// <summary>`sweep --dry-run`: what the spec expands to, so a large sweep can be checked before it costs hours.</summary>
+    public static void DescribePlan(SweepManifest planned, string directory, string backendName, TextWriter output)
+    {
+        var configurations = planned.Configurations.Count;
+        output.WriteLine($"Sweep {planned.Name} ({planned.Experiment}): {configurations} configuration{(configurations == 1 ? "" : "s")} x {planned.Seeds.Count} seed{(planned.Seeds.Count == 1 ? "" : "s")} ({string.Join(", ", planned.Seeds)}) = {planned.Trials.Count} trials, backend {backendName}, into {Path.GetFullPath(directory)}.");
+        foreach (var configuration in planned.Configurations)
+            output.WriteLine($"  {configuration.Key}  {configuration.Label}");
+        output.WriteLine($"Trials in launch order: {string.Join(", ", planned.Trials.Select(t => t.Id))}.");
+        if (File.Exists(Path.Combine(directory, SweepManifest.FileName)))
+            output.WriteLine("That directory already holds a sweep: running this spec there continues it if it is the same sweep and is refused if not.");
+        output.WriteLine("Nothing was run or written (--dry-run).");
+    }
+
     public static Outcome Run(SweepManifest planned, string directory, string backendName, bool plain, TextWriter output, TextWriter error)
     {
         SweepBackends.Check(backendName);
