@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using RLWorkbench.Tracking;
 
@@ -69,15 +67,7 @@ public class SlurmSweepTests
     public void A_controller_that_does_not_answer_is_one_sentence_and_exit_1_with_nothing_written()
     {
         var root = Workbench.TempDirectory();
-        var conf = Path.Combine(root, "slurm.conf");
-        File.WriteAllText(conf, $"""
-            ClusterName=nowhere
-            SlurmctldHost=rlw-nowhere(127.0.0.1)
-            SlurmctldPort={ClosedPort()}
-            NodeName=rlw-nowhere CPUs=1
-            PartitionName=p Nodes=rlw-nowhere Default=YES
-
-            """);
+        var conf = UnreachableSlurm.WriteConf(root);
         var output = Path.Combine(root, "sweep");
 
         var result = Run(new() { ["SLURM_CONF"] = conf }, "sweep", SmokeSpec, "--backend", "slurm", "--out", output);
@@ -97,15 +87,6 @@ public class SlurmSweepTests
         var keep = Enumerable.Range(0, header.Length).Where(i => !TimingColumns.Contains(header[i])).ToList();
         Assert.True(lines.Length > 1, $"{csv} has no rows");
         return lines.Select(line => string.Join(',', keep.Select(i => line.Split(',')[i]))).ToList();
-    }
-
-    private static int ClosedPort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 
     /// <summary>Like <see cref="Workbench.Run"/>, with environment variables for rlw and a limit a whole sweep fits in.</summary>

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using RLWorkbench.Experiments.Sweeps;
 using RLWorkbench.Experiments.Sweeps.Slurm;
@@ -79,15 +77,7 @@ public sealed class SlurmClientTests : IDisposable
     public async Task A_controller_that_does_not_answer_is_one_sentence_before_anything_is_submitted()
     {
         // The real scontrol, pointed at a cluster whose controller address has nothing listening.
-        var conf = Path.Combine(_root, "slurm.conf");
-        File.WriteAllText(conf, $"""
-            ClusterName=nowhere
-            SlurmctldHost=rlw-nowhere(127.0.0.1)
-            SlurmctldPort={ClosedPort()}
-            NodeName=rlw-nowhere CPUs=1
-            PartitionName=p Nodes=rlw-nowhere Default=YES
-
-            """);
+        var conf = UnreachableSlurm.WriteConf(_root);
         var sweep = Directory.CreateDirectory(Path.Combine(_root, "sweep")).FullName;
         var backend = new SlurmBackend(new SlurmClient(new Dictionary<string, string?> { ["SLURM_CONF"] = conf }), TimeProvider.System);
 
@@ -96,15 +86,6 @@ public sealed class SlurmClientTests : IDisposable
 
         Assert.Equal("the Slurm controller does not answer (scontrol ping: Slurmctld(primary) at rlw-nowhere is DOWN), so nothing was submitted.", error.Message);
         Assert.Empty(Directory.EnumerateFileSystemEntries(sweep));
-    }
-
-    private static int ClosedPort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 
     private static SweepManifest Manifest() => new(
