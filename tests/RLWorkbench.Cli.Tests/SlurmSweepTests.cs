@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using RLWorkbench.Tracking;
 
@@ -92,20 +91,9 @@ public class SlurmSweepTests
     /// <summary>Like <see cref="Workbench.Run"/>, with environment variables for rlw and a limit a whole sweep fits in.</summary>
     private static Workbench.Result Run(Dictionary<string, string>? environment, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "rlw.dll"));
-        foreach (var a in args)
-            start.ArgumentList.Add(a);
+        var start = Workbench.StartInfo(Directory.GetCurrentDirectory(), args);
         foreach (var (name, value) in environment ?? [])
             start.Environment[name] = value;
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"rlw {string.Join(' ', args)} did not finish in 5 minutes.");
-        }
-        return new Workbench.Result(process.ExitCode, output.Result, error.Result);
+        return Workbench.RunWith(start, TimeSpan.FromMinutes(5));
     }
 }

@@ -8,10 +8,7 @@ public class StopSignalTests
     public async Task Ctrl_c_stops_qlearn_cleanly_and_resume_finishes_the_same_run()
     {
         var dir = Path.Combine(Workbench.TempDirectory(), "interrupted");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "rlw.dll"), "qlearn", "--iterations", "40", "--simulated-call-seconds", "0.1", "--out", dir })
-            start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
+        using var process = Process.Start(Workbench.StartInfo(Directory.GetCurrentDirectory(), "qlearn", "--iterations", "40", "--simulated-call-seconds", "0.1", "--out", dir))!;
         var error = process.StandardError.ReadToEndAsync();
 
         // Wait for a few iterations, then send SIGINT as a terminal's Ctrl+C would.

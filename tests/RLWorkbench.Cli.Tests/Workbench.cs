@@ -9,7 +9,25 @@ internal static class Workbench
 
     public static Result Run(params string[] args) => RunIn(Directory.GetCurrentDirectory(), args);
 
-    public static Result RunIn(string workingDirectory, params string[] args)
+    public static Result RunIn(string workingDirectory, params string[] args) =>
+        RunWith(StartInfo(workingDirectory, args), TimeSpan.FromMinutes(2));
+
+    /// <summary>Runs `rlw` as <paramref name="start"/> describes (extra environment variables, say), killing it after <paramref name="limit"/>.</summary>
+    public static Result RunWith(ProcessStartInfo start, TimeSpan limit)
+    {
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(limit))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"rlw {string.Join(' ', start.ArgumentList.Skip(1))} did not finish in {limit.TotalMinutes:0} minutes.");
+        }
+        return new Result(process.ExitCode, output.Result, error.Result);
+    }
+
+    /// <summary>The built rlw.dll under `dotnet`, in <paramref name="workingDirectory"/>, with its output captured.</summary>
+    public static ProcessStartInfo StartInfo(string workingDirectory, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -20,30 +38,13 @@ internal static class Workbench
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "rlw.dll"));
         foreach (var a in args)
             start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"rlw {string.Join(' ', args)} did not finish in 2 minutes.");
-        }
-        return new Result(process.ExitCode, output.Result, error.Result);
+        return start;
     }
 
     /// <summary>Starts `rlw` without waiting, for tests that signal it while it runs; read its output once it has exited.</summary>
     public static Background Start(string workingDirectory, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = workingDirectory,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "rlw.dll"));
-        foreach (var a in args)
-            start.ArgumentList.Add(a);
-        var process = Process.Start(start)!;
+        var process = Process.Start(StartInfo(workingDirectory, args))!;
         return new Background(process, process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
     }
 
