@@ -144,6 +144,14 @@ public class BanditTests
         Assert.Equal("Unknown learner 'sarsa'; the learners are q-learning, ucb1 and thompson.", e.Message);
     }
 
+    [Fact]
+    public void The_real_backend_with_a_replay_cassette_is_refused_in_one_sentence()
+    {
+        var e = Assert.Throws<RoutingInputException>(() => new QlearnOptions { Backend = QlearnOptions.Backends.Real, Replay = "calls.jsonl" }.Resolve());
+        Assert.Equal("The real backend and a replay cassette cannot be combined: a replay makes no calls.", e.Message);
+        Assert.Equal(QlearnOptions.Backends.Replay, new QlearnOptions { Replay = "calls.jsonl" }.Resolve().Backend);
+    }
+
     [Theory]
     [InlineData(RoutingAlgorithms.Ucb1, "base")]
     [InlineData(RoutingAlgorithms.Thompson, "load-balanced")]

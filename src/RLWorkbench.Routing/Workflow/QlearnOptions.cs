@@ -97,6 +97,10 @@ public sealed record QlearnOptions
             throw new RoutingInputException(banditProblem);
         if (Bandits is null)
             throw new RoutingInputException("The bandit settings must not be null.");
+        // A cassette otherwise selects the replay backend by itself; with "real" asked for explicitly (by
+        // --real or a configuration file) that would silently make no calls.
+        if (Backend == Backends.Real && Replay is not null)
+            throw new RoutingInputException("The real backend and a replay cassette cannot be combined: a replay makes no calls.");
         var loadBalanced = Learner == LoadBalancedCoordinator.Name;
         var resolved = this with
         {
