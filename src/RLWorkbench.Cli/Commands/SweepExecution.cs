@@ -26,9 +26,9 @@ internal static class SweepExecution
         output.WriteLine("Nothing was run or written (--dry-run).");
     }
 
+    /// <summary>Runs the sweep on <paramref name="backendName"/>, which the caller has checked with <see cref="SweepBackends.Check"/> (for Slurm that asks the controller, so once is enough).</summary>
     public static Outcome Run(SweepManifest planned, string directory, string backendName, bool plain, TextWriter output, TextWriter error)
     {
-        SweepBackends.Check(backendName);
         using (var sweep = SweepDirectory.Open(directory, planned))
         {
             var runner = new SweepRunner(sweep, TimeProvider.System);

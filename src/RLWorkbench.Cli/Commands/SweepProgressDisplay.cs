@@ -20,8 +20,7 @@ internal static class SweepProgressDisplay
     {
         var notices = new ConcurrentQueue<string>();
         var work = runner.RunAsync(backend, notices.Enqueue, stop);
-        var interactive = !plain && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
-        if (interactive)
+        if (BarProgress.Available(plain))
             Live(runner.Monitor, work, notices, output);
         else
             Plain(runner.Monitor, work, notices, output);

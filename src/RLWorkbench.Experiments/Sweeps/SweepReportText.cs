@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using RLWorkbench.Tracking.Statistics;
 
 namespace RLWorkbench.Experiments.Sweeps;
@@ -175,7 +173,7 @@ internal static class SweepReportText
         foreach (var c in summary.Configurations)
         {
             var cells = new List<string> { c.Rank?.ToString(Invariant) ?? "", c.Configuration.Key, c.Configuration.Label };
-            cells.AddRange(settings.Select(p => c.Configuration.Settings.TryGetValue(p, out var v) ? Setting(v) : ""));
+            cells.AddRange(settings.Select(p => c.Configuration.Settings.TryGetValue(p, out var v) ? SweepSpec.Show(v) : ""));
             cells.AddRange([c.Trials.Count.ToString(Invariant), c.Finished.ToString(Invariant), c.Failed.ToString(Invariant), c.NotFinished.ToString(Invariant)]);
             foreach (var e in new[] { c.Final, c.Best, c.AreaUnderCurve, c.WorkPerSecond }.Concat(c.Milestones).Concat(c.TrainingReturns ?? []))
                 cells.AddRange([Exact(e.Mean), Exact(e.Lower), Exact(e.Upper), e.Count.ToString(Invariant)]);
@@ -207,13 +205,6 @@ internal static class SweepReportText
     }
 
     private static string Exact(double? value) => value is { } v && !double.IsNaN(v) ? v.ToString("R", Invariant) : "";
-
-    private static string Setting(JsonNode? value) => value switch
-    {
-        null => "null",
-        JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
-        _ => value.ToJsonString(),
-    };
 
     private static string CsvCell(string cell) =>
         cell.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + cell.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : cell;
