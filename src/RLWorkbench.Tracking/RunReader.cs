@@ -146,6 +146,9 @@ public static class RunReader
         return new RunRecord(full, info, config, parameters, tableNames, artifacts, problems);
     }
 
+    /// <summary>Only a run's status.json: what a poll of many runs needs (their state, a failure message) without the rest of <see cref="Read"/>.</summary>
+    public static RunInfo ReadInfo(string directory) => ReadInfo(Path.GetFullPath(directory), []);
+
     /// <summary>Every run under a root, newest first by start time; unreadable ones are listed with the reason.</summary>
     public static IReadOnlyList<RunListing> List(string root)
     {

@@ -8,7 +8,7 @@ namespace RLWorkbench.Tracking;
 /// </summary>
 public sealed class RunStore(string root)
 {
-    internal const string StatusFile = "status.json";
+    public const string StatusFile = "status.json";
 
     public static string DefaultRoot => Path.Combine("artifacts", "runs");
 

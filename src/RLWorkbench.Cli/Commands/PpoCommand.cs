@@ -105,7 +105,7 @@ public static class PpoCommand
     {
         if (!File.Exists(checkpointPath))
             throw new UsageException($"checkpoint '{checkpointPath}' does not exist; give a run's artifacts/checkpoint.bin.");
-        var dir = PpoModelFile.FindAbove(checkpointPath, "status.json");
+        var dir = PpoModelFile.FindAbove(checkpointPath, RunStore.StatusFile);
         if (dir is null || !File.Exists(Path.Combine(dir, "config.json")))
             throw new UsageException($"checkpoint '{checkpointPath}' is not inside a ppo run directory, so there is no curve to continue.");
         return dir;

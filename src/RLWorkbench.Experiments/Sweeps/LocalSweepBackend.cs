@@ -129,7 +129,7 @@ public sealed class LocalSweepBackend : ISweepBackend
                     notice($"Trial {id} was stopped from outside the sweep; running the sweep again continues it (log: {worker.LogPath}).");
                 return;
             case TrialState.Failed:
-                notice($"Trial {id} failed: {Tracking.RunReader.Read(worker.Directory).Info.Message ?? "no message"} (log: {worker.LogPath})");
+                notice($"Trial {id} failed: {Tracking.RunReader.ReadInfo(worker.Directory).Message ?? "no message"} (log: {worker.LogPath})");
                 return;
             default:
                 var how = killed ? "was killed by a second Ctrl+C" : Ending(worker.Process.ExitCode);

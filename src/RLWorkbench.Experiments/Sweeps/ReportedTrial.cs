@@ -49,10 +49,10 @@ public sealed record ReportedTrial(
         RunRecord record;
         try
         {
-            state = TrialRecords.StateOf(directory);
-            if (state == TrialState.NotStarted)
-                return new ReportedTrial(trial, state, null, null, empty, null, null, [], problems);
+            if (!File.Exists(Path.Combine(directory, RunStore.StatusFile)))
+                return new ReportedTrial(trial, TrialState.NotStarted, null, null, empty, null, null, [], problems);
             record = RunReader.Read(directory);
+            state = TrialRecords.StateOf(record.Info.Status);
         }
         catch (RunFormatException e)
         {

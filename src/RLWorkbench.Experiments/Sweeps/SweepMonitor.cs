@@ -113,7 +113,7 @@ public sealed class SweepMonitor
 
     private string? Status(SweepTrial trial)
     {
-        var path = Path.Combine(Directory(trial), "status.json");
+        var path = Path.Combine(Directory(trial), Tracking.RunStore.StatusFile);
         try
         {
             return File.Exists(path) ? File.ReadAllText(path) : null;

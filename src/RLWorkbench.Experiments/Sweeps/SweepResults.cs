@@ -22,7 +22,7 @@ public static class SweepResults
     {
         var directory = SweepLayout.TrialDirectory(sweepDirectory, trial);
         var state = TrialRecords.StateOf(directory);
-        var message = state == TrialState.NotStarted ? null : RunReader.Read(directory).Info.Message;
+        var message = state == TrialState.NotStarted ? null : RunReader.ReadInfo(directory).Message;
         var label = manifest.Configurations.FirstOrDefault(c => c.Key == trial.ConfigurationKey)?.Label ?? trial.ConfigurationKey;
         return new TrialResult(trial, label, state, ReadScores(directory), message);
     }).ToList();

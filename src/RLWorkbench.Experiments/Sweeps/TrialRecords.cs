@@ -22,18 +22,17 @@ public enum TrialState
 /// <summary>Reads and records trial outcomes in their run directories (status.json, written through Tracking).</summary>
 public static class TrialRecords
 {
-    public static TrialState StateOf(string trialDirectory)
+    public static TrialState StateOf(string trialDirectory) =>
+        File.Exists(Path.Combine(trialDirectory, RunStore.StatusFile)) ? StateOf(RunReader.ReadInfo(trialDirectory).Status) : TrialState.NotStarted;
+
+    /// <summary>The trial state a started run's recorded status means.</summary>
+    public static TrialState StateOf(RunStatus status) => status switch
     {
-        if (!File.Exists(Path.Combine(trialDirectory, "status.json")))
-            return TrialState.NotStarted;
-        return RunReader.Read(trialDirectory).Info.Status switch
-        {
-            RunStatus.Finished => TrialState.Finished,
-            RunStatus.Failed => TrialState.Failed,
-            RunStatus.Killed => TrialState.Killed,
-            _ => TrialState.Running,
-        };
-    }
+        RunStatus.Finished => TrialState.Finished,
+        RunStatus.Failed => TrialState.Failed,
+        RunStatus.Killed => TrialState.Killed,
+        _ => TrialState.Running,
+    };
 
     /// <summary>
     /// Records that a trial's worker ended without finishing (a crash, SIGKILL, a lost node, the time limit),

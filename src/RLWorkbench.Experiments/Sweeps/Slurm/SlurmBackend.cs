@@ -215,7 +215,7 @@ public sealed class SlurmBackend : ISweepBackend
             case TrialState.Finished:
                 return true;
             case TrialState.Failed:
-                notice($"Trial {trial.Id} failed: {Tracking.RunReader.Read(directory).Info.Message ?? "no message"} ({logs}).");
+                notice($"Trial {trial.Id} failed: {Tracking.RunReader.ReadInfo(directory).Message ?? "no message"} ({logs}).");
                 return true;
             case TrialState.Killed:
                 notice($"Trial {trial.Id} was stopped (Slurm: {end.Description}); running the sweep again continues it from its checkpoint ({logs}).");
