@@ -62,8 +62,6 @@ public sealed class EvaluationCallback : ITrainingCallback
     /// <summary>The best evaluation mean so far (negative infinity before any).</summary>
     public double BestMeanReward { get; private set; }
 
-    public EvaluationSummary? LastEvaluation { get; private set; }
-
     public int Evaluations { get; private set; }
 
     /// <summary>Why this callback stopped training, or null if it did not.</summary>
@@ -75,7 +73,6 @@ public sealed class EvaluationCallback : ITrainingCallback
             return TrainingDecision.Continue;
         next = schedule.NextAfter(training.TotalSteps);
         var summary = EvaluationSummary.Of(training.EvaluateDeterministic(envs, episodes, seed));
-        LastEvaluation = summary;
         Evaluations++;
         Evaluated?.Invoke(training.TotalSteps, summary);
         var improved = summary.Mean > BestMeanReward;

@@ -1,3 +1,5 @@
+using RLWorkbench.Gym.Evaluation;
+
 namespace RLWorkbench.Ppo;
 
 /// <summary>
@@ -11,10 +13,8 @@ public sealed record EvaluationSummary(int Episodes, double Mean, double Std, do
     {
         if (episodes.Count == 0)
             throw new ArgumentException("An evaluation summary needs at least one episode.", nameof(episodes));
-        var returns = episodes.Select(e => e.Return).ToArray();
-        var mean = returns.Average();
-        var std = Math.Sqrt(returns.Sum(r => (r - mean) * (r - mean)) / returns.Length);
+        var returns = Summary.Of(episodes.Select(e => e.Return).ToArray());
         var completion = episodes.Average(e => e.FinalInfo.TryGetValue("completion_rate", out var c) ? c : double.NaN);
-        return new EvaluationSummary(returns.Length, mean, std, returns.Min(), returns.Max(), completion, episodes.Average(e => e.Length));
+        return new EvaluationSummary(returns.Count, returns.Mean, returns.Std, returns.Min, returns.Max, completion, episodes.Average(e => e.Length));
     }
 }
