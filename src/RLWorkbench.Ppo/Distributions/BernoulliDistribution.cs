@@ -17,12 +17,14 @@ public sealed class BernoulliDistribution : IActionDistribution
 {
     private readonly float[] low;
     private readonly float[] high;
+    private readonly double meanLogWidth;
 
     public BernoulliDistribution(float[] low, float[] high)
     {
         BoxMapping.RequireFinite(ActionDistributions.Bernoulli, low, high);
         this.low = low;
         this.high = high;
+        meanLogWidth = BoxMapping.LogVolume(low, high) / low.Length;
     }
 
     public string Name => ActionDistributions.Bernoulli;
@@ -85,8 +87,8 @@ public sealed class BernoulliDistribution : IActionDistribution
     {
         double sum = 0;
         for (var j = 0; j < ActionWidth; j++)
-            sum += 0.5 * (LogSigmoid(head[j]) + LogSigmoid(-head[j])) + Math.Log((double)high[j] - low[j]);
-        return sum / ActionWidth;
+            sum += 0.5 * (LogSigmoid(head[j]) + LogSigmoid(-head[j]));
+        return sum / ActionWidth + meanLogWidth;
     }
 
     /// <summary>log sigmoid(x) = -softplus(-x), finite for any x.</summary>

@@ -109,7 +109,6 @@ public sealed class DiagonalGaussianDistribution : IActionDistribution
         DiagonalGaussian.MeanLogStd(head, stateIndependent, ActionWidth, StateDependentStd);
 }
 
-/// <summary>The diagonal Gaussian's formulas, shared by the plain and the squashed distribution.</summary>
 /// <summary>
 /// Where a Gaussian's log standard deviation lives, for the plain and the squashed Gaussian alike: one free
 /// state-independent vector named log_std (SB3's default), or the second half of the action head.
@@ -129,6 +128,7 @@ internal sealed record GaussianSpread(int ActionWidth, bool StateDependent, doub
     }
 }
 
+/// <summary>The diagonal Gaussian's formulas, shared by the plain and the squashed distribution.</summary>
 public static class DiagonalGaussian
 {
     public static readonly double HalfLog2Pi = 0.5 * Math.Log(2 * Math.PI);
