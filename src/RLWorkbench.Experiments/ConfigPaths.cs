@@ -107,7 +107,8 @@ public static class ConfigPaths
         return parts;
     }
 
-    private static string? Match(JsonObject node, string segment)
+    /// <summary>The name <paramref name="node"/> spells <paramref name="segment"/> with (names match case-insensitively), or null.</summary>
+    internal static string? Match(JsonObject node, string segment)
     {
         foreach (var (name, _) in node)
         {
@@ -117,9 +118,12 @@ public static class ConfigPaths
         return null;
     }
 
-    private static ExperimentConfigException Unknown(JsonObject configuration, string path)
+    private static ExperimentConfigException Unknown(JsonObject configuration, string path) => UnknownSetting(path, Leaves(configuration));
+
+    /// <summary>The one sentence for a setting nobody knows, with the closest of <paramref name="valid"/> when there is one.</summary>
+    internal static ExperimentConfigException UnknownSetting(string path, IReadOnlyList<string> valid)
     {
-        var closest = Closest(path, Leaves(configuration));
+        var closest = Closest(path, valid);
         return new ExperimentConfigException(closest is null
             ? $"unknown setting '{path}'."
             : $"unknown setting '{path}'; did you mean '{closest}'?");

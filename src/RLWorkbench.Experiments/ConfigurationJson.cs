@@ -47,17 +47,12 @@ public static partial class ConfigurationJson
             foreach (var (name, value) in from)
             {
                 var path = prefix.Length == 0 ? name : $"{prefix}.{name}";
-                var existing = into.FirstOrDefault(p => string.Equals(p.Key, name, StringComparison.OrdinalIgnoreCase));
-                if (existing.Key is null)
-                {
-                    var closest = ConfigPaths.Closest(path, valid);
-                    throw new ExperimentConfigException(closest is null ? $"unknown setting '{path}'." : $"unknown setting '{path}'; did you mean '{closest}'?");
-                }
-                var canonical = prefix.Length == 0 ? existing.Key : $"{prefix}.{existing.Key}";
-                if (existing.Value is JsonObject inner && value is JsonObject patchInner)
+                var key = ConfigPaths.Match(into, name) ?? throw ConfigPaths.UnknownSetting(path, valid);
+                var canonical = prefix.Length == 0 ? key : $"{prefix}.{key}";
+                if (into[key] is JsonObject inner && value is JsonObject patchInner)
                     Merge(inner, patchInner, canonical);
                 else
-                    into[existing.Key] = value?.DeepClone();
+                    into[key] = value?.DeepClone();
             }
         }
         Merge(target, patch, "");
@@ -101,8 +96,7 @@ public static partial class ConfigurationJson
         if (unmapped.Success)
         {
             var full = path.EndsWith(unmapped.Groups["name"].Value, StringComparison.Ordinal) ? path : Join(path, unmapped.Groups["name"].Value);
-            var closest = ConfigPaths.Closest(full, ConfigPaths.Leaves(known));
-            return closest is null ? $"unknown setting '{full}'." : $"unknown setting '{full}'; did you mean '{closest}'?";
+            return ConfigPaths.UnknownSetting(full, ConfigPaths.Leaves(known)).Message;
         }
         var got = Got(configuration, path);
         var converted = ConvertedPattern().Match(e.Message);

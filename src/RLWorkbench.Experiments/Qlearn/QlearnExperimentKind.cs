@@ -97,15 +97,8 @@ public sealed class QlearnExperimentKind(QlearnHost? host = null) : IExperimentK
         }
     }
 
-    private static (string? Key, JsonNode? Value) Find(JsonObject node, string name)
-    {
-        foreach (var (key, value) in node)
-        {
-            if (key.Equals(name, StringComparison.OrdinalIgnoreCase))
-                return (key, value);
-        }
-        return (null, null);
-    }
+    private static (string? Key, JsonNode? Value) Find(JsonObject node, string name) =>
+        ConfigPaths.Match(node, name) is { } key ? (key, node[key]) : (null, null);
 
     private static JsonObject ToJson<T>(T value) => JsonSerializer.SerializeToNode(value, Json)!.AsObject();
 }
