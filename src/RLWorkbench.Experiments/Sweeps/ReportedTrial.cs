@@ -60,7 +60,7 @@ public sealed record ReportedTrial(
             return new ReportedTrial(trial, TrialState.NotStarted, null, null, empty, null, null, [], problems);
         }
 
-        var scores = ReadScores(directory, trial, problems);
+        var scores = SweepResults.ReadScores(directory, message => problems.Add($"{trial.Id}: {RunScores.FileName} cannot be read ({message})."));
         var curve = empty;
         if (scores is not null)
         {
@@ -147,22 +147,6 @@ public sealed record ReportedTrial(
         node is JsonValue value && value.GetValueKind() == JsonValueKind.Number
             ? double.Parse(value.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture)
             : null;
-
-    private static RunScores? ReadScores(string directory, SweepTrial trial, List<string> problems)
-    {
-        var path = Path.Combine(directory, RunScores.FileName);
-        if (!File.Exists(path))
-            return null;
-        try
-        {
-            return JsonSerializer.Deserialize<RunScores>(File.ReadAllText(path), SweepManifest.Json);
-        }
-        catch (JsonException e)
-        {
-            problems.Add($"{trial.Id}: {RunScores.FileName} cannot be read ({e.Message}).");
-            return null;
-        }
-    }
 
     private static RunTable? Table(RunRecord record, string name, SweepTrial trial, List<string> problems)
     {

@@ -48,6 +48,9 @@ public sealed record SweepManifest(
             ?? throw new ExperimentConfigException($"{path} is empty.");
     }
 
+    /// <summary>The label of the configuration <paramref name="trial"/> runs, or null when the manifest does not list it.</summary>
+    public string? LabelOf(SweepTrial trial) => Configurations.FirstOrDefault(c => c.Key == trial.ConfigurationKey)?.Label;
+
     public SweepTrial Trial(int index) =>
         Trials.FirstOrDefault(t => t.Index == index)
         ?? throw new ExperimentConfigException($"the sweep has no trial {index}; its trials are 0 to {Trials.Count - 1}.");

@@ -107,7 +107,7 @@ public sealed class SweepMonitor
         return new SweepSnapshot(manifest.Trials.Count, finishedEarlier, finished, running, failed, stopped, pending, rate, unit, eta, runningTrials);
     }
 
-    private string Label(SweepTrial trial) => manifest.Configurations.FirstOrDefault(c => c.Key == trial.ConfigurationKey)?.Label ?? trial.ConfigurationKey;
+    private string Label(SweepTrial trial) => manifest.LabelOf(trial) ?? trial.ConfigurationKey;
 
     private string Directory(SweepTrial trial) => SweepLayout.TrialDirectory(sweepDirectory, trial);
 

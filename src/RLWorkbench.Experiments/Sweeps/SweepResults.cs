@@ -23,19 +23,21 @@ public static class SweepResults
         var directory = SweepLayout.TrialDirectory(sweepDirectory, trial);
         var state = TrialRecords.StateOf(directory);
         var message = state == TrialState.NotStarted ? null : RunReader.ReadInfo(directory).Message;
-        var label = manifest.Configurations.FirstOrDefault(c => c.Key == trial.ConfigurationKey)?.Label ?? trial.ConfigurationKey;
+        var label = manifest.LabelOf(trial) ?? trial.ConfigurationKey;
         return new TrialResult(trial, label, state, ReadScores(directory), message);
     }).ToList();
 
-    public static RunScores? ReadScores(string runDirectory)
+    /// <summary>A run's scores.json, or null when it has none or it cannot be read (<paramref name="unreadable"/> hears why).</summary>
+    public static RunScores? ReadScores(string runDirectory, Action<string>? unreadable = null)
     {
         var path = Path.Combine(runDirectory, RunScores.FileName);
         try
         {
             return File.Exists(path) ? JsonSerializer.Deserialize<RunScores>(File.ReadAllText(path), SweepManifest.Json) : null;
         }
-        catch (JsonException)
+        catch (JsonException e)
         {
+            unreadable?.Invoke(e.Message);
             return null;
         }
     }

@@ -105,7 +105,7 @@ public static class SweepTracking
     /// </summary>
     public static IReadOnlyDictionary<string, string> TrialTags(string sweepDirectory, SweepManifest manifest, SweepTrial trial, Func<string, string?>? variable = null)
     {
-        var label = manifest.Configurations.FirstOrDefault(c => c.Key == trial.ConfigurationKey)?.Label ?? "";
+        var label = manifest.LabelOf(trial) ?? "";
         var tags = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             [SweepTag] = manifest.Name,
