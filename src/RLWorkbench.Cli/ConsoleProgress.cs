@@ -4,49 +4,6 @@ using Spectre.Console;
 
 namespace RLWorkbench.Cli;
 
-/// <summary>
-/// A run's progress as plain lines (redirected output, --plain, and the commands that print one line per
-/// iteration or seed): the start description, a line per report made by <paramref name="line"/> (none when
-/// it returns null), and notices.
-/// </summary>
-public sealed class LineProgress(TextWriter output, Func<ProgressReport, string?> line, string noticePrefix = "") : IExperimentProgress
-{
-    private readonly Lock gate = new();
-    private long total;
-    private string unit = "";
-
-    public void Started(string description, long done, long total, string unit)
-    {
-        lock (gate)
-        {
-            this.total = total;
-            this.unit = unit;
-            output.WriteLine(description);
-        }
-    }
-
-    public void Advanced(long done, double unitsPerSecond, string? detail)
-    {
-        lock (gate)
-        {
-            if (line(new ProgressReport(done, total, unit, unitsPerSecond, detail)) is { } text)
-                output.WriteLine(text);
-        }
-    }
-
-    public void Notice(string message)
-    {
-        lock (gate)
-            output.WriteLine(noticePrefix + message);
-    }
-}
-
-/// <summary>One report of a running experiment, as a console line is made from it.</summary>
-public sealed record ProgressReport(long Done, long Total, string Unit, double UnitsPerSecond, string? Detail)
-{
-    public TimeSpan Remaining => TimeSpan.FromSeconds(Math.Max(0, Total - Done) / Math.Max(UnitsPerSecond, 1e-9));
-}
-
 /// <summary>A live Spectre.Console progress bar for an interactive terminal: one task, its description the latest report.</summary>
 public sealed class BarProgress(ProgressContext context) : IExperimentProgress
 {
