@@ -62,11 +62,13 @@ internal static class PpoPlots
         Figure.Style(training, $"Training return - {runId}", Steps, "mean return, last 100 episodes");
         Figure.Style(evaluation, EvaluationTitle(metrics, eval), Steps, "mean return over the evaluation episodes");
 
-        var xs = new List<double>();
+        var trainingPoints = new List<(double X, double Y)>();
+        var evaluationPoints = new List<(double X, double Y)>();
         if (metrics is not null && metrics.Has("ep_rew_mean")
             && Figure.Line(training, metrics.Steps(), metrics.Numbers("ep_rew_mean"), "training: ep_rew_mean (sampled actions)", Figure.Palette[0]))
         {
-            xs.AddRange(metrics.Steps().Where(double.IsFinite));
+            var (x, y) = SeriesMath.Finite(metrics.Steps(), metrics.Numbers("ep_rew_mean"));
+            trainingPoints.AddRange(x.Zip(y));
             ReferencesBesideData(training, references);
         }
         else
@@ -86,7 +88,8 @@ internal static class PpoPlots
             var std = rows.Select(i => double.IsFinite(stds[i]) ? stds[i] : 0).ToArray();
             Figure.Band(evaluation, x, mean.Zip(std, (m, d) => m - d).ToArray(), mean.Zip(std, (m, d) => m + d).ToArray(), Figure.Palette[1], "periodic: mean +- std");
             drawn |= Figure.Line(evaluation, x, mean, "periodic: mean return", Figure.Palette[1], markers: true);
-            xs.AddRange(x);
+            for (var i = 0; i < x.Length; i++)
+                evaluationPoints.AddRange([(x[i], mean[i] - std[i]), (x[i], mean[i] + std[i])]);
         }
         if (final is { } f && double.IsFinite(f.Mean))
         {
@@ -98,7 +101,7 @@ internal static class PpoPlots
             point.MarkerSize = 11;
             point.LegendText = $"final: {f.Mean:F1} +- {spread:F1} over {f.Episodes} episodes";
             drawn = true;
-            xs.Add(f.Step);
+            evaluationPoints.AddRange([(f.Step, f.Mean - spread), (f.Step, f.Mean + spread)]);
         }
         if (drawn)
             ReferencesBesideData(evaluation, references);
@@ -106,14 +109,21 @@ internal static class PpoPlots
             Figure.NoData(evaluation, "evaluation");
 
         // One step axis for both panels, so a point in one lines up with the same step in the other.
-        if (xs.Count > 0)
+        if (trainingPoints.Count + evaluationPoints.Count > 0)
         {
-            var right = xs.Max() * 1.02;
+            var right = trainingPoints.Concat(evaluationPoints).Max(p => p.X) * 1.02;
             training.Axes.SetLimitsX(0, right);
             evaluation.Axes.SetLimitsX(0, right);
         }
-        Figure.Legend(training);
-        Figure.Legend(evaluation);
+        foreach (var (panel, points) in new[] { (training, trainingPoints), (evaluation, evaluationPoints) })
+        {
+            if (!panel.GetPlottables().Any(p => p.LegendItems.Any(i => !string.IsNullOrEmpty(i.LabelText))))
+                continue;
+            panel.ShowLegend(LegendCorner(panel, points));
+            // Its grey drop shadow, and its border smoothed across two pixel rows, would read as more reference lines.
+            panel.Legend.ShadowColor = Colors.Transparent;
+            panel.Legend.OutlineStyle.AntiAlias = false;
+        }
         return Figure.Save(grid, path, Figure.Width, 1200);
     }
 
@@ -135,6 +145,23 @@ internal static class PpoPlots
                 line.LegendText += ", below this panel";
         }
         panel.Axes.SetLimitsY(limits.Bottom, limits.Top);
+    }
+
+    /// <summary>
+    /// Where the legend hides the least of a panel's points: a learning curve leaves the upper left empty when it
+    /// rises late and the lower right when it rises early, so of those two the one with fewer points under it
+    /// (the lower right on a tie).
+    /// </summary>
+    private static Alignment LegendCorner(Plot panel, IReadOnlyList<(double X, double Y)> points)
+    {
+        var limits = panel.Axes.GetLimits();
+        int Under(bool upperLeft) => points.Count(p =>
+        {
+            var u = (p.X - limits.Left) / limits.HorizontalSpan;
+            var v = (p.Y - limits.Bottom) / limits.VerticalSpan;
+            return upperLeft ? u < 0.55 && v > 0.6 : u > 0.45 && v < 0.4;
+        });
+        return Under(upperLeft: true) < Under(upperLeft: false) ? Alignment.UpperLeft : Alignment.LowerRight;
     }
 
     /// <summary>The final evaluation's colour: apart from the periodic curve's, and not a reference grey.</summary>
