@@ -172,6 +172,14 @@ public class PpoExperimentTests
     }
 
     [Fact]
+    public void The_closing_line_says_which_model_is_the_best()
+    {
+        Assert.Equal("best periodic 1478.2 at step 753,664, kept as best_model.bin", PpoExperiment.BestPhrase(1478.24, 753_664, finalIsBest: false));
+        Assert.Equal("above the best periodic 1478.2, so the final model is best_model.bin", PpoExperiment.BestPhrase(1478.24, 1_007_616, finalIsBest: true));
+        Assert.Equal("no periodic evaluation, so the final model is best_model.bin", PpoExperiment.BestPhrase(double.NegativeInfinity, 57_344, finalIsBest: true));
+    }
+
+    [Fact]
     public void A_progress_report_carries_the_last_evaluation_and_the_losses()
     {
         var m = new RLWorkbench.Ppo.UpdateMetrics(16384, 9.5, 412.345, 200, -0.01234, 1234.5, -4.2, 0.006123, 0.05, 0.3, 0, 3e-4, 3210, 1.024, 1.5, 320, false);

@@ -195,6 +195,7 @@ public sealed class PpoExperiment : IExperiment
             var final = EvaluationSummary.Of(trainer.EvaluateDeterministic(evalEnvs, config.FinalEvalEpisodes, config.EvaluationSeed()));
             Milestone(trainer.TotalSteps, final);
             // The best is never worse than the final: a final evaluation above every periodic one becomes best_model.bin.
+            var periodicBest = evaluation.BestMeanReward;
             var finalIsBest = evaluation.Consider(trainer, final);
             var stepsPerSecond = trainer.TotalSteps / Math.Max(trainer.ElapsedSeconds, 1e-9);
             var best = evaluation.BestMeanReward;
@@ -216,7 +217,7 @@ public sealed class PpoExperiment : IExperiment
             var done = string.Create(CultureInfo.InvariantCulture,
                 $"Done: {trainer.TotalSteps:N0} steps in {trainer.ElapsedSeconds:F1} s ({stepsPerSecond:N0} steps/s); ep_rew_mean {trainer.EpisodeRewardMean:F1}; "
                 + $"final deterministic evaluation {final.Mean:F1} +- {final.Std:F1} over {final.Episodes} episodes "
-                + $"({BestPhrase(best, evaluation.BestStep, finalIsBest)}), completion rate {final.CompletionRate:P1}.");
+                + $"({BestPhrase(periodicBest, evaluation.BestStep, finalIsBest)}), completion rate {final.CompletionRate:P1}.");
             if (evaluation.StopReason is { } why)
                 done += $" Stopped early: {why}.";
             return new ExperimentResult(ExperimentOutcome.Finished, scores, done);
@@ -228,13 +229,13 @@ public sealed class PpoExperiment : IExperiment
         }
     }
 
-    private static string BestPhrase(double best, long? step, bool finalIsBest)
+    /// <summary>Which model best_model.bin is, for the closing line.</summary>
+    internal static string BestPhrase(double periodicBest, long? bestStep, bool finalIsBest)
     {
+        var periodic = string.Create(CultureInfo.InvariantCulture, $"best periodic {periodicBest:F1}");
         if (finalIsBest)
-            return "the best: no periodic evaluation beat it";
-        if (!double.IsFinite(best))
-            return "no periodic evaluation";
-        return string.Create(CultureInfo.InvariantCulture, $"best periodic {best:F1}{(step is { } s ? $" at step {s:N0}" : "")}, kept as best_model.bin");
+            return double.IsFinite(periodicBest) ? $"above the {periodic}, so the final model is best_model.bin" : "no periodic evaluation, so the final model is best_model.bin";
+        return string.Create(CultureInfo.InvariantCulture, $"{periodic}{(bestStep is { } s ? $" at step {s:N0}" : "")}, kept as best_model.bin");
     }
 
     /// <summary>
