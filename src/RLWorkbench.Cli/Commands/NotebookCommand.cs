@@ -17,7 +17,7 @@ public static class NotebookCommand
     public static Command Create()
     {
         var notebook = new Argument<string>("notebook") { Description = "A notebook of notebooks/ by name (ppo-learning-curves) or a path to an .ipynb inside the checkout." };
-        var output = new Option<string>("--out") { Description = $"Directory for the executed copy (default {DefaultOutput}); the file keeps the notebook's name.", DefaultValueFactory = _ => DefaultOutput };
+        var output = new Option<string>("--out") { Description = "Directory for the executed copy; the file keeps the notebook's name.", DefaultValueFactory = _ => DefaultOutput };
         var command = new Command("notebook", "Run a notebook headless and save it with its outputs (dotnet-repl).");
         command.Arguments.Add(notebook);
         command.Options.Add(output);
