@@ -144,6 +144,7 @@ public class PpoExperimentTests
         Assert.Equal(ExperimentOutcome.Finished, second.Outcome);
         Assert.Contains("started 256 512 steps", progress.Events);
         Assert.Contains("notice Continuing from the checkpoint at step 256.", progress.Events);
+        Assert.DoesNotContain(progress.Events, e => e.StartsWith("notice First deterministic evaluation", StringComparison.Ordinal));
         Assert.Equal(["256", "384", "512"], Column(dir, "eval", "step"));
         Assert.Equal(["258", "512"], Column(dir, PpoExperiment.MilestoneTable, "step"));
         Assert.Equal(["128", "256", "384", "512"], Column(dir, "metrics", "step"));

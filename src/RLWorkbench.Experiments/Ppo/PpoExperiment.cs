@@ -143,7 +143,8 @@ public sealed class PpoExperiment : IExperiment
             void Evaluated(long step, EvaluationSummary s)
             {
                 recorder.RecordEvaluation(step, s);
-                if (reporting.LastEvaluation is null)
+                // A continued run's first evaluation is not the run's first, and the reason below is about the start.
+                if (reporting.LastEvaluation is null && startStep == 0)
                     progress.Notice(FirstEvaluationLine(step, s, trainer.EpisodeRewardMean, config.Ppo.Distribution));
                 reporting.LastEvaluation = (step, s);
             }
