@@ -15,6 +15,7 @@ foreach (var command in new Command[]
     RouteCommand.Create(),
     CompareCommand.Create(),
     SweepCommand.Create(),
+    NotebookCommand.Create(),
 })
 {
     root.Subcommands.Add(command);

@@ -80,7 +80,7 @@ public interface IExperimentProgress
 /// </summary>
 /// <param name="ScoreName">What the score is, for a reader: e.g. "deterministic evaluation mean return (100 episodes)".</param>
 /// <param name="Final">The score at the end of the run (for ppo: the final deterministic evaluation).</param>
-/// <param name="Best">The best score seen during the run (for ppo: the best periodic evaluation).</param>
+/// <param name="Best">The best score seen during the run (for ppo: the best periodic evaluation, or the final one when it is higher).</param>
 /// <param name="Work">Work done: environment steps (ppo), iterations (qlearn) or LLM calls (compare).</param>
 /// <param name="WorkUnit">"steps", "iterations" or "calls".</param>
 /// <param name="WorkPerSecond">Throughput over the whole run (ppo: environment steps per second of training).</param>

@@ -23,8 +23,9 @@ public sealed record EvaluationStops
 /// <summary>
 /// Deterministic evaluation of the current policy on a schedule, as SB3's EvalCallback: it reports every
 /// evaluation, saves the best model so far, and may stop training by the <see cref="EvaluationStops"/>
-/// rules. Evaluation runs inside the rollout, at the first vector step at or after each scheduled step;
-/// every evaluation plays the same episodes (seed + k), so evaluations differ only by the policy.
+/// rules. By default evaluation runs inside the rollout, at the first vector step at or after each scheduled
+/// step, as SB3's does; with <see cref="AfterUpdates"/> it runs at the first update end at or after it.
+/// Every evaluation plays the same episodes (seed + k), so evaluations differ only by the policy.
 /// </summary>
 public sealed class EvaluationCallback : ITrainingCallback
 {
@@ -56,18 +57,48 @@ public sealed class EvaluationCallback : ITrainingCallback
 
     public EvaluationStops Stops { get; init; } = new();
 
+    /// <summary>
+    /// Evaluate at the first update end at or after each scheduled step instead of mid-rollout. The policy only
+    /// changes at updates, so when a rollout is longer than the schedule's interval, mid-rollout evaluations
+    /// repeat the previous policy and the curve climbs in stairs; after updates every evaluation is of a new policy.
+    /// </summary>
+    public bool AfterUpdates { get; init; }
+
     /// <summary>Called after every evaluation with the step and its summary (a run records its row here).</summary>
     public Action<long, EvaluationSummary>? Evaluated { get; init; }
 
     /// <summary>The best evaluation mean so far (negative infinity before any).</summary>
     public double BestMeanReward { get; private set; }
 
+    /// <summary>The step of <see cref="BestMeanReward"/>'s evaluation (null before any, or when the best came before a resume).</summary>
+    public long? BestStep { get; private set; }
+
     public int Evaluations { get; private set; }
 
     /// <summary>Why this callback stopped training, or null if it did not.</summary>
     public string? StopReason { get; private set; }
 
-    public TrainingDecision OnStep(ITrainingContext training)
+    public TrainingDecision OnStep(ITrainingContext training) => AfterUpdates ? TrainingDecision.Continue : EvaluateIfDue(training);
+
+    public TrainingDecision OnUpdateEnd(ITrainingContext training, UpdateMetrics metrics) => AfterUpdates ? EvaluateIfDue(training) : TrainingDecision.Continue;
+
+    /// <summary>
+    /// An evaluation made outside the schedule (the run's final one) competes for the best model too, so the best
+    /// is never worse than the last evaluation: when it beats the best so far it becomes the best, and the current
+    /// policy is saved as the best model. It does not count for the stop rules. True when it became the best.
+    /// </summary>
+    public bool Consider(ITrainingContext training, EvaluationSummary summary)
+    {
+        if (!(summary.Mean > BestMeanReward))
+            return false;
+        BestMeanReward = summary.Mean;
+        BestStep = training.TotalSteps;
+        if (BestModelPath is not null)
+            training.SaveCheckpoint(BestModelPath);
+        return true;
+    }
+
+    private TrainingDecision EvaluateIfDue(ITrainingContext training)
     {
         if (training.TotalSteps < next)
             return TrainingDecision.Continue;
@@ -75,14 +106,7 @@ public sealed class EvaluationCallback : ITrainingCallback
         var summary = EvaluationSummary.Of(training.EvaluateDeterministic(envs, episodes, seed));
         Evaluations++;
         Evaluated?.Invoke(training.TotalSteps, summary);
-        var improved = summary.Mean > BestMeanReward;
-        if (improved)
-        {
-            BestMeanReward = summary.Mean;
-            if (BestModelPath is not null)
-                training.SaveCheckpoint(BestModelPath);
-        }
-        return Decide(improved, training.TotalSteps);
+        return Decide(Consider(training, summary), training.TotalSteps);
     }
 
     private TrainingDecision Decide(bool improved, long step)

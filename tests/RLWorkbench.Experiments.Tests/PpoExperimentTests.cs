@@ -77,7 +77,8 @@ public class PpoExperimentTests
 
         Assert.Equal(["128", "256", "384", "512"], Column(dir, "eval", "step"));
         var periodic = Column(dir, "eval", "mean_reward").Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
-        Assert.Equal(periodic.Max(), scores.Best);
+        // The best includes the final evaluation, so it is never below it.
+        Assert.Equal(Math.Max(periodic.Max(), scores.Final!.Value), scores.Best);
 
         // Milestone 200 is reached exactly (2 environments: 2 steps per vector step); the final evaluation is the last row.
         Assert.Equal(["200", "512"], Column(dir, PpoExperiment.MilestoneTable, "step"));
@@ -87,6 +88,7 @@ public class PpoExperimentTests
         Assert.Equal(scores.Final, summary["finalEvaluation"]!["mean"]!.GetValue<double>());
         Assert.Equal(3, summary["finalEvaluation"]!["episodes"]!.GetValue<int>());
         Assert.Equal(scores.Best, summary["bestEvaluationMean"]!.GetValue<double>());
+        Assert.Equal(scores.Final > periodic.Max(), summary["bestEvaluationIsFinal"]!.GetValue<bool>());
         Assert.Equal(summary["stepsPerSecond"]!.GetValue<double>(), scores.WorkPerSecond!.Value, 6);
 
         Assert.Equal(["128", "256", "384", "512"], Column(dir, "metrics", "step"));
@@ -95,6 +97,7 @@ public class PpoExperimentTests
         Assert.Equal(RunStatus.Finished, RunReader.Read(dir).Info.Status);
         Assert.Equal(experiment.Configuration.ToJsonString(), JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "config.json")))!.ToJsonString());
         Assert.Equal(["started 0 512 steps", "advanced 128", "advanced 256", "advanced 384", "advanced 512"], progress.Events.Where(e => !e.StartsWith("notice", StringComparison.Ordinal)));
+        Assert.Single(progress.Events, e => e.StartsWith("notice First deterministic evaluation at step 128: ", StringComparison.Ordinal));
 
         // The same run for TensorBoard: one event file whose scalars are the CSV rows under SB3's names.
         var eventFile = Assert.Single(Directory.GetFiles(Path.Combine(dir, "tensorboard"), "events.out.tfevents.*"));
@@ -114,8 +117,13 @@ public class PpoExperimentTests
     public async Task A_stopped_run_continues_on_the_same_directory_and_its_curve_joins_without_overlap()
     {
         var dir = NewRunDirectory();
-        // Evaluations every 129 steps land at 130, 258 and 388; the one at 258 is the first vector step of the rollout the stop undoes.
-        var config = Tiny(c => ConfigPaths.Set(c, "evalEverySteps", 129));
+        // Periodic evaluations every 129 steps land on the update ends 256, 384 and 512. The milestone at 258 is the first
+        // vector step of the rollout the stop undoes, so its row goes and the resumed run evaluates it again.
+        var config = Tiny(c =>
+        {
+            ConfigPaths.Set(c, "evalEverySteps", 129);
+            ConfigPaths.Set(c, "milestoneSteps", new JsonArray(258));
+        });
         using var stop = new CancellationTokenSource();
         ExperimentResult first;
         using (var run = CreateRun(dir))
@@ -125,7 +133,8 @@ public class PpoExperimentTests
         Assert.Equal(RunStatus.Killed, RunReader.Read(dir).Info.Status);
         Assert.Null(ReadScores(dir).Final);
         Assert.Equal(256, ReadScores(dir).Work);
-        Assert.Equal(["130", "258"], Column(dir, "eval", "step"));
+        Assert.Equal(["256"], Column(dir, "eval", "step"));
+        Assert.Equal(["258"], Column(dir, PpoExperiment.MilestoneTable, "step"));
 
         ExperimentResult second;
         var progress = new Recorded();
@@ -135,15 +144,51 @@ public class PpoExperimentTests
         Assert.Equal(ExperimentOutcome.Finished, second.Outcome);
         Assert.Contains("started 256 512 steps", progress.Events);
         Assert.Contains("notice Continuing from the checkpoint at step 256.", progress.Events);
-        Assert.Equal(["130", "258", "388"], Column(dir, "eval", "step"));
+        Assert.DoesNotContain(progress.Events, e => e.StartsWith("notice First deterministic evaluation", StringComparison.Ordinal));
+        Assert.Equal(["256", "384", "512"], Column(dir, "eval", "step"));
+        Assert.Equal(["258", "512"], Column(dir, PpoExperiment.MilestoneTable, "step"));
         Assert.Equal(["128", "256", "384", "512"], Column(dir, "metrics", "step"));
         var info = RunReader.Read(dir).Info;
         Assert.Equal(RunStatus.Finished, info.Status);
         Assert.Equal("256", info.Tags["resumed_from_step"]);
         var scores = ReadScores(dir);
         Assert.Equal(512, scores.Work);
-        Assert.Equal(Column(dir, "eval", "mean_reward").Select(v => double.Parse(v, CultureInfo.InvariantCulture)).Max(), scores.Best);
         Assert.NotNull(scores.Final);
+        Assert.Equal(Math.Max(Column(dir, "eval", "mean_reward").Select(v => double.Parse(v, CultureInfo.InvariantCulture)).Max(), scores.Final!.Value), scores.Best);
+    }
+
+    [Fact]
+    public void The_first_evaluation_line_says_why_the_clipped_gaussian_scores_below_training_only_when_it_does()
+    {
+        var low = new RLWorkbench.Ppo.EvaluationSummary(10, -612.34, 40.5, -700, -500, 0.1, 200);
+        Assert.Equal("First deterministic evaluation at step 8,192: -612.3 +- 40.5 over 10 episodes (training ep_rew_mean 371.2)."
+            + " Evaluation plays the Gaussian's mean action clipped to [0, 1]; early on the means are near 0, which assigns no task and asks no collaboration"
+            + " (both need more than 0.5), so it scores far below training, whose sampled actions (std 1 at the start) pass 0.5 about a third of the time.",
+            PpoExperiment.FirstEvaluationLine(8192, low, 371.24, "diag-gaussian"));
+        Assert.Equal("First deterministic evaluation at step 8,192: -612.3 +- 40.5 over 10 episodes (training ep_rew_mean 371.2).",
+            PpoExperiment.FirstEvaluationLine(8192, low, 371.24, "beta"));
+        var high = low with { Mean = 400 };
+        Assert.Equal("First deterministic evaluation at step 8,192: 400.0 +- 40.5 over 10 episodes (training ep_rew_mean 371.2).",
+            PpoExperiment.FirstEvaluationLine(8192, high, 371.24, "diag-gaussian"));
+    }
+
+    [Fact]
+    public void The_closing_line_says_which_model_is_the_best()
+    {
+        Assert.Equal("best periodic 1478.2 at step 753,664, kept as best_model.bin", PpoExperiment.BestPhrase(1478.24, 753_664, finalIsBest: false));
+        Assert.Equal("above the best periodic 1478.2, so the final model is best_model.bin", PpoExperiment.BestPhrase(1478.24, 1_007_616, finalIsBest: true));
+        Assert.Equal("no periodic evaluation, so the final model is best_model.bin", PpoExperiment.BestPhrase(double.NegativeInfinity, 57_344, finalIsBest: true));
+    }
+
+    [Fact]
+    public void A_progress_report_carries_the_last_evaluation_and_the_losses()
+    {
+        var m = new RLWorkbench.Ppo.UpdateMetrics(16384, 9.5, 412.345, 200, -0.01234, 1234.5, -4.2, 0.006123, 0.05, 0.3, 0, 3e-4, 3210, 1.024, 1.5, 320, false);
+        Assert.Equal("ep_rew_mean 412.3  eval none yet  policy_loss -0.0123  value_loss 1.23E+03  approx_kl 0.00612  rollout 1.02 s  update 1.50 s",
+            PpoExperiment.Detail(m, null));
+        var evaluation = new RLWorkbench.Ppo.EvaluationSummary(10, -512.04, 1, 0, 0, 0, 200);
+        Assert.Equal("ep_rew_mean 412.3  eval -512.0 at 8,192  policy_loss -0.0123  value_loss 1.23E+03  approx_kl 0.00612  rollout 1.02 s  update 1.50 s",
+            PpoExperiment.Detail(m, (8192, evaluation)));
     }
 
     [Fact]

@@ -105,6 +105,52 @@ public class CallbackTests
         Assert.Equal([32L], continued.EvaluatedAt);
     }
 
+    /// <summary>Steps a scripted run 4 environment steps at a time, with an update every <paramref name="rollout"/> steps.</summary>
+    private static void DriveRollouts(ITrainingCallback callback, ScriptedTraining training, long rollout, long until)
+    {
+        while (training.TotalSteps < until)
+        {
+            training.TotalSteps += 4;
+            callback.OnStep(training);
+            if (training.TotalSteps % rollout == 0)
+            {
+                training.Updates++;
+                callback.OnUpdateEnd(training, new UpdateMetrics(training.TotalSteps, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, false));
+            }
+        }
+    }
+
+    [Fact]
+    public void After_updates_evaluation_runs_once_per_new_policy_at_the_first_update_end_at_or_after_each_scheduled_step()
+    {
+        // Rollouts of 12 steps and an evaluation every 5: mid-rollout that is 8 (the initial policy), 12, 16 (the policy
+        // of 12 again), 20 ...; after updates it is each update end, and the 20 and 25 slots fold into 24's and 36's.
+        var midRollout = new ScriptedTraining(1, 2, 3, 4, 5, 6, 7, 8, 9);
+        DriveRollouts(new EvaluationCallback(OneEnv, 2, seed: 0, StepSchedule.Every(5)), midRollout, rollout: 12, until: 48);
+        Assert.Equal([8L, 12, 16, 20, 28, 32, 36, 40, 48], midRollout.EvaluatedAt);
+
+        var afterUpdates = new ScriptedTraining(1, 2, 3, 4);
+        DriveRollouts(new EvaluationCallback(OneEnv, 2, seed: 0, StepSchedule.Every(5)) { AfterUpdates = true }, afterUpdates, rollout: 12, until: 48);
+        Assert.Equal([12L, 24, 36, 48], afterUpdates.EvaluatedAt);
+    }
+
+    [Fact]
+    public void A_final_evaluation_that_beats_the_best_becomes_the_best_model_without_counting_as_a_periodic_one()
+    {
+        var training = new ScriptedTraining(5, 3);
+        var callback = new EvaluationCallback(OneEnv, 2, seed: 0, StepSchedule.Every(8)) { BestModelPath = "best.bin" };
+        Drive(callback, training, 16);
+        training.TotalSteps = 20;
+        Assert.False(callback.Consider(training, new EvaluationSummary(100, 4.5, 1, 3, 6, double.NaN, 5)));
+        Assert.Equal(5, callback.BestMeanReward);
+        Assert.Equal(8, callback.BestStep);
+        Assert.True(callback.Consider(training, new EvaluationSummary(100, 6, 1, 5, 7, double.NaN, 5)));
+        Assert.Equal(6, callback.BestMeanReward);
+        Assert.Equal(20, callback.BestStep);
+        Assert.Equal([("best.bin", 8L), ("best.bin", 20)], training.Saved);
+        Assert.Equal(2, callback.Evaluations);
+    }
+
     [Fact]
     public void Evaluation_reports_every_row_and_saves_only_improvements_as_the_best_model()
     {

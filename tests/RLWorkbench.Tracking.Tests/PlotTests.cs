@@ -31,6 +31,37 @@ public sealed class PlotTests : IDisposable
     }
 
     [Fact]
+    public void The_learning_curve_gives_training_and_evaluation_a_panel_each_so_both_fill_their_height_and_ends_with_the_final_evaluation()
+    {
+        var run = RunReader.Read(SyntheticRuns.EarlyPhase1Ppo(temp.Path, Start));
+        var curve = RunPlotter.Plot(run).Files[0];
+        Assert.Equal((1100, 1200), Png.AssertValid(curve));
+
+        // Training (blue) only in the upper panel, evaluation (orange) only in the lower one.
+        Assert.True(Png.CountColour(curve, "#1f77b4", 0, 600) > 500);
+        Assert.Equal(0, Png.CountColour(curve, "#1f77b4", 600, 1200));
+        Assert.Equal(0, Png.CountColour(curve, "#ff7f0e", 0, 600));
+        Assert.True(Png.CountColour(curve, "#ff7f0e", 600, 1200) > 500);
+        // 350 -> 480 and -650 -> -60 on one axis would each cross a fifth of it; here each climbs through most of its panel.
+        Assert.InRange(Png.RowsWith(curve, "#1f77b4", 0, 600), 300, 600);
+        Assert.InRange(Png.RowsWith(curve, "#ff7f0e", 600, 1200), 300, 600);
+        // The final evaluation: a large red point with its +- std bar, in the lower panel.
+        Assert.True(Png.CountColour(curve, "#d62728", 600, 1200) > 100);
+        Assert.Equal(0, Png.CountColour(curve, "#d62728", 0, 600));
+    }
+
+    [Fact]
+    public void The_evaluation_panel_says_whether_its_points_follow_policy_updates_or_repeat_a_policy_inside_a_rollout()
+    {
+        var afterUpdates = RunReader.Read(SyntheticRuns.EarlyPhase1Ppo(temp.Combine("after"), Start));
+        Assert.Equal("Deterministic evaluation (mean action), on the same episodes each time, after policy updates",
+            PpoPlots.EvaluationTitle(afterUpdates.Table("metrics"), afterUpdates.Table("eval")));
+        var midRollout = RunReader.Read(SyntheticRuns.EarlyPhase1Ppo(temp.Combine("mid"), Start, [5000, 10000, 15000, 20000]));
+        Assert.Equal("Deterministic evaluation (mean action), on the same episodes each time; points inside one rollout repeat its policy (stairs)",
+            PpoPlots.EvaluationTitle(midRollout.Table("metrics"), midRollout.Table("eval")));
+    }
+
+    [Fact]
     public void A_PPO_run_on_the_Phase_1_base_environment_gets_the_fixed_policies_as_reference_lines()
     {
         var baseRun = RunReader.Read(SyntheticRuns.Phase1Ppo(temp.Combine("base"), 1, Start));

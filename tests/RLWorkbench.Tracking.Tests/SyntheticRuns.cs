@@ -54,6 +54,31 @@ internal static class SyntheticRuns
         return run.Directory;
     }
 
+    /// <summary>
+    /// A short seed-configuration PPO run as a newcomer sees one: training return creeping from 350 to 480 while the
+    /// deterministic evaluation climbs from -650 to -60, 8,192 steps per update, with summary.json's final evaluation.
+    /// Evaluations land on the given steps (update ends by default).
+    /// </summary>
+    public static string EarlyPhase1Ppo(string root, DateTimeOffset start, IReadOnlyList<long>? evaluationSteps = null)
+    {
+        using var run = new RunStore(root) { Mirror = null }.Create("ppo", now: start);
+        run.WriteConfig(new { seed = 0, environment = new { variant = "base", layout = "seed67", agents = 4 }, ppo = new { learningRate = 0.0003, nSteps = 2048 } });
+        var metrics = run.Table("metrics", PpoMetrics);
+        var eval = run.Table("eval", PpoEval);
+        const int updates = 12;
+        for (var i = 1; i <= updates; i++)
+            metrics.AppendRow(i * 8192, i * 3.0, 350 + 130.0 * (i - 1) / (updates - 1), 200, -0.01, 100.0 / i, -17, 0.01, 0.1, 0.9, -0.5, 0.0003, 2700);
+        var steps = evaluationSteps ?? [.. Enumerable.Range(1, updates).Select(i => i * 8192L)];
+        for (var k = 0; k < steps.Count; k++)
+        {
+            var mean = -650 + 590.0 * k / Math.Max(1, steps.Count - 1);
+            eval.AppendRow(steps[k], mean, 40, mean - 60, mean + 60, 0.3);
+        }
+        run.WriteJson("summary.json", new { totalSteps = updates * 8192L, finalEvaluation = new { episodes = 100, mean = -40.0, std = 35.0 } });
+        run.Finish(RunStatus.Finished);
+        return run.Directory;
+    }
+
     public static string QLearn(string root, DateTimeOffset start, bool withQTable = true)
     {
         using var run = new RunStore(root) { Mirror = null }.Create("qlearn", now: start);
@@ -184,13 +209,37 @@ internal static class Png
         return most;
     }
 
-    /// <summary>Pixels within a small distance of a colour: whether the data series drawn in it are really there.</summary>
-    public static int CountColour(string path, string hex)
+    /// <summary>
+    /// Rows between <paramref name="fromRow"/> (inclusive) and <paramref name="toRow"/> (exclusive) holding any pixel of a
+    /// colour: how much of a panel's height a curve spans (a flat curve a few dozen, one that fills its axis hundreds).
+    /// </summary>
+    public static int RowsWith(string path, string hex, int fromRow, int toRow)
+    {
+        var target = SkiaSharp.SKColor.Parse(hex);
+        using var bitmap = SkiaSharp.SKBitmap.Decode(path);
+        var rows = 0;
+        for (var y = fromRow; y < Math.Min(toRow, bitmap.Height); y++)
+        {
+            for (var x = 0; x < bitmap.Width; x++)
+            {
+                var c = bitmap.GetPixel(x, y);
+                if (Math.Abs(c.Red - target.Red) + Math.Abs(c.Green - target.Green) + Math.Abs(c.Blue - target.Blue) < 30)
+                {
+                    rows++;
+                    break;
+                }
+            }
+        }
+        return rows;
+    }
+
+    /// <summary>Pixels within a small distance of a colour, in rows <paramref name="fromRow"/> to <paramref name="toRow"/> (exclusive): whether the data series drawn in it are really there.</summary>
+    public static int CountColour(string path, string hex, int fromRow = 0, int toRow = int.MaxValue)
     {
         var target = SkiaSharp.SKColor.Parse(hex);
         using var bitmap = SkiaSharp.SKBitmap.Decode(path);
         var count = 0;
-        for (var y = 0; y < bitmap.Height; y++)
+        for (var y = fromRow; y < Math.Min(toRow, bitmap.Height); y++)
         {
             for (var x = 0; x < bitmap.Width; x++)
             {

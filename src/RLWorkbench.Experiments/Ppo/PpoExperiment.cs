@@ -139,10 +139,21 @@ public sealed class PpoExperiment : IExperiment
             var recorder = new TrainingRecorder(run, PpoRunConfig.EpisodeInfo, tensorBoard);
             var milestoneRows = run.Table(MilestoneTable, MilestoneColumns);
             void Milestone(long step, EvaluationSummary s) => milestoneRows.AppendRow(step, s.Episodes, s.Mean, s.Std, s.Min, s.Max, s.CompletionRate);
+            var reporting = new ProgressReporting(progress);
+            void Evaluated(long step, EvaluationSummary s)
+            {
+                recorder.RecordEvaluation(step, s);
+                // A continued run's first evaluation is not the run's first, and the reason below is about the start.
+                if (reporting.LastEvaluation is null && startStep == 0)
+                    progress.Notice(FirstEvaluationLine(step, s, trainer.EpisodeRewardMean, config.Ppo.Distribution));
+                reporting.LastEvaluation = (step, s);
+            }
             var evaluation = new EvaluationCallback(evalEnvs, config.EvalEpisodes, config.EvaluationSeed(), StepSchedule.Every(config.EvalEverySteps), startStep, bestSoFar)
             {
                 BestModelPath = run.ArtifactPath(BestModelFile),
-                Evaluated = recorder.RecordEvaluation,
+                Evaluated = Evaluated,
+                // The policy changes only at updates: evaluating mid-rollout would score the previous update's policy again (docs/ppo.md).
+                AfterUpdates = true,
                 Stops = new EvaluationStops
                 {
                     RewardThreshold = config.EarlyStop.RewardThreshold,
@@ -162,7 +173,7 @@ public sealed class PpoExperiment : IExperiment
             TrainingOutcome outcome;
             try
             {
-                outcome = trainer.Learn(config.Steps, new CallbackList(recorder, evaluation, milestones, checkpoints, new ProgressReporting(progress)), cancel);
+                outcome = trainer.Learn(config.Steps, new CallbackList(recorder, evaluation, milestones, checkpoints, reporting), cancel);
             }
             catch (Exception e)
             {
@@ -184,6 +195,9 @@ public sealed class PpoExperiment : IExperiment
             trainer.SaveCheckpoint(run.ArtifactPath(FinalModelFile));
             var final = EvaluationSummary.Of(trainer.EvaluateDeterministic(evalEnvs, config.FinalEvalEpisodes, config.EvaluationSeed()));
             Milestone(trainer.TotalSteps, final);
+            // The best is never worse than the final: a final evaluation above every periodic one becomes best_model.bin.
+            var periodicBest = evaluation.BestMeanReward;
+            var finalIsBest = evaluation.Consider(trainer, final);
             var stepsPerSecond = trainer.TotalSteps / Math.Max(trainer.ElapsedSeconds, 1e-9);
             var best = evaluation.BestMeanReward;
             run.WriteJson("summary.json", new
@@ -194,6 +208,8 @@ public sealed class PpoExperiment : IExperiment
                 EpisodeRewardMean = Finite(trainer.EpisodeRewardMean),
                 FinalEvaluation = final,
                 BestEvaluationMean = Finite(best),
+                BestEvaluationStep = evaluation.BestStep,
+                BestEvaluationIsFinal = finalIsBest,
                 StoppedEarly = evaluation.StopReason,
             });
             var scores = Scores(trainer.TotalSteps, trainer.ElapsedSeconds, final.Mean, best);
@@ -202,7 +218,7 @@ public sealed class PpoExperiment : IExperiment
             var done = string.Create(CultureInfo.InvariantCulture,
                 $"Done: {trainer.TotalSteps:N0} steps in {trainer.ElapsedSeconds:F1} s ({stepsPerSecond:N0} steps/s); ep_rew_mean {trainer.EpisodeRewardMean:F1}; "
                 + $"final deterministic evaluation {final.Mean:F1} +- {final.Std:F1} over {final.Episodes} episodes "
-                + $"(best periodic {(double.IsFinite(best) ? best.ToString("F1", CultureInfo.InvariantCulture) : "none")}), completion rate {final.CompletionRate:P1}.");
+                + $"({BestPhrase(periodicBest, evaluation.BestStep, finalIsBest)}), completion rate {final.CompletionRate:P1}.");
             if (evaluation.StopReason is { } why)
                 done += $" Stopped early: {why}.";
             return new ExperimentResult(ExperimentOutcome.Finished, scores, done);
@@ -214,8 +230,31 @@ public sealed class PpoExperiment : IExperiment
         }
     }
 
+    /// <summary>Which model best_model.bin is, for the closing line.</summary>
+    internal static string BestPhrase(double periodicBest, long? bestStep, bool finalIsBest)
+    {
+        var periodic = string.Create(CultureInfo.InvariantCulture, $"best periodic {periodicBest:F1}");
+        if (finalIsBest)
+            return double.IsFinite(periodicBest) ? $"above the {periodic}, so the final model is best_model.bin" : "no periodic evaluation, so the final model is best_model.bin";
+        return string.Create(CultureInfo.InvariantCulture, $"{periodic}{(bestStep is { } s ? $" at step {s:N0}" : "")}, kept as best_model.bin");
+    }
+
+    /// <summary>
+    /// The first evaluation, printed once with ep_rew_mean beside it. With the seed's clipped Gaussian a newcomer sees
+    /// evaluation hundreds below training and suspects a bug: the line says why (docs/ppo.md, "Deterministic evaluation").
+    /// </summary>
+    internal static string FirstEvaluationLine(long step, EvaluationSummary s, double episodeRewardMean, string distribution)
+    {
+        var line = string.Create(CultureInfo.InvariantCulture,
+            $"First deterministic evaluation at step {step:N0}: {s.Mean:F1} +- {s.Std:F1} over {s.Episodes} episodes (training ep_rew_mean {episodeRewardMean:F1}).");
+        if (distribution == ActionDistributions.DiagonalGaussian && !(s.Mean >= episodeRewardMean))
+            line += " Evaluation plays the Gaussian's mean action clipped to [0, 1]; early on the means are near 0, which assigns no task"
+                + " and asks no collaboration (both need more than 0.5), so it scores far below training, whose sampled actions (std 1 at the start) pass 0.5 about a third of the time.";
+        return line;
+    }
+
     private RunScores Scores(long steps, double seconds, double? final, double best) => new(
-        string.Create(CultureInfo.InvariantCulture, $"deterministic evaluation mean return (final: {Settings.FinalEvalEpisodes} episodes; best: periodic, {Settings.EvalEpisodes} episodes)"),
+        string.Create(CultureInfo.InvariantCulture, $"deterministic evaluation mean return (final: {Settings.FinalEvalEpisodes} episodes; best: the best of the periodic ones, {Settings.EvalEpisodes} episodes each, and the final)"),
         final,
         Finite(best),
         steps,
@@ -244,11 +283,21 @@ public sealed class PpoExperiment : IExperiment
     /// <summary>One progress report per update: where training is, how fast, and the rollout's numbers.</summary>
     private sealed class ProgressReporting(IExperimentProgress progress) : ITrainingCallback
     {
+        /// <summary>The latest periodic evaluation, shown with every report after it.</summary>
+        public (long Step, EvaluationSummary Summary)? LastEvaluation { get; set; }
+
         public TrainingDecision OnUpdateEnd(ITrainingContext training, UpdateMetrics m)
         {
-            progress.Advanced(training.TotalSteps, m.StepsPerSecond, string.Create(CultureInfo.InvariantCulture,
-                $"ep_rew_mean {m.EpisodeRewardMean,8:F1}  rollout {m.RolloutSeconds:F2} s  update {m.UpdateSeconds:F2} s"));
+            progress.Advanced(training.TotalSteps, m.StepsPerSecond, Detail(m, LastEvaluation));
             return TrainingDecision.Continue;
         }
     }
+
+    /// <summary>
+    /// A report's fields, most telling first and two spaces apart (a narrow display keeps whole fields from the
+    /// left): training return, the last evaluation and its step, the losses SB3 prints, then where the time went.
+    /// </summary>
+    internal static string Detail(UpdateMetrics m, (long Step, EvaluationSummary Summary)? evaluation) => string.Create(CultureInfo.InvariantCulture,
+        $"ep_rew_mean {m.EpisodeRewardMean:F1}  {(evaluation is { } e ? $"eval {e.Summary.Mean:F1} at {e.Step:N0}" : "eval none yet")}  "
+        + $"policy_loss {m.PolicyLoss:G3}  value_loss {m.ValueLoss:G3}  approx_kl {m.ApproxKl:G3}  rollout {m.RolloutSeconds:F2} s  update {m.UpdateSeconds:F2} s");
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using ScottPlot;
 
 namespace RLWorkbench.Tracking.Plots;
@@ -14,7 +15,7 @@ internal static class PpoPlots
         if (metrics is null && eval is null)
             notes.Add("no metrics.csv or eval.csv: no learning curve or training diagnostics.");
         else
-            files.Add(LearningCurve(metrics, eval, Path.Combine(dir, "learning_curve.png"), run.Id, Phase1References.For(run.Parameters)));
+            files.Add(LearningCurve(metrics, eval, FinalOf(run), Path.Combine(dir, "learning_curve.png"), run.Id, Phase1References.For(run.Parameters)));
         if (metrics is not null)
         {
             files.Add(TwoPanels(metrics, ("policy_loss", "Policy loss", "loss"), ("value_loss", "Value loss", "loss (squared return error)"), Path.Combine(dir, "losses.png")));
@@ -35,13 +36,47 @@ internal static class PpoPlots
             notes.Add("no eval.csv: the learning curve shows training reward only.");
     }
 
-    /// <param name="references">Fixed policies' returns to draw for scale (empty when none hold for the run's environment).</param>
-    public static string LearningCurve(RunTable? metrics, RunTable? eval, string path, string runId, IReadOnlyList<Phase1References.Reference> references)
+    /// <summary>A run's final deterministic evaluation (summary.json), drawn as its own point after the periodic ones.</summary>
+    public sealed record FinalEvaluation(long Step, int Episodes, double Mean, double Std);
+
+    public static FinalEvaluation? FinalOf(RunRecord run)
     {
-        var plot = Figure.New($"Learning curve - {runId}", Steps, "episode return (reward)");
+        var summary = run.ReadJson("summary.json");
+        if (summary?["finalEvaluation"] is not JsonObject final || summary["totalSteps"] is not JsonValue steps)
+            return null;
+        return new FinalEvaluation(steps.GetValue<long>(), final["episodes"]?.GetValue<int>() ?? 0,
+            final["mean"]?.GetValue<double>() ?? double.NaN, final["std"]?.GetValue<double>() ?? double.NaN);
+    }
+
+    /// <summary>
+    /// Training return and deterministic evaluation in two panels over one step axis: early on they lie hundreds apart
+    /// (the clipped Gaussian's mean action assigns nothing), so on one axis both would look flat. Each panel carries
+    /// the fixed policies' returns for scale; the evaluation panel ends with the final evaluation.
+    /// </summary>
+    /// <param name="references">Fixed policies' returns to draw for scale (empty when none hold for the run's environment).</param>
+    public static string LearningCurve(RunTable? metrics, RunTable? eval, FinalEvaluation? final, string path, string runId, IReadOnlyList<Phase1References.Reference> references)
+    {
+        var grid = Figure.Grid(2, 1);
+        var training = grid.GetPlot(0);
+        var evaluation = grid.GetPlot(1);
+        Figure.Style(training, $"Training return - {runId}", Steps, "mean return, last 100 episodes");
+        Figure.Style(evaluation, EvaluationTitle(metrics, eval), Steps, "mean return over the evaluation episodes");
+
+        var trainingPoints = new List<(double X, double Y)>();
+        var evaluationPoints = new List<(double X, double Y)>();
+        if (metrics is not null && metrics.Has("ep_rew_mean")
+            && Figure.Line(training, metrics.Steps(), metrics.Numbers("ep_rew_mean"), "training: ep_rew_mean (sampled actions)", Figure.Palette[0]))
+        {
+            var (x, y) = SeriesMath.Finite(metrics.Steps(), metrics.Numbers("ep_rew_mean"));
+            trainingPoints.AddRange(x.Zip(y));
+            ReferencesBesideData(training, references);
+        }
+        else
+        {
+            Figure.NoData(training, "ep_rew_mean");
+        }
+
         var drawn = false;
-        if (metrics is not null && metrics.Has("ep_rew_mean"))
-            drawn |= Figure.Line(plot, metrics.Steps(), metrics.Numbers("ep_rew_mean"), "training: mean episode return (ep_rew_mean)", Figure.Palette[0]);
         if (eval is not null && eval.Has("mean_reward"))
         {
             var steps = eval.Steps();
@@ -51,15 +86,99 @@ internal static class PpoPlots
             var x = rows.Select(i => steps[i]).ToArray();
             var mean = rows.Select(i => means[i]).ToArray();
             var std = rows.Select(i => double.IsFinite(stds[i]) ? stds[i] : 0).ToArray();
-            Figure.Band(plot, x, mean.Zip(std, (m, d) => m - d).ToArray(), mean.Zip(std, (m, d) => m + d).ToArray(), Figure.Palette[1], "evaluation: mean +- std");
-            drawn |= Figure.Line(plot, x, mean, "evaluation: mean return", Figure.Palette[1], markers: true);
+            Figure.Band(evaluation, x, mean.Zip(std, (m, d) => m - d).ToArray(), mean.Zip(std, (m, d) => m + d).ToArray(), Figure.Palette[1], "periodic: mean +- std");
+            drawn |= Figure.Line(evaluation, x, mean, "periodic: mean return", Figure.Palette[1], markers: true);
+            for (var i = 0; i < x.Length; i++)
+                evaluationPoints.AddRange([(x[i], mean[i] - std[i]), (x[i], mean[i] + std[i])]);
         }
-        if (!drawn)
-            Figure.NoData(plot, "ep_rew_mean or evaluation");
+        if (final is { } f && double.IsFinite(f.Mean))
+        {
+            var spread = double.IsFinite(f.Std) ? f.Std : 0;
+            var bar = evaluation.Add.Line(f.Step, f.Mean - spread, f.Step, f.Mean + spread);
+            bar.LineColor = FinalColor;
+            bar.LineWidth = 2;
+            var point = evaluation.Add.Scatter(new double[] { f.Step }, new[] { f.Mean }, FinalColor);
+            point.MarkerSize = 11;
+            point.LegendText = $"final: {f.Mean:F1} +- {spread:F1} over {f.Episodes} episodes";
+            drawn = true;
+            evaluationPoints.AddRange([(f.Step, f.Mean - spread), (f.Step, f.Mean + spread)]);
+        }
+        if (drawn)
+            ReferencesBesideData(evaluation, references);
         else
-            Figure.ReferenceLines(plot, references);
-        Figure.Legend(plot);
-        return Figure.Save(plot, path);
+            Figure.NoData(evaluation, "evaluation");
+
+        // One step axis for both panels, so a point in one lines up with the same step in the other.
+        if (trainingPoints.Count + evaluationPoints.Count > 0)
+        {
+            var right = trainingPoints.Concat(evaluationPoints).Max(p => p.X) * 1.02;
+            training.Axes.SetLimitsX(0, right);
+            evaluation.Axes.SetLimitsX(0, right);
+        }
+        foreach (var (panel, points) in new[] { (training, trainingPoints), (evaluation, evaluationPoints) })
+        {
+            if (!panel.GetPlottables().Any(p => p.LegendItems.Any(i => !string.IsNullOrEmpty(i.LabelText))))
+                continue;
+            panel.ShowLegend(LegendCorner(panel, points));
+            // Its grey drop shadow, and its border smoothed across two pixel rows, would read as more reference lines.
+            panel.Legend.ShadowColor = Colors.Transparent;
+            panel.Legend.OutlineStyle.AntiAlias = false;
+        }
+        return Figure.Save(grid, path, Figure.Width, 1200);
+    }
+
+    /// <summary>
+    /// The fixed policies' lines on a panel whose vertical range stays the data's: a 50k-step run spans a few dozen
+    /// points of return, and stretching its axis to reach greedy's 1567 would flatten it. A reference outside the
+    /// range keeps its legend entry, which says where it lies.
+    /// </summary>
+    private static void ReferencesBesideData(Plot panel, IReadOnlyList<Phase1References.Reference> references)
+    {
+        panel.Axes.AutoScale();
+        var limits = panel.Axes.GetLimits();
+        Figure.ReferenceLines(panel, references);
+        foreach (var line in panel.GetPlottables().OfType<ScottPlot.Plottables.HorizontalLine>())
+        {
+            if (line.Position > limits.Top)
+                line.LegendText += ", above this panel";
+            else if (line.Position < limits.Bottom)
+                line.LegendText += ", below this panel";
+        }
+        panel.Axes.SetLimitsY(limits.Bottom, limits.Top);
+    }
+
+    /// <summary>
+    /// Where the legend hides the least of a panel's points: a learning curve leaves the upper left empty when it
+    /// rises late and the lower right when it rises early, so of those two the one with fewer points under it
+    /// (the lower right on a tie).
+    /// </summary>
+    private static Alignment LegendCorner(Plot panel, IReadOnlyList<(double X, double Y)> points)
+    {
+        var limits = panel.Axes.GetLimits();
+        int Under(bool upperLeft) => points.Count(p =>
+        {
+            var u = (p.X - limits.Left) / limits.HorizontalSpan;
+            var v = (p.Y - limits.Bottom) / limits.VerticalSpan;
+            return upperLeft ? u < 0.55 && v > 0.6 : u > 0.45 && v < 0.4;
+        });
+        return Under(upperLeft: true) < Under(upperLeft: false) ? Alignment.UpperLeft : Alignment.LowerRight;
+    }
+
+    /// <summary>The final evaluation's colour: apart from the periodic curve's, and not a reference grey.</summary>
+    private static readonly Color FinalColor = Figure.Palette[3];
+
+    /// <summary>
+    /// The evaluation panel's title, saying when the points fall inside rollouts (runs made before evaluation moved to
+    /// update ends): the policy only changes at an update, so consecutive points of one rollout repeat one policy.
+    /// </summary>
+    internal static string EvaluationTitle(RunTable? metrics, RunTable? eval)
+    {
+        const string title = "Deterministic evaluation (mean action), on the same episodes each time";
+        if (metrics is null || eval is null)
+            return title;
+        var updates = metrics.Steps().Where(double.IsFinite).ToHashSet();
+        var midRollout = eval.Steps().Where(double.IsFinite).Count(s => !updates.Contains(s));
+        return midRollout == 0 ? title + ", after policy updates" : title + "; points inside one rollout repeat its policy (stairs)";
     }
 
     private static string Single(RunTable table, string column, string title, string yLabel, string path)
