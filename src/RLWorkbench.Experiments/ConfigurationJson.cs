@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -65,15 +66,80 @@ public static partial class ConfigurationJson
     public static T Bind<T>(JsonObject configuration, JsonSerializerOptions options)
         where T : new()
     {
+        // Suggestions come from every setting the type has, not only those this (perhaps partial) object names.
+        var known = JsonSerializer.SerializeToNode(new T(), options)!.AsObject();
+        if (NullWhereDefaultIsNot(configuration, known, "") is { } nullProblem)
+            throw new ExperimentConfigException(nullProblem);
+        if (NonFiniteNumber(configuration, "") is { } numberProblem)
+            throw new ExperimentConfigException(numberProblem);
         try
         {
             return configuration.Deserialize<T>(options) ?? throw new ExperimentConfigException("the configuration is empty; it needs a JSON object.");
         }
         catch (JsonException e)
         {
-            // Suggestions come from every setting the type has, not only those this (perhaps partial) object names.
-            var known = JsonSerializer.SerializeToNode(new T(), options)!.AsObject();
             throw new ExperimentConfigException(Describe(configuration, known, e));
+        }
+    }
+
+    /// <summary>
+    /// A null where the defaults hold a group, a list or a name ("ppo": null) would bind to a missing section
+    /// that fails deep inside a run; settings whose default is null (optional ones) may be null.
+    /// </summary>
+    private static string? NullWhereDefaultIsNot(JsonObject configuration, JsonObject defaults, string prefix)
+    {
+        foreach (var (name, fallback) in defaults)
+        {
+            if (fallback is null || ConfigPaths.Match(configuration, name) is not { } key)
+                continue;
+            var path = Join(prefix, name);
+            var given = configuration[key];
+            if (given is null)
+            {
+                return fallback is JsonObject group
+                    ? $"'{path}' cannot be null; leave it out for its defaults, or set its settings ({string.Join(", ", group.Take(3).Select(g => Join(path, g.Key)))}{(group.Count > 3 ? ", ..." : "")})."
+                    : $"'{path}' cannot be null; leave it out for the default {Example(fallback)}, or give another {(fallback is JsonArray ? "list" : "value")}.";
+            }
+            if (given is JsonObject inner && fallback is JsonObject innerDefaults && NullWhereDefaultIsNot(inner, innerDefaults, path) is { } problem)
+                return problem;
+        }
+        return null;
+    }
+
+    private static string Example(JsonNode value)
+    {
+        var text = value.ToJsonString();
+        return text.Length <= 60 ? text : text[..57] + "...";
+    }
+
+    /// <summary>
+    /// JSON has no infinity, but a number too large for a double ("1e400") reads as one; no setting can use it,
+    /// and it could not be written back to config.json.
+    /// </summary>
+    private static string? NonFiniteNumber(JsonNode? node, string path)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (name, child) in o)
+                {
+                    if (NonFiniteNumber(child, Join(path, name)) is { } problem)
+                        return problem;
+                }
+                return null;
+            case JsonArray a:
+                foreach (var item in a)
+                {
+                    if (NonFiniteNumber(item, path) is { } problem)
+                        return problem;
+                }
+                return null;
+            // Parsed from its text: a value set from code holds an int or a long, which TryGetValue<double> refuses.
+            case JsonValue v when v.GetValueKind() == JsonValueKind.Number
+                && !(double.TryParse(v.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number)):
+                return $"'{path}' must be a finite number, got {v.ToJsonString()}.";
+            default:
+                return null;
         }
     }
 

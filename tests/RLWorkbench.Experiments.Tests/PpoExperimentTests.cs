@@ -174,6 +174,6 @@ public class PpoExperimentTests
 
         var config4 = Kind.Defaults();
         ConfigPaths.Set(config4, "milestoneSteps", ConfigPaths.ParseValue("[250000, 0]"));
-        Assert.Equal("milestoneSteps must all be positive step counts, got 0.", Assert.Throws<ExperimentConfigException>(() => Kind.Create(config4)).Message);
+        Assert.Equal("milestoneSteps must all be step counts from 1 to 10,000,000,000, got 0.", Assert.Throws<ExperimentConfigException>(() => Kind.Create(config4)).Message);
     }
 }
