@@ -189,8 +189,8 @@ public sealed record ComparisonOptions
             ?? SettingLimits.Reward(Problem.Reward, "problem.reward")
             ?? SettingLimits.Load(Problem.Load, "problem.load")
             ?? SettingLimits.QLearning(QLearning, "qLearning");
-        if (sections is not null)
-            return sections;
+        if ((sections ?? SettingLimits.OutputFile(Record, "record", "cassette.jsonl")) is { } sectionOrFile)
+            return sectionOrFile;
         if (!(ThresholdFraction > 0 && ThresholdFraction <= 1))
             return $"The threshold fraction must be in (0, 1], got {ThresholdFraction}.";
         if (!(CheckpointGrowth > 1 && CheckpointGrowth <= 10))

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using RLWorkbench.Experiments.Qlearn;
 using RLWorkbench.Gym.Random;
 using RLWorkbench.Routing.Chat;
 using RLWorkbench.Routing.Core;
@@ -43,7 +44,10 @@ public static class RouteCommand
                     throw new UsageException("The task description is empty.");
                 var taskType = RoutingNames.ParseTaskType(parse.GetValue(type)!);
                 var times = parse.GetValue(repeat);
-                var options = parse.GetValue(config) is { } file ? QlearnOptions.FromFile(file) : new QlearnOptions();
+                if (SettingLimits.OutputFile(parse.GetValue(save), "--save-qtable", "qtable.json") is { } saveProblem)
+                    throw new UsageException(saveProblem);
+                // Read as qlearn reads it, so a bad setting is named by its dotted path with the closest valid one.
+                var options = parse.GetValue(config) is { } file ? QlearnExperimentKind.Resolve(new QlearnExperimentKind().Load(file)) : new QlearnOptions();
                 if (parse.GetValue(seed) is { } s)
                     options = options with { Seed = s };
                 if (parse.GetValue(real))

@@ -117,7 +117,8 @@ public sealed record QlearnOptions
             ?? SettingLimits.QLearning(resolved.QLearning, "qLearning")
             ?? SettingLimits.Load(Load, "load")
             ?? SettingLimits.Reward(Reward, "reward")
-            ?? SettingLimits.Resilience(Resilience, "resilience");
+            ?? SettingLimits.Resilience(Resilience, "resilience")
+            ?? SettingLimits.OutputFile(Record, "record", "cassette.jsonl");
         if (limits is not null)
             throw new RoutingInputException(limits);
         if (resolved.Backend is not (Backends.Simulated or Backends.Real or Backends.Replay))

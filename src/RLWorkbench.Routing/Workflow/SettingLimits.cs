@@ -67,6 +67,24 @@ public static class SettingLimits
     /// <summary>A hard cap in USD: null (none) or a finite amount up to a million.</summary>
     public static string? Budget(double? usd, string path) => usd is { } value ? Number(path, value, 0, 1_000_000) : null;
 
+    /// <summary>
+    /// A file the run will write (a cassette, a Q-table): refused now when it names a directory or sits under a file,
+    /// since otherwise the first write fails after the run has started and calls have been paid for.
+    /// </summary>
+    public static string? OutputFile(string? file, string name, string example)
+    {
+        if (file is null)
+            return null;
+        if (file.Length == 0 || file.EndsWith(Path.DirectorySeparatorChar) || file.EndsWith(Path.AltDirectorySeparatorChar) || Directory.Exists(file))
+            return $"{name} '{file}' is a directory; give a file name such as {Path.Combine(file.TrimEnd('/', Path.DirectorySeparatorChar) is { Length: > 0 } d ? d : ".", example)}.";
+        for (var parent = Path.GetDirectoryName(Path.GetFullPath(file)); !string.IsNullOrEmpty(parent); parent = Path.GetDirectoryName(parent))
+        {
+            if (File.Exists(parent))
+                return $"{name} '{file}' cannot be written: '{parent}' is a file, not a directory.";
+        }
+        return null;
+    }
+
     public static string? Number(string path, double value, double min, double max) =>
         value >= min && value <= max ? null : $"'{path}' must be a number from {Show(min)} to {Show(max)}, got {Show(value)}.";
 
