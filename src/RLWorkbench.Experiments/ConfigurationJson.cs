@@ -7,14 +7,21 @@ namespace RLWorkbench.Experiments;
 
 /// <summary>
 /// How a kind turns JSON into its configuration: experiment files read leniently (comments, trailing
-/// commas), laid over the defaults setting by setting, then bound strictly, every problem one sentence
+/// commas, though every shipped file is plain JSON), a top-level "description" for the reader set aside,
+/// laid over the defaults setting by setting, then bound strictly, every problem one sentence
 /// that names the dotted path (the same names --set and sweeps use).
 /// </summary>
 public static partial class ConfigurationJson
 {
     private static readonly JsonDocumentOptions FileOptions = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
 
-    /// <summary>An experiment file as a JSON object; a missing, unreadable or malformed file is one sentence naming it.</summary>
+    /// <summary>The one top-level field of an experiment file that is not a setting: what the file is for, in words.</summary>
+    public const string DescriptionField = "description";
+
+    /// <summary>
+    /// An experiment file as a JSON object, without its top-level "description"; a missing, unreadable or malformed
+    /// file, or a description that is not a string, is one sentence naming it.
+    /// </summary>
     /// <param name="example">A file to suggest when it is missing, e.g. experiments/ppo-seed.json.</param>
     public static JsonObject ReadFile(string path, string kind, string example)
     {
@@ -22,8 +29,15 @@ public static partial class ConfigurationJson
             throw new ExperimentConfigException($"config file '{path}' does not exist; give a JSON file such as {example}.");
         try
         {
-            return JsonNode.Parse(File.ReadAllText(path), documentOptions: FileOptions) as JsonObject
+            var file = JsonNode.Parse(File.ReadAllText(path), documentOptions: FileOptions) as JsonObject
                 ?? throw new ExperimentConfigException($"config file '{path}' is not valid for {kind}: it needs a JSON object.");
+            if (ConfigPaths.Match(file, DescriptionField) is { } key)
+            {
+                if (file[key] is not JsonValue description || description.GetValueKind() != JsonValueKind.String)
+                    throw new ExperimentConfigException($"config file '{path}': '{DescriptionField}' must be a string saying what the file is for.");
+                file.Remove(key);
+            }
+            return file;
         }
         catch (JsonException e)
         {
