@@ -111,6 +111,32 @@ public class PpoExperimentTests
     }
 
     [Fact]
+    public async Task EvalEverySteps_0_turns_periodic_evaluation_off_and_the_run_still_writes_its_summary()
+    {
+        var dir = NewRunDirectory();
+        var config = Tiny(c =>
+        {
+            ConfigPaths.Set(c, "evalEverySteps", 0);
+            ConfigPaths.Set(c, "milestoneSteps", new JsonArray());
+        });
+        ExperimentResult result;
+        using (var run = CreateRun(dir))
+            result = await Kind.Create(config).RunAsync(run, new Recorded(), CancellationToken.None);
+
+        Assert.Equal(ExperimentOutcome.Finished, result.Outcome);
+        Assert.Empty(Column(dir, "eval", "step"));
+        // No periodic evaluation means no best: null in both files, never an infinity JSON cannot hold.
+        var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "summary.json")))!.AsObject();
+        Assert.Null(summary["bestEvaluationMean"]);
+        Assert.Equal(512, summary["totalSteps"]!.GetValue<long>());
+        Assert.Equal(3, summary["finalEvaluation"]!["episodes"]!.GetValue<int>());
+        var scores = ReadScores(dir);
+        Assert.Null(scores.Best);
+        Assert.Equal(summary["finalEvaluation"]!["mean"]!.GetValue<double>(), scores.Final);
+        Assert.Contains("(best periodic none)", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_stopped_run_continues_on_the_same_directory_and_its_curve_joins_without_overlap()
     {
         var dir = NewRunDirectory();
