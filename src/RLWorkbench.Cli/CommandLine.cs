@@ -79,7 +79,7 @@ public static partial class CommandLine
     }
 
     /// <summary>System.CommandLine's conversion message ("... as expected type 'System.Int32'") said with what the option takes.</summary>
-    internal static string ForUser(string parseError)
+    public static string ForUser(string parseError)
     {
         var m = ConversionPattern().Match(parseError);
         if (!m.Success)

@@ -44,13 +44,16 @@ public static class NumberOptions
     {
         var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
         var whole = IsWhole<T>();
-        var style = whole ? NumberStyles.Integer | NumberStyles.AllowThousands : NumberStyles.Float;
+        var style = whole ? NumberStyles.Integer | NumberStyles.AllowExponent | NumberStyles.AllowThousands : NumberStyles.Float;
         if (T.TryParse(text, style, CultureInfo.InvariantCulture, out var value) && T.IsFinite(value) && value >= min && value <= max)
             return value;
         var kind = whole ? "a whole number" : "a number";
-        var range = min == T.MinValue && max == T.MaxValue
-            ? (whole ? $"{kind} from {Show(min)} to {Show(max)}" : $"a finite {kind[2..]}")
-            : $"{kind} from {Show(min)} to {Show(max)}";
+        var fullRange = min == T.MinValue && max == T.MaxValue;
+        // With no range of its own, an option says its type's range only to a whole number too large for it.
+        var tooLarge = double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var asDouble) && double.IsFinite(asDouble) && asDouble == Math.Round(asDouble);
+        var range = !fullRange || (whole && tooLarge) ? $"{kind} from {Show(min)} to {Show(max)}"
+            : whole ? kind
+            : "a finite number";
         result.AddError($"{name} must be {range}, got '{text}'.");
         return null;
     }
