@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using RLWorkbench.Tracking;
 
 namespace RLWorkbench.Experiments;
 
@@ -41,7 +42,7 @@ public static partial class ConfigurationJson
         }
         catch (JsonException e)
         {
-            throw new ExperimentConfigException($"config file '{path}' is not valid JSON: {FirstSentence(e.Message)}");
+            throw new ExperimentConfigException($"config file '{path}' is not valid JSON: {JsonProblem.FirstSentence(e.Message)}");
         }
         catch (IOException e)
         {
@@ -158,16 +159,7 @@ public static partial class ConfigurationJson
     }
 
     /// <summary>"$.ppo.hiddenSizes[1]" as the dotted path "ppo.hiddenSizes" (and whether it pointed into a list).</summary>
-    public static (string Path, bool InList) DottedPath(string? jsonPath)
-    {
-        if (string.IsNullOrEmpty(jsonPath))
-            return ("", false);
-        var inList = IndexPattern().IsMatch(jsonPath);
-        var path = QuotedNamePattern().Replace(jsonPath, m => "." + m.Groups["name"].Value);
-        path = IndexPattern().Replace(path, "");
-        path = path.TrimStart('$').TrimStart('.');
-        return (path, inList);
-    }
+    public static (string Path, bool InList) DottedPath(string? jsonPath) => JsonProblem.DottedPath(jsonPath);
 
     private static string Describe(JsonObject configuration, JsonObject known, JsonException e)
     {
@@ -182,12 +174,12 @@ public static partial class ConfigurationJson
         var converted = ConvertedPattern().Match(e.Message);
         if (path.Length > 0 && converted.Success)
         {
-            var allowed = Allowed(converted.Groups["type"].Value);
+            var allowed = JsonProblem.Allowed(converted.Groups["type"].Value);
             return inList
-                ? $"'{path}' must be a list of {Plural(allowed)}, got {got}."
+                ? $"'{path}' must be a list of {JsonProblem.Plural(allowed)}, got {got}."
                 : $"'{path}' must be {allowed}, got {got}.";
         }
-        return path.Length > 0 ? $"'{path}' is not valid: {FirstSentence(e.Message)}" : $"the configuration is not valid: {FirstSentence(e.Message)}";
+        return $"the configuration is not valid: {JsonProblem.Describe(e)}.";
     }
 
     private static string Join(string prefix, string name) => prefix.Length == 0 ? name : $"{prefix}.{name}";
@@ -204,51 +196,9 @@ public static partial class ConfigurationJson
         }
     }
 
-    /// <summary>What a .NET type name accepts, said for a user.</summary>
-    private static string Allowed(string type)
-    {
-        var inner = NullablePattern().Match(type) is { Success: true } n ? n.Groups["inner"].Value : type;
-        if (inner.EndsWith("[]", StringComparison.Ordinal) || inner.Contains("List`", StringComparison.Ordinal) || inner.Contains("IEnumerable`", StringComparison.Ordinal))
-            return "a list such as [64, 64]";
-        if (inner.Contains("Dictionary`", StringComparison.Ordinal))
-            return "an object of named settings";
-        return inner switch
-        {
-            "System.Double" or "System.Single" or "System.Decimal" => "a number",
-            "System.Int32" or "System.Int64" or "System.Int16" or "System.UInt32" or "System.UInt64" or "System.Byte" => "a whole number",
-            "System.Boolean" => "true or false",
-            "System.String" => "a string",
-            _ => "an object of settings",
-        };
-    }
-
-    private static string Plural(string allowed) => allowed switch
-    {
-        "a number" => "numbers",
-        "a whole number" => "whole numbers",
-        "true or false" => "true/false values",
-        "a string" => "strings",
-        _ => allowed,
-    };
-
-    private static string FirstSentence(string message)
-    {
-        var cut = message.IndexOf(". ", StringComparison.Ordinal);
-        return cut < 0 ? message : message[..(cut + 1)];
-    }
-
-    [GeneratedRegex(@"\[\d+\]")]
-    private static partial Regex IndexPattern();
-
-    [GeneratedRegex(@"\['(?<name>[^']*)'\]")]
-    private static partial Regex QuotedNamePattern();
-
     [GeneratedRegex(@"The JSON property '(?<name>[^']*)' could not be mapped")]
     private static partial Regex UnmappedPattern();
 
     [GeneratedRegex(@"could not be converted to (?<type>\S+?)\.? Path:")]
     private static partial Regex ConvertedPattern();
-
-    [GeneratedRegex(@"^System\.Nullable`1\[(?<inner>.+)\]$")]
-    private static partial Regex NullablePattern();
 }

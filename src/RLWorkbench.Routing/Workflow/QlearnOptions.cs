@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using RLWorkbench.Routing.Chat;
 using RLWorkbench.Routing.Core;
 using RLWorkbench.Routing.Learning;
+using RLWorkbench.Tracking;
 
 namespace RLWorkbench.Routing.Workflow;
 
@@ -165,7 +166,7 @@ public sealed record QlearnOptions
         }
         catch (JsonException e)
         {
-            throw new RoutingInputException($"The settings file '{path}' is not valid qlearn settings JSON ({e.Message}).", e);
+            throw new RoutingInputException($"The settings file '{path}' is not valid qlearn settings JSON ({JsonProblem.Describe(e)}).", e);
         }
     }
 
