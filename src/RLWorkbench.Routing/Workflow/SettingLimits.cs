@@ -85,6 +85,23 @@ public static class SettingLimits
         return null;
     }
 
+    /// <summary>
+    /// The first field of a qlearn checkpoint (artifacts/checkpoint.json) a crafted or damaged file gets wrong, as one
+    /// sentence naming the file and the field; null when it can be resumed. A negative iteration count, say, would make
+    /// a resume keep no rows of iterations.csv.
+    /// </summary>
+    public static string? QlearnCheckpoint(string file, int iterationsDone, IReadOnlyList<ulong>? randomState, CoordinatorSnapshot? coordinator)
+    {
+        var problem = iterationsDone < 0 ? $"'iterationsDone' must be 0 or more, got {iterationsDone}."
+            : randomState is null || randomState.Count != 4 || randomState.All(word => word == 0) ? "'randomState' must be four numbers, not all zero."
+            : coordinator is null ? "'coordinator' is missing."
+            : coordinator.QTable is null ? "'coordinator.qTable' is missing."
+            : coordinator.Load is null ? "'coordinator.load' is missing."
+            : !(coordinator.Epsilon >= 0 && coordinator.Epsilon <= 1) ? $"'coordinator.epsilon' must be from 0 to 1, got {Show(coordinator.Epsilon)}."
+            : null;
+        return problem is null ? null : $"{file} is not a usable qlearn checkpoint: {problem}";
+    }
+
     public static string? Number(string path, double value, double min, double max) =>
         value >= min && value <= max ? null : $"'{path}' must be a number from {Show(min)} to {Show(max)}, got {Show(value)}.";
 
