@@ -137,6 +137,38 @@ public class PpoExperimentTests
     }
 
     [Fact]
+    public async Task A_checkpoint_with_a_negative_step_count_is_refused_naming_it_and_no_metrics_row_is_dropped()
+    {
+        var dir = NewRunDirectory();
+        using (var run = CreateRun(dir))
+            Assert.Equal(ExperimentOutcome.Finished, (await Kind.Create(Tiny()).RunAsync(run, new Recorded(), CancellationToken.None)).Outcome);
+        var rows = File.ReadAllLines(Path.Combine(dir, "metrics.csv"));
+
+        // The run's own checkpoint with its header's step count made negative, as a crafted file would have it.
+        var checkpoint = PpoExperiment.CheckpointPath(dir);
+        byte[] rest;
+        string magic;
+        JsonObject header;
+        using (var reader = new BinaryReader(File.OpenRead(checkpoint), System.Text.Encoding.UTF8))
+        {
+            magic = reader.ReadString();
+            header = JsonNode.Parse(reader.ReadString())!.AsObject();
+            rest = reader.ReadBytes((int)(reader.BaseStream.Length - reader.BaseStream.Position));
+        }
+        header["TotalSteps"] = -5;
+        using (var writer = new BinaryWriter(File.Create(checkpoint), System.Text.Encoding.UTF8))
+        {
+            writer.Write(magic);
+            writer.Write(header.ToJsonString());
+            writer.Write(rest);
+        }
+
+        var e = Assert.Throws<ExperimentConfigException>(() => ((PpoExperiment)Kind.Create(Tiny(c => ConfigPaths.Set(c, "steps", 1024)))).ContinuingFrom(checkpoint));
+        Assert.Equal($"{checkpoint} is not a usable PPO checkpoint: its header field 'TotalSteps' must be 0 or more, got -5.", e.Message);
+        Assert.Equal(rows, File.ReadAllLines(Path.Combine(dir, "metrics.csv")));
+    }
+
+    [Fact]
     public async Task A_stopped_run_continues_on_the_same_directory_and_its_curve_joins_without_overlap()
     {
         var dir = NewRunDirectory();
