@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Text.RegularExpressions;
+using RLWorkbench.Cli.Commands;
 using RLWorkbench.Experiments;
 
 namespace RLWorkbench.Cli;
@@ -7,11 +9,35 @@ namespace RLWorkbench.Cli;
 public sealed class UsageException(string message) : Exception(message);
 
 /// <summary>Exit codes and error reporting shared by every command.</summary>
-public static class CommandLine
+public static partial class CommandLine
 {
     public const int Ok = 0;
     public const int Failure = 1;
     public const int UsageError = 2;
+
+    /// <summary>Every `rlw` command, as Program.cs runs them and tests invoke them in process.</summary>
+    public static RootCommand Root()
+    {
+        var root = new RootCommand("RLWorkbench: reinforcement learning over a pool of LLM-backed agents (Phase 1 PPO, Phase 2 Q-learning routing).");
+        foreach (var command in new Command[]
+        {
+            EnvCommand.Create(),
+            BenchCommand.Create(),
+            RunsCommand.Create(),
+            PlotCommand.Create(),
+            PpoCommand.Create(),
+            EvalCommand.Create(),
+            QlearnCommand.Create(),
+            RouteCommand.Create(),
+            CompareCommand.Create(),
+            SweepCommand.Create(),
+            NotebookCommand.Create(),
+        })
+        {
+            root.Subcommands.Add(command);
+        }
+        return root;
+    }
 
     /// <summary>
     /// Parses and runs; parse errors, <see cref="UsageException"/> and a configuration an experiment refuses
@@ -25,7 +51,7 @@ public static class CommandLine
         if (result.Errors.Count > 0)
         {
             foreach (var e in result.Errors)
-                error.WriteLine($"error: {e.Message}");
+                error.WriteLine($"error: {ForUser(e.Message)}");
             error.WriteLine($"Run '{string.Join(' ', CommandPath(result))} --help' for usage.");
             return UsageError;
         }
@@ -52,6 +78,23 @@ public static class CommandLine
             return Failure;
         }
     }
+
+    /// <summary>System.CommandLine's conversion message ("... as expected type 'System.Int32'") said with what the option takes.</summary>
+    public static string ForUser(string parseError)
+    {
+        var m = ConversionPattern().Match(parseError);
+        if (!m.Success)
+            return parseError;
+        var type = m.Groups["type"].Value;
+        var takes = type.Contains("Int", StringComparison.Ordinal) ? "a whole number"
+            : type.Contains("Double", StringComparison.Ordinal) || type.Contains("Single", StringComparison.Ordinal) || type.Contains("Decimal", StringComparison.Ordinal) ? "a number"
+            : type.Contains("Boolean", StringComparison.Ordinal) ? "true or false"
+            : "a different value";
+        return $"{m.Groups["symbol"].Value} must be {takes}, got '{m.Groups["value"].Value}'.";
+    }
+
+    [GeneratedRegex(@"^Cannot parse argument '(?<value>.*)' for (option|command|argument) '(?<symbol>[^']*)' as expected type '(?<type>[^']*)'\.?$")]
+    private static partial Regex ConversionPattern();
 
     private static Exception Unwrap(Exception e)
     {

@@ -18,11 +18,11 @@ public sealed class EnvironmentArguments
         DefaultValueFactory = _ => "seed67",
     };
 
-    public Option<int> Agents { get; } = new("--agents")
+    public Option<int> Agents { get; } = new Option<int>("--agents")
     {
         Description = "Number of agents, 1 to 5.",
         DefaultValueFactory = _ => 4,
-    };
+    }.AnyNumber();
 
     public void AddTo(Command command)
     {

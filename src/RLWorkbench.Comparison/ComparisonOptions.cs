@@ -161,10 +161,12 @@ public sealed record ComparisonOptions
             return "A live comparison needs a hard spending cap: set budgetUsd (--budget-usd <dollars>).";
         if (ResolvedBackend != Backends.Real && BudgetUsd is not null)
             return "budgetUsd caps what live calls spend; it needs the real backend (--real).";
-        if (BudgetUsd is < 0)
-            return $"The budget must not be negative (got {BudgetUsd}).";
+        if (SettingLimits.Budget(BudgetUsd, "budgetUsd") is { } budgetUsd)
+            return budgetUsd;
         if (Replay is not null && Record is not null)
             return "A comparison cannot both replay a cassette and record one.";
+        if (Problem is null || Learners is null || Bandits is null || Ppo?.Trainer is null || Ppo.SeedNetwork is null || Ppo.SmallNetwork is null)
+            return "problem, learners, bandits, ppo, ppo.trainer, ppo.seedNetwork and ppo.smallNetwork cannot be null; leave a section out for its defaults.";
         if (Problem.Kind is not (TaskTypeCoordinator.Name or LoadBalancedCoordinator.Name))
             return $"Unknown problem '{Problem.Kind}'; the problems are {TaskTypeCoordinator.Name} and {LoadBalancedCoordinator.Name}.";
         if (Learners.Length == 0)
@@ -178,6 +180,17 @@ public sealed record ComparisonOptions
             return "A learner is listed twice.";
         if (Seeds < 1 || Seeds > 1000)
             return $"Seeds must be between 1 and 1000, got {Seeds}.";
+        // Each seed also seeds the environment and PPO, which take 32-bit seeds.
+        if (FirstSeed < int.MinValue || FirstSeed + Seeds - 1 > int.MaxValue)
+            return $"firstSeed {FirstSeed} with {Seeds} seeds would use seeds up to {FirstSeed + Seeds - 1}; firstSeed must be at least {int.MinValue:N0} and firstSeed + seeds - 1 at most {int.MaxValue:N0}.";
+        if (SettingLimits.Whole("budgetCalls", BudgetCalls, 1, 100_000_000) is { } budgetCalls)
+            return budgetCalls;
+        var sections = SettingLimits.Providers(Problem.Providers, "problem.providers")
+            ?? SettingLimits.Reward(Problem.Reward, "problem.reward")
+            ?? SettingLimits.Load(Problem.Load, "problem.load")
+            ?? SettingLimits.QLearning(QLearning, "qLearning");
+        if ((sections ?? SettingLimits.OutputFile(Record, "record", "cassette.jsonl")) is { } sectionOrFile)
+            return sectionOrFile;
         if (!(ThresholdFraction > 0 && ThresholdFraction <= 1))
             return $"The threshold fraction must be in (0, 1], got {ThresholdFraction}.";
         if (!(CheckpointGrowth > 1 && CheckpointGrowth <= 10))
@@ -197,10 +210,8 @@ public sealed record ComparisonOptions
             var rolloutCalls = 2L * trainer.RolloutSize;
             if (BudgetCalls < 2 * rolloutCalls)
                 return $"A budget of {BudgetCalls} LLM calls is too small to evaluate PPO: one rollout of {trainer.NumEnvs} x {trainer.StepsPerEnv} tasks costs {rolloutCalls} calls and PPO needs at least two updates, so give at least {2 * rolloutCalls} calls or leave PPO out.";
-            if (Ppo.EpisodeLength < 1)
-                return $"The PPO episode length must be at least 1, got {Ppo.EpisodeLength}.";
-            if (Ppo.Threads < 1)
-                return $"PPO threads must be at least 1, got {Ppo.Threads}.";
+            if ((SettingLimits.Whole("ppo.episodeLength", Ppo.EpisodeLength, 1, 100_000) ?? SettingLimits.Whole("ppo.threads", Ppo.Threads, 1, 256)) is { } ppoLimits)
+                return ppoLimits;
         }
         if (Bandits.Problem() is { } bandits)
             return bandits;

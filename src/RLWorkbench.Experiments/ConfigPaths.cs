@@ -129,7 +129,7 @@ public static class ConfigPaths
             : $"unknown setting '{path}'; did you mean '{closest}'?");
     }
 
-    /// <summary>The valid path nearest to a mistyped one: same last name under another group first, then edit distance.</summary>
+    /// <summary>The valid path (or group) nearest to a mistyped one: same last name under another group first, then edit distance.</summary>
     public static string? Closest(string path, IReadOnlyList<string> valid)
     {
         if (valid.Count == 0)
@@ -139,7 +139,10 @@ public static class ConfigPaths
         var sameName = valid.FirstOrDefault(v => v[(v.LastIndexOf('.') + 1)..].Equals(lastName, StringComparison.OrdinalIgnoreCase));
         if (sameName is not null)
             return sameName;
-        return valid.MinBy(v => EditDistance(lower, v.ToLowerInvariant()));
+        // A misspelt group ("resilence") is compared with the groups at its depth, not with the long leaf paths under them.
+        var depth = path.Count(c => c == '.') + 1;
+        var groups = valid.Select(v => string.Join('.', v.Split('.').Take(depth)));
+        return valid.Concat(groups).Distinct().MinBy(v => EditDistance(lower, v.ToLowerInvariant()));
     }
 
     /// <summary>Levenshtein distance.</summary>

@@ -1,19 +1,28 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using RLWorkbench.Tracking;
 
 namespace RLWorkbench.Experiments;
 
 /// <summary>
 /// How a kind turns JSON into its configuration: experiment files read leniently (comments, trailing
-/// commas), laid over the defaults setting by setting, then bound strictly, every problem one sentence
+/// commas, though every shipped file is plain JSON), a top-level "description" for the reader set aside,
+/// laid over the defaults setting by setting, then bound strictly, every problem one sentence
 /// that names the dotted path (the same names --set and sweeps use).
 /// </summary>
 public static partial class ConfigurationJson
 {
     private static readonly JsonDocumentOptions FileOptions = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
 
-    /// <summary>An experiment file as a JSON object; a missing, unreadable or malformed file is one sentence naming it.</summary>
+    /// <summary>The one top-level field of an experiment file that is not a setting: what the file is for, in words.</summary>
+    public const string DescriptionField = "description";
+
+    /// <summary>
+    /// An experiment file as a JSON object, without its top-level "description"; a missing, unreadable or malformed
+    /// file, or a description that is not a string, is one sentence naming it.
+    /// </summary>
     /// <param name="example">A file to suggest when it is missing, e.g. experiments/ppo-seed.json.</param>
     public static JsonObject ReadFile(string path, string kind, string example)
     {
@@ -21,12 +30,19 @@ public static partial class ConfigurationJson
             throw new ExperimentConfigException($"config file '{path}' does not exist; give a JSON file such as {example}.");
         try
         {
-            return JsonNode.Parse(File.ReadAllText(path), documentOptions: FileOptions) as JsonObject
+            var file = JsonNode.Parse(File.ReadAllText(path), documentOptions: FileOptions) as JsonObject
                 ?? throw new ExperimentConfigException($"config file '{path}' is not valid for {kind}: it needs a JSON object.");
+            if (ConfigPaths.Match(file, DescriptionField) is { } key)
+            {
+                if (file[key] is not JsonValue description || description.GetValueKind() != JsonValueKind.String)
+                    throw new ExperimentConfigException($"config file '{path}': '{DescriptionField}' must be a string saying what the file is for.");
+                file.Remove(key);
+            }
+            return file;
         }
         catch (JsonException e)
         {
-            throw new ExperimentConfigException($"config file '{path}' is not valid JSON: {FirstSentence(e.Message)}");
+            throw new ExperimentConfigException($"config file '{path}' is not valid JSON: {JsonProblem.FirstSentence(e.Message)}");
         }
         catch (IOException e)
         {
@@ -65,29 +81,85 @@ public static partial class ConfigurationJson
     public static T Bind<T>(JsonObject configuration, JsonSerializerOptions options)
         where T : new()
     {
+        // Suggestions come from every setting the type has, not only those this (perhaps partial) object names.
+        var known = JsonSerializer.SerializeToNode(new T(), options)!.AsObject();
+        if (NullWhereDefaultIsNot(configuration, known, "") is { } nullProblem)
+            throw new ExperimentConfigException(nullProblem);
+        if (NonFiniteNumber(configuration, "") is { } numberProblem)
+            throw new ExperimentConfigException(numberProblem);
         try
         {
             return configuration.Deserialize<T>(options) ?? throw new ExperimentConfigException("the configuration is empty; it needs a JSON object.");
         }
         catch (JsonException e)
         {
-            // Suggestions come from every setting the type has, not only those this (perhaps partial) object names.
-            var known = JsonSerializer.SerializeToNode(new T(), options)!.AsObject();
             throw new ExperimentConfigException(Describe(configuration, known, e));
         }
     }
 
-    /// <summary>"$.ppo.hiddenSizes[1]" as the dotted path "ppo.hiddenSizes" (and whether it pointed into a list).</summary>
-    public static (string Path, bool InList) DottedPath(string? jsonPath)
+    /// <summary>
+    /// A null where the defaults hold a group, a list or a name ("ppo": null) would bind to a missing section
+    /// that fails deep inside a run; settings whose default is null (optional ones) may be null.
+    /// </summary>
+    private static string? NullWhereDefaultIsNot(JsonObject configuration, JsonObject defaults, string prefix)
     {
-        if (string.IsNullOrEmpty(jsonPath))
-            return ("", false);
-        var inList = IndexPattern().IsMatch(jsonPath);
-        var path = QuotedNamePattern().Replace(jsonPath, m => "." + m.Groups["name"].Value);
-        path = IndexPattern().Replace(path, "");
-        path = path.TrimStart('$').TrimStart('.');
-        return (path, inList);
+        foreach (var (name, fallback) in defaults)
+        {
+            if (fallback is null || ConfigPaths.Match(configuration, name) is not { } key)
+                continue;
+            var path = Join(prefix, name);
+            var given = configuration[key];
+            if (given is null)
+            {
+                return fallback is JsonObject group
+                    ? $"'{path}' cannot be null; leave it out for its defaults, or set its settings ({string.Join(", ", group.Take(3).Select(g => Join(path, g.Key)))}{(group.Count > 3 ? ", ..." : "")})."
+                    : $"'{path}' cannot be null; leave it out for the default {Example(fallback)}, or give another {(fallback is JsonArray ? "list" : "value")}.";
+            }
+            if (given is JsonObject inner && fallback is JsonObject innerDefaults && NullWhereDefaultIsNot(inner, innerDefaults, path) is { } problem)
+                return problem;
+        }
+        return null;
     }
+
+    private static string Example(JsonNode value)
+    {
+        var text = value.ToJsonString();
+        return text.Length <= 60 ? text : text[..57] + "...";
+    }
+
+    /// <summary>
+    /// JSON has no infinity, but a number too large for a double ("1e400") reads as one; no setting can use it,
+    /// and it could not be written back to config.json.
+    /// </summary>
+    private static string? NonFiniteNumber(JsonNode? node, string path)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var (name, child) in o)
+                {
+                    if (NonFiniteNumber(child, Join(path, name)) is { } problem)
+                        return problem;
+                }
+                return null;
+            case JsonArray a:
+                foreach (var item in a)
+                {
+                    if (NonFiniteNumber(item, path) is { } problem)
+                        return problem;
+                }
+                return null;
+            // Parsed from its text: a value set from code holds an int or a long, which TryGetValue<double> refuses.
+            case JsonValue v when v.GetValueKind() == JsonValueKind.Number
+                && !(double.TryParse(v.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number)):
+                return $"'{path}' must be a finite number, got {v.ToJsonString()}.";
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>"$.ppo.hiddenSizes[1]" as the dotted path "ppo.hiddenSizes" (and whether it pointed into a list).</summary>
+    public static (string Path, bool InList) DottedPath(string? jsonPath) => JsonProblem.DottedPath(jsonPath);
 
     private static string Describe(JsonObject configuration, JsonObject known, JsonException e)
     {
@@ -102,12 +174,12 @@ public static partial class ConfigurationJson
         var converted = ConvertedPattern().Match(e.Message);
         if (path.Length > 0 && converted.Success)
         {
-            var allowed = Allowed(converted.Groups["type"].Value);
+            var allowed = JsonProblem.Allowed(converted.Groups["type"].Value);
             return inList
-                ? $"'{path}' must be a list of {Plural(allowed)}, got {got}."
+                ? $"'{path}' must be a list of {JsonProblem.Plural(allowed)}, got {got}."
                 : $"'{path}' must be {allowed}, got {got}.";
         }
-        return path.Length > 0 ? $"'{path}' is not valid: {FirstSentence(e.Message)}" : $"the configuration is not valid: {FirstSentence(e.Message)}";
+        return $"the configuration is not valid: {JsonProblem.Describe(e)}.";
     }
 
     private static string Join(string prefix, string name) => prefix.Length == 0 ? name : $"{prefix}.{name}";
@@ -124,51 +196,9 @@ public static partial class ConfigurationJson
         }
     }
 
-    /// <summary>What a .NET type name accepts, said for a user.</summary>
-    private static string Allowed(string type)
-    {
-        var inner = NullablePattern().Match(type) is { Success: true } n ? n.Groups["inner"].Value : type;
-        if (inner.EndsWith("[]", StringComparison.Ordinal) || inner.Contains("List`", StringComparison.Ordinal) || inner.Contains("IEnumerable`", StringComparison.Ordinal))
-            return "a list such as [64, 64]";
-        if (inner.Contains("Dictionary`", StringComparison.Ordinal))
-            return "an object of named settings";
-        return inner switch
-        {
-            "System.Double" or "System.Single" or "System.Decimal" => "a number",
-            "System.Int32" or "System.Int64" or "System.Int16" or "System.UInt32" or "System.UInt64" or "System.Byte" => "a whole number",
-            "System.Boolean" => "true or false",
-            "System.String" => "a string",
-            _ => "an object of settings",
-        };
-    }
-
-    private static string Plural(string allowed) => allowed switch
-    {
-        "a number" => "numbers",
-        "a whole number" => "whole numbers",
-        "true or false" => "true/false values",
-        "a string" => "strings",
-        _ => allowed,
-    };
-
-    private static string FirstSentence(string message)
-    {
-        var cut = message.IndexOf(". ", StringComparison.Ordinal);
-        return cut < 0 ? message : message[..(cut + 1)];
-    }
-
-    [GeneratedRegex(@"\[\d+\]")]
-    private static partial Regex IndexPattern();
-
-    [GeneratedRegex(@"\['(?<name>[^']*)'\]")]
-    private static partial Regex QuotedNamePattern();
-
     [GeneratedRegex(@"The JSON property '(?<name>[^']*)' could not be mapped")]
     private static partial Regex UnmappedPattern();
 
     [GeneratedRegex(@"could not be converted to (?<type>\S+?)\.? Path:")]
     private static partial Regex ConvertedPattern();
-
-    [GeneratedRegex(@"^System\.Nullable`1\[(?<inner>.+)\]$")]
-    private static partial Regex NullablePattern();
 }

@@ -82,6 +82,10 @@ public sealed record PpoCheckpoint(
         {
             return Read(stream, source);
         }
+        catch (JsonException e) when (e.Path is { Length: > 1 } path)
+        {
+            throw new InvalidDataException($"{source} is not a readable PPO checkpoint: its header field '{path.TrimStart('$', '.')}' does not hold a value of the right kind.", e);
+        }
         catch (Exception e) when (e is EndOfStreamException or JsonException or IOException or NotSupportedException)
         {
             throw new InvalidDataException($"{source} is not a readable PPO checkpoint ({e.Message}).", e);
@@ -94,6 +98,8 @@ public sealed record PpoCheckpoint(
         var version = ReadVersion(reader, source);
         var header = JsonSerializer.Deserialize<Header>(reader.ReadString(), Json)
             ?? throw new InvalidDataException($"{source} has an empty PPO checkpoint header.");
+        if (HeaderProblem(header) is { } problem)
+            throw new InvalidDataException($"{source} is not a usable PPO checkpoint: its header field {problem}");
         var parameters = ReadFloats(reader, header.ParameterCount, source);
         float[]? m = null, v = null;
         if (header.HasOptimizer)
@@ -117,6 +123,65 @@ public sealed record PpoCheckpoint(
         return new PpoCheckpoint(shape, header.HiddenSizes, parameters, m, v, header.OptimizerSteps, header.TotalSteps, header.Updates,
             header.ElapsedSeconds, header.RandomState, episodes, header.EpisodesFinished, header.Options, distribution,
             header.ObservationStatistics, header.ReturnStatistics);
+    }
+
+    /// <summary>
+    /// The first header field a crafted or damaged file gets wrong, as "'Name' ... ." naming what is allowed; null when
+    /// all can be used. A negative step count, say, would make a resumed run drop every metrics row after it.
+    /// </summary>
+    private static string? HeaderProblem(Header h)
+    {
+        // Declared non-null, but a crafted file can still leave any of them out.
+        if (h.Low is null)
+            return "'Low' is missing.";
+        if (h.High is null)
+            return "'High' is missing.";
+        if (h.HiddenSizes is null)
+            return "'HiddenSizes' is missing.";
+        if (h.RandomState is null)
+            return "'RandomState' is missing.";
+        if (h.EpisodeReturns is null)
+            return "'EpisodeReturns' is missing.";
+        if (h.EpisodeLengths is null)
+            return "'EpisodeLengths' is missing.";
+        if (h.Options is null)
+            return "'Options' is missing.";
+        if (h.ObservationSize is < 1 or > 1_000_000)
+            return $"'ObservationSize' must be from 1 to 1,000,000, got {h.ObservationSize}.";
+        if (!Enum.IsDefined(h.Kind))
+            return $"'Kind' must be one of {string.Join(", ", Enum.GetNames<ActionKind>())}, got {(int)h.Kind}.";
+        if (h.ActionSize is < 1 or > 1_000_000)
+            return $"'ActionSize' must be from 1 to 1,000,000, got {h.ActionSize}.";
+        if (h.Kind == ActionKind.Continuous && (h.Low.Length != h.ActionSize || h.High.Length != h.ActionSize))
+            return $"'Low' and 'High' must hold one bound per action component ({h.ActionSize}), got {h.Low.Length} and {h.High.Length}.";
+        if (h.HiddenSizes.Length == 0 || h.HiddenSizes.Any(size => size is < 1 or > 65536))
+            return $"'HiddenSizes' must be one or more layer widths from 1 to 65,536, got [{string.Join(", ", h.HiddenSizes)}].";
+        if (h.ParameterCount < 1)
+            return $"'ParameterCount' must be positive, got {h.ParameterCount}.";
+        if (h.OptimizerSteps < 0)
+            return $"'OptimizerSteps' must be 0 or more, got {h.OptimizerSteps}.";
+        if (h.TotalSteps < 0)
+            return $"'TotalSteps' must be 0 or more, got {h.TotalSteps}.";
+        if (h.Updates < 0)
+            return $"'Updates' must be 0 or more, got {h.Updates}.";
+        if (!(h.ElapsedSeconds >= 0 && double.IsFinite(h.ElapsedSeconds)))
+            return $"'ElapsedSeconds' must be a finite number of 0 or more, got {h.ElapsedSeconds}.";
+        if (h.RandomState.Length != 4 || h.RandomState.All(word => word == 0))
+            return $"'RandomState' must be four numbers, not all zero, got {h.RandomState.Length} numbers.";
+        if (h.EpisodeReturns.Length != h.EpisodeLengths.Length)
+            return $"'EpisodeReturns' and 'EpisodeLengths' must be the same length, got {h.EpisodeReturns.Length} and {h.EpisodeLengths.Length}.";
+        if (h.EpisodeLengths.Any(length => length < 1))
+            return $"'EpisodeLengths' must all be positive, got {h.EpisodeLengths.Min()}.";
+        if (h.EpisodesFinished < h.EpisodeReturns.Length)
+            return $"'EpisodesFinished' must be at least the {h.EpisodeReturns.Length} recent episodes it keeps, got {h.EpisodesFinished}.";
+        if (h.Options.Problem() is { } options)
+            return $"'Options' is not usable: {options}";
+        foreach (var (name, statistics) in new[] { ("ObservationStatistics", h.ObservationStatistics), ("ReturnStatistics", h.ReturnStatistics) })
+        {
+            if (statistics is not null && (statistics.Mean is null || statistics.Variance is null || statistics.Mean.Length != statistics.Variance.Length))
+                return $"'{name}' must hold a mean and a variance of the same length.";
+        }
+        return null;
     }
 
     /// <summary>The format version from the magic string, or one sentence saying the file is not a checkpoint this build reads.</summary>

@@ -108,20 +108,34 @@ public sealed record PpoOptions
     /// <summary>Returns the first problem with these options as one sentence, or null when they are usable.</summary>
     public string? Problem()
     {
+        if (HiddenSizes is null || LearningRateSchedule is null || EntropyCoefficientSchedule is null || Distribution is null)
+            return "hiddenSizes, learningRateSchedule, entropyCoefficientSchedule and distribution cannot be null; leave them out for their defaults.";
+        foreach (var (name, value) in new (string, double?)[]
+        {
+            ("learningRate", LearningRate), ("learningRateFinal", LearningRateFinal), ("gamma", Gamma), ("gaeLambda", GaeLambda), ("clipRange", ClipRange),
+            ("valueClipRange", ValueClipRange), ("entropyCoefficient", EntropyCoefficient), ("entropyCoefficientFinal", EntropyCoefficientFinal),
+            ("valueCoefficient", ValueCoefficient), ("maxGradNorm", MaxGradNorm), ("maxGradNormPolicy", MaxGradNormPolicy), ("maxGradNormValue", MaxGradNormValue),
+            ("targetKl", TargetKl), ("adamEpsilon", AdamEpsilon), ("logStdInit", LogStdInit), ("observationClip", ObservationClip), ("rewardClip", RewardClip),
+        })
+        {
+            // Beyond 1e6 no setting means anything for training; such a value is a typo or an overflow.
+            if (value is { } v && !(Math.Abs(v) <= 1e6))
+                return $"{name} must be a finite number of at most 1,000,000 in size, got {v}.";
+        }
         if (NumEnvs < 1 || NumEnvs > 1024)
             return $"envs must be between 1 and 1024, got {NumEnvs}.";
         if (StepsPerEnv < 1 || StepsPerEnv > 1_000_000)
             return $"steps per environment per rollout must be between 1 and 1,000,000, got {StepsPerEnv}.";
-        if (MinibatchSize < 1)
-            return $"the minibatch size must be positive, got {MinibatchSize}.";
+        if (MinibatchSize < 1 || MinibatchSize > 50_000_000)
+            return $"the minibatch size must be between 1 and 50,000,000, got {MinibatchSize}.";
         if ((long)NumEnvs * StepsPerEnv > 50_000_000)
             return $"a rollout of {NumEnvs} x {StepsPerEnv} transitions is too large to hold.";
         if (RolloutSize % MinibatchSize != 0)
             return $"the minibatch size {MinibatchSize} must divide the rollout of {NumEnvs} x {StepsPerEnv} = {RolloutSize} transitions.";
-        if (Epochs < 1)
-            return $"epochs must be positive, got {Epochs}.";
-        if (!(LearningRate > 0) || double.IsInfinity(LearningRate))
-            return $"the learning rate must be a positive number, got {LearningRate}.";
+        if (Epochs < 1 || Epochs > 10_000)
+            return $"epochs must be between 1 and 10,000, got {Epochs}.";
+        if (!(LearningRate > 0 && LearningRate <= 1))
+            return $"the learning rate must be above 0 and at most 1, got {LearningRate}.";
         if (!(Gamma >= 0 && Gamma <= 1))
             return $"gamma must be in [0, 1], got {Gamma}.";
         if (!(GaeLambda >= 0 && GaeLambda <= 1))

@@ -102,7 +102,7 @@ public class EnvCommandTests
     [InlineData(new[] { "env", "run", "--policy", "greedy", "--layout", "notebook94" }, "--policy greedy reads each queued task's type from the observation, which only the seed67 layout shows; use --layout seed67.")]
     [InlineData(new[] { "env", "run", "--policy", "constant", "--action", "0.1,0.2" }, "--action has 2 values; this environment takes 1 (for all) or 12 (3 per agent).")]
     [InlineData(new[] { "env", "run", "--policy", "constant", "--action", "NaN" }, "--action value 'NaN' is not a finite number.")]
-    [InlineData(new[] { "env", "run", "--episodes", "0" }, "--episodes must be at least 1, got 0.")]
+    [InlineData(new[] { "env", "run", "--episodes", "0" }, "--episodes must be a whole number from 1 to 100,000, got '0'.")]
     [InlineData(new[] { "env", "run", "--frobnicate" }, "Unrecognized command or argument '--frobnicate'.")]
     public void Bad_input_gets_one_sentence_and_exit_code_2(string[] args, string message)
     {

@@ -114,6 +114,66 @@ public class PpoExperimentTests
     }
 
     [Fact]
+    public async Task EvalEverySteps_0_turns_periodic_evaluation_off_and_the_run_still_writes_its_summary()
+    {
+        var dir = NewRunDirectory();
+        var config = Tiny(c =>
+        {
+            ConfigPaths.Set(c, "evalEverySteps", 0);
+            ConfigPaths.Set(c, "milestoneSteps", new JsonArray());
+        });
+        ExperimentResult result;
+        using (var run = CreateRun(dir))
+            result = await Kind.Create(config).RunAsync(run, new Recorded(), CancellationToken.None);
+
+        Assert.Equal(ExperimentOutcome.Finished, result.Outcome);
+        Assert.Empty(Column(dir, "eval", "step"));
+        // No periodic evaluation means no periodic best (its running value starts at -infinity, which JSON cannot hold);
+        // summary.json and scores.json are still written, with the final evaluation.
+        var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "summary.json")))!.AsObject();
+        Assert.Equal(512, summary["totalSteps"]!.GetValue<long>());
+        Assert.Equal(3, summary["finalEvaluation"]!["episodes"]!.GetValue<int>());
+        var finalMean = summary["finalEvaluation"]!["mean"]!.GetValue<double>();
+        var scores = ReadScores(dir);
+        Assert.Equal(finalMean, scores.Final);
+        // The best is either absent or the final evaluation itself: there is nothing else it could be.
+        Assert.True(scores.Best is null || scores.Best == finalMean, $"best {scores.Best} with no periodic evaluation");
+        Assert.Equal(scores.Best, summary["bestEvaluationMean"]?.GetValue<double>());
+    }
+
+    [Fact]
+    public async Task A_checkpoint_with_a_negative_step_count_is_refused_naming_it_and_no_metrics_row_is_dropped()
+    {
+        var dir = NewRunDirectory();
+        using (var run = CreateRun(dir))
+            Assert.Equal(ExperimentOutcome.Finished, (await Kind.Create(Tiny()).RunAsync(run, new Recorded(), CancellationToken.None)).Outcome);
+        var rows = File.ReadAllLines(Path.Combine(dir, "metrics.csv"));
+
+        // The run's own checkpoint with its header's step count made negative, as a crafted file would have it.
+        var checkpoint = PpoExperiment.CheckpointPath(dir);
+        byte[] rest;
+        string magic;
+        JsonObject header;
+        using (var reader = new BinaryReader(File.OpenRead(checkpoint), System.Text.Encoding.UTF8))
+        {
+            magic = reader.ReadString();
+            header = JsonNode.Parse(reader.ReadString())!.AsObject();
+            rest = reader.ReadBytes((int)(reader.BaseStream.Length - reader.BaseStream.Position));
+        }
+        header["TotalSteps"] = -5;
+        using (var writer = new BinaryWriter(File.Create(checkpoint), System.Text.Encoding.UTF8))
+        {
+            writer.Write(magic);
+            writer.Write(header.ToJsonString());
+            writer.Write(rest);
+        }
+
+        var e = Assert.Throws<ExperimentConfigException>(() => ((PpoExperiment)Kind.Create(Tiny(c => ConfigPaths.Set(c, "steps", 1024)))).ContinuingFrom(checkpoint));
+        Assert.Equal($"{checkpoint} is not a usable PPO checkpoint: its header field 'TotalSteps' must be 0 or more, got -5.", e.Message);
+        Assert.Equal(rows, File.ReadAllLines(Path.Combine(dir, "metrics.csv")));
+    }
+
+    [Fact]
     public async Task A_stopped_run_continues_on_the_same_directory_and_its_curve_joins_without_overlap()
     {
         var dir = NewRunDirectory();
@@ -219,6 +279,6 @@ public class PpoExperimentTests
 
         var config4 = Kind.Defaults();
         ConfigPaths.Set(config4, "milestoneSteps", ConfigPaths.ParseValue("[250000, 0]"));
-        Assert.Equal("milestoneSteps must all be positive step counts, got 0.", Assert.Throws<ExperimentConfigException>(() => Kind.Create(config4)).Message);
+        Assert.Equal("milestoneSteps must all be step counts from 1 to 10,000,000,000, got 0.", Assert.Throws<ExperimentConfigException>(() => Kind.Create(config4)).Message);
     }
 }

@@ -149,7 +149,7 @@ public class LearningTests
     [Theory]
     [InlineData(4, 2048, 100, "must divide")]
     [InlineData(0, 2048, 64, "envs must be")]
-    [InlineData(4, 2048, 0, "minibatch size must be positive")]
+    [InlineData(4, 2048, 0, "minibatch size must be between 1 and 50,000,000")]
     public void Options_name_the_problem(int envs, int steps, int minibatch, string expected)
     {
         var problem = new PpoOptions { NumEnvs = envs, StepsPerEnv = steps, MinibatchSize = minibatch }.Problem();

@@ -189,9 +189,9 @@ public class SessionTests
     }
 
     [Theory]
-    [InlineData(0, null, null, "The number of iterations must be positive, not 0.")]
-    [InlineData(-3, null, null, "The number of iterations must be positive, not -3.")]
-    [InlineData(null, -1.0, null, "The budget must not be negative (got -1).")]
+    [InlineData(0, null, null, "'iterations' must be a whole number from 1 to 1,000,000, got 0.")]
+    [InlineData(-3, null, null, "'iterations' must be a whole number from 1 to 1,000,000, got -3.")]
+    [InlineData(null, -1.0, null, "'budgetUsd' must be a number from 0 to 1,000,000, got -1.")]
     [InlineData(null, null, "sarsa", "Unknown learner 'sarsa'; the learners are base and load-balanced.")]
     public async Task Bad_settings_are_refused_before_anything_is_written(int? iterations, double? budget, string? learner, string message)
     {

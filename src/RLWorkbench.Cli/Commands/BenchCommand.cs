@@ -20,8 +20,8 @@ public static class BenchCommand
 
     private static Command CreateEnv()
     {
-        var seconds = new Option<double>("--seconds") { Description = "Measured time per case, after a warm-up.", DefaultValueFactory = _ => 3.0 };
-        var envs = new Option<int>("--envs") { Description = "Environments in the vector-environment cases.", DefaultValueFactory = _ => 4 };
+        var seconds = new Option<double>("--seconds") { Description = "Measured time per case, after a warm-up.", DefaultValueFactory = _ => 3.0 }.Between(0.01, 3600);
+        var envs = new Option<int>("--envs") { Description = "Environments in the vector-environment cases.", DefaultValueFactory = _ => 4 }.Between(1, 1024);
         var command = new Command("env", "Environment steps per second: one base environment on one core, vector environments, the worker-pool variant.");
         command.Options.Add(seconds);
         command.Options.Add(envs);
@@ -29,10 +29,6 @@ public static class BenchCommand
         {
             var duration = result.GetValue(seconds);
             var n = result.GetValue(envs);
-            if (!(duration > 0))
-                throw new UsageException($"--seconds must be positive, got {duration}.");
-            if (n < 1)
-                throw new UsageException($"--envs must be at least 1, got {n}.");
             var output = result.InvocationConfiguration.Output;
             output.WriteLine($"Environment throughput, {duration:F1} s per case, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
             output.WriteLine($"{"case",-44} {"env steps/s",14} {"bytes/step",11}");

@@ -22,13 +22,13 @@ public static class CompareCommand
         var config = new Option<string?>("--config") { Description = "A JSON settings file (experiments/compare.json, compare-load-balanced.json, compare-smoke.json); options below and --set override it." };
         var loadBalanced = new Option<bool>("--load-balanced") { Description = "The load-balanced problem: state = task type x load state, rewards less the load penalty." };
         var learners = new Option<string[]>("--learner") { Description = $"Learners to run (repeat or separate with commas; default all): {string.Join(", ", LearnerNames.All)}. The first is the one scores.json reports.", AllowMultipleArgumentsPerToken = true };
-        var seeds = new Option<int?>("--seeds") { Description = "Seeds per learner (default 10)." };
-        var firstSeed = new Option<long?>("--first-seed") { Description = "The first seed; seed k is first-seed + k (default 1)." };
-        var budget = new Option<int?>("--budget") { Description = "LLM calls per learner and seed, two per routed task (default 10000)." };
+        var seeds = new Option<int?>("--seeds") { Description = "Seeds per learner (default 10)." }.AnyNumber();
+        var firstSeed = new Option<long?>("--first-seed") { Description = "The first seed; seed k is first-seed + k (default 1)." }.AnyNumber();
+        var budget = new Option<int?>("--budget") { Description = "LLM calls per learner and seed, two per routed task (default 10000)." }.AnyNumber();
         var profile = new Option<string?>("--profile") { Description = "Simulation profile JSON (default: the embedded experiments/profiles/default.json)." };
         var outDir = new Option<string?>("--out") { Description = "Run directory to create (default artifacts/runs/compare-<time>)." };
         var real = new Option<bool>("--real") { Description = "Call the real providers (keys from OPENAI_API_KEY / ANTHROPIC_API_KEY); needs --budget-usd. Runs qlearn only unless --learner names others." };
-        var budgetUsd = new Option<double?>("--budget-usd") { Description = "Hard cap in USD for --real: the comparison stops before a routed task whose worst case could pass it, keeping the finished seeds." };
+        var budgetUsd = new Option<double?>("--budget-usd") { Description = "Hard cap in USD for --real: the comparison stops before a routed task whose worst case could pass it, keeping the finished seeds." }.AnyNumber();
         var replay = new Option<string?>("--replay") { Description = "Answer every call from this cassette (recorded with compare --record): no network, no keys, no spend." };
         var record = new Option<string?>("--record") { Description = "Append every exchange to this cassette, so the comparison can be replayed." };
         var set = ExperimentOptions.Set();

@@ -68,8 +68,8 @@ public static class EnvCommand
         {
             Description = "For --policy constant: one value for every component, or 3 x agents comma-separated values.",
         };
-        var episodes = new Option<int>("--episodes") { Description = "Episodes to play.", DefaultValueFactory = _ => 5 };
-        var seed = new Option<int>("--seed") { Description = "Seed of the environment (episode k uses seed + k) and of the random policy.", DefaultValueFactory = _ => 0 };
+        var episodes = new Option<int>("--episodes") { Description = "Episodes to play.", DefaultValueFactory = _ => 5 }.Between(1, 100_000);
+        var seed = new Option<int>("--seed") { Description = "Seed of the environment (episode k uses seed + k) and of the random policy.", DefaultValueFactory = _ => 0 }.Between(0, int.MaxValue);
         var output = new Option<string?>("--out") { Description = "Run directory (default: a new one under artifacts/runs)." };
         var command = new Command("run", "Run a fixed policy for N episodes and print the mean and spread of the return.");
         environment.AddTo(command);
@@ -82,9 +82,8 @@ public static class EnvCommand
         {
             var options = environment.Resolve(result);
             var count = result.GetValue(episodes);
-            if (count < 1)
-                throw new UsageException($"--episodes must be at least 1, got {count}.");
             var seedValue = result.GetValue(seed);
+            CheckEpisodeSeeds(seedValue, count);
             using var env = new TaskEnvironment(options, seedValue);
             var (name, chosen) = ChoosePolicy(result.GetValue(policy)!, result.GetValue(action), env, seedValue);
 
@@ -113,6 +112,13 @@ public static class EnvCommand
     }
 
     private const string Policies = "random, ones, constant, greedy, greedy-full";
+
+    /// <summary>Episode k starts from seed + k, an int: the last episode's seed must still be one.</summary>
+    internal static void CheckEpisodeSeeds(int seed, int episodes)
+    {
+        if ((long)seed + episodes - 1 > int.MaxValue)
+            throw new UsageException($"--seed {seed} with --episodes {episodes} would give the last episode seed {(long)seed + episodes - 1}; --seed + --episodes - 1 must be at most {int.MaxValue:N0}.");
+    }
 
     private static (string Name, Policy Policy) ChoosePolicy(string name, string? action, TaskEnvironment env, int seed)
     {

@@ -14,8 +14,8 @@ public static class EvalCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "A model or checkpoint written by ppo (best_model.bin, final_model.bin, checkpoint.bin).", Required = true };
-        var episodes = new Option<int>("--episodes") { Description = "Episodes to play.", DefaultValueFactory = _ => 10 };
-        var seed = new Option<int>("--seed") { Description = "Episode k starts from seed + k.", DefaultValueFactory = _ => 1_000_000 };
+        var episodes = new Option<int>("--episodes") { Description = "Episodes to play.", DefaultValueFactory = _ => 10 }.Between(1, 100_000);
+        var seed = new Option<int>("--seed") { Description = "Episode k starts from seed + k.", DefaultValueFactory = _ => 1_000_000 }.Between(0, int.MaxValue);
         var stochastic = new Option<bool>("--stochastic") { Description = "Sample actions from the policy instead of taking the mean (deterministic is the default)." };
         var device = new Option<string>("--device") { Description = "cpu, cuda or auto.", DefaultValueFactory = _ => "cpu" };
         var layout = new Option<string?>("--layout") { Description = "Observation layout (default: the one the model's run used, else seed67)." };
@@ -27,8 +27,7 @@ public static class EvalCommand
         {
             var path = result.GetValue(model)!;
             var count = result.GetValue(episodes);
-            if (count < 1 || count > 100_000)
-                throw new UsageException($"--episodes must be between 1 and 100,000, got {count}.");
+            EnvCommand.CheckEpisodeSeeds(result.GetValue(seed), count);
             var deviceName = result.GetValue(device)!;
             if (!ComputeDevice.IsKnown(deviceName))
                 throw new UsageException($"unknown device '{deviceName}'; allowed: {string.Join(", ", ComputeDevice.Choices)}.");

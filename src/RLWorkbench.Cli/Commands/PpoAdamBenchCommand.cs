@@ -34,16 +34,14 @@ public static class PpoAdamBenchCommand
 
     public static Command Create()
     {
-        var repeats = new Option<int>("--repeats") { Description = "Timed calls per operation and state (after a warm-up).", DefaultValueFactory = _ => 500 };
-        var threads = new Option<int?>("--threads") { Description = "libtorch intra-op threads (default 1)." };
+        var repeats = new Option<int>("--repeats") { Description = "Timed calls per operation and state (after a warm-up).", DefaultValueFactory = _ => 500 }.Between(1, 1_000_000);
+        var threads = new Option<int?>("--threads") { Description = "libtorch intra-op threads (default 1)." }.Between(1, 256);
         var command = new Command("adam", "Time the Adam step of the seed network with zero and subnormal moments, as long runs leave them.");
         command.Options.Add(repeats);
         command.Options.Add(threads);
         command.SetAction(result =>
         {
             var n = result.GetValue(repeats);
-            if (n < 1 || n > 1_000_000)
-                throw new UsageException($"--repeats must be between 1 and 1,000,000, got {n}.");
             ComputeDevice.ConfigureThreads(result.GetValue(threads));
             var output = result.InvocationConfiguration.Output;
             var options = new PpoOptions();

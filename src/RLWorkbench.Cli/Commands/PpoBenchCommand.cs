@@ -15,8 +15,8 @@ public static class PpoBenchCommand
 {
     public static Command Create()
     {
-        var rollouts = new Option<int>("--rollouts") { Description = "Measured rollouts (after one warm-up rollout).", DefaultValueFactory = _ => 4 };
-        var threads = new Option<int?>("--threads") { Description = "libtorch intra-op threads for the update (default: chosen by measuring, as `ppo` does; give 1 to compare code changes)." };
+        var rollouts = new Option<int>("--rollouts") { Description = "Measured rollouts (after one warm-up rollout).", DefaultValueFactory = _ => 4 }.Between(1, 10_000);
+        var threads = new Option<int?>("--threads") { Description = "libtorch intra-op threads for the update (default: chosen by measuring, as `ppo` does; give 1 to compare code changes)." }.Between(1, 256);
         var withEval = new Option<bool>("--with-eval") { Description = "Include the 10-episode evaluation every 5000 steps, as `ppo` runs it." };
         var from = new Option<string?>("--from") { Description = "Start from a checkpoint of a seed-configuration run (weights, Adam moments, options), e.g. a 1M-step run's final_model.bin, to measure late-run speed." };
         var command = new Command("bench", "Measure PPO training throughput for the seed configuration (rollout vs update time, steps/s, RSS).");
@@ -28,8 +28,6 @@ public static class PpoBenchCommand
         command.SetAction(result =>
         {
             var n = result.GetValue(rollouts);
-            if (n < 1 || n > 10_000)
-                throw new UsageException($"--rollouts must be between 1 and 10,000, got {n}.");
             var output = result.InvocationConfiguration.Output;
             ComputeDevice.ConfigureThreads(result.GetValue(threads));
             var checkpoint = result.GetValue(from) is { } path ? PpoModelFile.Load(path, $"--from: no checkpoint at {path}.") : null;

@@ -12,10 +12,10 @@ public static class PpoCommand
 {
     public static Command Create()
     {
-        var steps = new Option<long?>("--steps") { Description = "Environment steps to train (default: the config's, else the seed's 50,000). Whole rollouts, so it may end a little past." };
+        var steps = new Option<long?>("--steps") { Description = "Environment steps to train (default: the config's, else the seed's 50,000). Whole rollouts, so it may end a little past." }.AnyNumber();
         var config = new Option<string?>("--config") { Description = "An experiment file, e.g. experiments/ppo-seed.json; command-line options and --set override it." };
-        var seed = new Option<int?>("--seed") { Description = "Seed of the network init, action noise, shuffles and environments (default 0)." };
-        var envs = new Option<int?>("--envs") { Description = "Parallel environments (default 4)." };
+        var seed = new Option<int?>("--seed") { Description = "Seed of the network init, action noise, shuffles and environments (default 0)." }.AnyNumber();
+        var envs = new Option<int?>("--envs") { Description = "Parallel environments (default 4)." }.AnyNumber();
         var device = new Option<string?>("--device") { Description = "cpu, cuda or auto (default auto: cuda when this build and machine have it)." };
         var layout = new Option<string?>("--layout") { Description = "Observation layout: seed67 (default) or notebook94." };
         var variant = new Option<string?>("--variant") { Description = "Environment variant: base (default) or pool." };

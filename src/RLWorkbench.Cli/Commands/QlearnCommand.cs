@@ -20,18 +20,18 @@ public static class QlearnCommand
     {
         var loadBalanced = new Option<bool>("--load-balanced") { Description = "Use the load-balanced coordinator (state = task type x load state, 50 iterations)." };
         var learner = new Option<string?>("--learner") { Description = $"How rewards become routing: {string.Join(", ", RoutingAlgorithms.All)} (default {RoutingAlgorithms.QLearning}, the seed's)." };
-        var iterations = new Option<int?>("--iterations") { Description = "Iterations to run (default 30, or 50 with --load-balanced); with --resume, a new larger total." };
-        var seed = new Option<long?>("--seed") { Description = "Seed for task picks, exploration and the simulated backend (default 42)." };
+        var iterations = new Option<int?>("--iterations") { Description = "Iterations to run (default 30, or 50 with --load-balanced); with --resume, a new larger total." }.AnyNumber();
+        var seed = new Option<long?>("--seed") { Description = "Seed for task picks, exploration and the simulated backend (default 42)." }.AnyNumber();
         var config = new Option<string?>("--config") { Description = "A JSON settings file (for example experiments/qlearn.json); command-line options and --set override it." };
         var outDir = new Option<string?>("--out") { Description = "Run directory to create (default artifacts/runs/qlearn-<time>)." };
         var real = new Option<bool>("--real") { Description = "Call the real providers; keys come from OPENAI_API_KEY and ANTHROPIC_API_KEY (base URLs from OPENAI_BASE_URL, ANTHROPIC_BASE_URL)." };
-        var budget = new Option<double?>("--budget-usd") { Description = "Hard spending cap in USD: the run stops before an iteration that could pass it." };
+        var budget = new Option<double?>("--budget-usd") { Description = "Hard spending cap in USD: the run stops before an iteration that could pass it." }.AnyNumber();
         var record = new Option<string?>("--record") { Description = "Append every exchange to this cassette (JSON lines)." };
         var replay = new Option<string?>("--replay") { Description = "Answer every call from this cassette: no network, no spend." };
         var resume = new Option<string?>("--resume") { Description = "Continue a stopped run (its directory or id)." };
-        var concurrency = new Option<int?>("--concurrency") { Description = "Iterations in flight at once (default 1, the seed's sequential loop)." };
+        var concurrency = new Option<int?>("--concurrency") { Description = "Iterations in flight at once (default 1, the seed's sequential loop)." }.AnyNumber();
         var profile = new Option<string?>("--profile") { Description = "Simulation profile JSON (default experiments/profiles/default.json, embedded)." };
-        var callSeconds = new Option<double?>("--simulated-call-seconds") { Description = "Wall-clock seconds each simulated call takes (for benchmarks; default 0)." };
+        var callSeconds = new Option<double?>("--simulated-call-seconds") { Description = "Wall-clock seconds each simulated call takes (for benchmarks; default 0)." }.AnyNumber();
         var set = ExperimentOptions.Set();
         var seeds = SeedSweep.Option();
         var command = new Command("qlearn", "Phase 2: Q-learning that routes tasks to LLM agents (simulated unless --real or --replay).")

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using RLWorkbench.Experiments.Qlearn;
 using RLWorkbench.Gym.Random;
 using RLWorkbench.Routing.Chat;
 using RLWorkbench.Routing.Core;
@@ -26,9 +27,9 @@ public static class RouteCommand
         var real = new Option<bool>("--real") { Description = "Call the real providers (keys from OPENAI_API_KEY / ANTHROPIC_API_KEY); the default is the simulated backend." };
         var replay = new Option<string?>("--replay") { Description = "Answer from a recorded cassette." };
         var config = new Option<string?>("--config") { Description = "qlearn settings JSON for models, prices and resilience." };
-        var repeat = new Option<int>("--repeat") { Description = "Send the request this many times (to see the rate limit and online learning).", DefaultValueFactory = _ => 1 };
-        var perMinute = new Option<int>("--requests-per-minute") { Description = "Accepted requests allowed in any minute; rejected ones do not count.", DefaultValueFactory = _ => 60 };
-        var seed = new Option<long?>("--seed") { Description = "Seed for the simulated backend (default 42)." };
+        var repeat = new Option<int>("--repeat") { Description = "Send the request this many times (to see the rate limit and online learning).", DefaultValueFactory = _ => 1 }.Between(1, 10_000);
+        var perMinute = new Option<int>("--requests-per-minute") { Description = "Accepted requests allowed in any minute; rejected ones do not count.", DefaultValueFactory = _ => 60 }.Between(1, 1_000_000);
+        var seed = new Option<long?>("--seed") { Description = "Seed for the simulated backend (default 42)." }.AnyNumber();
         var command = new Command("route", "Route one task with a learned Q-table (greedy), optionally learning online; prints a health report.")
         {
             task, type, qtable, learn, save, real, replay, config, repeat, perMinute, seed,
@@ -43,9 +44,10 @@ public static class RouteCommand
                     throw new UsageException("The task description is empty.");
                 var taskType = RoutingNames.ParseTaskType(parse.GetValue(type)!);
                 var times = parse.GetValue(repeat);
-                if (times < 1)
-                    throw new UsageException($"--repeat must be at least 1, not {times}.");
-                var options = parse.GetValue(config) is { } file ? QlearnOptions.FromFile(file) : new QlearnOptions();
+                if (SettingLimits.OutputFile(parse.GetValue(save), "--save-qtable", "qtable.json") is { } saveProblem)
+                    throw new UsageException(saveProblem);
+                // Read as qlearn reads it, so a bad setting is named by its dotted path with the closest valid one.
+                var options = parse.GetValue(config) is { } file ? QlearnExperimentKind.Resolve(new QlearnExperimentKind().Load(file)) : new QlearnOptions();
                 if (parse.GetValue(seed) is { } s)
                     options = options with { Seed = s };
                 if (parse.GetValue(real))

@@ -15,10 +15,10 @@ public static class SweepCommand
     {
         var spec = new Argument<string>("spec") { Description = "The sweep spec, a JSON file such as experiments/sweep-smoke.json (docs/sweeps.md)." };
         var backend = new Option<string>("--backend") { Description = "Where trials run: local (worker processes on this machine) or slurm (an sbatch array job).", DefaultValueFactory = _ => SweepBackends.Local };
-        var parallel = new Option<int?>("--parallel") { Description = "Local worker processes at once (default: the spec's maxParallel, else one per core)." };
+        var parallel = new Option<int?>("--parallel") { Description = "Local worker processes at once (default: the spec's maxParallel, else one per core)." }.AnyNumber();
         var output = new Option<string?>("--out") { Description = "The sweep directory (default: the spec's out, else artifacts/sweeps/<name>)." };
         var plain = new Option<bool>("--plain") { Description = "Plain progress lines instead of a live display (automatic when output is redirected)." };
-        var cpus = new Option<int?>("--cpus-per-task") { Description = "Slurm: CPUs per trial (default: the spec's, else 1)." };
+        var cpus = new Option<int?>("--cpus-per-task") { Description = "Slurm: CPUs per trial (default: the spec's, else 1)." }.AnyNumber();
         var mem = new Option<string?>("--mem") { Description = "Slurm: memory per trial in sbatch's notation, e.g. 2G (default: the spec's, else 2G)." };
         var time = new Option<string?>("--time") { Description = "Slurm: wall-time limit per trial, e.g. 01:00:00 (default: the spec's, else 01:00:00)." };
         var partition = new Option<string?>("--partition") { Description = "Slurm: the partition (default: the spec's, else the cluster's default)." };

@@ -67,7 +67,12 @@ public sealed class PpoExperiment : IExperiment
         {
             checkpoint = PpoCheckpoint.Load(checkpointPath);
         }
-        catch (Exception e) when (e is InvalidDataException or IOException)
+        catch (InvalidDataException e)
+        {
+            // Its sentence already names the file.
+            throw new ExperimentConfigException(e.Message);
+        }
+        catch (IOException e)
         {
             throw new ExperimentConfigException($"cannot continue from {checkpointPath}: {e.Message}");
         }

@@ -98,10 +98,12 @@ public sealed record PpoRunConfig
             return $"unknown device '{Device}'; allowed: {string.Join(", ", ComputeDevice.Choices)}.";
         if (Environment is null || Ppo is null || EarlyStop is null || MilestoneSteps is null)
             return "environment, ppo, earlyStop and milestoneSteps must not be null.";
-        if (EvalEverySteps < 0 || EvalEpisodes < 1 || EvalEpisodes > 10_000)
-            return $"evaluation needs evalEverySteps >= 0 (0 turns it off) and evalEpisodes between 1 and 10,000, got {EvalEverySteps} and {EvalEpisodes}.";
-        if (CheckpointEverySteps < 0)
-            return $"checkpointEverySteps must be 0 (off) or positive, got {CheckpointEverySteps}.";
+        if (EvalEverySteps < 0 || EvalEverySteps > 10_000_000_000)
+            return $"evalEverySteps must be 0 (no periodic evaluation) or a step count up to 10,000,000,000, got {EvalEverySteps}.";
+        if (EvalEpisodes < 1 || EvalEpisodes > 10_000)
+            return $"evalEpisodes must be between 1 and 10,000, got {EvalEpisodes}.";
+        if (CheckpointEverySteps < 0 || CheckpointEverySteps > 10_000_000_000)
+            return $"checkpointEverySteps must be 0 (off) or a step count up to 10,000,000,000, got {CheckpointEverySteps}.";
         if (Threads is { } t && (t < 1 || t > 256))
             return $"threads must be between 1 and 256, got {t}.";
         if (FinalEvalEpisodes < 1 || FinalEvalEpisodes > 10_000)
@@ -110,15 +112,17 @@ public sealed record PpoRunConfig
             return $"milestoneEvalEpisodes must be between 1 and 10,000, got {MilestoneEvalEpisodes}.";
         foreach (var milestone in MilestoneSteps)
         {
-            if (milestone <= 0)
-                return $"milestoneSteps must all be positive step counts, got {milestone}.";
+            if (milestone <= 0 || milestone > 10_000_000_000)
+                return $"milestoneSteps must all be step counts from 1 to 10,000,000,000, got {milestone}.";
         }
         if (EarlyStop.RewardThreshold is { } threshold && !double.IsFinite(threshold))
             return $"earlyStop.rewardThreshold must be a finite number or null, got {threshold}.";
         if (EarlyStop.MaxNoImprovementEvals is < 0)
             return $"earlyStop.maxNoImprovementEvals must be 0 or more (or null for off), got {EarlyStop.MaxNoImprovementEvals}.";
-        if (EarlyStop.MinEvals < 0)
-            return $"earlyStop.minEvals must be 0 or more, got {EarlyStop.MinEvals}.";
+        if (EarlyStop.MaxNoImprovementEvals is > 1_000_000)
+            return $"earlyStop.maxNoImprovementEvals must be at most 1,000,000, got {EarlyStop.MaxNoImprovementEvals}.";
+        if (EarlyStop.MinEvals < 0 || EarlyStop.MinEvals > 1_000_000)
+            return $"earlyStop.minEvals must be between 0 and 1,000,000, got {EarlyStop.MinEvals}.";
         if ((EarlyStop.RewardThreshold is not null || EarlyStop.MaxNoImprovementEvals is not null) && EvalEverySteps == 0)
             return "earlyStop acts on the periodic evaluation, so it needs evalEverySteps above 0.";
         if (Ppo.Problem() is { } problem)

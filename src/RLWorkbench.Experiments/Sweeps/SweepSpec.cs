@@ -31,7 +31,7 @@ public sealed record SweepSpec(
 {
     public const int MaxWorkers = 1024;
 
-    private static readonly string[] Fields = ["name", "experiment", "configFile", "configuration", "variants", "grid", "random", "seeds", "maxParallel", "slurm", "out"];
+    private static readonly string[] Fields = ["description", "name", "experiment", "configFile", "configuration", "variants", "grid", "random", "seeds", "maxParallel", "slurm", "out"];
     private static readonly string[] RandomFields = ["samples", "seed", "settings"];
     private static readonly string[] SlurmFields = ["cpusPerTask", "mem", "time", "partition", "extraArguments"];
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using RLWorkbench.Routing.Core;
+using RLWorkbench.Tracking;
 
 namespace RLWorkbench.Routing.Chat;
 
@@ -67,7 +68,7 @@ public sealed class SimulationProfile
         }
         catch (JsonException e)
         {
-            throw new RoutingInputException($"The simulation profile {source} is not valid JSON ({e.Message}).", e);
+            throw new RoutingInputException($"The simulation profile {source} is not valid JSON ({JsonProblem.Describe(e)}).", e);
         }
         if (file?.Providers is null || file.Scores is null)
             throw new RoutingInputException($"The simulation profile {source} needs \"providers\" and \"scores\".");

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using RLWorkbench.Tracking;
 
 namespace RLWorkbench.Routing.Core;
 
@@ -35,7 +36,7 @@ public sealed class PriceTable
         }
         catch (JsonException e)
         {
-            throw new RoutingInputException($"The price table {source} is not valid JSON ({e.Message}).", e);
+            throw new RoutingInputException($"The price table {source} is not valid JSON ({JsonProblem.Describe(e)}).", e);
         }
         if (file?.Models is null || file.Unknown is null)
             throw new RoutingInputException($"The price table {source} needs \"models\" and \"unknown\" entries.");

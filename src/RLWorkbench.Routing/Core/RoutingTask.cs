@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using RLWorkbench.Tracking;
 
 namespace RLWorkbench.Routing.Core;
 
@@ -39,7 +40,7 @@ public sealed class TaskBank
         }
         catch (JsonException e)
         {
-            throw new RoutingInputException($"The task bank {source} is not valid JSON ({e.Message}).", e);
+            throw new RoutingInputException($"The task bank {source} is not valid JSON ({JsonProblem.Describe(e)}).", e);
         }
         if (file?.Tasks is not { Count: > 0 } entries)
             throw new RoutingInputException($"The task bank {source} has no tasks (expected {{\"tasks\": [{{\"id\", \"type\", \"description\", \"complexity\", \"priority\"}}]}}).");

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using RLWorkbench.Routing.Core;
+using RLWorkbench.Tracking;
 
 namespace RLWorkbench.Routing.Learning;
 
@@ -80,7 +81,7 @@ public sealed class QTable
         }
         catch (JsonException e)
         {
-            throw new RoutingInputException($"The Q-table {source} is not valid JSON ({e.Message}).", e);
+            throw new RoutingInputException($"The Q-table {source} is not valid JSON ({JsonProblem.Describe(e)}).", e);
         }
         if (doc?.States is null || doc.Values is null || doc.Actions is null)
             throw new RoutingInputException($"The Q-table {source} needs \"actions\", \"states\" and \"values\".");

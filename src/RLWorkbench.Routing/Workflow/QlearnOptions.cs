@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using RLWorkbench.Routing.Chat;
 using RLWorkbench.Routing.Core;
 using RLWorkbench.Routing.Learning;
+using RLWorkbench.Tracking;
 
 namespace RLWorkbench.Routing.Workflow;
 
@@ -108,16 +109,19 @@ public sealed record QlearnOptions
             QLearning = QLearning ?? (loadBalanced ? QLearningOptions.LoadBalancedDefaults : new QLearningOptions()),
             Backend = Replay is not null ? Backends.Replay : Backend,
         };
-        if (resolved.Iterations <= 0)
-            throw new RoutingInputException($"The number of iterations must be positive, not {resolved.Iterations}.");
-        if (Concurrency < 1)
-            throw new RoutingInputException($"Concurrency must be at least 1, not {Concurrency}.");
-        if (BudgetUsd is < 0)
-            throw new RoutingInputException($"The budget must not be negative (got {BudgetUsd}).");
-        if (SimulatedCallSeconds < 0)
-            throw new RoutingInputException("simulatedCallSeconds must not be negative.");
-        if (JudgeOutputChars < 1)
-            throw new RoutingInputException("judgeOutputChars must be positive.");
+        var limits = SettingLimits.Whole("iterations", resolved.Iterations!.Value, 1, 1_000_000)
+            ?? SettingLimits.Whole("concurrency", Concurrency, 1, 256)
+            ?? SettingLimits.Budget(BudgetUsd, "budgetUsd")
+            ?? SettingLimits.Number("simulatedCallSeconds", SimulatedCallSeconds, 0, 3600)
+            ?? SettingLimits.Whole("judgeOutputChars", JudgeOutputChars, 1, 1_000_000)
+            ?? SettingLimits.Providers(Providers, "providers")
+            ?? SettingLimits.QLearning(resolved.QLearning, "qLearning")
+            ?? SettingLimits.Load(Load, "load")
+            ?? SettingLimits.Reward(Reward, "reward")
+            ?? SettingLimits.Resilience(Resilience, "resilience")
+            ?? SettingLimits.OutputFile(Record, "record", "cassette.jsonl");
+        if (limits is not null)
+            throw new RoutingInputException(limits);
         if (resolved.Backend is not (Backends.Simulated or Backends.Real or Backends.Replay))
             throw new RoutingInputException($"Unknown backend '{Backend}'; the backends are simulated, real and replay.");
         if (resolved.Backend == Backends.Replay && Replay is null)
@@ -162,7 +166,7 @@ public sealed record QlearnOptions
         }
         catch (JsonException e)
         {
-            throw new RoutingInputException($"The settings file '{path}' is not valid qlearn settings JSON ({e.Message}).", e);
+            throw new RoutingInputException($"The settings file '{path}' is not valid qlearn settings JSON ({JsonProblem.Describe(e)}).", e);
         }
     }
 

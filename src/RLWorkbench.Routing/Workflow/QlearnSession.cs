@@ -243,8 +243,11 @@ public static class QlearnSession
             return null;
         try
         {
-            return JsonSerializer.Deserialize<Checkpoint>(File.ReadAllText(path), Run.Json)
+            var checkpoint = JsonSerializer.Deserialize<Checkpoint>(File.ReadAllText(path), Run.Json)
                 ?? throw new RoutingInputException($"{path} is empty.");
+            return SettingLimits.QlearnCheckpoint(path, checkpoint.IterationsDone, checkpoint.RandomState, checkpoint.Coordinator) is { } problem
+                ? throw new RoutingInputException(problem)
+                : checkpoint;
         }
         catch (JsonException e)
         {
