@@ -6,11 +6,27 @@ public sealed record SyncReport(string RunId, string MlflowRunId, string Experim
 /// <summary>Pushes a finished local run to MLflow: whatever mlflow.json says has not reached the server yet.</summary>
 public static class RunSync
 {
+    /// <summary>
+    /// The command that pushes the run in <paramref name="runDirectory"/>, by its full path: an id is only found
+    /// under the default root, and a run written with --out lives elsewhere.
+    /// </summary>
+    public static string Command(string runDirectory)
+    {
+        var path = Path.GetFullPath(runDirectory);
+        var plain = path.All(c => char.IsAsciiLetterOrDigit(c) || "/._-+:,=@%".Contains(c));
+        // Quoted for a POSIX shell when it holds anything the shell would read.
+        return "rlw runs sync " + (plain ? path : "'" + path.Replace("'", "'\\''") + "'");
+    }
+
     public static async Task<SyncReport> PushAsync(string runDirectory, MlflowClient client, CancellationToken cancellationToken = default)
     {
         var run = RunReader.Read(runDirectory);
         if (run.Info.Status == RunStatus.Running)
-            throw new RunFormatException($"Run {run.Id} is still running (or crashed without a word); a running run mirrors itself, sync pushes finished ones.");
+        {
+            throw new RunFormatException(run.IsStale
+                ? $"Run {run.Id} is stale: its status says running, but no process holds it (it was killed); resume it, or sync pushes it once it has ended."
+                : $"Run {run.Id} is still running; a running run mirrors itself, sync pushes runs that have ended.");
+        }
         var state = MlflowSyncState.Load(run.Directory, client.Options.DisplayUri);
         var publisher = new MlflowPublisher(client, run.Directory, state);
         var errors = new List<string>();
