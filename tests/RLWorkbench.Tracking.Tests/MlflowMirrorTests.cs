@@ -96,6 +96,22 @@ public sealed class MlflowMirrorTests : IDisposable
     }
 
     [Fact]
+    public void The_warning_for_a_run_written_outside_the_runs_root_names_it_by_path_quoted_for_the_shell()
+    {
+        server.Down = true;
+        using var client = Client();
+        // Where --out puts a run: its id is no run under the store's root, so only the path finds it.
+        var dir = temp.Combine("elsewhere", "seed 41");
+        using (var run = Store(client).CreateIn(dir, "qlearn"))
+            run.Finish(RunStatus.Finished);
+
+        var warning = Assert.Single(warnings);
+        Assert.EndsWith($"push it later with: rlw runs sync '{dir}'", warning);
+        Assert.Equal("rlw runs sync '/tmp/it'\\''s here'", RunSync.Command("/tmp/it's here"));
+        Assert.Equal("rlw runs sync /tmp/runs/qlearn-1", RunSync.Command("/tmp/runs/qlearn-1"));
+    }
+
+    [Fact]
     public async Task When_the_server_is_down_the_run_completes_locally_and_sync_pushes_it_later_without_duplicates()
     {
         server.Down = true;
@@ -111,7 +127,7 @@ public sealed class MlflowMirrorTests : IDisposable
         Assert.Equal(5, RunReader.Read(dir).RequireTable("metrics").RowCount);
         var warning = Assert.Single(warnings);
         Assert.Contains("TEMPORARILY_UNAVAILABLE", warning);
-        Assert.Contains("rlw runs sync ppo-20250301-120000", warning);
+        Assert.EndsWith($"push it later with: rlw runs sync {dir}", warning);
         var pending = MlflowSyncState.TryRead(dir)!;
         Assert.False(pending.Complete);
         Assert.NotNull(pending.LastError);
