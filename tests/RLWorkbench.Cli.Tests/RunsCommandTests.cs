@@ -73,6 +73,25 @@ public sealed class RunsCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task A_resume_of_a_run_another_process_is_writing_is_refused_and_the_writer_finishes_alone()
+    {
+        var dir = Path.Combine(temp, "busy");
+        using var writer = StartUntil("[  3/20]", "qlearn", "--iterations", "20", "--simulated-call-seconds", "0.05", "--out", dir);
+        var writerOutput = writer.StandardOutput.ReadToEndAsync();
+        var writerError = writer.StandardError.ReadToEndAsync();
+
+        var second = Workbench.Run("qlearn", "--resume", dir, "--iterations", "30");
+        Assert.Equal(1, second.ExitCode);
+        Assert.Equal($"error: {dir} is in use: another run is being written there (a live process holds its run.lock); wait for it to end or choose another directory.", second.Error.Trim());
+
+        Assert.True(writer.WaitForExit(TimeSpan.FromMinutes(1)));
+        Assert.True(writer.ExitCode == 0, await writerError + await writerOutput);
+        Assert.Equal(Enumerable.Range(1, 20).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            File.ReadAllLines(Path.Combine(dir, "iterations.csv")).Skip(1).Select(l => l.Split(',')[0]));
+        Assert.Equal("finished", Status(dir));
+    }
+
+    [Fact]
     public void A_killed_run_lists_as_stale_and_its_resume_is_not_blocked_by_the_lock_it_left()
     {
         var root = Path.Combine(temp, "runs");
@@ -158,6 +177,10 @@ public sealed class RunsCommandTests : IDisposable
         var run = server.SingleRun();
         Assert.Equal([1L, 2, 3, 4, 5, 6], run.Metrics.Where(m => m.Key == "iterations/raw_reward").Select(m => m.Step).Order());
         Assert.Equal("FINISHED", run.Status);
+        // MLflow keeps a param's first value; the resumed run's larger total is a tag, and nothing is left unsent.
+        Assert.Equal("3", run.Params["iterations"]);
+        Assert.Equal("6", run.Tags["rlw.param_now.iterations"]);
+        Assert.DoesNotContain("warning", resumed.Error);
         var state = File.ReadAllText(Path.Combine(dir, "mlflow.json"));
         Assert.True(JsonNode.Parse(state)!["complete"]!.GetValue<bool>(), state + resumed.Error);
     }

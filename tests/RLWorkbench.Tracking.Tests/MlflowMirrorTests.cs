@@ -179,7 +179,37 @@ public sealed class MlflowMirrorTests : IDisposable
     }
 
     [Fact]
-    public void A_param_changed_on_resume_is_reported_readably_and_metrics_still_flow()
+    public void A_param_changed_on_resume_keeps_its_first_value_in_MLflow_and_the_new_value_goes_in_a_tag()
+    {
+        using var client = Client();
+        var store = Store(client);
+        string dir;
+        using (var run = store.Create("ppo"))
+        {
+            run.WriteConfig(new { totalSteps = 1000, seed = 3 });
+            run.Finish(RunStatus.Killed);
+            dir = run.Directory;
+        }
+        using (var resumed = store.Reopen(dir))
+        {
+            resumed.MarkRunning();
+            resumed.WriteConfig(new { totalSteps = 2000, seed = 3 });
+            resumed.Table("metrics", ["step", "ep_rew_mean"]).AppendRow(1, 2.0);
+            resumed.Finish(RunStatus.Finished);
+        }
+
+        Assert.Empty(warnings);
+        var mlflowRun = server.SingleRun();
+        Assert.Equal("1000", mlflowRun.Params["totalSteps"]);
+        Assert.Equal("2000", mlflowRun.Tags["rlw.param_now.totalSteps"]);
+        Assert.False(mlflowRun.Tags.ContainsKey("rlw.param_now.seed"));
+        Assert.Equal([2.0], mlflowRun.Metrics.Select(m => m.Value));
+        Assert.Equal("FINISHED", mlflowRun.Status);
+        Assert.True(MlflowSyncState.TryRead(dir)!.Complete);
+    }
+
+    [Fact]
+    public void A_param_changed_on_resume_of_a_run_that_does_not_record_what_MLflow_holds_is_reported_readably_and_metrics_still_flow()
     {
         using var client = Client();
         var store = Store(client);
@@ -190,6 +220,10 @@ public sealed class MlflowMirrorTests : IDisposable
             run.Finish(RunStatus.Killed);
             dir = run.Directory;
         }
+        // mlflow.json as a workbench that did not record param values left it.
+        var state = MlflowSyncState.TryRead(dir)!;
+        state.ParamsLogged.Clear();
+        state.Save(dir);
         using (var resumed = store.Reopen(dir))
         {
             resumed.MarkRunning();
