@@ -35,11 +35,14 @@ public sealed class RunStore(string root)
     /// <summary>Start and end times of runs come from here, so tests can fix them.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
-    /// <summary>Starts a new run named kind-yyyyMMdd-HHmmss (with a suffix if that exists or another process has just claimed it).</summary>
-    public Run Create(string kind, IReadOnlyDictionary<string, string>? versions = null, DateTimeOffset? now = null)
+    /// <summary>
+    /// Starts a new run named <paramref name="name"/>-yyyyMMdd-HHmmss (the name is the kind unless given, e.g.
+    /// "qlearn-ucb1" for a qlearn run of a bandit), with a suffix if that exists or another process has just claimed it.
+    /// </summary>
+    public Run Create(string kind, IReadOnlyDictionary<string, string>? versions = null, DateTimeOffset? now = null, string? name = null)
     {
         var started = now ?? Clock.GetUtcNow();
-        var baseId = $"{kind}-{started:yyyyMMdd-HHmmss}";
+        var baseId = $"{name ?? kind}-{started:yyyyMMdd-HHmmss}";
         for (var n = 1; ; n++)
         {
             var directory = Path.Combine(Root, n == 1 ? baseId : $"{baseId}-{n}");

@@ -63,6 +63,17 @@ public sealed class RunClaimTests : IDisposable
     }
 
     [Fact]
+    public void Runs_created_in_the_same_second_under_one_name_each_get_their_own_directory()
+    {
+        var store = Store();
+        using var first = store.Create("qlearn", name: "qlearn-ucb1");
+        using var second = store.Create("qlearn", name: "qlearn-ucb1");
+        using var plain = store.Create("qlearn");
+        Assert.Equal(["qlearn-ucb1-20250301-120000", "qlearn-ucb1-20250301-120000-2", "qlearn-20250301-120000"], new[] { first.Id, second.Id, plain.Id });
+        Assert.All(new[] { first, second, plain }, r => Assert.Equal("qlearn", r.Kind));
+    }
+
+    [Fact]
     public void Reopening_a_directory_that_is_not_a_run_creates_nothing_in_it()
     {
         var dir = temp.Combine("missing");
