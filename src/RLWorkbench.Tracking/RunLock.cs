@@ -72,6 +72,11 @@ public sealed class RunLock : IDisposable
         {
             return true;
         }
+        catch (UnauthorizedAccessException)
+        {
+            // Cannot look, so cannot say the run is dead: it is shown as its status says.
+            return true;
+        }
     }
 
     /// <summary>
