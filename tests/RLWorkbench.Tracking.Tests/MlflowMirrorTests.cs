@@ -112,6 +112,33 @@ public sealed class MlflowMirrorTests : IDisposable
     }
 
     [Fact]
+    public async Task Sync_refuses_a_live_running_run_and_pushes_a_stale_one_as_killed()
+    {
+        using var client = Client();
+        var live = new RunStore(temp.Path) { Clock = clock, Mirror = null }.Create("qlearn");
+        live.Table("iterations", ["iteration", "raw_reward"]).AppendRow(1, 0.5);
+        var refused = await Assert.ThrowsAsync<RunFormatException>(() => RunSync.PushAsync(live.Directory, client));
+        Assert.Equal("Run qlearn-20250301-120000 is still running; a running run mirrors itself, sync pushes runs that have ended.", refused.Message);
+
+        // What a killed process leaves: the same files, status.json at running, and nobody holding the run.
+        var dead = temp.Combine("killed");
+        Directory.CreateDirectory(dead);
+        foreach (var file in new[] { RunStore.StatusFile, "iterations.csv" })
+            File.Copy(Path.Combine(live.Directory, file), Path.Combine(dead, file));
+        var report = await RunSync.PushAsync(dead, client);
+
+        Assert.True(report.Stale);
+        Assert.Equal(1, report.RowsSent);
+        var mlflowRun = server.SingleRun();
+        Assert.Equal("KILLED", mlflowRun.Status);
+        Assert.NotNull(mlflowRun.EndTime);
+        Assert.Equal([(1L, 0.5)], mlflowRun.Metrics.Where(m => m.Key == "iterations/raw_reward").Select(m => (m.Step, m.Value)));
+        Assert.Equal(RunStatus.Running, RunReader.ReadInfo(dead).Status);
+        live.Finish(RunStatus.Finished);
+        live.Dispose();
+    }
+
+    [Fact]
     public async Task When_the_server_is_down_the_run_completes_locally_and_sync_pushes_it_later_without_duplicates()
     {
         server.Down = true;

@@ -100,6 +100,8 @@ public static class RunsCommand
             }
             var output = parseResult.InvocationConfiguration.Output;
             output.WriteLine($"{report.RunId} -> {options}, run {report.MlflowRunId}: {report.RowsSent} rows and {report.ArtifactsUploaded} artifacts sent.");
+            if (report.Stale)
+                output.WriteLine("The run is stale (its process died without recording an end), so MLflow records it as KILLED, ended at its last write.");
             foreach (var error in report.Errors)
                 parseResult.InvocationConfiguration.Error.WriteLine($"warning: {error}");
             return report.Errors.Count == 0 ? CommandLine.Ok : CommandLine.Failure;
