@@ -18,14 +18,17 @@ public sealed class Run : IDisposable
 
     private readonly Dictionary<string, MetricsTable> tables = new(StringComparer.Ordinal);
     private readonly IRunSink? sink;
+    private readonly RunLock? claim;
     private readonly TimeProvider clock;
     private readonly object paramsGate = new();
     private RunInfo info;
 
-    internal Run(string directory, RunInfo info, IRunSink? sink = null, TimeProvider? clock = null)
+    /// <param name="claim">This process's hold on the directory, let go when the run is disposed.</param>
+    internal Run(string directory, RunInfo info, RunLock? claim, IRunSink? sink = null, TimeProvider? clock = null)
     {
         Directory = directory;
         this.info = info;
+        this.claim = claim;
         this.sink = sink;
         this.clock = clock ?? TimeProvider.System;
         System.IO.Directory.CreateDirectory(ArtifactsDirectory);
@@ -153,12 +156,20 @@ public sealed class Run : IDisposable
 
     public void Dispose()
     {
-        foreach (var t in tables.Values)
-            t.Dispose();
-        tables.Clear();
-        if (info.Status == RunStatus.Running)
-            Finish(RunStatus.Failed, "the process ended without marking the run finished");
-        sink?.Dispose();
+        try
+        {
+            foreach (var t in tables.Values)
+                t.Dispose();
+            tables.Clear();
+            if (info.Status == RunStatus.Running)
+                Finish(RunStatus.Failed, "the process ended without marking the run finished");
+            sink?.Dispose();
+        }
+        finally
+        {
+            // Last, so no other process can take the directory while this one still writes to it.
+            claim?.Dispose();
+        }
     }
 
     public static JsonNode? ReadJsonNode(string path) => JsonNode.Parse(File.ReadAllText(path));

@@ -12,10 +12,11 @@ public sealed class RunRecord
 {
     private readonly Dictionary<string, RunTable> tables = new(StringComparer.Ordinal);
 
-    internal RunRecord(string directory, RunInfo info, JsonNode? config, IReadOnlyDictionary<string, string> parameters, IReadOnlyList<string> tableNames, IReadOnlyList<string> artifacts, List<string> problems)
+    internal RunRecord(string directory, RunInfo info, bool isStale, JsonNode? config, IReadOnlyDictionary<string, string> parameters, IReadOnlyList<string> tableNames, IReadOnlyList<string> artifacts, List<string> problems)
     {
         Directory = directory;
         Info = info;
+        IsStale = isStale;
         Config = config;
         Parameters = parameters;
         TableNames = tableNames;
@@ -30,6 +31,9 @@ public sealed class RunRecord
     public string Id => Info.Id;
 
     public string Kind => Info.Kind;
+
+    /// <summary>status.json says running, but no live process holds the run (see <see cref="RunReader.IsStale"/>).</summary>
+    public bool IsStale { get; }
 
     /// <summary>config.json as a JSON tree, null when the run has none (it crashed before writing it).</summary>
     public JsonNode? Config { get; }
@@ -48,9 +52,10 @@ public sealed class RunRecord
 
     private List<string> ProblemList { get; }
 
+    /// <summary>Start to end; a live run's so far; null for a stale run, whose end nobody recorded.</summary>
     public TimeSpan? Duration(DateTimeOffset now) => Info.EndedUtc is { } end
         ? end - Info.StartedUtc
-        : Info.Status == RunStatus.Running ? now - Info.StartedUtc : null;
+        : Info.Status == RunStatus.Running && !IsStale ? now - Info.StartedUtc : null;
 
     /// <summary>A table by name (metrics, eval, episodes, iterations), or null when the run has none.</summary>
     public RunTable? Table(string name)
@@ -143,8 +148,20 @@ public static class RunReader
                 .Order(StringComparer.Ordinal)
                 .ToList()
             : [];
-        return new RunRecord(full, info, config, parameters, tableNames, artifacts, problems);
+        var stale = IsStale(full, info);
+        if (stale)
+            problems.Add(StaleExplanation);
+        return new RunRecord(full, info, stale, config, parameters, tableNames, artifacts, problems);
     }
+
+    public const string StaleExplanation =
+        "status.json says running, but no process holds the run: the process that wrote it was killed or its machine stopped, so it will never finish on its own.";
+
+    /// <summary>
+    /// A run whose status.json says running but whose <see cref="RunLock"/> no live process holds: its process died
+    /// without a word (SIGKILL, a crash of the runtime, a lost machine), since a live run holds its lock to the end.
+    /// </summary>
+    public static bool IsStale(string directory, RunInfo info) => info.Status == RunStatus.Running && !RunLock.IsHeld(directory);
 
     /// <summary>Only a run's status.json: what a poll of many runs needs (their state, a failure message) without the rest of <see cref="Read"/>.</summary>
     public static RunInfo ReadInfo(string directory) => ReadInfo(Path.GetFullPath(directory), []);
@@ -161,11 +178,12 @@ public static class RunReader
                 continue;
             try
             {
-                result.Add(new RunListing(dir, ReadInfo(dir, []), null));
+                var info = ReadInfo(dir, []);
+                result.Add(new RunListing(dir, info, null, IsStale(dir, info), RunHeadline.Read(dir, info)));
             }
             catch (RunFormatException e)
             {
-                result.Add(new RunListing(dir, null, e.Message));
+                result.Add(new RunListing(dir, null, e.Message, false, RunHeadline.None));
             }
         }
         return result
@@ -203,5 +221,5 @@ public static class RunReader
     }
 }
 
-/// <summary>One entry of `runs list`: a run's status, or why it could not be read.</summary>
-public sealed record RunListing(string Directory, RunInfo? Info, string? Problem);
+/// <summary>One entry of `runs list`: a run's status (stale: said running, but dead) and headline, or why it could not be read.</summary>
+public sealed record RunListing(string Directory, RunInfo? Info, string? Problem, bool Stale, RunHeadline Headline);

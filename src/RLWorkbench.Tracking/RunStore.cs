@@ -35,48 +35,118 @@ public sealed class RunStore(string root)
     /// <summary>Start and end times of runs come from here, so tests can fix them.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
-    /// <summary>Starts a new run named kind-yyyyMMdd-HHmmss (with a suffix if that exists).</summary>
-    public Run Create(string kind, IReadOnlyDictionary<string, string>? versions = null, DateTimeOffset? now = null)
+    /// <summary>
+    /// Starts a new run named <paramref name="name"/>-yyyyMMdd-HHmmss (the name is the kind unless given, e.g.
+    /// "qlearn-ucb1" for a qlearn run of a bandit), with a suffix if that exists or another process has just claimed it.
+    /// </summary>
+    public Run Create(string kind, IReadOnlyDictionary<string, string>? versions = null, DateTimeOffset? now = null, string? name = null)
     {
         var started = now ?? Clock.GetUtcNow();
-        var baseId = $"{kind}-{started:yyyyMMdd-HHmmss}";
-        var id = baseId;
-        for (var n = 2; Directory.Exists(Path.Combine(Root, id)); n++)
-            id = $"{baseId}-{n}";
-        return CreateIn(Path.Combine(Root, id), kind, versions, started);
+        var baseId = $"{name ?? kind}-{started:yyyyMMdd-HHmmss}";
+        for (var n = 1; ; n++)
+        {
+            var directory = Path.Combine(Root, n == 1 ? baseId : $"{baseId}-{n}");
+            if (Directory.Exists(directory))
+                continue;
+            // Two processes started in the same second both see the name free; the claim lets one have it.
+            var claim = RunLock.TryClaim(directory);
+            if (claim is null)
+                continue;
+            if (!File.Exists(Path.Combine(directory, StatusFile)))
+                return Start(directory, claim, kind, versions, started);
+            claim.Dispose();
+        }
     }
 
-    /// <summary>Starts a new run in a directory the user chose; refuses one that already holds a run.</summary>
+    /// <summary>
+    /// Starts a new run in a directory the user chose; refuses one that already holds a run, and one that another
+    /// process is writing (<see cref="RunInUseException"/>). The directory is claimed before anything is written.
+    /// </summary>
     public static Run CreateAt(string directory, string kind, IReadOnlyDictionary<string, string>? versions = null, DateTimeOffset? now = null)
-        => new RunStore(Path.GetDirectoryName(Path.GetFullPath(directory)) ?? ".").CreateIn(directory, kind, versions, now);
+        => new RunStore(ParentOf(directory)).CreateIn(directory, kind, versions, now);
 
     /// <summary>Like <see cref="CreateAt"/>, with this store's mirror and clock.</summary>
     public Run CreateIn(string directory, string kind, IReadOnlyDictionary<string, string>? versions = null, DateTimeOffset? now = null)
     {
         var full = Path.GetFullPath(directory);
-        if (File.Exists(Path.Combine(full, StatusFile)))
-            throw new IOException($"{full} already holds a run; choose another --out or resume it.");
-        Directory.CreateDirectory(full);
+        var claim = RunLock.Claim(full);
+        if (!File.Exists(Path.Combine(full, StatusFile)))
+            return Start(full, claim, kind, versions, now ?? Clock.GetUtcNow());
+        claim.Dispose();
+        throw new IOException($"{full} already holds a run; choose another --out or resume it.");
+    }
+
+    private Run Start(string full, RunLock claim, string kind, IReadOnlyDictionary<string, string>? versions, DateTimeOffset started)
+    {
         var info = new RunInfo(
             Path.GetFileName(full),
             kind,
             RunStatus.Running,
-            now ?? Clock.GetUtcNow(),
+            started,
             null,
             null,
             new Dictionary<string, string>(),
             versions ?? DefaultVersions());
-        var run = new Run(full, info, Mirror?.Start(info, full), Clock);
-        run.SaveInfo();
-        return run;
+        return Claimed(claim, () =>
+        {
+            var run = new Run(full, info, claim, Mirror?.Start(info, full), Clock);
+            run.SaveInfo();
+            return run;
+        });
     }
 
-    /// <summary>Reopens a run to continue it (resume), mirrored like a new one; the mirror picks up where it stopped.</summary>
+    /// <summary>Claims a directory that must already hold a run; one that does not is refused before anything is created in it.</summary>
+    private static RunLock ClaimExisting(string full)
+    {
+        ReadInfo(full);
+        return RunLock.Claim(full);
+    }
+
+    /// <summary>Hands a claim to the run <paramref name="open"/> makes; lets it go when that fails.</summary>
+    private static Run Claimed(RunLock claim, Func<Run> open)
+    {
+        try
+        {
+            return open();
+        }
+        catch
+        {
+            claim.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Reopens a run to continue it (resume), mirrored like a new one (the mirror picks up where it stopped).
+    /// Refuses a run another process is still writing (<see cref="RunInUseException"/>); one whose process died
+    /// left no claim behind and reopens.
+    /// </summary>
     public Run Reopen(string directory)
     {
         var full = Path.GetFullPath(directory);
-        var info = ReadInfo(full);
-        return new Run(full, info, Mirror?.Start(info, full), Clock);
+        var claim = ClaimExisting(full);
+        return Claimed(claim, () =>
+        {
+            var info = ReadInfo(full);
+            return new Run(full, info, claim, Mirror?.Start(info, full), Clock);
+        });
+    }
+
+    /// <summary>
+    /// <see cref="Reopen"/> after <see cref="DropRowsAfter"/>, both under the run's claim: a second resume of a run
+    /// that is going cannot cut the rows the first one is writing, and the mirror starts after the cut, so MLflow
+    /// is sent the repeated rows again.
+    /// </summary>
+    public Run ReopenAfterStep(string directory, long step, params string[] tables)
+    {
+        var full = Path.GetFullPath(directory);
+        var claim = ClaimExisting(full);
+        return Claimed(claim, () =>
+        {
+            var info = ReadInfo(full);
+            DropRowsAfter(full, step, tables);
+            return new Run(full, info, claim, Mirror?.Start(info, full), Clock);
+        });
     }
 
     /// <summary>
@@ -116,12 +186,13 @@ public sealed class RunStore(string root)
         state?.Save(full);
     }
 
-    /// <summary>Reopens an existing run to continue it (resume) or add to it.</summary>
-    public static Run Open(string directory)
-    {
-        var full = Path.GetFullPath(directory);
-        return new Run(full, ReadInfo(full));
-    }
+    /// <summary>
+    /// Reopens an existing run to continue it (resume) or add to it: <see cref="Reopen"/> with the mirror
+    /// MLFLOW_TRACKING_URI names, as <see cref="CreateAt"/> starts one, so a resumed run keeps mirroring.
+    /// </summary>
+    public static Run Open(string directory) => new RunStore(ParentOf(directory)).Reopen(directory);
+
+    private static string ParentOf(string directory) => Path.GetDirectoryName(Path.GetFullPath(directory)) ?? ".";
 
     internal static RunInfo ReadInfo(string fullDirectory)
     {

@@ -114,22 +114,24 @@ public sealed class SweepTrackingTests : IDisposable
     }
 
     [Fact]
-    public async Task Params_the_server_refuses_cost_a_warning_and_the_parent_is_kept()
+    public async Task A_param_changed_on_a_rerun_keeps_its_first_value_and_the_new_one_goes_in_a_tag()
     {
         using var sweep = TwoByTwo();
         using var client = Client();
         string? first;
         using (var parent = await SweepTracking.StartParentAsync(sweep.Directory, sweep.Manifest, client, Warn, new FixedTime(End)))
             first = parent.RunId;
-        // The same sweep directory with another base value: MLflow keeps a param's first value and refuses the change.
+        var firstSteps = server.SingleRun().Params["steps"];
+        // The same sweep directory with another base value: MLflow keeps a param's first value and would refuse the change.
         var changed = sweep.Manifest with { BaseConfiguration = SyntheticSweep.PpoConfiguration() };
         changed.BaseConfiguration["steps"] = 30000;
 
         using var again = await SweepTracking.StartParentAsync(sweep.Directory, changed, client, Warn, new FixedTime(End));
         Assert.Equal(first, again.RunId);
-        var warning = Assert.Single(warnings);
-        Assert.StartsWith("MLflow runs/log-batch failed: INVALID_PARAMETER_VALUE: Changing param values is not allowed. Param with key='steps'", warning);
-        Assert.EndsWith("Not every setting reached the sweep's parent run as a param; the sweep goes on.", warning);
+        Assert.Empty(warnings);
+        Assert.NotEqual("30000", firstSteps);
+        Assert.Equal(firstSteps, server.SingleRun().Params["steps"]);
+        Assert.Equal("30000", server.SingleRun().Tags["rlw.param_now.steps"]);
         await again.FinishAsync(RunStatus.Finished, null);
         Assert.Equal("FINISHED", server.SingleRun().Status);
     }

@@ -96,6 +96,49 @@ public sealed class MlflowMirrorTests : IDisposable
     }
 
     [Fact]
+    public void The_warning_for_a_run_written_outside_the_runs_root_names_it_by_path_quoted_for_the_shell()
+    {
+        server.Down = true;
+        using var client = Client();
+        // Where --out puts a run: its id is no run under the store's root, so only the path finds it.
+        var dir = temp.Combine("elsewhere", "seed 41");
+        using (var run = Store(client).CreateIn(dir, "qlearn"))
+            run.Finish(RunStatus.Finished);
+
+        var warning = Assert.Single(warnings);
+        Assert.EndsWith($"push it later with: rlw runs sync '{dir}'", warning);
+        Assert.Equal("rlw runs sync '/tmp/it'\\''s here'", RunSync.Command("/tmp/it's here"));
+        Assert.Equal("rlw runs sync /tmp/runs/qlearn-1", RunSync.Command("/tmp/runs/qlearn-1"));
+    }
+
+    [Fact]
+    public async Task Sync_refuses_a_live_running_run_and_pushes_a_stale_one_as_killed()
+    {
+        using var client = Client();
+        var live = new RunStore(temp.Path) { Clock = clock, Mirror = null }.Create("qlearn");
+        live.Table("iterations", ["iteration", "raw_reward"]).AppendRow(1, 0.5);
+        var refused = await Assert.ThrowsAsync<RunFormatException>(() => RunSync.PushAsync(live.Directory, client));
+        Assert.Equal("Run qlearn-20250301-120000 is still running; a running run mirrors itself, sync pushes runs that have ended.", refused.Message);
+
+        // What a killed process leaves: the same files, status.json at running, and nobody holding the run.
+        var dead = temp.Combine("killed");
+        Directory.CreateDirectory(dead);
+        foreach (var file in new[] { RunStore.StatusFile, "iterations.csv" })
+            File.Copy(Path.Combine(live.Directory, file), Path.Combine(dead, file));
+        var report = await RunSync.PushAsync(dead, client);
+
+        Assert.True(report.Stale);
+        Assert.Equal(1, report.RowsSent);
+        var mlflowRun = server.SingleRun();
+        Assert.Equal("KILLED", mlflowRun.Status);
+        Assert.NotNull(mlflowRun.EndTime);
+        Assert.Equal([(1L, 0.5)], mlflowRun.Metrics.Where(m => m.Key == "iterations/raw_reward").Select(m => (m.Step, m.Value)));
+        Assert.Equal(RunStatus.Running, RunReader.ReadInfo(dead).Status);
+        live.Finish(RunStatus.Finished);
+        live.Dispose();
+    }
+
+    [Fact]
     public async Task When_the_server_is_down_the_run_completes_locally_and_sync_pushes_it_later_without_duplicates()
     {
         server.Down = true;
@@ -111,7 +154,7 @@ public sealed class MlflowMirrorTests : IDisposable
         Assert.Equal(5, RunReader.Read(dir).RequireTable("metrics").RowCount);
         var warning = Assert.Single(warnings);
         Assert.Contains("TEMPORARILY_UNAVAILABLE", warning);
-        Assert.Contains("rlw runs sync ppo-20250301-120000", warning);
+        Assert.EndsWith($"push it later with: rlw runs sync {dir}", warning);
         var pending = MlflowSyncState.TryRead(dir)!;
         Assert.False(pending.Complete);
         Assert.NotNull(pending.LastError);
@@ -163,7 +206,37 @@ public sealed class MlflowMirrorTests : IDisposable
     }
 
     [Fact]
-    public void A_param_changed_on_resume_is_reported_readably_and_metrics_still_flow()
+    public void A_param_changed_on_resume_keeps_its_first_value_in_MLflow_and_the_new_value_goes_in_a_tag()
+    {
+        using var client = Client();
+        var store = Store(client);
+        string dir;
+        using (var run = store.Create("ppo"))
+        {
+            run.WriteConfig(new { totalSteps = 1000, seed = 3 });
+            run.Finish(RunStatus.Killed);
+            dir = run.Directory;
+        }
+        using (var resumed = store.Reopen(dir))
+        {
+            resumed.MarkRunning();
+            resumed.WriteConfig(new { totalSteps = 2000, seed = 3 });
+            resumed.Table("metrics", ["step", "ep_rew_mean"]).AppendRow(1, 2.0);
+            resumed.Finish(RunStatus.Finished);
+        }
+
+        Assert.Empty(warnings);
+        var mlflowRun = server.SingleRun();
+        Assert.Equal("1000", mlflowRun.Params["totalSteps"]);
+        Assert.Equal("2000", mlflowRun.Tags["rlw.param_now.totalSteps"]);
+        Assert.False(mlflowRun.Tags.ContainsKey("rlw.param_now.seed"));
+        Assert.Equal([2.0], mlflowRun.Metrics.Select(m => m.Value));
+        Assert.Equal("FINISHED", mlflowRun.Status);
+        Assert.True(MlflowSyncState.TryRead(dir)!.Complete);
+    }
+
+    [Fact]
+    public void A_param_changed_on_resume_of_a_run_that_does_not_record_what_MLflow_holds_is_reported_readably_and_metrics_still_flow()
     {
         using var client = Client();
         var store = Store(client);
@@ -174,6 +247,10 @@ public sealed class MlflowMirrorTests : IDisposable
             run.Finish(RunStatus.Killed);
             dir = run.Directory;
         }
+        // mlflow.json as a workbench that did not record param values left it.
+        var state = MlflowSyncState.TryRead(dir)!;
+        state.ParamsLogged.Clear();
+        state.Save(dir);
         using (var resumed = store.Reopen(dir))
         {
             resumed.MarkRunning();

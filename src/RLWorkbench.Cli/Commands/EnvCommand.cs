@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using RLWorkbench.Gym.Evaluation;
 using RLWorkbench.Gym.Random;
+using RLWorkbench.Gym.Wrappers;
 using RLWorkbench.Simulation;
 using RLWorkbench.Simulation.Conformance;
 using RLWorkbench.Tracking;
@@ -95,11 +96,28 @@ public static class EnvCommand
             var writer = result.InvocationConfiguration.Output;
             writer.WriteLine($"Running policy '{name}' on {TaskEnvironmentOptions.Name(options.Variant)}/{TaskEnvironmentOptions.Name(options.Layout)} with {options.Agents} agents for {count} episodes (seed {seedValue}).");
 
-            var records = PolicyRunner.Run(env, chosen, count, seedValue, (k, e) =>
+            // Ctrl+C or SIGTERM ends the run after the episode under way, with a status that says so; a second one
+            // (or SIGKILL) ends the process at once and leaves a run that `runs list` shows as stale.
+            using var stop = new StopSignal(result.InvocationConfiguration.Error, "Stopping after this episode (Ctrl+C again to quit at once)...");
+            var done = 0;
+            List<EpisodeRecord> records;
+            try
             {
-                table.AppendRow(k + 1, e.Return, e.Length, e.FinalInfo["episode_tasks_completed"], e.FinalInfo["completion_rate"], e.FinalInfo["mean_agent_load"], e.FinalInfo["mean_collaboration"]);
-                writer.WriteLine($"  episode {k + 1,3}: return {e.Return,9:F2}  tasks completed {e.FinalInfo["episode_tasks_completed"],4}");
-            });
+                records = PolicyRunner.Run(env, chosen, count, seedValue, (k, e) =>
+                {
+                    table.AppendRow(k + 1, e.Return, e.Length, e.FinalInfo["episode_tasks_completed"], e.FinalInfo["completion_rate"], e.FinalInfo["mean_agent_load"], e.FinalInfo["mean_collaboration"]);
+                    writer.WriteLine($"  episode {k + 1,3}: return {e.Return,9:F2}  tasks completed {e.FinalInfo["episode_tasks_completed"],4}");
+                    done = k + 1;
+                    stop.Token.ThrowIfCancellationRequested();
+                });
+            }
+            catch (OperationCanceledException) when (stop.Token.IsCancellationRequested)
+            {
+                var message = $"stopped by a signal after {done} of {count} episodes (in episodes.csv); no summary was written";
+                run.Finish(RunStatus.Killed, message);
+                result.InvocationConfiguration.Error.WriteLine($"Stopped after {done} of {count} episodes; they are in {run.Directory}.");
+                return CommandLine.Failure;
+            }
             var returns = Summary.Of(records.Select(r => r.Return).ToList());
             var completion = records.Average(r => r.FinalInfo["completion_rate"]);
             writer.WriteLine($"Return over {count} episodes: mean {returns.Mean:F2}, std {returns.Std:F2}, min {returns.Min:F2}, max {returns.Max:F2}; mean completion rate {completion:P1}.");

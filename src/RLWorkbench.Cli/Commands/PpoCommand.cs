@@ -115,9 +115,9 @@ public static class PpoCommand
     {
         if (resumeDirectory is not null)
         {
-            // Cut before the mirror starts, so MLflow is told the repeated rows are to be sent again.
-            RunStore.DropRowsAfter(resumeDirectory, experiment.ContinueFromStep!.Value, PpoExperiment.Tables);
-            return store.Reopen(resumeDirectory);
+            // Cut under the run's claim (a second resume cannot cut what a running one writes) and before the mirror
+            // starts, so MLflow is told the repeated rows are to be sent again.
+            return store.ReopenAfterStep(resumeDirectory, experiment.ContinueFromStep!.Value, PpoExperiment.Tables);
         }
         var versions = RunStore.DefaultVersions(typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString());
         return outDirectory is not null ? store.CreateIn(outDirectory, PpoExperimentKind.KindName, versions) : store.Create(PpoExperimentKind.KindName, versions);

@@ -25,11 +25,27 @@ public static class RunsCommand
     private static Command CreateList()
     {
         var root = RootOption();
-        var command = new Command("list", "One line per run: id, kind, status, start and duration, newest first.") { root };
+        var kind = new Option<string?>("--kind") { Description = "Only runs of this kind (ppo, qlearn, compare, env-run, ...)." };
+        var status = new Option<string?>("--status") { Description = $"Only runs in this status: {string.Join(", ", RunListFilter.Statuses)} (stale: said running, but no process holds it)." };
+        var match = new Option<string?>("--match") { Description = "Only runs whose id or algorithm contains this text (any case)." };
+        var command = new Command("list", "One line per run, newest first: id, kind, status, start, duration, algorithm, seed and final score (each kind's score named below the table).")
+        {
+            root, kind, status, match,
+        };
         command.SetAction(parseResult =>
         {
+            var filter = new RunListFilter(parseResult.GetValue(kind), parseResult.GetValue(status), parseResult.GetValue(match));
+            if (filter.Problem() is { } problem)
+                throw new UsageException(problem);
+            var all = RunReader.List(parseResult.GetValue(root)!);
+            var shown = filter.Apply(all);
             var output = parseResult.InvocationConfiguration.Output;
-            RunReport.WriteList(output, RunReader.List(parseResult.GetValue(root)!), TimeProvider.System.GetUtcNow());
+            if (shown.Count == 0 && all.Count > 0)
+            {
+                output.WriteLine($"No runs match; {all.Count} runs under {parseResult.GetValue(root)} (kinds: {string.Join(", ", all.Select(r => r.Info?.Kind).OfType<string>().Distinct().Order(StringComparer.Ordinal))}).");
+                return CommandLine.Ok;
+            }
+            RunReport.WriteList(output, shown, TimeProvider.System.GetUtcNow());
             return CommandLine.Ok;
         });
         return command;
@@ -84,6 +100,8 @@ public static class RunsCommand
             }
             var output = parseResult.InvocationConfiguration.Output;
             output.WriteLine($"{report.RunId} -> {options}, run {report.MlflowRunId}: {report.RowsSent} rows and {report.ArtifactsUploaded} artifacts sent.");
+            if (report.Stale)
+                output.WriteLine("The run is stale (its process died without recording an end), so MLflow records it as KILLED, ended at its last write.");
             foreach (var error in report.Errors)
                 parseResult.InvocationConfiguration.Error.WriteLine($"warning: {error}");
             return report.Errors.Count == 0 ? CommandLine.Ok : CommandLine.Failure;

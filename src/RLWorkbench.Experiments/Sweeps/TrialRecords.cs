@@ -44,9 +44,20 @@ public static class TrialRecords
         var state = StateOf(trialDirectory);
         if (state == TrialState.Finished)
             return;
-        using var run = state == TrialState.NotStarted
-            ? RunStore.CreateAt(trialDirectory, kind)
-            : RunStore.Open(trialDirectory);
-        run.Finish(RunStatus.Failed, message);
+        Run run;
+        try
+        {
+            run = state == TrialState.NotStarted
+                ? RunStore.CreateAt(trialDirectory, kind)
+                : RunStore.Open(trialDirectory);
+        }
+        catch (RunInUseException)
+        {
+            // A process still holds the trial (a Slurm task past its end, a node whose file lock has not expired yet):
+            // it records its own end, or the lock goes with it and the run reads as stale.
+            return;
+        }
+        using (run)
+            run.Finish(RunStatus.Failed, message);
     }
 }

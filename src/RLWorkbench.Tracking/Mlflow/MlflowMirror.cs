@@ -50,6 +50,7 @@ internal sealed class MlflowRunSink : IRunSink
     private readonly object gate = new();
     private readonly MlflowClient client;
     private readonly RunInfo startInfo;
+    private readonly string runDirectory;
     private readonly Action<string> warn;
     private readonly TimeProvider clock;
     private readonly Func<TimeSpan, CancellationToken, Task> delay;
@@ -71,6 +72,7 @@ internal sealed class MlflowRunSink : IRunSink
     {
         this.client = client;
         startInfo = info;
+        this.runDirectory = runDirectory;
         this.warn = warn;
         this.clock = clock;
         this.delay = delay;
@@ -121,7 +123,7 @@ internal sealed class MlflowRunSink : IRunSink
         }
         var state = publisher.State;
         if (!state.Complete && !warned)
-            warn($"MLflow at {client.Options.DisplayUri}: not everything was sent before the run ended ({state.LastError ?? "unknown reason"}); push the rest with: rlw runs sync {info.Id}");
+            warn($"MLflow at {client.Options.DisplayUri}: not everything was sent before the run ended ({state.LastError ?? "unknown reason"}); push the rest with: {RunSync.Command(runDirectory)}");
     }
 
     private void Enqueue(Action add)
@@ -226,7 +228,7 @@ internal sealed class MlflowRunSink : IRunSink
         {
             // The run directory is gone or full; the warning below is all that can be done.
         }
-        Warn($"{reason}. The run goes on locally; push it later with: rlw runs sync {startInfo.Id}");
+        Warn($"{reason}. The run goes on locally; push it later with: {RunSync.Command(runDirectory)}");
     }
 
     private void Warn(string message)

@@ -33,15 +33,32 @@ public sealed class MlflowPublisher(MlflowClient client, string runDirectory, Ml
         return tags;
     }
 
+    /// <summary>The tag that carries a param's value after a resume changed it: MLflow keeps a param's first value.</summary>
+    public const string ChangedParamTagPrefix = "rlw.param_now.";
+
+    /// <summary>
+    /// Sends params and tags. A param MLflow already holds is not sent again: with the same value there is nothing
+    /// to send, and with another (a resume with a larger --iterations) MLflow would refuse the whole request, so the
+    /// new value goes as the tag <see cref="ChangedParamTagPrefix"/>key, which may change.
+    /// </summary>
     public async Task SendParamsAndTagsAsync(IReadOnlyDictionary<string, string> parameters, IReadOnlyDictionary<string, string> tags, CancellationToken cancellationToken)
     {
         var run = state.GetRun() ?? throw new InvalidOperationException("EnsureRunAsync first.");
-        await client.LogBatchAsync(
-            run.RunId,
-            [],
-            parameters.Select(p => new MlflowParam(p.Key, p.Value)).ToList(),
-            tags.Select(t => new MlflowTag(t.Key, t.Value)).ToList(),
-            cancellationToken);
+        var fresh = new List<MlflowParam>();
+        var allTags = tags.Select(t => new MlflowTag(t.Key, t.Value)).ToList();
+        foreach (var (key, value) in parameters)
+        {
+            if (!state.ParamsLogged.TryGetValue(key, out var logged))
+                fresh.Add(new MlflowParam(key, value));
+            else if (logged != value)
+                allTags.Add(new MlflowTag(ChangedParamTagPrefix + key, value));
+        }
+        if (fresh.Count == 0 && allTags.Count == 0)
+            return;
+        await client.LogBatchAsync(run.RunId, [], fresh, allTags, cancellationToken);
+        foreach (var param in fresh)
+            state.ParamsLogged[param.Key] = param.Value;
+        Save();
     }
 
     public void MarkParamsSent()

@@ -24,6 +24,12 @@ public sealed class MlflowSyncState
 
     public bool ParamsSent { get; set; }
 
+    /// <summary>
+    /// Each param as MLflow holds it: the value first sent, which MLflow never lets change. A resumed run that
+    /// changed a setting sends the new value as a tag instead (<see cref="MlflowPublisher.ChangedParamTagPrefix"/>).
+    /// </summary>
+    public Dictionary<string, string> ParamsLogged { get; set; } = new(StringComparer.Ordinal);
+
     public List<string> ArtifactsUploaded { get; set; } = [];
 
     /// <summary>The run's end (status and end time) reached MLflow.</summary>
@@ -51,6 +57,7 @@ public sealed class MlflowSyncState
                 if (state is not null && state.TrackingUri == trackingUri)
                 {
                     state.RowsSent = new Dictionary<string, long>(state.RowsSent ?? [], StringComparer.Ordinal);
+                    state.ParamsLogged = new Dictionary<string, string>(state.ParamsLogged ?? [], StringComparer.Ordinal);
                     state.ArtifactsUploaded ??= [];
                     return state;
                 }
