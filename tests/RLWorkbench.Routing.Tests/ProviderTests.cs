@@ -230,6 +230,28 @@ public class ProviderTests
         Assert.Equal(cap, ResilientHttpHandler.RetryAfter(huge, time, cap));
     }
 
+    [Theory]
+    [InlineData("Infinity")]
+    [InlineData("1e20")]
+    [InlineData("9223372036854775807")]
+    public void Retry_after_ms_beyond_what_a_time_span_holds_is_capped_not_an_overflow(string header)
+    {
+        var cap = TimeSpan.FromSeconds(60);
+        var r = new HttpResponseMessage(System.Net.HttpStatusCode.TooManyRequests);
+        r.Headers.TryAddWithoutValidation("retry-after-ms", header);
+        Assert.Equal(cap, ResilientHttpHandler.RetryAfter(r, new FastForwardTime(), cap));
+    }
+
+    [Theory]
+    [InlineData("NaN")]
+    [InlineData("-5")]
+    public void Retry_after_ms_that_is_not_a_wait_falls_back_to_the_backoff(string header)
+    {
+        var r = new HttpResponseMessage(System.Net.HttpStatusCode.TooManyRequests);
+        r.Headers.TryAddWithoutValidation("retry-after-ms", header);
+        Assert.Null(ResilientHttpHandler.RetryAfter(r, new FastForwardTime(), TimeSpan.FromSeconds(60)));
+    }
+
     [Fact]
     public async Task Anthropic_500_then_success_and_401_behave_like_openai()
     {
