@@ -153,6 +153,39 @@ public class SessionTests
     }
 
     [Fact]
+    public async Task Ctrl_c_inside_an_iteration_saves_the_checkpoint_of_the_last_finished_one_so_resume_is_identical()
+    {
+        using var tmp = new TempDir();
+        var options = new QlearnOptions { Iterations = 30, SimulatedCallSeconds = 0.001 };
+        await Run(options, tmp["whole"]);
+
+        // Stopped during the judge call of iteration 9 (the 18th call): its task and action are drawn, its agent call made.
+        using var cts = new CancellationTokenSource();
+        var calls = 0;
+        var host = new QlearnHost
+        {
+            SimulatedCallWait = (_, ct) =>
+            {
+                if (Interlocked.Increment(ref calls) == 18)
+                    cts.Cancel();
+                ct.ThrowIfCancellationRequested();
+                return Task.CompletedTask;
+            },
+        };
+        var resolved = options.Resolve();
+        using (var run = Tracking.RunStore.CreateAt(tmp["part"], QlearnSession.Kind))
+        {
+            var stopped = await QlearnSession.RunAsync(run, resolved, QlearnSession.Prepare(resolved, _ => null), host, new CollectingProgress(), cts.Token);
+            Assert.Equal((StopReason.Cancelled, 8), (stopped.Outcome.Reason, stopped.Outcome.IterationsDone));
+        }
+        Assert.Equal(8, QlearnSession.IterationsDone(tmp["part"]));
+
+        await Run(new QlearnOptions(), tmp["unused"], resume: tmp["part"]);
+        Assert.Equal(File.ReadAllText(tmp["whole/iterations.csv"]), File.ReadAllText(tmp["part/iterations.csv"]));
+        Assert.Equal(File.ReadAllText(tmp["whole/artifacts/qtable.csv"]), File.ReadAllText(tmp["part/artifacts/qtable.csv"]));
+    }
+
+    [Fact]
     public async Task A_recorded_cassette_replays_the_same_run_without_the_backend()
     {
         using var tmp = new TempDir();

@@ -39,6 +39,9 @@ public sealed record QlearnHost
 
     /// <summary>Jitter for retry backoff; null seeds one from the run's seed.</summary>
     public IRandomSource? Jitter { get; init; }
+
+    /// <summary>How a simulated call spends its --simulated-call-seconds; null is Task.Delay. Tests use it to stop a run inside a given call.</summary>
+    public Func<TimeSpan, CancellationToken, Task>? SimulatedCallWait { get; init; }
 }
 
 /// <summary>The files a run reads, loaded and checked before anything is written.</summary>
@@ -171,13 +174,16 @@ public static class QlearnSession
         };
 
         using var recorder = options.Record is not null ? new CassetteWriter(options.Record) : null;
-        using var backends = ChatBackends.Build(options, host.Environment, host.Time, host.Jitter, prices, ledger, progress.Notice, recorder, profile, credentials, cassette);
+        using var backends = ChatBackends.Build(options, host.Environment, host.Time, host.Jitter, prices, ledger, progress.Notice, recorder, profile, credentials, cassette, host.SimulatedCallWait);
         var providers = backends.Providers;
         var budget = options.BudgetUsd is { } limit ? new BudgetGuard(limit, ledger.TotalCostUsd) : null;
         var workflow = new RoutingWorkflow(bank, coordinator, providers, new CompositeReward(options.Reward), random, prices, budget, options.JudgeOutputChars);
 
         var table = run.Table("iterations", IterationColumns);
         var done = first;
+        // The checkpoint is taken when an iteration completes, never from the live state at the end: by then the loop may
+        // have drawn the task and action of an iteration that Ctrl+C dropped, and a resume must draw them again.
+        var checkpointText = CheckpointText(coordinator, random, done);
         progress.Started(options, run.Directory, first, total, plan);
         var outcome = await workflow.RunAsync(first, total - first, options.Concurrency, result =>
         {
@@ -185,7 +191,8 @@ public static class QlearnSession
             table.AppendRow(row.Values());
             history.Add(row);
             done++;
-            SaveCheckpoint(run, coordinator, random, done);
+            checkpointText = CheckpointText(coordinator, random, done);
+            AtomicFile.WriteAllText(run.ArtifactPath("checkpoint.json"), checkpointText);
             progress.Iteration(result, total, ledger.TotalCostUsd);
             progress.Learned(coordinator, done);
         }, cancellationToken);
@@ -193,7 +200,7 @@ public static class QlearnSession
         var report = RoutingReport.Build(options, coordinator, history, ledger.Summary(), profile, bank, prices, outcome);
         AtomicFile.WriteAllText(run.ArtifactPath("qtable.json"), coordinator.Table.ToJson());
         AtomicFile.WriteAllText(run.ArtifactPath("qtable.csv"), coordinator.Table.ToCsv());
-        SaveCheckpoint(run, coordinator, random, done);
+        AtomicFile.WriteAllText(run.ArtifactPath("checkpoint.json"), checkpointText);
         run.WriteJson("summary.json", report.Summary);
         AtomicFile.WriteAllText(run.ArtifactPath("report.txt"), report.Text);
         var (status, message) = outcome.Reason switch
@@ -229,8 +236,8 @@ public static class QlearnSession
         return new RunPlan(iterations, 2 * iterations, perIteration * iterations, worst * iterations);
     }
 
-    private static void SaveCheckpoint(Run run, QLearningCoordinator coordinator, SeededRandomSource random, int done) =>
-        AtomicFile.WriteAllText(run.ArtifactPath("checkpoint.json"), JsonSerializer.Serialize(new Checkpoint(done, random.GetState(), coordinator.Snapshot()), Run.Json));
+    private static string CheckpointText(QLearningCoordinator coordinator, SeededRandomSource random, int done) =>
+        JsonSerializer.Serialize(new Checkpoint(done, random.GetState(), coordinator.Snapshot()), Run.Json);
 
     private sealed record Checkpoint(int IterationsDone, ulong[] RandomState, CoordinatorSnapshot Coordinator);
 
