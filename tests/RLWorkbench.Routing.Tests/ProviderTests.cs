@@ -172,6 +172,10 @@ public class ProviderTests
         Assert.Equal(ProviderFailure.MalformedResponse, e.Failure);
         Assert.StartsWith(providerName + " ", e.Message);
         Assert.Single(server.Requests);
+        // The provider received the call, so it is on the record, without usage.
+        var call = Assert.Single(p.Ledger.Calls);
+        Assert.Equal(("malformed-response", false, 0.0), (call.Failure, call.UsageReported, call.CostUsd));
+        Assert.Same(call, e.Call);
     }
 
     [Fact]

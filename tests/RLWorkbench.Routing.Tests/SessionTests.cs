@@ -109,7 +109,9 @@ public class SessionTests
         using var tmp = new TempDir();
         var result = await Run(new QlearnOptions { Iterations = 5 }, tmp["run"]);
         var reward = new CompositeReward(new RewardOptions());
-        foreach (var r in IterationRow.ReadCsv(tmp["run/iterations.csv"]))
+        var rows = IterationRow.ReadCsv(tmp["run/iterations.csv"]).ToArray();
+        Assert.Equal([1, 2, 3, 4, 5], rows.Select(r => r.Iteration));
+        foreach (var r in rows)
         {
             Assert.True(r.JudgeCostUsd > 0);
             var verdict = new JudgeVerdict(r.Relevance, r.Accuracy, r.Completeness, r.AgentMatch, "", r.ParseFailure);

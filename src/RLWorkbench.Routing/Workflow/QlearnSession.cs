@@ -177,7 +177,7 @@ public static class QlearnSession
         using var backends = ChatBackends.Build(options, host.Environment, host.Time, host.Jitter, prices, ledger, progress.Notice, recorder, profile, credentials, cassette, host.SimulatedCallWait);
         var providers = backends.Providers;
         var budget = options.BudgetUsd is { } limit ? new BudgetGuard(limit, ledger.TotalCostUsd) : null;
-        var workflow = new RoutingWorkflow(bank, coordinator, providers, new CompositeReward(options.Reward), random, prices, budget, options.JudgeOutputChars);
+        var workflow = new RoutingWorkflow(bank, coordinator, providers, new CompositeReward(options.Reward), random, prices, budget, options.JudgeOutputChars, options.MaxFailedCalls, progress.Notice);
 
         var table = run.Table("iterations", IterationColumns);
         var done = first;
@@ -228,8 +228,8 @@ public static class QlearnSession
                 var agentIn = SimulatedChatClient.EstimateTokens(AgentPrompts.SystemPrompt(action.Agent)) + SimulatedChatClient.EstimateTokens(AgentPrompts.UserMessage(task));
                 var judgeIn = SimulatedChatClient.EstimateTokens(JudgePrompt.SystemPrompt + JudgePrompt.UserMessage(task, action.Agent, new string('x', Math.Min(options.JudgeOutputChars, s.MaxOutputTokens * 2))));
                 expected += prices.Cost(s.Model, agentIn, s.MaxOutputTokens / 2) + prices.Cost(judge.Model, judgeIn, Math.Min(120, judge.MaxOutputTokens));
-                var judgeWorst = (JudgePrompt.SystemPrompt.Length + JudgePrompt.UserMessage(task, action.Agent, "").Length + options.JudgeOutputChars) / 3 + 16;
-                worst = Math.Max(worst, prices.Cost(s.Model, agentIn * 4 / 3 + 16, s.MaxOutputTokens) + prices.Cost(judge.Model, judgeWorst, judge.MaxOutputTokens));
+                // The budget guard's own worst case, so the plan printed before a paid run is the cap the run enforces.
+                worst = Math.Max(worst, RoutingWorkflow.WorstCaseCost(task, action, s, judge, prices, options.JudgeOutputChars));
             }
         }
         var perIteration = expected / (bank.Count * RoutingAction.Count);
