@@ -42,6 +42,9 @@ public sealed record QlearnHost
 
     /// <summary>How a simulated call spends its --simulated-call-seconds; null is Task.Delay. Tests use it to stop a run inside a given call.</summary>
     public Func<TimeSpan, CancellationToken, Task>? SimulatedCallWait { get; init; }
+
+    /// <summary>Opens artifacts/calls.jsonl to append; null is a file stream. Tests pass one that fails like a full disk.</summary>
+    public Func<string, Stream>? OpenCallLog { get; init; }
 }
 
 /// <summary>The files a run reads, loaded and checked before anything is written.</summary>
@@ -80,8 +83,6 @@ public static class QlearnSession
         "input_tokens", "output_tokens", "latency_s", "cost_usd", "judge_cost_usd", "epsilon",
         "util_researcher", "util_analyst", "util_coder", "util_validator", "imbalance", "parse_failure",
     ];
-
-    private static readonly JsonSerializerOptions Lines = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     /// <summary>
     /// The command-line entry: resolves the settings (or a resumed run's), checks every input before the run directory
@@ -157,21 +158,14 @@ public static class QlearnSession
 
         var ledger = new CallLedger();
         var history = new List<IterationRow>();
-        if (checkpoint is not null)
-        {
-            ledger.AddRange(ReadCallLog(run.ArtifactPath("calls.jsonl")));
-            history.AddRange(IterationRow.ReadCsv(Path.Combine(run.Directory, "iterations.csv")));
-        }
-        using var callLog = new StreamWriter(new FileStream(run.ArtifactPath("calls.jsonl"), FileMode.Append, FileAccess.Write, FileShare.Read));
-        var logGate = new Lock();
-        ledger.Added += record =>
-        {
-            lock (logGate)
-            {
-                callLog.WriteLine(JsonSerializer.Serialize(record, Lines));
-                callLog.Flush();
-            }
-        };
+        // Repaired before anything is appended: a process that died mid-write leaves a torn last line, and rows logged
+        // after the checkpoint belong to iterations this run does again.
+        ledger.AddRange(CallLog.Read(run.ArtifactPath(CallLog.FileName), progress.Notice));
+        foreach (var name in RowTables)
+            KeepCheckpointedRows(Path.Combine(run.Directory, name + ".csv"), first, progress.Notice);
+        history.AddRange(IterationRow.ReadCsv(Path.Combine(run.Directory, "iterations.csv")));
+        using var callLog = CallLog.Open(run.ArtifactPath(CallLog.FileName), host.OpenCallLog);
+        ledger.Added += callLog.Append;
 
         using var recorder = options.Record is not null ? new CassetteWriter(options.Record) : null;
         using var backends = ChatBackends.Build(options, host.Environment, host.Time, host.Jitter, prices, ledger, progress.Notice, recorder, profile, credentials, cassette, host.SimulatedCallWait);
@@ -191,18 +185,33 @@ public static class QlearnSession
             table.AppendRow(row.Values());
             history.Add(row);
             done++;
-            checkpointText = CheckpointText(coordinator, random, done);
-            AtomicFile.WriteAllText(run.ArtifactPath("checkpoint.json"), checkpointText);
             progress.Iteration(result, total, ledger.TotalCostUsd);
             progress.Learned(coordinator, done);
+            // Last, after every row of this iteration: a resume keeps exactly the rows the checkpoint counts.
+            checkpointText = CheckpointText(coordinator, random, done);
+            AtomicFile.WriteAllText(run.ArtifactPath("checkpoint.json"), checkpointText);
         }, cancellationToken);
 
         var report = RoutingReport.Build(options, coordinator, history, ledger.Summary(), profile, bank, prices, outcome);
-        AtomicFile.WriteAllText(run.ArtifactPath("qtable.json"), coordinator.Table.ToJson());
-        AtomicFile.WriteAllText(run.ArtifactPath("qtable.csv"), coordinator.Table.ToCsv());
-        AtomicFile.WriteAllText(run.ArtifactPath("checkpoint.json"), checkpointText);
-        run.WriteJson("summary.json", report.Summary);
-        AtomicFile.WriteAllText(run.ArtifactPath("report.txt"), report.Text);
+        // Each closing file is tried on its own: after a failed write (a full disk) the others may still fit, and the
+        // status must say failed whatever else could not be written. Every one is whole or absent (AtomicFile).
+        var unwritten = new List<string>();
+        void Save(string name, Action write)
+        {
+            try
+            {
+                write();
+            }
+            catch (IOException)
+            {
+                unwritten.Add(name);
+            }
+        }
+        Save("qtable.json", () => AtomicFile.WriteAllText(run.ArtifactPath("qtable.json"), coordinator.Table.ToJson()));
+        Save("qtable.csv", () => AtomicFile.WriteAllText(run.ArtifactPath("qtable.csv"), coordinator.Table.ToCsv()));
+        Save("checkpoint.json", () => AtomicFile.WriteAllText(run.ArtifactPath("checkpoint.json"), checkpointText));
+        Save("summary.json", () => run.WriteJson("summary.json", report.Summary));
+        Save("report.txt", () => AtomicFile.WriteAllText(run.ArtifactPath("report.txt"), report.Text));
         var (status, message) = outcome.Reason switch
         {
             StopReason.Completed => (RunStatus.Finished, (string?)null),
@@ -210,8 +219,43 @@ public static class QlearnSession
             StopReason.Cancelled => (RunStatus.Killed, $"stopped by the user after {done} of {total} iterations; continue with --resume"),
             _ => (RunStatus.Failed, outcome.Message),
         };
+        if (unwritten.Count > 0 && outcome.Reason != StopReason.WriteFailed)
+            (status, message) = (RunStatus.Failed, $"could not write {string.Join(", ", unwritten)}" + (message is null ? "" : $"; {message}"));
         run.Finish(status, message);
         return new QlearnResult(run.Directory, outcome with { IterationsDone = done }, report);
+    }
+
+    /// <summary>The tables that get one row per finished iteration.</summary>
+    private static readonly string[] RowTables = ["iterations", "policy_value"];
+
+    /// <summary>
+    /// Keeps a table's header and its first <paramref name="iterationsDone"/> rows, the ones the checkpoint counts (rows are
+    /// appended in completion order, checkpoint last, at any concurrency); drops a torn last row and rows after the
+    /// checkpoint, and says so. Fewer rows than the checkpoint counts is a run directory this workbench did not write.
+    /// </summary>
+    private static void KeepCheckpointedRows(string path, int iterationsDone, Action<string> notice)
+    {
+        if (!File.Exists(path))
+            return;
+        var text = File.ReadAllText(path);
+        var lines = text.Split('\n');
+        var complete = lines[..^1];
+        if (lines[^1].Length > 0)
+            notice($"{path}: the last row (line {lines.Length}) was cut short by a write that did not finish; it is dropped.");
+        if (complete.Length == 0)
+        {
+            if (iterationsDone > 0)
+                throw new RoutingInputException($"{path} has no header, but the checkpoint counts {iterationsDone} iterations.");
+            File.Delete(path);
+            return;
+        }
+        var rows = complete.Length - 1;
+        if (rows < iterationsDone)
+            throw new RoutingInputException($"{path} has {rows} rows, but the checkpoint counts {iterationsDone} iterations; the run directory is not one this workbench left.");
+        if (rows > iterationsDone)
+            notice($"{path}: {rows - iterationsDone} rows after the checkpoint (iteration {iterationsDone}) are dropped; those iterations run again.");
+        if (rows > iterationsDone || lines[^1].Length > 0)
+            AtomicFile.WriteAllText(path, string.Join('\n', complete.Take(iterationsDone + 1)) + "\n");
     }
 
     /// <summary>Expected calls and cost: every iteration is one agent and one judge call; agents are assumed to use half their output allowance and the judge 120 tokens.</summary>
@@ -255,7 +299,7 @@ public static class QlearnSession
         }
         catch (JsonException e)
         {
-            throw new RoutingInputException($"The run {runDirectory} has a malformed checkpoint ({e.Message}).", e);
+            throw new RoutingInputException($"{path} is not a qlearn checkpoint ({e.Message}).", e);
         }
     }
 
@@ -273,25 +317,22 @@ public static class QlearnSession
         var checkpointPath = Path.Combine(dir, "artifacts", "checkpoint.json");
         if (!File.Exists(checkpointPath))
             throw new RoutingInputException($"{dir} has no qlearn checkpoint to resume from.");
+        var configPath = Path.Combine(dir, "config.json");
+        QlearnOptions options;
         try
         {
-            var options = JsonSerializer.Deserialize<QlearnOptions>(File.ReadAllText(Path.Combine(dir, "config.json")), Run.Json)
-                ?? throw new RoutingInputException($"{dir}/config.json is empty.");
-            var checkpoint = JsonSerializer.Deserialize<Checkpoint>(File.ReadAllText(checkpointPath), Run.Json)
-                ?? throw new RoutingInputException($"{checkpointPath} is empty.");
-            var iterations = request.Options.Iterations is { } more && more > options.Iterations ? more : options.Iterations;
-            return new Resume(dir, (options with { Iterations = iterations }).Resolve(), checkpoint);
+            options = JsonSerializer.Deserialize<QlearnOptions>(File.ReadAllText(configPath), Run.Json)
+                ?? throw new RoutingInputException($"{configPath} is empty.");
         }
         catch (JsonException e)
         {
-            throw new RoutingInputException($"The run {dir} has a malformed config or checkpoint ({e.Message}).", e);
+            throw new RoutingInputException($"{configPath} is not qlearn settings ({e.Message}).", e);
         }
+        var checkpoint = ReadCheckpoint(dir)!;
+        var iterations = request.Options.Iterations is { } more && more > options.Iterations ? more : options.Iterations;
+        return new Resume(dir, (options with { Iterations = iterations }).Resolve(), checkpoint);
     }
 
-    private static IEnumerable<CallRecord> ReadCallLog(string path) =>
-        File.Exists(path)
-            ? File.ReadLines(path).Where(l => !string.IsNullOrWhiteSpace(l)).Select(l => JsonSerializer.Deserialize<CallRecord>(l, Lines)!).ToArray()
-            : [];
 }
 
 /// <summary>One iterations.csv row, also what the report is computed from (so a resumed run reports on all of it).</summary>
@@ -328,13 +369,19 @@ public sealed record IterationRow(
     {
         if (!File.Exists(path))
             yield break;
+        var number = 1;
         foreach (var line in File.ReadLines(path).Skip(1))
         {
+            number++;
             if (string.IsNullOrWhiteSpace(line))
                 continue;
             var f = line.Split(',');
-            double D(int i) => double.Parse(f[i], CultureInfo.InvariantCulture);
-            long L(int i) => long.Parse(f[i], CultureInfo.InvariantCulture);
+            if (f.Length != QlearnSession.IterationColumns.Count)
+                throw new RoutingInputException($"{path} line {number} has {f.Length} fields where an iterations row has {QlearnSession.IterationColumns.Count}.");
+            double D(int i) => double.TryParse(f[i], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
+                : throw new RoutingInputException($"{path} line {number}, column '{QlearnSession.IterationColumns[i]}': '{f[i]}' is not a number.");
+            long L(int i) => long.TryParse(f[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v
+                : throw new RoutingInputException($"{path} line {number}, column '{QlearnSession.IterationColumns[i]}': '{f[i]}' is not a whole number.");
             yield return new IterationRow(
                 (int)L(0), f[1], f[2], f[3], f[4], (int)L(5), f[6], f[7],
                 D(8), D(9), D(10), D(11), D(12), D(13), D(14), D(15),
