@@ -107,6 +107,20 @@ public sealed class PlotTests : IDisposable
     }
 
     [Fact]
+    public void A_plot_pass_that_fails_part_way_leaves_every_figure_as_it_was()
+    {
+        var dir = SyntheticRuns.QLearn(temp.Path, Start);
+        var plots = Path.Combine(dir, "artifacts", "plots");
+        Directory.CreateDirectory(plots);
+        File.WriteAllText(Path.Combine(plots, "dashboard.png"), "the figure of an earlier pass");
+        // The dashboard is drawn before the heatmaps, which then fail on the table.
+        File.WriteAllText(Path.Combine(dir, "artifacts", "qtable.json"), """{"states":["a"],"actions":["x","y"],"values":[[1]]}""");
+        Assert.Throws<RunFormatException>(() => RunPlotter.Plot(RunReader.Read(dir)));
+        Assert.Equal("the figure of an earlier pass", File.ReadAllText(Path.Combine(plots, "dashboard.png")));
+        Assert.Equal(["dashboard.png"], Directory.EnumerateFileSystemEntries(plots).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public void A_fixed_policy_run_gets_the_dashboard_against_episodes()
     {
         var result = RunPlotter.Plot(RunReader.Read(SyntheticRuns.EnvRun(temp.Path, Start)));

@@ -97,7 +97,9 @@ public static class QlearnCommand
             var result = await experiment.RunAsync(run, new LineProgress(output, r => r.Detail, "  ! "), interrupt.Token);
 
             output.WriteLine();
-            output.Write(File.ReadAllText(run.ArtifactPath("report.txt")));
+            // A run that failed writing (a full disk) may have no report; its status and the message below say why.
+            if (File.Exists(run.ArtifactPath("report.txt")))
+                output.Write(File.ReadAllText(run.ArtifactPath("report.txt")));
             output.WriteLine();
             output.WriteLine($"Run saved in {run.Directory}");
             RunPlots.WriteAfterRun(run.Directory, output, error);
