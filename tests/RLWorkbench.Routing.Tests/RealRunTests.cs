@@ -167,6 +167,8 @@ public class RealRunTests
         Assert.All(rows.Where(r => r.Provider == "anthropic"), r => Assert.Equal((0L, 0L, 0.0), (r.InputTokens, r.OutputTokens, r.CostUsd)));
         var failed = File.ReadAllLines(tmp["run/artifacts/calls.jsonl"]).Where(l => l.Contains("\"failure\":\"malformed-response\"", StringComparison.Ordinal)).ToArray();
         Assert.Equal(3, failed.Length);
+        Assert.Equal(3, result.Report.Summary.Calls.FailedCalls);
+        Assert.Contains("  3 calls got an answer not valid for their API", result.Report.Text);
         Assert.Equal(3, progress.Notices.Count(n => n.Contains("Counted as failed call", StringComparison.Ordinal)));
         Assert.Contains("\"status\": \"failed\"", File.ReadAllText(tmp["run/status.json"]));
     }

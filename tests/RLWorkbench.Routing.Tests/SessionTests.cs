@@ -15,7 +15,7 @@ internal sealed class CollectingProgress(Action<IterationResult>? onIteration = 
 
     public void Started(QlearnOptions options, string runDirectory, int firstIteration, int total, RunPlan plan) => Plan = plan;
 
-    public void Iteration(IterationResult result, int total, double totalCostUsd)
+    public void Iteration(IterationResult result, Learning.QLearningCoordinator coordinator, int total, double totalCostUsd)
     {
         lock (Results)
             Results.Add(result);

@@ -93,7 +93,7 @@ public static class QlearnCommand
             var error = parse.InvocationConfiguration.Error;
             using var interrupt = new StopSignal(error, "Stopping: saving the Q-table and logs (Ctrl+C again to quit at once)...", cancellationToken);
             using var run = resumeDirectory is not null ? store.Reopen(resumeDirectory)
-                : parse.GetValue(outDir) is { } dir ? RunStore.CreateAt(dir, QlearnExperimentKind.KindName) : store.Create(QlearnExperimentKind.KindName);
+                : parse.GetValue(outDir) is { } dir ? RunStore.CreateAt(dir, QlearnExperimentKind.KindName) : QlearnSession.CreateRun(store, ((QlearnExperiment)experiment).Options);
             var result = await experiment.RunAsync(run, new LineProgress(output, r => r.Detail, "  ! "), interrupt.Token);
 
             output.WriteLine();

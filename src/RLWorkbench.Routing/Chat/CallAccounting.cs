@@ -91,7 +91,8 @@ public sealed class CallLedger
             list.Sum(c => c.InputTokens),
             list.Sum(c => c.OutputTokens),
             list.GroupBy(c => c.Model).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Sum(c => c.CostUsd)),
-            list.Count(c => !c.UsageReported));
+            list.Count(c => !c.UsageReported),
+            list.Count(c => c.Failure is not null));
     }
 }
 
@@ -104,7 +105,8 @@ public sealed record CallSummary(
     long InputTokens,
     long OutputTokens,
     IReadOnlyDictionary<string, double> CostByModel,
-    int CallsWithoutUsage);
+    int CallsWithoutUsage,
+    int FailedCalls = 0);
 
 /// <summary>
 /// Usage and cost accounting as a pipeline stage: tokens from the provider's usage report, wall-clock latency around the

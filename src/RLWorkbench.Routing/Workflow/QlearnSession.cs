@@ -55,7 +55,8 @@ public interface IQlearnProgress
 {
     void Started(QlearnOptions options, string runDirectory, int firstIteration, int total, RunPlan plan);
 
-    void Iteration(IterationResult result, int total, double totalCostUsd);
+    /// <summary>After each iteration is logged; the coordinator is the one that learned from it (the table is whole).</summary>
+    void Iteration(IterationResult result, QLearningCoordinator coordinator, int total, double totalCostUsd);
 
     void Notice(string message);
 
@@ -98,11 +99,28 @@ public static class QlearnSession
 
         using var run = resume is not null ? RunStore.Open(resume.Directory) : request.OutDirectory is not null
             ? RunStore.CreateAt(request.OutDirectory, Kind)
-            : new RunStore(request.RunsRoot).Create(Kind);
+            : CreateRun(new RunStore(request.RunsRoot), options);
         var result = await RunAsync(run, options, inputs, new QlearnHost { Environment = request.Environment, Time = request.Time, Jitter = request.Jitter }, progress, cancellationToken);
         if (result.Outcome.Reason == StopReason.CassetteExhausted)
             throw new RoutingInputException(result.Outcome.Message + $" Iterations up to {result.Outcome.IterationsDone} are saved in {run.Directory}.");
         return result;
+    }
+
+    /// <summary>
+    /// What a run directory is named after: "qlearn" for the seed's Q-learning, "qlearn-ucb1" or "qlearn-thompson" for a
+    /// bandit, so `runs list` tells them apart while the kind (status.json) stays qlearn for the plots and the readers.
+    /// </summary>
+    public static string RunName(QlearnOptions options) =>
+        options.Algorithm == RoutingAlgorithms.QLearning ? Kind : $"{Kind}-{options.Algorithm}";
+
+    /// <summary>A new run under the store's root named <see cref="RunName"/>-yyyyMMdd-HHmmss (with a suffix if that exists).</summary>
+    public static Run CreateRun(RunStore store, QlearnOptions options)
+    {
+        var baseId = $"{RunName(options)}-{store.Clock.GetUtcNow():yyyyMMdd-HHmmss}";
+        var id = baseId;
+        for (var n = 2; Directory.Exists(Path.Combine(store.Root, id)); n++)
+            id = $"{baseId}-{n}";
+        return store.CreateIn(Path.Combine(store.Root, id), Kind);
     }
 
     /// <summary>Loads the task bank, prices, profile, keys and cassette resolved settings name; a missing one is a <see cref="RoutingInputException"/>.</summary>
@@ -185,7 +203,7 @@ public static class QlearnSession
             table.AppendRow(row.Values());
             history.Add(row);
             done++;
-            progress.Iteration(result, total, ledger.TotalCostUsd);
+            progress.Iteration(result, coordinator, total, ledger.TotalCostUsd);
             progress.Learned(coordinator, done);
             // Last, after every row of this iteration: a resume keeps exactly the rows the checkpoint counts.
             checkpointText = CheckpointText(coordinator, random, done);
