@@ -49,7 +49,7 @@ public class FaultTests
         // Room for about 11 call lines: the disk fills during iteration 6.
         var full = await RunWith(options, tmp["part"], new QlearnHost { OpenCallLog = FullDiskStream.Opener(3000) });
         Assert.Equal(StopReason.WriteFailed, full.Outcome.Reason);
-        Assert.Equal($"writing the run failed after {full.Outcome.IterationsDone} iterations: Could not write {tmp["part/artifacts/calls.jsonl"]}: No space left on device", full.Outcome.Message);
+        Assert.Equal($"writing the run failed after {full.Outcome.IterationsDone} iterations: Could not write {tmp["part/artifacts/calls.jsonl"]}: No space left on device.", full.Outcome.Message);
         Assert.InRange(full.Outcome.IterationsDone, 4, 7);
         var status = File.ReadAllText(tmp["part/status.json"]);
         Assert.Contains("\"status\": \"failed\"", status);

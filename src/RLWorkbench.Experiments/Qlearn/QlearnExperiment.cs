@@ -66,13 +66,21 @@ public sealed class QlearnExperiment : IExperiment
         var outcome = result.Outcome;
         var finished = outcome.Reason is StopReason.Completed or StopReason.Budget;
         var scores = Scores(run, reporting, valuation, finished, outcome.IterationsDone);
-        run.WriteJson(RunScores.FileName, scores);
+        try
+        {
+            run.WriteJson(RunScores.FileName, scores);
+        }
+        catch (IOException) when (outcome.Reason == StopReason.WriteFailed)
+        {
+            // The disk that stopped the run has no room for the scores either; the outcome below says why, and a resume writes them.
+        }
         return outcome.Reason switch
         {
             StopReason.Completed => new ExperimentResult(ExperimentOutcome.Finished, scores),
             StopReason.Budget => new ExperimentResult(ExperimentOutcome.Finished, scores, $"Budget reached: {outcome.Message}"),
             StopReason.Cancelled => new ExperimentResult(ExperimentOutcome.Stopped, scores, $"Stopped after {outcome.IterationsDone} iterations; Q-table and logs are saved."),
             StopReason.CassetteExhausted => throw new ExperimentConfigException(outcome.Message + $" Iterations up to {outcome.IterationsDone} are saved in {run.Directory}."),
+            StopReason.WriteFailed => new ExperimentResult(ExperimentOutcome.Failed, scores, $"{outcome.Message} The checkpoint holds {outcome.IterationsDone} iterations; make room and continue from there."),
             _ => new ExperimentResult(ExperimentOutcome.Failed, scores, $"{outcome.Message} The run stopped after {outcome.IterationsDone} iterations with everything saved."),
         };
     }

@@ -202,12 +202,13 @@ public static class QlearnSession
             var row = IterationRow.From(result);
             table.AppendRow(row.Values());
             history.Add(row);
-            done++;
+            var count = done + 1;
             progress.Iteration(result, coordinator, total, ledger.TotalCostUsd);
-            progress.Learned(coordinator, done);
+            progress.Learned(coordinator, count);
             // Last, after every row of this iteration: a resume keeps exactly the rows the checkpoint counts.
-            checkpointText = CheckpointText(coordinator, random, done);
-            AtomicFile.WriteAllText(run.ArtifactPath("checkpoint.json"), checkpointText);
+            var text = CheckpointText(coordinator, random, count);
+            AtomicFile.WriteAllText(run.ArtifactPath("checkpoint.json"), text);
+            (checkpointText, done) = (text, count);
         }, cancellationToken);
 
         var report = RoutingReport.Build(options, coordinator, history, ledger.Summary(), profile, bank, prices, outcome);
@@ -239,8 +240,40 @@ public static class QlearnSession
         };
         if (unwritten.Count > 0 && outcome.Reason != StopReason.WriteFailed)
             (status, message) = (RunStatus.Failed, $"could not write {string.Join(", ", unwritten)}" + (message is null ? "" : $"; {message}"));
-        run.Finish(status, message);
+        try
+        {
+            run.Finish(status, message);
+        }
+        catch (IOException e)
+        {
+            if (RewriteInPlace(Path.Combine(run.Directory, RunStore.StatusFile), JsonSerializer.Serialize(run.Info, Run.Json)) is { } failure)
+                throw new IOException($"{message ?? "The run ended"}; its status.json could not be updated either ({failure.Message}).", e);
+        }
         return new QlearnResult(run.Directory, outcome with { IterationsDone = done }, report);
+    }
+
+    /// <summary>
+    /// The last resort for status.json on a full disk, where the temporary file of an atomic write gets no space: the file
+    /// already holds its block, so its bytes are overwritten where they are. Returns the failure, or null when it worked.
+    /// </summary>
+    private static IOException? RewriteInPlace(string path, string contents)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(contents);
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.Read, bufferSize: 0);
+            // Only within the space the file already has (one block): anything longer could fail half-written.
+            if (bytes.Length > Math.Max(file.Length, 4096))
+                return new IOException($"{path} would grow past the space it has.");
+            file.Write(bytes);
+            file.SetLength(bytes.Length);
+            file.Flush(flushToDisk: true);
+            return null;
+        }
+        catch (IOException e)
+        {
+            return e;
+        }
     }
 
     /// <summary>The tables that get one row per finished iteration.</summary>

@@ -115,8 +115,9 @@ public sealed class RoutingWorkflow(
                 {
                     var nextType = RoutingNames.TaskTypes[random.Choice(RoutingNames.TaskTypes.Count)];
                     var update = coordinator.Complete(decision, result.Value.RawReward, nextType);
-                    done++;
                     onIteration(new IterationResult(iteration, decision, result.Value.Output, result.Value.Verdict, result.Value.Agent, result.Value.Judge, update));
+                    // Counted once its rows and checkpoint are written: an iteration whose record failed is not done.
+                    done++;
                 }
             }
             catch (ProviderCallException e)
@@ -129,7 +130,7 @@ public sealed class RoutingWorkflow(
             }
             catch (IOException e)
             {
-                StopWith(StopReason.WriteFailed, $"writing the run failed after {done} iterations: {e.Message}");
+                StopWith(StopReason.WriteFailed, $"writing the run failed after {done} iterations: {e.Message.TrimEnd('.')}.");
             }
             catch (OperationCanceledException) when (stopAll.IsCancellationRequested)
             {
