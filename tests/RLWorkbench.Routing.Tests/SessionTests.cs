@@ -182,9 +182,13 @@ public class SessionTests
         }
         Assert.Equal(8, QlearnSession.IterationsDone(tmp["part"]));
 
-        await Run(new QlearnOptions(), tmp["unused"], resume: tmp["part"]);
+        var resumed = await Run(new QlearnOptions(), tmp["unused"], resume: tmp["part"]);
         Assert.Equal(File.ReadAllText(tmp["whole/iterations.csv"]), File.ReadAllText(tmp["part/iterations.csv"]));
         Assert.Equal(File.ReadAllText(tmp["whole/artifacts/qtable.csv"]), File.ReadAllText(tmp["part/artifacts/qtable.csv"]));
+        // Iteration 9's agent call was made before the stop: it stays on the record, and the report says why there are 61.
+        Assert.Equal((61, 1), (resumed.Report.Summary.Calls.TotalCalls, resumed.Report.Summary.Calls.RepeatedCalls));
+        Assert.Contains("Calls 61,", resumed.Report.Text);
+        Assert.Contains("  1 of them made by iterations that were stopped part-way and run again on resume", resumed.Report.Text);
     }
 
     [Fact]

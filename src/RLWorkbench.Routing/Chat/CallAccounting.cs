@@ -92,11 +92,15 @@ public sealed class CallLedger
             list.Sum(c => c.OutputTokens),
             list.GroupBy(c => c.Model).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Sum(c => c.CostUsd)),
             list.Count(c => !c.UsageReported),
-            list.Count(c => c.Failure is not null));
+            list.Count(c => c.Failure is not null),
+            list.Length - list.Select(c => (c.Iteration, c.Purpose)).Distinct().Count());
     }
 }
 
-/// <summary>The seed's call summary: total calls, total cost, mean latency, mean tokens per call, cost by model.</summary>
+/// <summary>
+/// The seed's call summary: total calls, total cost, mean latency, mean tokens per call, cost by model. RepeatedCalls are
+/// calls of an iteration that was stopped part-way (Ctrl+C, a failed write) and run again: they were sent, so they count.
+/// </summary>
 public sealed record CallSummary(
     int TotalCalls,
     double TotalCostUsd,
@@ -106,7 +110,8 @@ public sealed record CallSummary(
     long OutputTokens,
     IReadOnlyDictionary<string, double> CostByModel,
     int CallsWithoutUsage,
-    int FailedCalls = 0);
+    int FailedCalls = 0,
+    int RepeatedCalls = 0);
 
 /// <summary>
 /// Usage and cost accounting as a pipeline stage: tokens from the provider's usage report, wall-clock latency around the

@@ -125,6 +125,8 @@ public sealed class RoutingReport
         Line($"Calls {s.Calls.TotalCalls}, total cost ${s.Calls.TotalCostUsd:0.0000}, mean latency {s.Calls.MeanLatencySeconds:0.00} s, mean tokens per call {s.Calls.MeanTokensPerCall:0}");
         foreach (var (model, cost) in s.Calls.CostByModel)
             Line($"  {model}: ${cost:0.0000}");
+        if (s.Calls.RepeatedCalls > 0)
+            Line($"  {s.Calls.RepeatedCalls} of them made by iterations that were stopped part-way and run again on resume; they were sent, so they count");
         if (s.Calls.CallsWithoutUsage > 0)
             Line($"  {s.Calls.CallsWithoutUsage} calls came back without a usage report and are counted as 0 tokens");
         Line($"Judge parse failures: {s.JudgeParseFailures} of {s.Iterations} (scored 0.5 each)");
