@@ -95,11 +95,13 @@ public class RealRunTests
     {
         using var tmp = new TempDir();
         using var server = Providers(_ => LoopbackServer.AnthropicError(529, "overloaded_error", "Overloaded"));
-        var result = await Run(new QlearnOptions { Backend = "real", Iterations = 30, Seed = 3 }, tmp["run"], Env(server));
+        // Seed 7 routes its first three tasks to openai, the fourth to anthropic.
+        var result = await Run(new QlearnOptions { Backend = "real", Iterations = 30, Seed = 7 }, tmp["run"], Env(server));
         Assert.Equal(StopReason.ProviderDown, result.Outcome.Reason);
+        Assert.Equal(3, result.Outcome.IterationsDone);
         Assert.Equal("anthropic kept failing with HTTP 529 after every retry.", result.Outcome.Message);
         var rows = IterationRow.ReadCsv(tmp["run/iterations.csv"]).ToArray();
-        Assert.Equal(result.Outcome.IterationsDone, rows.Length);
+        Assert.Equal(3, rows.Length);
         Assert.All(rows, r => Assert.Equal("openai", r.Provider));
         Assert.Contains("\"status\": \"failed\"", File.ReadAllText(tmp["run/status.json"]));
         Assert.Contains("anthropic kept failing", File.ReadAllText(tmp["run/status.json"]));
