@@ -111,6 +111,16 @@ public class ProviderTests
     }
 
     [Fact]
+    public async Task A_429_asking_to_wait_forever_waits_the_cap_and_the_call_goes_on()
+    {
+        using var server = new LoopbackServer(_ => LoopbackServer.OpenAIAnswer("ok", 10, 5));
+        server.Then(LoopbackServer.OpenAIError(429, "slow down", new Dictionary<string, string> { ["retry-after-ms"] = "Infinity" }));
+        using var p = Build(Provider.OpenAI, server);
+        Assert.Equal("ok", (await Ask(p, "gpt-4o-mini")).Text);
+        Assert.Equal([TimeSpan.FromSeconds(60)], p.Time.Waits);
+    }
+
+    [Fact]
     public async Task Anthropic_429_with_retry_after_is_honoured_too()
     {
         using var server = new LoopbackServer(_ => LoopbackServer.AnthropicAnswer("ok", 10, 5));
