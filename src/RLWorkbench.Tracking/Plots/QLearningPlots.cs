@@ -184,7 +184,7 @@ internal static class QLearningPlots
             for (var a = 0; a < table.Actions.Count; a++)
                 values[r, a] = table.Values[rows[r]][a];
         }
-        var plot = Figure.New(title, "action (agent)", "state");
+        var plot = Figure.New(title, "action (agent/provider)", "state");
         var heatmap = plot.Add.Heatmap(values);
         heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
         // ScottPlot centres cell [r, a] on (a, rows - 1 - r): the first state is drawn at the top.
