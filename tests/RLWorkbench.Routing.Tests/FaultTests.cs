@@ -116,6 +116,23 @@ public class FaultTests
     }
 
     [Fact]
+    public async Task Reading_iterations_leaves_out_a_torn_last_row_and_names_the_line_of_a_broken_one()
+    {
+        using var tmp = new TempDir();
+        await RunWith(new QlearnOptions { Iterations = 3 }, tmp["run"], new QlearnHost());
+        var path = tmp["run/iterations.csv"];
+        var whole = File.ReadAllLines(path);
+        File.AppendAllText(path, "4,c2,coding,cod");
+        Assert.Equal([1, 2, 3], IterationRow.ReadCsv(path).Select(r => r.Iteration));
+
+        File.WriteAllText(path, string.Join('\n', whole[0], whole[1], "2,x" + whole[2][1..], whole[3]) + "\n");
+        var e = Assert.Throws<RoutingInputException>(() => IterationRow.ReadCsv(path).ToList());
+        Assert.Equal($"{path} line 3 has 29 fields where an iterations row has 28.", e.Message);
+        File.WriteAllText(path, whole[0]);
+        Assert.Empty(IterationRow.ReadCsv(path));
+    }
+
+    [Fact]
     public async Task A_broken_line_inside_the_call_log_is_named_by_file_and_line()
     {
         using var tmp = new TempDir();

@@ -107,10 +107,24 @@ public sealed class QlearnExperiment : IExperiment
             done, "iterations", perSecond, new CurveSource("iterations", "iteration", "adjusted_reward"));
     }
 
-    private static List<double> ReadColumn(string path, int column) =>
-        File.Exists(path)
-            ? File.ReadLines(path).Skip(1).Where(l => l.Length > 0).Select(l => double.Parse(l.Split(',')[column], CultureInfo.InvariantCulture)).ToList()
-            : [];
+    private static List<double> ReadColumn(string path, int column)
+    {
+        if (!File.Exists(path))
+            return [];
+        var values = new List<double>();
+        var line = 1;
+        foreach (var text in File.ReadLines(path).Skip(1))
+        {
+            line++;
+            if (text.Length == 0)
+                continue;
+            var fields = text.Split(',');
+            values.Add(column < fields.Length && double.TryParse(fields[column], NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
+                ? v
+                : throw new RunFormatException($"{path} line {line}: column {column + 1} is not a number."));
+        }
+        return values;
+    }
 
     /// <summary>Turns the session's reports into the experiment's progress, and values the greedy routing after every update.</summary>
     private sealed class Reporting(Run run, IExperimentProgress progress, TimeProvider time, GreedyRoutingValue? valuation) : IQlearnProgress

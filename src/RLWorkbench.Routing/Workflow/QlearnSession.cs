@@ -416,12 +416,16 @@ public sealed record IterationRow(
     public IEnumerable<KeyValuePair<string, object?>> ValuesByColumn() =>
         QlearnSession.IterationColumns.Zip(Values(), (k, v) => new KeyValuePair<string, object?>(k, v));
 
+    /// <summary>The rows of an iterations.csv; a last row without its newline (a write cut short) is not a row yet and is left out.</summary>
     public static IEnumerable<IterationRow> ReadCsv(string path)
     {
         if (!File.Exists(path))
             yield break;
+        var lines = File.ReadAllText(path).Split('\n');
+        if (lines.Length < 3)
+            yield break;
         var number = 1;
-        foreach (var line in File.ReadLines(path).Skip(1))
+        foreach (var line in lines[1..^1])
         {
             number++;
             if (string.IsNullOrWhiteSpace(line))
