@@ -124,8 +124,6 @@ public sealed record QlearnOptions
             throw new RoutingInputException($"The budget must not be negative (got {BudgetUsd}).");
         if (SimulatedCallSeconds < 0)
             throw new RoutingInputException("simulatedCallSeconds must not be negative.");
-        if (MaxFailedCalls < 0)
-            throw new RoutingInputException($"maxFailedCalls must not be negative (got {MaxFailedCalls}).");
         if (JudgeOutputChars < 1)
             throw new RoutingInputException("judgeOutputChars must be positive.");
         if (resolved.Backend is not (Backends.Simulated or Backends.Real or Backends.Replay))
@@ -134,6 +132,8 @@ public sealed record QlearnOptions
             throw new RoutingInputException("The replay backend needs a cassette (--replay <file>).");
         if (Replay is not null && Record is not null)
             throw new RoutingInputException("A run cannot both replay a cassette and record one.");
+        if (MaxFailedCalls < 0)
+            throw new RoutingInputException($"maxFailedCalls must not be negative (got {MaxFailedCalls}).");
         RoutingNames.ParseProvider(JudgeProvider);
         foreach (var name in Providers.Keys)
             RoutingNames.ParseProvider(name);
