@@ -383,7 +383,6 @@ public static class QlearnSession
         var iterations = request.Options.Iterations is { } more && more > options.Iterations ? more : options.Iterations;
         return new Resume(dir, (options with { Iterations = iterations }).Resolve(), checkpoint);
     }
-
 }
 
 /// <summary>One iterations.csv row, also what the report is computed from (so a resumed run reports on all of it).</summary>
