@@ -108,6 +108,18 @@ public sealed class PlotTests : IDisposable
     }
 
     [Fact]
+    public void A_bandit_table_is_labelled_as_sample_means_and_a_q_learning_one_as_q_values()
+    {
+        Assert.Equal(("Sample mean reward per state and action (ucb1; 0 where never tried)", "mean adjusted reward"),
+            QLearningPlots.HeatmapLabels(new Dictionary<string, string> { ["algorithm"] = "ucb1" }));
+        Assert.Equal(("Sample mean reward per state and action (thompson; 0 where never tried)", "mean adjusted reward"),
+            QLearningPlots.HeatmapLabels(new Dictionary<string, string> { ["algorithm"] = "thompson" }));
+        Assert.Equal(("Q-values per state and action", "Q-value (estimated discounted return)"),
+            QLearningPlots.HeatmapLabels(new Dictionary<string, string> { ["algorithm"] = "q-learning" }));
+        Assert.Equal(("Q-values per state and action", "Q-value (estimated discounted return)"), QLearningPlots.HeatmapLabels(new Dictionary<string, string>()));
+    }
+
+    [Fact]
     public void Missing_tables_are_noted_and_the_rest_is_still_drawn()
     {
         var dir = SyntheticRuns.QLearn(temp.Path, Start, withQTable: false);

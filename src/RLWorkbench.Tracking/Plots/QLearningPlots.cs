@@ -5,7 +5,7 @@ using ScottPlot;
 namespace RLWorkbench.Tracking.Plots;
 
 /// <summary>Phase 2 figures from iterations.csv and artifacts/qtable.json.</summary>
-internal static class QLearningPlots
+public static class QLearningPlots
 {
     private const string Iteration = "iteration (routed task)";
 
@@ -169,11 +169,17 @@ internal static class QLearningPlots
             if (rows.Count == 0)
                 yield break;
         }
-        var algorithm = run.Parameters.TryGetValue("algorithm", out var a) ? a : "q-learning";
-        var (title, scale) = algorithm is "ucb1" or "thompson"
+        var (title, scale) = HeatmapLabels(run.Parameters);
+        yield return Heatmap(table, rows, title, scale, Path.Combine(dir, "qtable.png"));
+    }
+
+    /// <summary>The heatmap's title and colour-bar label, by what the table holds (runs from before bandits have no algorithm: Q-learning).</summary>
+    public static (string Title, string Scale) HeatmapLabels(IReadOnlyDictionary<string, string> parameters)
+    {
+        var algorithm = parameters.TryGetValue("algorithm", out var a) ? a : "q-learning";
+        return algorithm is "ucb1" or "thompson"
             ? ($"Sample mean reward per state and action ({algorithm}; 0 where never tried)", "mean adjusted reward")
             : ("Q-values per state and action", "Q-value (estimated discounted return)");
-        yield return Heatmap(table, rows, title, scale, Path.Combine(dir, "qtable.png"));
     }
 
     private static string Heatmap(QTable table, IReadOnlyList<int> rows, string title, string scale, string path)
