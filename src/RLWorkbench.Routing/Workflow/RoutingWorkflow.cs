@@ -74,9 +74,6 @@ public sealed class RoutingWorkflow(
     private readonly Lock gate = new();
     private int failedCalls;
 
-    /// <summary>Calls whose answer was not valid for the provider's API, in this run of the loop.</summary>
-    public int FailedCalls => Volatile.Read(ref failedCalls);
-
     public async Task<WorkflowOutcome> RunAsync(int firstIteration, int iterations, int concurrency, Action<IterationResult> onIteration, CancellationToken cancellationToken)
     {
         if (concurrency < 1)
@@ -181,7 +178,7 @@ public sealed class RoutingWorkflow(
             var agentContext = new CallContext(iteration, CallPurpose.Agent, action.Provider, action.Agent, task.Type, task.Id);
             var agent = await CallAsync(action.Provider, reserved.Agent,
                 [new ChatMessage(ChatRole.System, AgentPrompts.SystemPrompt(action.Agent)), new ChatMessage(ChatRole.User, AgentPrompts.UserMessage(task))],
-                agentContext, stopWith, cancellationToken);
+                agentContext, cancellationToken);
             var output = agent.Text ?? "";
             if (budget is not null && budget.OverLimit)
             {
@@ -193,7 +190,7 @@ public sealed class RoutingWorkflow(
             judgeReserved = 0;
             var judge = await CallAsync(providers.Judge, reserved.Judge,
                 [new ChatMessage(ChatRole.System, JudgePrompt.SystemPrompt), new ChatMessage(ChatRole.User, JudgePrompt.UserMessage(task, action.Agent, output, judgeOutputChars))],
-                judgeContext, stopWith, cancellationToken);
+                judgeContext, cancellationToken);
             var verdict = judge.Text is null ? JudgeVerdict.Failed("the judge's answer was not valid for its API") : JudgePrompt.Parse(judge.Text);
             return (output, verdict, agent.Record, judge.Record, reward.Compute(verdict, agent.Record.CostUsd, agent.Record.LatencySeconds));
         }
@@ -210,7 +207,7 @@ public sealed class RoutingWorkflow(
     /// with the accounting stage's record of it (the provider received the call); past the failure limit the run stops.
     /// </summary>
     private async Task<(string? Text, CallRecord Record)> CallAsync(
-        Provider provider, double reserved, IList<ChatMessage> messages, CallContext context, Action<StopReason, string?, bool> stopWith, CancellationToken cancellationToken)
+        Provider provider, double reserved, IList<ChatMessage> messages, CallContext context, CancellationToken cancellationToken)
     {
         var spent = 0.0;
         try
