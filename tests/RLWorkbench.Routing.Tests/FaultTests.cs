@@ -133,6 +133,20 @@ public class FaultTests
     }
 
     [Fact]
+    public async Task Iterations_missing_from_the_table_the_checkpoint_counts_stop_the_resume_naming_the_file()
+    {
+        using var tmp = new TempDir();
+        using var cts = new CancellationTokenSource();
+        await RunWith(new QlearnOptions { Iterations = 10 }, tmp["part"], new QlearnHost(), new CollectingProgress(r => { if (r.Iteration == 3) cts.Cancel(); }), cts.Token);
+        var lines = File.ReadAllLines(tmp["part/iterations.csv"]);
+        File.WriteAllLines(tmp["part/iterations.csv"], lines[..^1]);
+        var e = await Assert.ThrowsAsync<RoutingInputException>(() => RunWith(new QlearnOptions { Iterations = 10 }, tmp["part"], new QlearnHost()));
+        Assert.Equal($"{tmp["part/iterations.csv"]} has 3 rows, but the checkpoint counts 4 iterations; the run directory is not one this workbench left.", e.Message);
+        // Refused before the run was marked running: it is still the run Ctrl+C stopped.
+        Assert.Contains("\"status\": \"killed\"", File.ReadAllText(tmp["part/status.json"]));
+    }
+
+    [Fact]
     public async Task A_broken_line_inside_the_call_log_is_named_by_file_and_line()
     {
         using var tmp = new TempDir();

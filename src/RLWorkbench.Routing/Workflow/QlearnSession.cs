@@ -161,6 +161,15 @@ public static class QlearnSession
         var (bank, prices, profile, credentials, cassette) = inputs;
         var plan = Plan(options, bank, prices, total - first);
 
+        var ledger = new CallLedger();
+        var history = new List<IterationRow>();
+        // Repaired before the run is marked running or anything is appended: a process that died mid-write leaves a torn
+        // last line, and rows logged after the checkpoint belong to iterations this run does again.
+        ledger.AddRange(CallLog.Read(run.ArtifactPath(CallLog.FileName), progress.Notice));
+        foreach (var name in RowTables)
+            KeepCheckpointedRows(Path.Combine(run.Directory, name + ".csv"), first, progress.Notice);
+        history.AddRange(IterationRow.ReadCsv(Path.Combine(run.Directory, "iterations.csv")));
+
         run.MarkRunning();
         run.WriteConfig(options);
         run.SetTag("learner", options.Learner);
@@ -174,14 +183,6 @@ public static class QlearnSession
         if (checkpoint is not null)
             coordinator.Restore(checkpoint.Coordinator);
 
-        var ledger = new CallLedger();
-        var history = new List<IterationRow>();
-        // Repaired before anything is appended: a process that died mid-write leaves a torn last line, and rows logged
-        // after the checkpoint belong to iterations this run does again.
-        ledger.AddRange(CallLog.Read(run.ArtifactPath(CallLog.FileName), progress.Notice));
-        foreach (var name in RowTables)
-            KeepCheckpointedRows(Path.Combine(run.Directory, name + ".csv"), first, progress.Notice);
-        history.AddRange(IterationRow.ReadCsv(Path.Combine(run.Directory, "iterations.csv")));
         using var callLog = CallLog.Open(run.ArtifactPath(CallLog.FileName), host.OpenCallLog);
         ledger.Added += callLog.Append;
 
@@ -301,8 +302,12 @@ public static class QlearnSession
             return;
         }
         var rows = complete.Length - 1;
-        if (rows < iterationsDone)
+        // iterations.csv is what the report is computed from, so it must be whole; a shorter curve table (a run from before
+        // the checkpoint came last) only misses points.
+        if (rows < iterationsDone && Path.GetFileName(path) == "iterations.csv")
             throw new RoutingInputException($"{path} has {rows} rows, but the checkpoint counts {iterationsDone} iterations; the run directory is not one this workbench left.");
+        if (rows < iterationsDone)
+            notice($"{path} has {rows} rows where the checkpoint counts {iterationsDone} iterations; its curve misses the difference.");
         if (rows > iterationsDone)
             notice($"{path}: {rows - iterationsDone} rows after the checkpoint (iteration {iterationsDone}) are dropped; those iterations run again.");
         if (rows > iterationsDone || lines[^1].Length > 0)
