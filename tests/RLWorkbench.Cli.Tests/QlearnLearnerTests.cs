@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace RLWorkbench.Cli.Tests;
 
 public class QlearnLearnerTests
@@ -22,6 +24,37 @@ public class QlearnLearnerTests
         Assert.Equal(2, run.ExitCode);
         Assert.Equal(message, run.Error.Trim());
         Assert.False(Directory.Exists(dir));
+    }
+
+    [Fact]
+    public void A_ucb1_run_is_named_by_its_learner_and_prints_its_own_exploration_state_under_a_legend()
+    {
+        var work = Workbench.TempDirectory();
+        var run = Workbench.RunIn(work, "qlearn", "--learner", "ucb1", "--iterations", "12");
+        Assert.True(run.ExitCode == 0, run.Error);
+        var id = Path.GetFileName(Assert.Single(Directory.GetDirectories(Path.Combine(work, "artifacts", "runs"))));
+        Assert.Matches(@"^qlearn-ucb1-\d{8}-\d{6}$", id);
+        Assert.Contains("\"kind\": \"qlearn\"", File.ReadAllText(Path.Combine(work, "artifacts", "runs", id, "status.json")));
+
+        Assert.Contains("explore = not the action with the best sample mean; tried k/n = how many of the n actions this state has tried", run.Output);
+        Assert.Contains("judge = mean of the judge's four scores", run.Output);
+        var lines = run.Output.Split('\n').Where(l => Regex.IsMatch(l, @"^\s*\[\s*\d+/12\]")).ToList();
+        Assert.Equal(12, lines.Count);
+        Assert.All(lines, l => Assert.DoesNotContain(" eps ", l));
+        // After its first iteration a state has tried exactly one action.
+        Assert.Contains(" tried 1/8 ", lines[0]);
+        Assert.All(lines, l => Assert.Matches(@" tried [1-8]/8 +\| judge \d\.\d\d[ ?] r ", l));
+    }
+
+    [Fact]
+    public void A_q_learning_run_prints_the_epsilon_each_decision_used()
+    {
+        var dir = Path.Combine(Workbench.TempDirectory(), "q");
+        var run = Workbench.Run("qlearn", "--iterations", "3", "--out", dir);
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("explore = a random action (probability eps, the epsilon this decision used), greedy = the best Q-value", run.Output);
+        var lines = run.Output.Split('\n').Where(l => Regex.IsMatch(l, @"^\s*\[\s*\d+/3\]")).ToList();
+        Assert.Equal([" eps 1.000 ", " eps 0.970 ", " eps 0.941 "], lines.Select(l => Regex.Match(l, @" eps \d\.\d{3} ").Value));
     }
 
     [Fact]

@@ -185,5 +185,7 @@ public class BanditTests
         }
         Assert.All(rows, r => Assert.Equal(0, r.Epsilon));
         Assert.StartsWith(algorithm == RoutingAlgorithms.Ucb1 ? "UCB1 routing" : "Thompson sampling routing", resumed.Report.Text);
+        Assert.DoesNotContain("epsilon 0.000", resumed.Report.Text);
+        Assert.Contains(algorithm == RoutingAlgorithms.Ucb1 ? "(UCB1 has no epsilon: it tries every action once, then follows its index)" : "(Thompson sampling has no epsilon: it tries every action once, then follows its draws)", resumed.Report.Text);
     }
 }

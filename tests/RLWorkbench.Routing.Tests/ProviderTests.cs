@@ -111,6 +111,16 @@ public class ProviderTests
     }
 
     [Fact]
+    public async Task A_429_asking_to_wait_forever_waits_the_cap_and_the_call_goes_on()
+    {
+        using var server = new LoopbackServer(_ => LoopbackServer.OpenAIAnswer("ok", 10, 5));
+        server.Then(LoopbackServer.OpenAIError(429, "slow down", new Dictionary<string, string> { ["retry-after-ms"] = "Infinity" }));
+        using var p = Build(Provider.OpenAI, server);
+        Assert.Equal("ok", (await Ask(p, "gpt-4o-mini")).Text);
+        Assert.Equal([TimeSpan.FromSeconds(60)], p.Time.Waits);
+    }
+
+    [Fact]
     public async Task Anthropic_429_with_retry_after_is_honoured_too()
     {
         using var server = new LoopbackServer(_ => LoopbackServer.AnthropicAnswer("ok", 10, 5));
@@ -172,6 +182,10 @@ public class ProviderTests
         Assert.Equal(ProviderFailure.MalformedResponse, e.Failure);
         Assert.StartsWith(providerName + " ", e.Message);
         Assert.Single(server.Requests);
+        // The provider received the call, so it is on the record, without usage.
+        var call = Assert.Single(p.Ledger.Calls);
+        Assert.Equal(("malformed-response", false, 0.0), (call.Failure, call.UsageReported, call.CostUsd));
+        Assert.Same(call, e.Call);
     }
 
     [Fact]
@@ -228,6 +242,28 @@ public class ProviderTests
         var huge = new HttpResponseMessage(System.Net.HttpStatusCode.TooManyRequests);
         huge.Headers.TryAddWithoutValidation("Retry-After", "3600");
         Assert.Equal(cap, ResilientHttpHandler.RetryAfter(huge, time, cap));
+    }
+
+    [Theory]
+    [InlineData("Infinity")]
+    [InlineData("1e20")]
+    [InlineData("9223372036854775807")]
+    public void Retry_after_ms_beyond_what_a_time_span_holds_is_capped_not_an_overflow(string header)
+    {
+        var cap = TimeSpan.FromSeconds(60);
+        var r = new HttpResponseMessage(System.Net.HttpStatusCode.TooManyRequests);
+        r.Headers.TryAddWithoutValidation("retry-after-ms", header);
+        Assert.Equal(cap, ResilientHttpHandler.RetryAfter(r, new FastForwardTime(), cap));
+    }
+
+    [Theory]
+    [InlineData("NaN")]
+    [InlineData("-5")]
+    public void Retry_after_ms_that_is_not_a_wait_falls_back_to_the_backoff(string header)
+    {
+        var r = new HttpResponseMessage(System.Net.HttpStatusCode.TooManyRequests);
+        r.Headers.TryAddWithoutValidation("retry-after-ms", header);
+        Assert.Null(ResilientHttpHandler.RetryAfter(r, new FastForwardTime(), TimeSpan.FromSeconds(60)));
     }
 
     [Fact]

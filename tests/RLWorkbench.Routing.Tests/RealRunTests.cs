@@ -42,8 +42,17 @@ public class RealRunTests
         Assert.Equal(StopReason.Completed, result.Outcome.Reason);
         Assert.Equal(16, server.Requests.Count);
         Assert.Equal(16, result.Report.Summary.Calls.TotalCalls);
-        Assert.Equal(new RunPlan(8, 16, progress.Plan!.EstimatedCostUsd, progress.Plan.WorstCaseCostUsd), progress.Plan);
-        foreach (var row in IterationRow.ReadCsv(tmp["run/iterations.csv"]))
+        var plan = progress.Plan!;
+        Assert.Equal((8, 16), (plan.Iterations, plan.ExpectedCalls));
+        // The plan's worst case is the budget guard's per-iteration worst case, for the dearest (task, action), 8 times.
+        var settings = new QlearnOptions().ProviderSettings();
+        var dearest = TaskBank.Default.Tasks.SelectMany(t => RoutingAction.All.Select(a =>
+            RoutingWorkflow.WorstCaseCost(t, a, settings[a.Provider], settings[Provider.OpenAI], PriceTable.Default, JudgePrompt.DefaultOutputChars))).Max();
+        Assert.Equal(8 * dearest, plan.WorstCaseCostUsd, 12);
+        Assert.InRange(plan.EstimatedCostUsd, 0.1 * plan.WorstCaseCostUsd, plan.WorstCaseCostUsd);
+        var rows = IterationRow.ReadCsv(tmp["run/iterations.csv"]).ToArray();
+        Assert.Equal(Enumerable.Range(1, 8), rows.Select(r => r.Iteration));
+        foreach (var row in rows)
         {
             Assert.Equal((0.9, 0.8, 0.7, 0.6, false), (row.Relevance, row.Accuracy, row.Completeness, row.AgentMatch, row.ParseFailure));
             var (input, output, model) = row.Provider == "openai" ? (100L, 300L, "gpt-4o-mini") : (110L, 500L, "claude-3-5-haiku-latest");
@@ -86,17 +95,108 @@ public class RealRunTests
     {
         using var tmp = new TempDir();
         using var server = Providers(_ => LoopbackServer.AnthropicError(529, "overloaded_error", "Overloaded"));
-        var result = await Run(new QlearnOptions { Backend = "real", Iterations = 30, Seed = 3 }, tmp["run"], Env(server));
+        // Seed 7 routes its first three tasks to openai, the fourth to anthropic.
+        var result = await Run(new QlearnOptions { Backend = "real", Iterations = 30, Seed = 7 }, tmp["run"], Env(server));
         Assert.Equal(StopReason.ProviderDown, result.Outcome.Reason);
+        Assert.Equal(3, result.Outcome.IterationsDone);
         Assert.Equal("anthropic kept failing with HTTP 529 after every retry.", result.Outcome.Message);
         var rows = IterationRow.ReadCsv(tmp["run/iterations.csv"]).ToArray();
-        Assert.Equal(result.Outcome.IterationsDone, rows.Length);
+        Assert.Equal(3, rows.Length);
         Assert.All(rows, r => Assert.Equal("openai", r.Provider));
         Assert.Contains("\"status\": \"failed\"", File.ReadAllText(tmp["run/status.json"]));
         Assert.Contains("anthropic kept failing", File.ReadAllText(tmp["run/status.json"]));
         Assert.True(File.Exists(tmp["run/artifacts/qtable.json"]));
         Assert.True(File.Exists(tmp["run/artifacts/checkpoint.json"]));
         Assert.Equal(5, server.Requests.Count(r => r.Path == "/v1/messages"));
+    }
+
+    [Fact]
+    public async Task A_provider_billing_past_max_tokens_is_recorded_at_its_real_cost_and_no_further_call_is_sent()
+    {
+        using var tmp = new TempDir();
+        // Both providers report a million output tokens against max_tokens 768.
+        using var server = new LoopbackServer(request => request.Path == "/v1/chat/completions"
+            ? LoopbackServer.OpenAIAnswer("A long answer.", 100, 1_000_000)
+            : LoopbackServer.AnthropicAnswer("A long answer.", 110, 1_000_000));
+        var progress = new CollectingProgress();
+        var result = await Run(new QlearnOptions { Backend = "real", Iterations = 30, BudgetUsd = 0.01 }, tmp["run"], Env(server), progress);
+        Assert.Equal(StopReason.Budget, result.Outcome.Reason);
+        Assert.Equal(0, result.Outcome.IterationsDone);
+        // The first agent call overspent; its judge call was never sent.
+        var sent = Assert.Single(server.Requests);
+        var call = Assert.Single(File.ReadAllLines(tmp["run/artifacts/calls.jsonl"]));
+        var model = sent.Path == "/v1/chat/completions" ? "gpt-4o-mini" : "claude-3-5-haiku-latest";
+        var realCost = PriceTable.Default.Cost(model, sent.Path == "/v1/chat/completions" ? 100 : 110, 1_000_000);
+        Assert.Equal(realCost, result.Report.Summary.Calls.TotalCostUsd, 12);
+        Assert.Contains("\"output_tokens\":1000000", call);
+        Assert.Contains(progress.Notices, n => n.Contains("1000000 output tokens for iteration 1's agent call, more than max_tokens 768; recorded at the real cost", StringComparison.Ordinal));
+        Assert.StartsWith("stopped before the judge call of iteration 1", result.Outcome.Message);
+    }
+
+    [Fact]
+    public async Task A_budget_stop_with_calls_in_flight_records_every_call_the_providers_received()
+    {
+        using var tmp = new TempDir();
+        var delay = TimeSpan.FromMilliseconds(300);
+        using var server = new LoopbackServer(request => request.Path == "/v1/chat/completions"
+            ? (request.Body.Contains("You grade the work", StringComparison.Ordinal)
+                ? LoopbackServer.OpenAIAnswer("{\"relevance\": 0.9, \"accuracy\": 0.8, \"completeness\": 0.7, \"agent_match\": 0.6}", 400, 60)
+                : LoopbackServer.OpenAIAnswer("An answer.", 100, 300)) with { Delay = delay }
+            : LoopbackServer.AnthropicAnswer("An answer.", 110, 500) with { Delay = delay });
+        var result = await Run(new QlearnOptions { Backend = "real", Iterations = 40, Concurrency = 8, BudgetUsd = 0.01 }, tmp["run"], Env(server));
+        Assert.Equal(StopReason.Budget, result.Outcome.Reason);
+        Assert.InRange(result.Outcome.IterationsDone, 2, 39);
+        Assert.Equal(server.Requests.Count, result.Report.Summary.Calls.TotalCalls);
+        Assert.Equal(server.Requests.Count, File.ReadAllLines(tmp["run/artifacts/calls.jsonl"]).Length);
+        Assert.Equal(2 * result.Outcome.IterationsDone, server.Requests.Count);
+        Assert.True(result.Report.Summary.Calls.TotalCostUsd <= 0.01);
+    }
+
+    [Fact]
+    public async Task Malformed_provider_answers_are_failed_calls_and_stop_the_run_only_past_the_limit()
+    {
+        using var tmp = new TempDir();
+        using var server = Providers(_ => new LoopbackResponse(200, "not json at all"));
+        var progress = new CollectingProgress();
+        var result = await Run(new QlearnOptions { Backend = "real", Iterations = 30, Seed = 3, MaxFailedCalls = 2 }, tmp["run"], Env(server), progress);
+        Assert.Equal(StopReason.ProviderDown, result.Outcome.Reason);
+        Assert.StartsWith("3 calls got answers that are not valid for their API, more than the 2 allowed (maxFailedCalls); the last: anthropic ", result.Outcome.Message);
+        Assert.Equal(3, server.Requests.Count(r => r.Path == "/v1/messages"));
+        var rows = IterationRow.ReadCsv(tmp["run/iterations.csv"]).ToArray();
+        Assert.Equal(result.Outcome.IterationsDone, rows.Length);
+        // The two tolerated failures were judged as empty answers and learned from; the third stopped the run.
+        Assert.Equal(2, rows.Count(r => r.Provider == "anthropic"));
+        Assert.All(rows.Where(r => r.Provider == "anthropic"), r => Assert.Equal((0L, 0L, 0.0), (r.InputTokens, r.OutputTokens, r.CostUsd)));
+        var failed = File.ReadAllLines(tmp["run/artifacts/calls.jsonl"]).Where(l => l.Contains("\"failure\":\"malformed-response\"", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(3, failed.Length);
+        Assert.Equal(3, result.Report.Summary.Calls.FailedCalls);
+        Assert.Contains("  3 calls got an answer not valid for their API", result.Report.Text);
+        Assert.Equal(3, progress.Notices.Count(n => n.Contains("Counted as failed call", StringComparison.Ordinal)));
+        Assert.Contains("\"status\": \"failed\"", File.ReadAllText(tmp["run/status.json"]));
+    }
+
+    [Fact]
+    public async Task A_malformed_judge_answer_scores_like_a_judge_parse_failure()
+    {
+        using var tmp = new TempDir();
+        var judgeCalls = 0;
+        using var server = new LoopbackServer(request =>
+        {
+            if (request.Path != "/v1/chat/completions")
+                return LoopbackServer.AnthropicAnswer("An answer from the Anthropic side.", 110, 500);
+            if (!request.Body.Contains("You grade the work", StringComparison.Ordinal))
+                return LoopbackServer.OpenAIAnswer("An answer from the OpenAI side.", 100, 300);
+            return Interlocked.Increment(ref judgeCalls) == 2
+                ? new LoopbackResponse(200, "<html>bad gateway page</html>")
+                : LoopbackServer.OpenAIAnswer("{\"relevance\": 0.9, \"accuracy\": 0.8, \"completeness\": 0.7, \"agent_match\": 0.6}", 400, 60);
+        });
+        var result = await Run(new QlearnOptions { Backend = "real", Iterations = 4 }, tmp["run"], Env(server));
+        Assert.Equal(StopReason.Completed, result.Outcome.Reason);
+        var rows = IterationRow.ReadCsv(tmp["run/iterations.csv"]).ToArray();
+        Assert.Equal([false, true, false, false], rows.Select(r => r.ParseFailure));
+        Assert.Equal((0.5, 0.5, 0.5, 0.5, 0.0), (rows[1].Relevance, rows[1].Accuracy, rows[1].Completeness, rows[1].AgentMatch, rows[1].JudgeCostUsd));
+        Assert.Equal(1, result.Report.Summary.JudgeParseFailures);
+        Assert.Equal(8, result.Report.Summary.Calls.TotalCalls);
     }
 
     [Fact]

@@ -15,7 +15,7 @@ internal sealed class CollectingProgress(Action<IterationResult>? onIteration = 
 
     public void Started(QlearnOptions options, string runDirectory, int firstIteration, int total, RunPlan plan) => Plan = plan;
 
-    public void Iteration(IterationResult result, int total, double totalCostUsd)
+    public void Iteration(IterationResult result, Learning.QLearningCoordinator coordinator, int total, double totalCostUsd)
     {
         lock (Results)
             Results.Add(result);
@@ -109,7 +109,9 @@ public class SessionTests
         using var tmp = new TempDir();
         var result = await Run(new QlearnOptions { Iterations = 5 }, tmp["run"]);
         var reward = new CompositeReward(new RewardOptions());
-        foreach (var r in IterationRow.ReadCsv(tmp["run/iterations.csv"]))
+        var rows = IterationRow.ReadCsv(tmp["run/iterations.csv"]).ToArray();
+        Assert.Equal([1, 2, 3, 4, 5], rows.Select(r => r.Iteration));
+        foreach (var r in rows)
         {
             Assert.True(r.JudgeCostUsd > 0);
             var verdict = new JudgeVerdict(r.Relevance, r.Accuracy, r.Completeness, r.AgentMatch, "", r.ParseFailure);
@@ -150,6 +152,43 @@ public class SessionTests
         Assert.Equal(File.ReadAllText(tmp["whole/artifacts/qtable.csv"]), File.ReadAllText(tmp["part/artifacts/qtable.csv"]));
         Assert.Equal(40, resumed.Report.Summary.Calls.TotalCalls);
         Assert.Contains("\"status\": \"finished\"", File.ReadAllText(tmp["part/status.json"]));
+    }
+
+    [Fact]
+    public async Task Ctrl_c_inside_an_iteration_saves_the_checkpoint_of_the_last_finished_one_so_resume_is_identical()
+    {
+        using var tmp = new TempDir();
+        var options = new QlearnOptions { Iterations = 30, SimulatedCallSeconds = 0.001 };
+        await Run(options, tmp["whole"]);
+
+        // Stopped during the judge call of iteration 9 (the 18th call): its task and action are drawn, its agent call made.
+        using var cts = new CancellationTokenSource();
+        var calls = 0;
+        var host = new QlearnHost
+        {
+            SimulatedCallWait = (_, ct) =>
+            {
+                if (Interlocked.Increment(ref calls) == 18)
+                    cts.Cancel();
+                ct.ThrowIfCancellationRequested();
+                return Task.CompletedTask;
+            },
+        };
+        var resolved = options.Resolve();
+        using (var run = Tracking.RunStore.CreateAt(tmp["part"], QlearnSession.Kind))
+        {
+            var stopped = await QlearnSession.RunAsync(run, resolved, QlearnSession.Prepare(resolved, _ => null), host, new CollectingProgress(), cts.Token);
+            Assert.Equal((StopReason.Cancelled, 8), (stopped.Outcome.Reason, stopped.Outcome.IterationsDone));
+        }
+        Assert.Equal(8, QlearnSession.IterationsDone(tmp["part"]));
+
+        var resumed = await Run(new QlearnOptions(), tmp["unused"], resume: tmp["part"]);
+        Assert.Equal(File.ReadAllText(tmp["whole/iterations.csv"]), File.ReadAllText(tmp["part/iterations.csv"]));
+        Assert.Equal(File.ReadAllText(tmp["whole/artifacts/qtable.csv"]), File.ReadAllText(tmp["part/artifacts/qtable.csv"]));
+        // Iteration 9's agent call was made before the stop: it stays on the record, and the report says why there are 61.
+        Assert.Equal((61, 1), (resumed.Report.Summary.Calls.TotalCalls, resumed.Report.Summary.Calls.RepeatedCalls));
+        Assert.Contains("Calls 61,", resumed.Report.Text);
+        Assert.Contains("  1 of them made by iterations that were stopped part-way and run again on resume", resumed.Report.Text);
     }
 
     [Fact]

@@ -98,19 +98,56 @@ public sealed class PlotTests : IDisposable
     }
 
     [Fact]
-    public void A_QLearning_run_gets_its_dashboard_load_state_counts_and_a_heatmap_per_visited_load_state()
+    public void A_QLearning_run_gets_its_dashboard_load_state_counts_and_one_heatmap_of_its_table()
     {
         var run = RunReader.Read(SyntheticRuns.QLearn(temp.Path, Start));
         var result = RunPlotter.Plot(run);
 
-        Assert.Equal(
-            ["dashboard.png", "load_states.png", "qtable_high-low.png", "qtable_low-high.png", "qtable_low-low.png"],
-            result.Files.Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToList());
+        Assert.Equal(["dashboard.png", "load_states.png", "qtable.png"], result.Files.Select(f => Path.GetFileName(f)).ToList());
         Assert.Equal((2100, 1200), Png.AssertValid(result.Files[0]));
+        // All 9 load-balanced states were visited: 9 rows of 45 pixels plus margins.
+        Assert.Equal((900, 605), Png.AssertValid(result.Files[2]));
+        Assert.Empty(result.Notes);
         // The tasks-per-agent bars are filled with the third palette colour.
         Assert.True(Png.CountColour(result.Files[0], "#2ca02c") > 5000);
         foreach (var file in result.Files)
             Png.AssertValid(file);
+    }
+
+    [Fact]
+    public void A_base_table_is_drawn_once_whatever_load_states_the_run_passed_through()
+    {
+        var dir = SyntheticRuns.QLearn(temp.Path, Start);
+        File.WriteAllText(Path.Combine(dir, "artifacts", "qtable.json"),
+            """{"states":["code","math","research"],"actions":["researcher","analyst","coder","validator"],"values":[[0.1,0.2,0.3,0.4],[0.5,0.6,0.7,0.8],[0.2,0.1,0,0]]}""");
+        var result = RunPlotter.Plot(RunReader.Read(dir));
+        Assert.Equal(["dashboard.png", "load_states.png", "qtable.png"], result.Files.Select(f => Path.GetFileName(f)).ToList());
+        Assert.Equal((900, 500), Png.AssertValid(result.Files[2]));
+    }
+
+    [Fact]
+    public void A_load_balanced_heatmap_leaves_out_the_states_the_run_never_visited_and_says_so()
+    {
+        var dir = SyntheticRuns.QLearn(temp.Path, Start);
+        var states = new[] { "code", "math", "research", "writing" }.SelectMany(t => new[] { "low-low", "low-high", "high-low" }.Select(l => $"{t}|{l}")).ToArray();
+        var values = states.Select(_ => new[] { 0.1, 0.2, 0.3, 0.4 }).ToArray();
+        File.WriteAllText(Path.Combine(dir, "artifacts", "qtable.json"),
+            System.Text.Json.JsonSerializer.Serialize(new { states, actions = new[] { "researcher", "analyst", "coder", "validator" }, values }));
+        var result = RunPlotter.Plot(RunReader.Read(dir));
+        Assert.Equal(["qtable.png shows the 9 of 12 states the run visited; the others hold their initial 0."], result.Notes);
+        Assert.Equal((900, 605), Png.AssertValid(result.Files[2]));
+    }
+
+    [Fact]
+    public void A_bandit_table_is_labelled_as_sample_means_and_a_q_learning_one_as_q_values()
+    {
+        Assert.Equal(("Sample mean reward per state and action (ucb1; 0 where never tried)", "mean adjusted reward"),
+            QLearningPlots.HeatmapLabels(new Dictionary<string, string> { ["algorithm"] = "ucb1" }));
+        Assert.Equal(("Sample mean reward per state and action (thompson; 0 where never tried)", "mean adjusted reward"),
+            QLearningPlots.HeatmapLabels(new Dictionary<string, string> { ["algorithm"] = "thompson" }));
+        Assert.Equal(("Q-values per state and action", "Q-value (estimated discounted return)"),
+            QLearningPlots.HeatmapLabels(new Dictionary<string, string> { ["algorithm"] = "q-learning" }));
+        Assert.Equal(("Q-values per state and action", "Q-value (estimated discounted return)"), QLearningPlots.HeatmapLabels(new Dictionary<string, string>()));
     }
 
     [Fact]
@@ -135,6 +172,20 @@ public sealed class PlotTests : IDisposable
         File.WriteAllText(Path.Combine(dir, "artifacts", "qtable.json"), """{"states":["a"],"actions":["x","y"],"values":[[1]]}""");
         var e = Assert.Throws<RunFormatException>(() => RunPlotter.Plot(RunReader.Read(dir)));
         Assert.Equal("qtable.json has 1 states and 2 actions but its values are not a 1 x 2 table.", e.Message);
+    }
+
+    [Fact]
+    public void A_plot_pass_that_fails_part_way_leaves_every_figure_as_it_was()
+    {
+        var dir = SyntheticRuns.QLearn(temp.Path, Start);
+        var plots = Path.Combine(dir, "artifacts", "plots");
+        Directory.CreateDirectory(plots);
+        File.WriteAllText(Path.Combine(plots, "dashboard.png"), "the figure of an earlier pass");
+        // The dashboard is drawn before the heatmaps, which then fail on the table.
+        File.WriteAllText(Path.Combine(dir, "artifacts", "qtable.json"), """{"states":["a"],"actions":["x","y"],"values":[[1]]}""");
+        Assert.Throws<RunFormatException>(() => RunPlotter.Plot(RunReader.Read(dir)));
+        Assert.Equal("the figure of an earlier pass", File.ReadAllText(Path.Combine(plots, "dashboard.png")));
+        Assert.Equal(["dashboard.png"], Directory.EnumerateFileSystemEntries(plots).Select(Path.GetFileName));
     }
 
     [Fact]

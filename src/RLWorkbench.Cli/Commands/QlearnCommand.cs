@@ -93,11 +93,13 @@ public static class QlearnCommand
             var error = parse.InvocationConfiguration.Error;
             using var interrupt = new StopSignal(error, "Stopping: saving the Q-table and logs (Ctrl+C again to quit at once)...", cancellationToken);
             using var run = resumeDirectory is not null ? store.Reopen(resumeDirectory)
-                : parse.GetValue(outDir) is { } dir ? RunStore.CreateAt(dir, QlearnExperimentKind.KindName) : store.Create(QlearnExperimentKind.KindName);
+                : parse.GetValue(outDir) is { } dir ? RunStore.CreateAt(dir, QlearnExperimentKind.KindName) : QlearnSession.CreateRun(store, ((QlearnExperiment)experiment).Options);
             var result = await experiment.RunAsync(run, new LineProgress(output, r => r.Detail, "  ! "), interrupt.Token);
 
             output.WriteLine();
-            output.Write(File.ReadAllText(run.ArtifactPath("report.txt")));
+            // A run that failed writing (a full disk) may have no report; its status and the message below say why.
+            if (File.Exists(run.ArtifactPath("report.txt")))
+                output.Write(File.ReadAllText(run.ArtifactPath("report.txt")));
             output.WriteLine();
             output.WriteLine($"Run saved in {run.Directory}");
             RunPlots.WriteAfterRun(run.Directory, output, error);

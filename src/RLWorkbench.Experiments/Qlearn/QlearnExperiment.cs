@@ -66,13 +66,21 @@ public sealed class QlearnExperiment : IExperiment
         var outcome = result.Outcome;
         var finished = outcome.Reason is StopReason.Completed or StopReason.Budget;
         var scores = Scores(run, reporting, valuation, finished, outcome.IterationsDone);
-        run.WriteJson(RunScores.FileName, scores);
+        try
+        {
+            run.WriteJson(RunScores.FileName, scores);
+        }
+        catch (IOException) when (outcome.Reason == StopReason.WriteFailed)
+        {
+            // The disk that stopped the run has no room for the scores either; the outcome below says why, and a resume writes them.
+        }
         return outcome.Reason switch
         {
             StopReason.Completed => new ExperimentResult(ExperimentOutcome.Finished, scores),
             StopReason.Budget => new ExperimentResult(ExperimentOutcome.Finished, scores, $"Budget reached: {outcome.Message}"),
             StopReason.Cancelled => new ExperimentResult(ExperimentOutcome.Stopped, scores, $"Stopped after {outcome.IterationsDone} iterations; Q-table and logs are saved."),
             StopReason.CassetteExhausted => throw new ExperimentConfigException(outcome.Message + $" Iterations up to {outcome.IterationsDone} are saved in {run.Directory}."),
+            StopReason.WriteFailed => new ExperimentResult(ExperimentOutcome.Failed, scores, $"{outcome.Message} The checkpoint holds {outcome.IterationsDone} iterations; make room and continue from there."),
             _ => new ExperimentResult(ExperimentOutcome.Failed, scores, $"{outcome.Message} The run stopped after {outcome.IterationsDone} iterations with everything saved."),
         };
     }
@@ -99,10 +107,24 @@ public sealed class QlearnExperiment : IExperiment
             done, "iterations", perSecond, new CurveSource("iterations", "iteration", "adjusted_reward"));
     }
 
-    private static List<double> ReadColumn(string path, int column) =>
-        File.Exists(path)
-            ? File.ReadLines(path).Skip(1).Where(l => l.Length > 0).Select(l => double.Parse(l.Split(',')[column], CultureInfo.InvariantCulture)).ToList()
-            : [];
+    private static List<double> ReadColumn(string path, int column)
+    {
+        if (!File.Exists(path))
+            return [];
+        var values = new List<double>();
+        var line = 1;
+        foreach (var text in File.ReadLines(path).Skip(1))
+        {
+            line++;
+            if (text.Length == 0)
+                continue;
+            var fields = text.Split(',');
+            values.Add(column < fields.Length && double.TryParse(fields[column], NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
+                ? v
+                : throw new RunFormatException($"{path} line {line}: column {column + 1} is not a number."));
+        }
+        return values;
+    }
 
     /// <summary>Turns the session's reports into the experiment's progress, and values the greedy routing after every update.</summary>
     private sealed class Reporting(Run run, IExperimentProgress progress, TimeProvider time, GreedyRoutingValue? valuation) : IQlearnProgress
@@ -123,17 +145,43 @@ public sealed class QlearnExperiment : IExperiment
             progress.Started(Describe(options, runDirectory, firstIteration, total, plan), firstIteration, total, "iterations");
         }
 
-        public void Iteration(IterationResult r, int total, double totalCostUsd)
+        public void Iteration(IterationResult r, QLearningCoordinator coordinator, int total, double totalCostUsd)
         {
             Done++;
             var seconds = time.GetElapsedTime(started).TotalSeconds;
             IterationsPerSecond = seconds > 0 ? (Done - first) / seconds : null;
-            var u = r.Update;
-            progress.Advanced(Done, IterationsPerSecond ?? 0, string.Create(CultureInfo.InvariantCulture,
-                $"[{r.Iteration + 1,3}/{total}] {r.Decision.Task.Id,-3} {r.Decision.State,-24} -> {r.Decision.Action.Label,-20}{(r.Decision.Explored ? " explore" : " greedy ")} q {r.Verdict.Quality:0.00}{(r.Verdict.ParseFailure ? "!" : " ")} r {u.RawReward:0.000} pen {u.Penalty:0.000} adj {u.AdjustedReward:0.000} eps {u.EpsilonAfter:0.000} imb {u.Imbalance:0.00} ${totalCostUsd:0.0000}"));
+            progress.Advanced(Done, IterationsPerSecond ?? 0, Line(r, coordinator, total, totalCostUsd));
         }
 
         public void Notice(string message) => progress.Notice(message);
+
+        /// <summary>What <see cref="Legend"/> explains, column by column.</summary>
+        public static string Line(IterationResult r, QLearningCoordinator coordinator, int total, double totalCostUsd)
+        {
+            var d = r.Decision;
+            var u = r.Update;
+            var choice = d.Explored ? "explore" : "greedy ";
+            // Each learner's own exploration state: Q-learning's epsilon (as the decision used it); a bandit's actions tried in this state.
+            var exploration = coordinator.Bandit is { } bandit
+                ? $"tried {Enumerable.Range(0, bandit.ActionCount).Count(a => bandit.Counts[d.StateIndex, a] > 0)}/{bandit.ActionCount}"
+                : string.Create(CultureInfo.InvariantCulture, $"eps {d.Epsilon:0.000}");
+            return string.Create(CultureInfo.InvariantCulture,
+                $"[{r.Iteration + 1,3}/{total}] {d.Task.Id,-3} {d.State,-24} -> {d.Action.Label,-20} {choice} {exploration,-9} | judge {r.Verdict.Quality:0.00}{(r.Verdict.ParseFailure ? "?" : " ")} r {u.RawReward:0.000} pen {u.Penalty:0.000} adj {u.AdjustedReward:0.000} imb {u.Imbalance:0.00} | ${totalCostUsd:0.0000}");
+        }
+
+        /// <summary>Printed once before the first line, so every number on a line is defined where it is shown.</summary>
+        public static string Legend(QlearnOptions options)
+        {
+            var exploration = RoutingAlgorithms.IsBandit(options.Algorithm)
+                ? "explore = not the action with the best sample mean; tried k/n = how many of the n actions this state has tried (untried ones go first)"
+                : "explore = a random action (probability eps, the epsilon this decision used), greedy = the best Q-value";
+            return string.Join('\n',
+                "  each line: [iteration/total] task, state -> agent/provider, then",
+                $"    {exploration};",
+                "    judge = mean of the judge's four scores (? = its answer could not be parsed and counts 0.5, as in the seed);",
+                "    r = raw reward (judge mean - cost and latency terms), pen = load penalty, adj = max(0, r - pen), the reward learned from;",
+                "    imb = load imbalance (coefficient of variation of agent utilisation); $ = spend so far (agent and judge calls)");
+        }
 
         public void Learned(QLearningCoordinator coordinator, int iterationsDone)
         {
@@ -160,7 +208,8 @@ public sealed class QlearnExperiment : IExperiment
                     $"  {rule}; window {options.Load.Window}; judge {options.JudgeProvider}; models {string.Join(", ", options.Providers.Select(p => $"{p.Key}={p.Value.Model}"))}"),
                 string.Create(CultureInfo.InvariantCulture,
                     $"  expected {plan.ExpectedCalls} calls ({plan.Iterations} iterations x agent + judge), estimated cost ${plan.EstimatedCostUsd:0.0000} (worst case ${plan.WorstCaseCostUsd:0.0000}){(options.BudgetUsd is { } b ? $", budget ${b:0.00}" : "")}"),
-                $"  settings and results: {runDirectory}");
+                $"  settings and results: {runDirectory}",
+                Legend(options));
         }
     }
 }

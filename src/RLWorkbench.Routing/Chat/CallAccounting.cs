@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json.Serialization;
 using Microsoft.Extensions.AI;
 using RLWorkbench.Routing.Core;
 
@@ -41,7 +42,8 @@ public sealed record CallRecord(
     bool UsageReported,
     double LatencySeconds,
     double CostUsd,
-    DateTimeOffset FinishedUtc)
+    DateTimeOffset FinishedUtc,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Failure = null)
 {
     public const string Key = "rlw.call_record";
 
@@ -89,11 +91,16 @@ public sealed class CallLedger
             list.Sum(c => c.InputTokens),
             list.Sum(c => c.OutputTokens),
             list.GroupBy(c => c.Model).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Sum(c => c.CostUsd)),
-            list.Count(c => !c.UsageReported));
+            list.Count(c => !c.UsageReported),
+            list.Count(c => c.Failure is not null),
+            list.Length - list.Select(c => (c.Iteration, c.Purpose)).Distinct().Count());
     }
 }
 
-/// <summary>The seed's call summary: total calls, total cost, mean latency, mean tokens per call, cost by model.</summary>
+/// <summary>
+/// The seed's call summary: total calls, total cost, mean latency, mean tokens per call, cost by model. RepeatedCalls are
+/// calls of an iteration that was stopped part-way (Ctrl+C, a failed write) and run again: they were sent, so they count.
+/// </summary>
 public sealed record CallSummary(
     int TotalCalls,
     double TotalCostUsd,
@@ -102,7 +109,9 @@ public sealed record CallSummary(
     long InputTokens,
     long OutputTokens,
     IReadOnlyDictionary<string, double> CostByModel,
-    int CallsWithoutUsage);
+    int CallsWithoutUsage,
+    int FailedCalls = 0,
+    int RepeatedCalls = 0);
 
 /// <summary>
 /// Usage and cost accounting as a pipeline stage: tokens from the provider's usage report, wall-clock latency around the
@@ -113,15 +122,39 @@ public sealed class UsageAccountingChatClient(IChatClient inner, Provider provid
 {
     public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
+        var context = CallContext.From(options);
         var started = time.GetTimestamp();
-        var response = await base.GetResponseAsync(messages, options, cancellationToken);
+        ChatResponse response;
+        try
+        {
+            response = await base.GetResponseAsync(messages, options, cancellationToken);
+        }
+        catch (ProviderCallException e) when (e.Failure == ProviderFailure.MalformedResponse && e.Call is null)
+        {
+            // The provider received the call and answered; only its body was unusable, so the call is on the record
+            // (without usage: none came back) and the caller decides whether the run can go on.
+            var failed = new CallRecord(
+                context is null ? 0 : context.Iteration + 1,
+                context?.Purpose.ToString().ToLowerInvariant() ?? "direct",
+                provider.Name(),
+                options?.ModelId ?? model,
+                null,
+                0,
+                0,
+                false,
+                time.GetElapsedTime(started).TotalSeconds,
+                0,
+                time.GetUtcNow(),
+                "malformed-response");
+            ledger.Add(failed);
+            throw new ProviderCallException(e.Provider, e.Failure, e.Message, e) { Call = failed };
+        }
         var wall = time.GetElapsedTime(started).TotalSeconds;
         var latency = response.AdditionalProperties?.TryGetValue(CallRecord.ReportedLatencyKey, out var reported) == true && reported is double d ? d : wall;
         var requested = options?.ModelId ?? model;
         var usage = response.Usage;
         var input = usage?.InputTokenCount ?? 0;
         var output = usage?.OutputTokenCount ?? 0;
-        var context = CallContext.From(options);
         var record = new CallRecord(
             context is null ? 0 : context.Iteration + 1,
             context?.Purpose.ToString().ToLowerInvariant() ?? "direct",

@@ -30,6 +30,9 @@ public sealed class ProviderCallException(Provider provider, ProviderFailure fai
     public Provider Provider { get; } = provider;
 
     public ProviderFailure Failure { get; } = failure;
+
+    /// <summary>The accounting stage's record of a call the provider answered unusably; null when no answer came back.</summary>
+    public CallRecord? Call { get; init; }
 }
 
 /// <summary>A replayed run asked for an exchange the cassette does not hold.</summary>

@@ -155,7 +155,8 @@ public sealed class ResilientHttpHandler : DelegatingHandler
             return null;
         TimeSpan? wait = null;
         if (response.Headers.TryGetValues("retry-after-ms", out var ms) && double.TryParse(ms.FirstOrDefault(), NumberStyles.Float, CultureInfo.InvariantCulture, out var millis) && millis >= 0)
-            wait = TimeSpan.FromMilliseconds(millis);
+            // Compared as a number first: "Infinity" or "1e20" parse, but TimeSpan cannot hold them.
+            wait = millis >= cap.TotalMilliseconds ? cap : TimeSpan.FromMilliseconds(millis);
         else if (response.Headers.RetryAfter?.Delta is { } delta)
             wait = delta;
         else if (response.Headers.RetryAfter?.Date is { } date)

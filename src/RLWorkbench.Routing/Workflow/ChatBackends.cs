@@ -32,7 +32,8 @@ public sealed class ChatBackends : IDisposable
         CassetteWriter? recorder,
         SimulationProfile? profile,
         ProviderCredentials? credentials,
-        IReadOnlyList<CassetteEntry>? cassette)
+        IReadOnlyList<CassetteEntry>? cassette,
+        Func<TimeSpan, CancellationToken, Task>? simulatedCallWait = null)
     {
         var settings = options.ProviderSettings();
         var owned = new List<IDisposable>();
@@ -43,7 +44,7 @@ public sealed class ChatBackends : IDisposable
             switch (options.Backend)
             {
                 case QlearnOptions.Backends.Simulated:
-                    client = new SimulatedChatClient(p, profile ?? SimulationProfile.Default, options.Seed, TimeSpan.FromSeconds(options.SimulatedCallSeconds));
+                    client = new SimulatedChatClient(p, profile ?? SimulationProfile.Default, options.Seed, TimeSpan.FromSeconds(options.SimulatedCallSeconds), simulatedCallWait);
                     break;
                 case QlearnOptions.Backends.Replay:
                     client = new CassetteReplayChatClient(p, settings[p].Model, cassette ?? Cassette.Read(options.Replay!), options.Replay!);

@@ -74,6 +74,14 @@ public sealed record QlearnOptions
     /// <summary>Hard cap in USD on the run's spend; the run stops before an iteration whose worst case would pass it.</summary>
     public double? BudgetUsd { get; init; }
 
+    /// <summary>
+    /// Calls answered with a body that is not valid for the provider's API that a run tolerates: each is recorded and scored
+    /// as a failed call (like a judge parse failure); one more stops the run as failed.
+    /// </summary>
+    public int MaxFailedCalls { get; init; } = DefaultMaxFailedCalls;
+
+    public const int DefaultMaxFailedCalls = 5;
+
     /// <summary>Cassette to append every exchange to (any backend but replay).</summary>
     public string? Record { get; init; }
 
@@ -128,6 +136,8 @@ public sealed record QlearnOptions
             throw new RoutingInputException("The replay backend needs a cassette (--replay <file>).");
         if (Replay is not null && Record is not null)
             throw new RoutingInputException("A run cannot both replay a cassette and record one.");
+        if (MaxFailedCalls < 0)
+            throw new RoutingInputException($"maxFailedCalls must not be negative (got {MaxFailedCalls}).");
         RoutingNames.ParseProvider(JudgeProvider);
         foreach (var name in Providers.Keys)
             RoutingNames.ParseProvider(name);

@@ -39,6 +39,12 @@ public sealed record QlearnHost
 
     /// <summary>Jitter for retry backoff; null seeds one from the run's seed.</summary>
     public IRandomSource? Jitter { get; init; }
+
+    /// <summary>How a simulated call spends its --simulated-call-seconds; null is Task.Delay. Tests use it to stop a run inside a given call.</summary>
+    public Func<TimeSpan, CancellationToken, Task>? SimulatedCallWait { get; init; }
+
+    /// <summary>Opens artifacts/calls.jsonl to append; null is a file stream. Tests pass one that fails like a full disk.</summary>
+    public Func<string, Stream>? OpenCallLog { get; init; }
 }
 
 /// <summary>The files a run reads, loaded and checked before anything is written.</summary>
@@ -49,7 +55,8 @@ public interface IQlearnProgress
 {
     void Started(QlearnOptions options, string runDirectory, int firstIteration, int total, RunPlan plan);
 
-    void Iteration(IterationResult result, int total, double totalCostUsd);
+    /// <summary>After each iteration is logged; the coordinator is the one that learned from it (the table is whole).</summary>
+    void Iteration(IterationResult result, QLearningCoordinator coordinator, int total, double totalCostUsd);
 
     void Notice(string message);
 
@@ -78,8 +85,6 @@ public static class QlearnSession
         "util_researcher", "util_analyst", "util_coder", "util_validator", "imbalance", "parse_failure",
     ];
 
-    private static readonly JsonSerializerOptions Lines = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
     /// <summary>
     /// The command-line entry: resolves the settings (or a resumed run's), checks every input before the run directory
     /// exists, then creates or reopens the run and runs it.
@@ -94,11 +99,28 @@ public static class QlearnSession
 
         using var run = resume is not null ? RunStore.Open(resume.Directory) : request.OutDirectory is not null
             ? RunStore.CreateAt(request.OutDirectory, Kind)
-            : new RunStore(request.RunsRoot).Create(Kind);
+            : CreateRun(new RunStore(request.RunsRoot), options);
         var result = await RunAsync(run, options, inputs, new QlearnHost { Environment = request.Environment, Time = request.Time, Jitter = request.Jitter }, progress, cancellationToken);
         if (result.Outcome.Reason == StopReason.CassetteExhausted)
             throw new RoutingInputException(result.Outcome.Message + $" Iterations up to {result.Outcome.IterationsDone} are saved in {run.Directory}.");
         return result;
+    }
+
+    /// <summary>
+    /// What a run directory is named after: "qlearn" for the seed's Q-learning, "qlearn-ucb1" or "qlearn-thompson" for a
+    /// bandit, so `runs list` tells them apart while the kind (status.json) stays qlearn for the plots and the readers.
+    /// </summary>
+    public static string RunName(QlearnOptions options) =>
+        options.Algorithm == RoutingAlgorithms.QLearning ? Kind : $"{Kind}-{options.Algorithm}";
+
+    /// <summary>A new run under the store's root named <see cref="RunName"/>-yyyyMMdd-HHmmss (with a suffix if that exists).</summary>
+    public static Run CreateRun(RunStore store, QlearnOptions options)
+    {
+        var baseId = $"{RunName(options)}-{store.Clock.GetUtcNow():yyyyMMdd-HHmmss}";
+        var id = baseId;
+        for (var n = 2; Directory.Exists(Path.Combine(store.Root, id)); n++)
+            id = $"{baseId}-{n}";
+        return store.CreateIn(Path.Combine(store.Root, id), Kind);
     }
 
     /// <summary>Loads the task bank, prices, profile, keys and cassette resolved settings name; a missing one is a <see cref="RoutingInputException"/>.</summary>
@@ -139,6 +161,15 @@ public static class QlearnSession
         var (bank, prices, profile, credentials, cassette) = inputs;
         var plan = Plan(options, bank, prices, total - first);
 
+        var ledger = new CallLedger();
+        var history = new List<IterationRow>();
+        // Repaired before the run is marked running or anything is appended: a process that died mid-write leaves a torn
+        // last line, and rows logged after the checkpoint belong to iterations this run does again.
+        ledger.AddRange(CallLog.Read(run.ArtifactPath(CallLog.FileName), progress.Notice));
+        foreach (var name in RowTables)
+            KeepCheckpointedRows(Path.Combine(run.Directory, name + ".csv"), first, progress.Notice);
+        history.AddRange(IterationRow.ReadCsv(Path.Combine(run.Directory, "iterations.csv")));
+
         run.MarkRunning();
         run.WriteConfig(options);
         run.SetTag("learner", options.Learner);
@@ -152,50 +183,55 @@ public static class QlearnSession
         if (checkpoint is not null)
             coordinator.Restore(checkpoint.Coordinator);
 
-        var ledger = new CallLedger();
-        var history = new List<IterationRow>();
-        if (checkpoint is not null)
-        {
-            ledger.AddRange(ReadCallLog(run.ArtifactPath("calls.jsonl")));
-            history.AddRange(IterationRow.ReadCsv(Path.Combine(run.Directory, "iterations.csv")));
-        }
-        using var callLog = new StreamWriter(new FileStream(run.ArtifactPath("calls.jsonl"), FileMode.Append, FileAccess.Write, FileShare.Read));
-        var logGate = new Lock();
-        ledger.Added += record =>
-        {
-            lock (logGate)
-            {
-                callLog.WriteLine(JsonSerializer.Serialize(record, Lines));
-                callLog.Flush();
-            }
-        };
+        using var callLog = CallLog.Open(run.ArtifactPath(CallLog.FileName), host.OpenCallLog);
+        ledger.Added += callLog.Append;
 
         using var recorder = options.Record is not null ? new CassetteWriter(options.Record) : null;
-        using var backends = ChatBackends.Build(options, host.Environment, host.Time, host.Jitter, prices, ledger, progress.Notice, recorder, profile, credentials, cassette);
+        using var backends = ChatBackends.Build(options, host.Environment, host.Time, host.Jitter, prices, ledger, progress.Notice, recorder, profile, credentials, cassette, host.SimulatedCallWait);
         var providers = backends.Providers;
         var budget = options.BudgetUsd is { } limit ? new BudgetGuard(limit, ledger.TotalCostUsd) : null;
-        var workflow = new RoutingWorkflow(bank, coordinator, providers, new CompositeReward(options.Reward), random, prices, budget, options.JudgeOutputChars);
+        var workflow = new RoutingWorkflow(bank, coordinator, providers, new CompositeReward(options.Reward), random, prices, budget, options.JudgeOutputChars, options.MaxFailedCalls, progress.Notice);
 
         var table = run.Table("iterations", IterationColumns);
         var done = first;
+        // The checkpoint is taken when an iteration completes, never from the live state at the end: by then the loop may
+        // have drawn the task and action of an iteration that Ctrl+C dropped, and a resume must draw them again.
+        var checkpointText = CheckpointText(coordinator, random, done);
         progress.Started(options, run.Directory, first, total, plan);
         var outcome = await workflow.RunAsync(first, total - first, options.Concurrency, result =>
         {
             var row = IterationRow.From(result);
             table.AppendRow(row.Values());
             history.Add(row);
-            done++;
-            SaveCheckpoint(run, coordinator, random, done);
-            progress.Iteration(result, total, ledger.TotalCostUsd);
-            progress.Learned(coordinator, done);
+            var count = done + 1;
+            progress.Iteration(result, coordinator, total, ledger.TotalCostUsd);
+            progress.Learned(coordinator, count);
+            // Last, after every row of this iteration: a resume keeps exactly the rows the checkpoint counts.
+            var text = CheckpointText(coordinator, random, count);
+            AtomicFile.WriteAllText(run.ArtifactPath("checkpoint.json"), text);
+            (checkpointText, done) = (text, count);
         }, cancellationToken);
 
         var report = RoutingReport.Build(options, coordinator, history, ledger.Summary(), profile, bank, prices, outcome);
-        AtomicFile.WriteAllText(run.ArtifactPath("qtable.json"), coordinator.Table.ToJson());
-        AtomicFile.WriteAllText(run.ArtifactPath("qtable.csv"), coordinator.Table.ToCsv());
-        SaveCheckpoint(run, coordinator, random, done);
-        run.WriteJson("summary.json", report.Summary);
-        AtomicFile.WriteAllText(run.ArtifactPath("report.txt"), report.Text);
+        // Each closing file is tried on its own: after a failed write (a full disk) the others may still fit, and the
+        // status must say failed whatever else could not be written. Every one is whole or absent (AtomicFile).
+        var unwritten = new List<string>();
+        void Save(string name, Action write)
+        {
+            try
+            {
+                write();
+            }
+            catch (IOException)
+            {
+                unwritten.Add(name);
+            }
+        }
+        Save("qtable.json", () => AtomicFile.WriteAllText(run.ArtifactPath("qtable.json"), coordinator.Table.ToJson()));
+        Save("qtable.csv", () => AtomicFile.WriteAllText(run.ArtifactPath("qtable.csv"), coordinator.Table.ToCsv()));
+        Save("checkpoint.json", () => AtomicFile.WriteAllText(run.ArtifactPath("checkpoint.json"), checkpointText));
+        Save("summary.json", () => run.WriteJson("summary.json", report.Summary));
+        Save("report.txt", () => AtomicFile.WriteAllText(run.ArtifactPath("report.txt"), report.Text));
         var (status, message) = outcome.Reason switch
         {
             StopReason.Completed => (RunStatus.Finished, (string?)null),
@@ -203,8 +239,79 @@ public static class QlearnSession
             StopReason.Cancelled => (RunStatus.Killed, $"stopped by the user after {done} of {total} iterations; continue with --resume"),
             _ => (RunStatus.Failed, outcome.Message),
         };
-        run.Finish(status, message);
+        if (unwritten.Count > 0 && outcome.Reason != StopReason.WriteFailed)
+            (status, message) = (RunStatus.Failed, $"could not write {string.Join(", ", unwritten)}" + (message is null ? "" : $"; {message}"));
+        try
+        {
+            run.Finish(status, message);
+        }
+        catch (IOException e)
+        {
+            if (RewriteInPlace(Path.Combine(run.Directory, RunStore.StatusFile), JsonSerializer.Serialize(run.Info, Run.Json)) is { } failure)
+                throw new IOException($"{message ?? "The run ended"}; its status.json could not be updated either ({failure.Message}).", e);
+        }
         return new QlearnResult(run.Directory, outcome with { IterationsDone = done }, report);
+    }
+
+    /// <summary>
+    /// The last resort for status.json on a full disk, where the temporary file of an atomic write gets no space: the file
+    /// already holds its block, so its bytes are overwritten where they are. Returns the failure, or null when it worked.
+    /// </summary>
+    private static IOException? RewriteInPlace(string path, string contents)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(contents);
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.Read, bufferSize: 0);
+            // Only within the space the file already has (one block): anything longer could fail half-written.
+            if (bytes.Length > Math.Max(file.Length, 4096))
+                return new IOException($"{path} would grow past the space it has.");
+            file.Write(bytes);
+            file.SetLength(bytes.Length);
+            file.Flush(flushToDisk: true);
+            return null;
+        }
+        catch (IOException e)
+        {
+            return e;
+        }
+    }
+
+    /// <summary>The tables that get one row per finished iteration.</summary>
+    private static readonly string[] RowTables = ["iterations", "policy_value"];
+
+    /// <summary>
+    /// Keeps a table's header and its first <paramref name="iterationsDone"/> rows, the ones the checkpoint counts (rows are
+    /// appended in completion order, checkpoint last, at any concurrency); drops a torn last row and rows after the
+    /// checkpoint, and says so. Fewer rows than the checkpoint counts is a run directory this workbench did not write.
+    /// </summary>
+    private static void KeepCheckpointedRows(string path, int iterationsDone, Action<string> notice)
+    {
+        if (!File.Exists(path))
+            return;
+        var text = File.ReadAllText(path);
+        var lines = text.Split('\n');
+        var complete = lines[..^1];
+        if (lines[^1].Length > 0)
+            notice($"{path}: the last row (line {lines.Length}) was cut short by a write that did not finish; it is dropped.");
+        if (complete.Length == 0)
+        {
+            if (iterationsDone > 0)
+                throw new RoutingInputException($"{path} has no header, but the checkpoint counts {iterationsDone} iterations.");
+            File.Delete(path);
+            return;
+        }
+        var rows = complete.Length - 1;
+        // iterations.csv is what the report is computed from, so it must be whole; a shorter curve table (a run from before
+        // the checkpoint came last) only misses points.
+        if (rows < iterationsDone && Path.GetFileName(path) == "iterations.csv")
+            throw new RoutingInputException($"{path} has {rows} rows, but the checkpoint counts {iterationsDone} iterations; the run directory is not one this workbench left.");
+        if (rows < iterationsDone)
+            notice($"{path} has {rows} rows where the checkpoint counts {iterationsDone} iterations; its curve misses the difference.");
+        if (rows > iterationsDone)
+            notice($"{path}: {rows - iterationsDone} rows after the checkpoint (iteration {iterationsDone}) are dropped; those iterations run again.");
+        if (rows > iterationsDone || lines[^1].Length > 0)
+            AtomicFile.WriteAllText(path, string.Join('\n', complete.Take(iterationsDone + 1)) + "\n");
     }
 
     /// <summary>Expected calls and cost: every iteration is one agent and one judge call; agents are assumed to use half their output allowance and the judge 120 tokens.</summary>
@@ -221,16 +328,16 @@ public static class QlearnSession
                 var agentIn = SimulatedChatClient.EstimateTokens(AgentPrompts.SystemPrompt(action.Agent)) + SimulatedChatClient.EstimateTokens(AgentPrompts.UserMessage(task));
                 var judgeIn = SimulatedChatClient.EstimateTokens(JudgePrompt.SystemPrompt + JudgePrompt.UserMessage(task, action.Agent, new string('x', Math.Min(options.JudgeOutputChars, s.MaxOutputTokens * 2))));
                 expected += prices.Cost(s.Model, agentIn, s.MaxOutputTokens / 2) + prices.Cost(judge.Model, judgeIn, Math.Min(120, judge.MaxOutputTokens));
-                var judgeWorst = (JudgePrompt.SystemPrompt.Length + JudgePrompt.UserMessage(task, action.Agent, "").Length + options.JudgeOutputChars) / 3 + 16;
-                worst = Math.Max(worst, prices.Cost(s.Model, agentIn * 4 / 3 + 16, s.MaxOutputTokens) + prices.Cost(judge.Model, judgeWorst, judge.MaxOutputTokens));
+                // The budget guard's own worst case, so the plan printed before a paid run is the cap the run enforces.
+                worst = Math.Max(worst, RoutingWorkflow.WorstCaseCost(task, action, s, judge, prices, options.JudgeOutputChars));
             }
         }
         var perIteration = expected / (bank.Count * RoutingAction.Count);
         return new RunPlan(iterations, 2 * iterations, perIteration * iterations, worst * iterations);
     }
 
-    private static void SaveCheckpoint(Run run, QLearningCoordinator coordinator, SeededRandomSource random, int done) =>
-        AtomicFile.WriteAllText(run.ArtifactPath("checkpoint.json"), JsonSerializer.Serialize(new Checkpoint(done, random.GetState(), coordinator.Snapshot()), Run.Json));
+    private static string CheckpointText(QLearningCoordinator coordinator, SeededRandomSource random, int done) =>
+        JsonSerializer.Serialize(new Checkpoint(done, random.GetState(), coordinator.Snapshot()), Run.Json);
 
     private sealed record Checkpoint(int IterationsDone, ulong[] RandomState, CoordinatorSnapshot Coordinator);
 
@@ -251,7 +358,7 @@ public static class QlearnSession
         }
         catch (JsonException e)
         {
-            throw new RoutingInputException($"The run {runDirectory} has a malformed checkpoint ({e.Message}).", e);
+            throw new RoutingInputException($"{path} is not a qlearn checkpoint ({e.Message}).", e);
         }
     }
 
@@ -269,25 +376,21 @@ public static class QlearnSession
         var checkpointPath = Path.Combine(dir, "artifacts", "checkpoint.json");
         if (!File.Exists(checkpointPath))
             throw new RoutingInputException($"{dir} has no qlearn checkpoint to resume from.");
+        var configPath = Path.Combine(dir, "config.json");
+        QlearnOptions options;
         try
         {
-            var options = JsonSerializer.Deserialize<QlearnOptions>(File.ReadAllText(Path.Combine(dir, "config.json")), Run.Json)
-                ?? throw new RoutingInputException($"{dir}/config.json is empty.");
-            var checkpoint = JsonSerializer.Deserialize<Checkpoint>(File.ReadAllText(checkpointPath), Run.Json)
-                ?? throw new RoutingInputException($"{checkpointPath} is empty.");
-            var iterations = request.Options.Iterations is { } more && more > options.Iterations ? more : options.Iterations;
-            return new Resume(dir, (options with { Iterations = iterations }).Resolve(), checkpoint);
+            options = JsonSerializer.Deserialize<QlearnOptions>(File.ReadAllText(configPath), Run.Json)
+                ?? throw new RoutingInputException($"{configPath} is empty.");
         }
         catch (JsonException e)
         {
-            throw new RoutingInputException($"The run {dir} has a malformed config or checkpoint ({e.Message}).", e);
+            throw new RoutingInputException($"{configPath} is not qlearn settings ({e.Message}).", e);
         }
+        var checkpoint = ReadCheckpoint(dir)!;
+        var iterations = request.Options.Iterations is { } more && more > options.Iterations ? more : options.Iterations;
+        return new Resume(dir, (options with { Iterations = iterations }).Resolve(), checkpoint);
     }
-
-    private static IEnumerable<CallRecord> ReadCallLog(string path) =>
-        File.Exists(path)
-            ? File.ReadLines(path).Where(l => !string.IsNullOrWhiteSpace(l)).Select(l => JsonSerializer.Deserialize<CallRecord>(l, Lines)!).ToArray()
-            : [];
 }
 
 /// <summary>One iterations.csv row, also what the report is computed from (so a resumed run reports on all of it).</summary>
@@ -320,17 +423,27 @@ public sealed record IterationRow(
     public IEnumerable<KeyValuePair<string, object?>> ValuesByColumn() =>
         QlearnSession.IterationColumns.Zip(Values(), (k, v) => new KeyValuePair<string, object?>(k, v));
 
+    /// <summary>The rows of an iterations.csv; a last row without its newline (a write cut short) is not a row yet and is left out.</summary>
     public static IEnumerable<IterationRow> ReadCsv(string path)
     {
         if (!File.Exists(path))
             yield break;
-        foreach (var line in File.ReadLines(path).Skip(1))
+        var lines = File.ReadAllText(path).Split('\n');
+        if (lines.Length < 3)
+            yield break;
+        var number = 1;
+        foreach (var line in lines[1..^1])
         {
+            number++;
             if (string.IsNullOrWhiteSpace(line))
                 continue;
             var f = line.Split(',');
-            double D(int i) => double.Parse(f[i], CultureInfo.InvariantCulture);
-            long L(int i) => long.Parse(f[i], CultureInfo.InvariantCulture);
+            if (f.Length != QlearnSession.IterationColumns.Count)
+                throw new RoutingInputException($"{path} line {number} has {f.Length} fields where an iterations row has {QlearnSession.IterationColumns.Count}.");
+            double D(int i) => double.TryParse(f[i], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
+                : throw new RoutingInputException($"{path} line {number}, column '{QlearnSession.IterationColumns[i]}': '{f[i]}' is not a number.");
+            long L(int i) => long.TryParse(f[i], NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v
+                : throw new RoutingInputException($"{path} line {number}, column '{QlearnSession.IterationColumns[i]}': '{f[i]}' is not a whole number.");
             yield return new IterationRow(
                 (int)L(0), f[1], f[2], f[3], f[4], (int)L(5), f[6], f[7],
                 D(8), D(9), D(10), D(11), D(12), D(13), D(14), D(15),

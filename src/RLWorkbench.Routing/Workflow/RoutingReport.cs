@@ -115,10 +115,18 @@ public sealed class RoutingReport
         if (s.StopMessage is not null)
             Line($"  {s.StopMessage}");
         Line($"Mean reward {s.MeanRawReward:0.000} raw, {s.MeanAdjustedReward:0.000} adjusted; mean penalty {s.MeanPenalty:0.000}");
-        Line($"Final epsilon {s.FinalEpsilon:0.000}, final imbalance {s.FinalImbalance:0.000}");
+        if (RoutingAlgorithms.IsBandit(s.Algorithm))
+            Line($"Final imbalance {s.FinalImbalance:0.000} ({title} has no epsilon: it tries every action once, then follows its {(s.Algorithm == RoutingAlgorithms.Ucb1 ? "index" : "draws")})");
+        else
+            Line($"Final epsilon {s.FinalEpsilon:0.000}, final imbalance {s.FinalImbalance:0.000}");
+        var failedCalls = s.Calls.FailedCalls;
+        if (failedCalls > 0)
+            Line($"  {failedCalls} calls got an answer not valid for their API (recorded in calls.jsonl; a failed agent answer is judged as empty, a failed judge answer scores 0.5)");
         Line($"Calls {s.Calls.TotalCalls}, total cost ${s.Calls.TotalCostUsd:0.0000}, mean latency {s.Calls.MeanLatencySeconds:0.00} s, mean tokens per call {s.Calls.MeanTokensPerCall:0}");
         foreach (var (model, cost) in s.Calls.CostByModel)
             Line($"  {model}: ${cost:0.0000}");
+        if (s.Calls.RepeatedCalls > 0)
+            Line($"  {s.Calls.RepeatedCalls} of them made by iterations that were stopped part-way and run again on resume; they were sent, so they count");
         if (s.Calls.CallsWithoutUsage > 0)
             Line($"  {s.Calls.CallsWithoutUsage} calls came back without a usage report and are counted as 0 tokens");
         Line($"Judge parse failures: {s.JudgeParseFailures} of {s.Iterations} (scored 0.5 each)");

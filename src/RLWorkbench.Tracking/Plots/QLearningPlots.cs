@@ -5,12 +5,9 @@ using ScottPlot;
 namespace RLWorkbench.Tracking.Plots;
 
 /// <summary>Phase 2 figures from iterations.csv and artifacts/qtable.json.</summary>
-internal static class QLearningPlots
+public static class QLearningPlots
 {
     private const string Iteration = "iteration (routed task)";
-
-    /// <summary>Heatmaps beyond this many load states would bury the few that matter; the most visited are drawn.</summary>
-    public const int MaxHeatmaps = 12;
 
     public static void Draw(RunRecord run, string dir, List<string> files, List<string> notes)
     {
@@ -33,7 +30,7 @@ internal static class QLearningPlots
             return;
         }
         var table = QTable.From(qtable);
-        files.AddRange(Heatmaps(table, iterations, dir, notes));
+        files.AddRange(Heatmaps(run, table, iterations, dir, notes));
     }
 
     public static string Dashboard(RunTable it, string path, string runId)
@@ -148,41 +145,44 @@ internal static class QLearningPlots
         return Figure.Save(plot, path, Math.Max(Figure.Width, 60 * counts.Count), Figure.Height);
     }
 
-    private static IEnumerable<string> Heatmaps(QTable table, RunTable? it, string dir, List<string> notes)
+    /// <summary>
+    /// One heatmap of the learned table, so every cell shares one colour scale. A load-balanced table (states "type|load")
+    /// shows the states the run visited (most of its 20 never are); a base table shows its 4 task types once, whatever load
+    /// states the run passed through, since its values do not depend on them. A bandit's table holds sample means, not
+    /// Q-values, and is labelled so.
+    /// </summary>
+    private static IEnumerable<string> Heatmaps(RunRecord run, QTable table, RunTable? it, string dir, List<string> notes)
     {
         if (table.States.Count == 0 || table.Actions.Count == 0)
         {
             notes.Add("artifacts/qtable.json has no states or actions: no heatmap.");
             yield break;
         }
-        if (it is null || !it.Has("load_state") || !it.Has("state") || it.Strings("load_state").All(s => s.Length == 0))
+        var rows = Enumerable.Range(0, table.States.Count).ToList();
+        var loadBalanced = table.States.Any(s => s.Contains('|', StringComparison.Ordinal));
+        if (loadBalanced && it is not null && it.Has("state"))
         {
-            yield return Heatmap(table, Enumerable.Range(0, table.States.Count).ToList(), "Q-values", Path.Combine(dir, "qtable.png"));
-            yield break;
-        }
-        var states = it.Strings("state");
-        var loads = it.Strings("load_state");
-        var stateIndex = table.States.Select((s, i) => (s, i)).ToDictionary(p => p.s, p => p.i, StringComparer.Ordinal);
-        var visited = Enumerable.Range(0, it.RowCount).Where(i => loads[i].Length > 0)
-            .GroupBy(i => loads[i], StringComparer.Ordinal)
-            .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
-            .ToList();
-        if (visited.Count > MaxHeatmaps)
-            notes.Add($"{visited.Count} load states were visited; heatmaps are drawn for the {MaxHeatmaps} most visited.");
-        foreach (var group in visited.Take(MaxHeatmaps))
-        {
-            var rows = group.Select(i => states[i]).Distinct(StringComparer.Ordinal)
-                .Where(stateIndex.ContainsKey).Select(s => stateIndex[s]).Order().ToList();
+            var visited = it.Strings("state").ToHashSet(StringComparer.Ordinal);
+            rows = rows.Where(r => visited.Contains(table.States[r])).ToList();
+            if (rows.Count < table.States.Count)
+                notes.Add($"qtable.png shows the {rows.Count} of {table.States.Count} states the run visited; the others hold their initial 0.");
             if (rows.Count == 0)
-            {
-                notes.Add($"load state '{group.Key}': none of its states are in qtable.json.");
-                continue;
-            }
-            yield return Heatmap(table, rows, $"Q-values in load state {group.Key} ({group.Count()} visits)", Path.Combine(dir, $"qtable_{FileSafe(group.Key)}.png"));
+                yield break;
         }
+        var (title, scale) = HeatmapLabels(run.Parameters);
+        yield return Heatmap(table, rows, title, scale, Path.Combine(dir, "qtable.png"));
     }
 
-    private static string Heatmap(QTable table, IReadOnlyList<int> rows, string title, string path)
+    /// <summary>The heatmap's title and colour-bar label, by what the table holds (runs from before bandits have no algorithm: Q-learning).</summary>
+    public static (string Title, string Scale) HeatmapLabels(IReadOnlyDictionary<string, string> parameters)
+    {
+        var algorithm = parameters.TryGetValue("algorithm", out var a) ? a : "q-learning";
+        return algorithm is "ucb1" or "thompson"
+            ? ($"Sample mean reward per state and action ({algorithm}; 0 where never tried)", "mean adjusted reward")
+            : ("Q-values per state and action", "Q-value (estimated discounted return)");
+    }
+
+    private static string Heatmap(QTable table, IReadOnlyList<int> rows, string title, string scale, string path)
     {
         var values = new double[rows.Count, table.Actions.Count];
         for (var r = 0; r < rows.Count; r++)
@@ -190,23 +190,23 @@ internal static class QLearningPlots
             for (var a = 0; a < table.Actions.Count; a++)
                 values[r, a] = table.Values[rows[r]][a];
         }
-        var plot = Figure.New(title, "action (agent)", "state");
+        var plot = Figure.New(title, "action (agent/provider)", "state");
         var heatmap = plot.Add.Heatmap(values);
         heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
         // ScottPlot centres cell [r, a] on (a, rows - 1 - r): the first state is drawn at the top.
-        plot.Add.ColorBar(heatmap).Label = "Q-value (expected reward)";
+        plot.Add.ColorBar(heatmap).Label = scale;
         var finite = values.Cast<double>().Where(double.IsFinite).DefaultIfEmpty(0).ToArray();
         var middle = (finite.Min() + finite.Max()) / 2;
-        if (rows.Count * table.Actions.Count <= 150)
+        if (rows.Count * table.Actions.Count <= 160)
         {
             for (var r = 0; r < rows.Count; r++)
             {
-                for (var a = 0; a < table.Actions.Count; a++)
+                for (var c = 0; c < table.Actions.Count; c++)
                 {
-                    var text = plot.Add.Text(values[r, a].ToString("0.00", CultureInfo.InvariantCulture), a, rows.Count - 1 - r);
+                    var text = plot.Add.Text(values[r, c].ToString("0.00", CultureInfo.InvariantCulture), c, rows.Count - 1 - r);
                     text.Alignment = Alignment.MiddleCenter;
                     // Viridis is light at the top of its range: dark text there, light text below.
-                    text.LabelFontColor = values[r, a] > middle ? Colors.Black : Colors.White;
+                    text.LabelFontColor = values[r, c] > middle ? Colors.Black : Colors.White;
                     text.LabelFontSize = 12;
                 }
             }
@@ -223,7 +223,6 @@ internal static class QLearningPlots
         return finite.Count == 0 ? double.NaN : finite.Average();
     }
 
-    private static string FileSafe(string text) => new(text.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_').ToArray());
 }
 
 /// <summary>A Q-table as the Q-learning coordinator saves it: values[state][action].</summary>

@@ -11,9 +11,35 @@ public static class RunPlotter
 {
     public static string PlotsDirectory(RunRecord run) => Path.Combine(run.ArtifactsDirectory, "plots");
 
+    /// <summary>
+    /// Draws every figure into a staging folder next to the plots and then renames each into place, so a pass that fails
+    /// part-way (a full disk, a malformed table) leaves each PNG either as it was or complete, never cut short.
+    /// </summary>
     public static PlotResult Plot(RunRecord run, string? outputDirectory = null)
     {
-        var dir = outputDirectory ?? PlotsDirectory(run);
+        var final = Path.GetFullPath(outputDirectory ?? PlotsDirectory(run));
+        var staging = Path.Combine(final, $".drawing-{Environment.ProcessId}");
+        try
+        {
+            var drawn = Draw(run, staging);
+            var files = new List<string>();
+            foreach (var file in drawn.Files)
+            {
+                var target = Path.Combine(final, Path.GetRelativePath(staging, file));
+                File.Move(file, target, overwrite: true);
+                files.Add(target);
+            }
+            return drawn with { Files = files };
+        }
+        finally
+        {
+            if (Directory.Exists(staging))
+                Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    private static PlotResult Draw(RunRecord run, string dir)
+    {
         var files = new List<string>();
         var notes = new List<string>();
         switch (run.Kind)
