@@ -122,6 +122,7 @@ public sealed record QlearnOptions
             ?? SettingLimits.Budget(BudgetUsd, "budgetUsd")
             ?? SettingLimits.Number("simulatedCallSeconds", SimulatedCallSeconds, 0, 3600)
             ?? SettingLimits.Whole("judgeOutputChars", JudgeOutputChars, 1, 1_000_000)
+            ?? SettingLimits.Whole("maxFailedCalls", MaxFailedCalls, 0, 1_000_000)
             ?? SettingLimits.Providers(Providers, "providers")
             ?? SettingLimits.QLearning(resolved.QLearning, "qLearning")
             ?? SettingLimits.Load(Load, "load")
@@ -136,8 +137,6 @@ public sealed record QlearnOptions
             throw new RoutingInputException("The replay backend needs a cassette (--replay <file>).");
         if (Replay is not null && Record is not null)
             throw new RoutingInputException("A run cannot both replay a cassette and record one.");
-        if (MaxFailedCalls < 0)
-            throw new RoutingInputException($"maxFailedCalls must not be negative (got {MaxFailedCalls}).");
         RoutingNames.ParseProvider(JudgeProvider);
         foreach (var name in Providers.Keys)
             RoutingNames.ParseProvider(name);

@@ -113,15 +113,8 @@ public static class QlearnSession
     public static string RunName(QlearnOptions options) =>
         options.Algorithm == RoutingAlgorithms.QLearning ? Kind : $"{Kind}-{options.Algorithm}";
 
-    /// <summary>A new run under the store's root named <see cref="RunName"/>-yyyyMMdd-HHmmss (with a suffix if that exists).</summary>
-    public static Run CreateRun(RunStore store, QlearnOptions options)
-    {
-        var baseId = $"{RunName(options)}-{store.Clock.GetUtcNow():yyyyMMdd-HHmmss}";
-        var id = baseId;
-        for (var n = 2; Directory.Exists(Path.Combine(store.Root, id)); n++)
-            id = $"{baseId}-{n}";
-        return store.CreateIn(Path.Combine(store.Root, id), Kind);
-    }
+    /// <summary>A new run under the store's root named <see cref="RunName"/>-yyyyMMdd-HHmmss (the store adds a suffix if that is taken).</summary>
+    public static Run CreateRun(RunStore store, QlearnOptions options) => store.Create(Kind, name: RunName(options));
 
     /// <summary>Loads the task bank, prices, profile, keys and cassette resolved settings name; a missing one is a <see cref="RoutingInputException"/>.</summary>
     public static QlearnInputs Prepare(QlearnOptions options, Func<string, string?> environment)
