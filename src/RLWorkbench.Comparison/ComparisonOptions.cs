@@ -12,6 +12,7 @@ public static class LearnerNames
     public const string QLearning = "qlearn";
     public const string PpoSeed = "ppo-seed";
     public const string PpoSmall = "ppo-small";
+    public const string PpoSeedSettings = "ppo-seed-settings";
     public const string Ucb1 = "ucb1";
     public const string Thompson = "thompson";
     public const string Random = "random";
@@ -19,15 +20,16 @@ public static class LearnerNames
     public const string LeastRecentlyUsed = "lru";
     public const string Oracle = "oracle";
 
-    public static IReadOnlyList<string> All { get; } = [QLearning, PpoSeed, PpoSmall, Ucb1, Thompson, Random, RoundRobin, LeastRecentlyUsed, Oracle];
+    public static IReadOnlyList<string> All { get; } = [QLearning, PpoSeed, PpoSmall, PpoSeedSettings, Ucb1, Thompson, Random, RoundRobin, LeastRecentlyUsed, Oracle];
 
-    public static bool IsPpo(string name) => name is PpoSeed or PpoSmall;
+    public static bool IsPpo(string name) => name is PpoSeed or PpoSmall or PpoSeedSettings;
 
     public static string Describe(string name) => name switch
     {
         QLearning => "Q-learning (seed settings)",
-        PpoSeed => "PPO, seed network",
-        PpoSmall => "PPO, small network",
+        PpoSeed => "PPO (seed network)",
+        PpoSmall => "PPO (small network)",
+        PpoSeedSettings => "PPO (seed network and settings)",
         Ucb1 => "UCB1",
         Thompson => "Thompson sampling",
         Random => "uniform random",
@@ -83,6 +85,12 @@ public sealed record PpoComparisonOptions
         GaeLambda = 0.95,
     };
 
+    /// <summary>
+    /// The seed's own Phase 1 settings (4 x 2048 rollout, minibatch 64, gamma 0.99), unscaled, for the
+    /// <c>ppo-seed-settings</c> learner: the row that shows what the rescaling in <see cref="Trainer"/> buys.
+    /// </summary>
+    public PpoOptions SeedTrainer { get; init; } = new();
+
     public int[] SeedNetwork { get; init; } = [256, 256, 128];
 
     public int[] SmallNetwork { get; init; } = [32];
@@ -94,6 +102,15 @@ public sealed record PpoComparisonOptions
 
     /// <summary>libtorch threads; 1 keeps PPO from competing with itself on a small machine.</summary>
     public int Threads { get; init; } = 1;
+
+    /// <summary>The trainer settings and network a PPO learner runs with.</summary>
+    public PpoOptions TrainerFor(string learner) => learner switch
+    {
+        LearnerNames.PpoSeed => Trainer with { HiddenSizes = SeedNetwork },
+        LearnerNames.PpoSmall => Trainer with { HiddenSizes = SmallNetwork },
+        LearnerNames.PpoSeedSettings => SeedTrainer with { HiddenSizes = SeedNetwork },
+        _ => throw new ArgumentException($"'{learner}' is not a PPO learner.", nameof(learner)),
+    };
 }
 
 /// <summary>Everything `compare` needs, bound from experiments/compare*.json and the command line, saved with the run.</summary>
@@ -107,8 +124,22 @@ public sealed record ComparisonOptions
 
     public long FirstSeed { get; init; } = 1;
 
-    /// <summary>LLM calls each learner may spend per seed (two per routed task: the agent and the judge).</summary>
-    public int BudgetCalls { get; init; } = 10_000;
+    /// <summary>
+    /// Simulated calls are free, so the default is large enough that every learner on the base problem either settles
+    /// at the threshold or has clearly stopped changing: the seed's Q-learning settles after about 28,000 to 72,000 calls
+    /// (docs/compare.md).
+    /// </summary>
+    public const int DefaultSimulatedBudgetCalls = 100_000;
+
+    /// <summary>
+    /// LLM calls each learner may spend per seed (two per routed task: the agent and the judge). Null is
+    /// <see cref="DefaultSimulatedBudgetCalls"/> on the simulated and replay backends; live calls cost money, so the real
+    /// backend needs it set.
+    /// </summary>
+    public int? BudgetCalls { get; init; }
+
+    [JsonIgnore]
+    public int Budget => BudgetCalls ?? DefaultSimulatedBudgetCalls;
 
     /// <summary>A learner has "reached" the oracle when its greedy policy's expected reward is at least this share of the oracle's.</summary>
     public double ThresholdFraction { get; init; } = 0.95;
@@ -159,6 +190,8 @@ public sealed record ComparisonOptions
             return "The replay backend needs a cassette (replay, or --replay <file>).";
         if (ResolvedBackend == Backends.Real && BudgetUsd is null)
             return "A live comparison needs a hard spending cap: set budgetUsd (--budget-usd <dollars>).";
+        if (ResolvedBackend == Backends.Real && BudgetCalls is null)
+            return $"A live comparison needs an explicit call budget (live calls cost money; the simulated default is {DefaultSimulatedBudgetCalls:N0} per learner and seed): set budgetCalls (--budget <calls>).";
         if (ResolvedBackend != Backends.Real && BudgetUsd is not null)
             return "budgetUsd caps what live calls spend; it needs the real backend (--real).";
         if (BudgetUsd is < 0)
@@ -185,18 +218,23 @@ public sealed record ComparisonOptions
         if (EvaluationHorizon is < 1 or > 10_000)
             return $"The evaluation horizon must be between 1 and 10,000 tasks, got {EvaluationHorizon}.";
         const int minimum = 20;
-        if (BudgetCalls < minimum)
-            return $"A budget of {BudgetCalls} LLM calls is too small to evaluate anything; give at least {minimum} (10 routed tasks).";
+        if (Budget < minimum)
+            return $"A budget of {Budget} LLM calls is too small to evaluate anything; give at least {minimum} (10 routed tasks).";
         if (Learners.Any(LearnerNames.IsPpo))
         {
-            var trainer = Ppo.Trainer;
-            if ((trainer with { HiddenSizes = Ppo.SeedNetwork }).Problem() is { } p1)
+            if ((Ppo.Trainer with { HiddenSizes = Ppo.SeedNetwork }).Problem() is { } p1)
                 return $"PPO settings: {p1}";
-            if ((trainer with { HiddenSizes = Ppo.SmallNetwork }).Problem() is { } p2)
+            if ((Ppo.Trainer with { HiddenSizes = Ppo.SmallNetwork }).Problem() is { } p2)
                 return $"PPO settings (small network): {p2}";
-            var rolloutCalls = 2L * trainer.RolloutSize;
-            if (BudgetCalls < 2 * rolloutCalls)
-                return $"A budget of {BudgetCalls} LLM calls is too small to evaluate PPO: one rollout of {trainer.NumEnvs} x {trainer.StepsPerEnv} tasks costs {rolloutCalls} calls and PPO needs at least two updates, so give at least {2 * rolloutCalls} calls or leave PPO out.";
+            if (Learners.Contains(LearnerNames.PpoSeedSettings) && (Ppo.SeedTrainer with { HiddenSizes = Ppo.SeedNetwork }).Problem() is { } p3)
+                return $"PPO seed settings (ppo.seedTrainer): {p3}";
+            foreach (var learner in Learners.Where(LearnerNames.IsPpo))
+            {
+                var trainer = Ppo.TrainerFor(learner);
+                var rolloutCalls = 2L * trainer.RolloutSize;
+                if (Budget < 2 * rolloutCalls)
+                    return $"A budget of {Budget} LLM calls is too small to evaluate {learner}: one rollout of {trainer.NumEnvs} x {trainer.StepsPerEnv} tasks costs {rolloutCalls} calls and PPO needs at least two updates, so give at least {2 * rolloutCalls} calls or leave {learner} out.";
+            }
             if (Ppo.EpisodeLength < 1)
                 return $"The PPO episode length must be at least 1, got {Ppo.EpisodeLength}.";
             if (Ppo.Threads < 1)

@@ -97,7 +97,7 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
             throw new ComparisonInputException(problemText);
         var model = new ExactRewardModel(problem);
         var valuer = new PolicyValuer(model, options.EvaluationHorizon);
-        var grid = CheckpointGrid(options.BudgetCalls, options.CheckpointGrowth);
+        var grid = CheckpointGrid(options.Budget, options.CheckpointGrowth);
         var runs = new List<SeedRun>();
         var total = options.Learners.Length * options.Seeds;
         if (options.Learners.Any(LearnerNames.IsPpo))
@@ -191,8 +191,7 @@ public sealed class PpoContender(ComparisonOptions options, RoutingProblem probl
     public SeedRun Run(string learner, long seed, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
-        var hidden = learner == LearnerNames.PpoSeed ? options.Ppo.SeedNetwork : options.Ppo.SmallNetwork;
-        var trainerOptions = options.Ppo.Trainer with { HiddenSizes = hidden, Seed = checked((int)seed) };
+        var trainerOptions = options.Ppo.TrainerFor(learner) with { Seed = checked((int)seed) };
         var envs = new List<RoutingEnvironment>();
         var envOptions = new RoutingEnvironmentOptions { EpisodeLength = options.Ppo.EpisodeLength };
         IEnv MakeEnv(int i)
