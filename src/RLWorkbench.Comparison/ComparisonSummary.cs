@@ -130,15 +130,15 @@ public static class ComparisonSummary
         }
         if (p.Median is { } ppoOnly)
         {
-            var bound = SeedBootstrap.Ratio(p.Budget, ppoOnly);
-            var sentence = string.Create(CultureInfo.InvariantCulture, $"Q-learning needs more than {Times(bound)} more calls than {ppoName} {goal}: fewer than half its seeds settled within the budget, so its median lies beyond it ({medians}); {claim}.");
+            var bound = SeedBootstrap.Ratio(qm.Budget, ppoOnly);
+            var sentence = string.Create(CultureInfo.InvariantCulture, $"Q-learning needs more than {Times(RoundedDown(bound))} more calls than {ppoName} {goal}: fewer than half its seeds settled within the budget, so its median lies beyond it ({medians}); {claim}.");
             return new HeadlineRatio(ppo.Learner, q.Learner, RatioKind.QLearningBeyondBudget, bound, null, null, p, qm, sentence);
         }
         if (qm.Median is { } qOnly)
         {
-            var bound = SeedBootstrap.Ratio(qm.Budget, qOnly);
-            var sentence = string.Create(CultureInfo.InvariantCulture, $"{ppoName} needs more than {Times(bound)} more calls than Q-learning {goal}: fewer than half its seeds settled within the budget, so its median lies beyond it ({medians}); {claim}.");
-            return new HeadlineRatio(ppo.Learner, q.Learner, RatioKind.PpoBeyondBudget, SeedBootstrap.Ratio(qOnly, qm.Budget), null, null, p, qm, sentence);
+            var bound = SeedBootstrap.Ratio(p.Budget, qOnly);
+            var sentence = string.Create(CultureInfo.InvariantCulture, $"{ppoName} needs more than {Times(RoundedDown(bound))} more calls than Q-learning {goal}: fewer than half its seeds settled within the budget, so its median lies beyond it ({medians}); {claim}.");
+            return new HeadlineRatio(ppo.Learner, q.Learner, RatioKind.PpoBeyondBudget, SeedBootstrap.Ratio(qOnly, p.Budget), null, null, p, qm, sentence);
         }
         return new HeadlineRatio(ppo.Learner, q.Learner, RatioKind.NeitherWithinBudget, null, null, null, p, qm,
             string.Create(CultureInfo.InvariantCulture, $"Neither Q-learning nor {ppoName} settled at {fraction * 100:0.#}% of the oracle in half its seeds within the budget ({medians}): no ratio; {claim}."));
@@ -156,6 +156,14 @@ public static class ComparisonSummary
         var digits = Math.Clamp(1 - (int)Math.Floor(Math.Log10(ratio)), 2, 15);
         return Math.Round(ratio, digits).ToString("0." + new string('#', digits), CultureInfo.InvariantCulture) + "x";
     }
+
+    /// <summary>A lower bound rounded down to the digits <see cref="Times"/> shows, so the bound it prints still holds.</summary>
+    private static double RoundedDown(double ratio) => ratio switch
+    {
+        >= 10 => Math.Floor(ratio),
+        >= 1 => Math.Floor(ratio * 10) / 10,
+        _ => ratio,
+    };
 
     private static double? Finite(double value) => double.IsFinite(value) ? value : null;
 }

@@ -101,24 +101,6 @@ public sealed class ComparisonTests
     }
 
     [Fact]
-    public void Calls_to_threshold_and_the_headline_ratio_follow_the_definitions()
-    {
-        long[] grid = [0, 2, 4, 8];
-        Assert.Equal(4, ComparisonSummary.CallsToThreshold([0.1, 0.5, 0.9, 0.95], grid, 0.9));
-        Assert.Null(ComparisonSummary.CallsToThreshold([0.1, 0.5, 0.6, 0.7], grid, 0.9));
-        Estimate e = default;
-        LearnerSummary Summary(string name, params long?[] calls) => new(name, calls.Length, [], e, e, calls, Estimate.Of(calls.Where(c => c is not null).Select(c => (double)c!.Value).ToList()), e, e, 0, e, 0);
-        var ratio = ComparisonSummary.Ratio(Summary(LearnerNames.PpoSmall, 1000, 2000), Summary(LearnerNames.QLearning, 100, 100), 10_000, 0.95);
-        Assert.Equal(15.0, ratio.Ratio!.Value, 1e-12);
-        Assert.InRange(ratio.Lower!.Value, 10.0, 15.0);
-        Assert.InRange(ratio.Upper!.Value, 15.0, 20.0);
-        var never = ComparisonSummary.Ratio(Summary(LearnerNames.PpoSeed, null, null), Summary(LearnerNames.QLearning, 100, 300), 10_000, 0.95);
-        Assert.Null(never.Ratio);
-        Assert.Contains("did not reach the threshold within the budget of 10,000 LLM calls", never.Sentence);
-        Assert.Contains("above 50x", never.Sentence);
-    }
-
-    [Fact]
     public void Estimates_use_the_t_interval() 
     {
         var e = Estimate.Of([1.0, 2.0, 3.0]);
