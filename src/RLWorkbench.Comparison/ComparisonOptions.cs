@@ -222,19 +222,14 @@ public sealed record ComparisonOptions
             return $"A budget of {Budget} LLM calls is too small to evaluate anything; give at least {minimum} (10 routed tasks).";
         if (Learners.Any(LearnerNames.IsPpo))
         {
-            if ((Ppo.Trainer with { HiddenSizes = Ppo.SeedNetwork }).Problem() is { } p1)
+            var trainer = Ppo.Trainer;
+            if ((trainer with { HiddenSizes = Ppo.SeedNetwork }).Problem() is { } p1)
                 return $"PPO settings: {p1}";
-            if ((Ppo.Trainer with { HiddenSizes = Ppo.SmallNetwork }).Problem() is { } p2)
+            if ((trainer with { HiddenSizes = Ppo.SmallNetwork }).Problem() is { } p2)
                 return $"PPO settings (small network): {p2}";
-            if (Learners.Contains(LearnerNames.PpoSeedSettings) && (Ppo.SeedTrainer with { HiddenSizes = Ppo.SeedNetwork }).Problem() is { } p3)
-                return $"PPO seed settings (ppo.seedTrainer): {p3}";
-            foreach (var learner in Learners.Where(LearnerNames.IsPpo))
-            {
-                var trainer = Ppo.TrainerFor(learner);
-                var rolloutCalls = 2L * trainer.RolloutSize;
-                if (Budget < 2 * rolloutCalls)
-                    return $"A budget of {Budget} LLM calls is too small to evaluate {learner}: one rollout of {trainer.NumEnvs} x {trainer.StepsPerEnv} tasks costs {rolloutCalls} calls and PPO needs at least two updates, so give at least {2 * rolloutCalls} calls or leave {learner} out.";
-            }
+            var rolloutCalls = 2L * trainer.RolloutSize;
+            if (Budget < 2 * rolloutCalls)
+                return $"A budget of {Budget} LLM calls is too small to evaluate PPO: one rollout of {trainer.NumEnvs} x {trainer.StepsPerEnv} tasks costs {rolloutCalls} calls and PPO needs at least two updates, so give at least {2 * rolloutCalls} calls or leave PPO out.";
             if (Ppo.EpisodeLength < 1)
                 return $"The PPO episode length must be at least 1, got {Ppo.EpisodeLength}.";
             if (Ppo.Threads < 1)
@@ -242,6 +237,14 @@ public sealed record ComparisonOptions
         }
         if (Bandits.Problem() is { } bandits)
             return bandits;
+        if (Learners.Contains(LearnerNames.PpoSeedSettings))
+        {
+            if ((Ppo.SeedTrainer with { HiddenSizes = Ppo.SeedNetwork }).Problem() is { } seedSettings)
+                return $"PPO seed settings (ppo.seedTrainer): {seedSettings}";
+            var seedRolloutCalls = 2L * Ppo.SeedTrainer.RolloutSize;
+            if (Budget < 2 * seedRolloutCalls)
+                return $"A budget of {Budget} LLM calls is too small to evaluate {LearnerNames.PpoSeedSettings}: one rollout of {Ppo.SeedTrainer.NumEnvs} x {Ppo.SeedTrainer.StepsPerEnv} tasks costs {seedRolloutCalls} calls and PPO needs at least two updates, so give at least {2 * seedRolloutCalls} calls or leave {LearnerNames.PpoSeedSettings} out.";
+        }
         return null;
     }
 }
