@@ -69,17 +69,23 @@ internal static class ComparisonPlots
         var upper = curves.Numbers("upper95");
         var lastCalls = 1.0;
         var legend = new List<LegendItem>();
+        // Checkpoint 0 has no logarithm: the curves start at the first call.
+        var rowsOf = learners.Select(l => Enumerable.Range(0, rowLearner.Length).Where(i => rowLearner[i] == l && calls[i] >= 1).ToArray()).ToArray();
+        // Every band before any line, so no learner's band tints another's line.
         for (var k = 0; k < learners.Length; k++)
         {
-            // Checkpoint 0 has no logarithm: the curves start at the first call.
-            var rows = Enumerable.Range(0, rowLearner.Length).Where(i => rowLearner[i] == learners[k] && calls[i] >= 1).ToArray();
+            var rows = rowsOf[k];
+            if (rows.Length > 0 && rows.All(i => double.IsFinite(lower[i]) && double.IsFinite(upper[i])))
+                Figure.Band(plot, rows.Select(i => Math.Log10(calls[i])).ToArray(), rows.Select(i => lower[i]).ToArray(), rows.Select(i => upper[i]).ToArray(), styles[k].Color);
+        }
+        for (var k = 0; k < learners.Length; k++)
+        {
+            var rows = rowsOf[k];
             if (rows.Length == 0)
                 continue;
             var style = styles[k];
             var x = rows.Select(i => Math.Log10(calls[i])).ToArray();
             lastCalls = Math.Max(lastCalls, rows.Max(i => calls[i]));
-            if (rows.All(i => double.IsFinite(lower[i]) && double.IsFinite(upper[i])))
-                Figure.Band(plot, x, rows.Select(i => lower[i]).ToArray(), rows.Select(i => upper[i]).ToArray(), style.Color);
             var line = plot.Add.Scatter(x, rows.Select(i => mean[i]).ToArray(), style.Color);
             line.LineWidth = style.Width;
             line.LinePattern = style.Pattern;
