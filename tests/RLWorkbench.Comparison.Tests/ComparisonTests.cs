@@ -58,6 +58,21 @@ public sealed class ComparisonTests
     }
 
     [Fact]
+    public void The_seed_settings_row_trains_the_seed_network_with_its_own_rollout()
+    {
+        // The seed's settings scaled down only in size (2 x 48 tasks = 192 calls per update, gamma 0.99), so the test is fast.
+        var options = Options(LearnerNames.PpoSeed, LearnerNames.PpoSeedSettings) with { Seeds = 1 };
+        options = options with { Ppo = options.Ppo with { SeedTrainer = new RLWorkbench.Ppo.PpoOptions { NumEnvs = 2, StepsPerEnv = 48, MinibatchSize = 32, Epochs = 2 } } };
+        var result = new ComparisonRunner(options, Problems.Default(), SimulatedRoutingBackend.Factory).Run(null, CancellationToken.None);
+        var (rescaled, seedSettings) = (result.Runs[0], result.Runs[1]);
+        Assert.Equal(LearnerNames.PpoSeedSettings, seedSettings.Learner);
+        Assert.Equal(rescaled.LearnedParameters, seedSettings.LearnedParameters);
+        // No update before its first rollout of 192 calls: the greedy policy, and so its value, is the initial one.
+        Assert.All(result.Checkpoints.Select((c, i) => (c, i)).Where(p => p.c < 192), p => Assert.Equal(seedSettings.Values[0], seedSettings.Values[p.i]));
+        Assert.NotEqual(rescaled.Values, seedSettings.Values);
+    }
+
+    [Fact]
     public void Load_balanced_values_match_a_long_simulation_of_the_same_policy()
     {
         // A greedy table that sends everything to the researcher except coding, under load: the exact propagation over load
