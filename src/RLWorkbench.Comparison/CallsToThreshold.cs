@@ -55,21 +55,28 @@ public static class KaplanMeier
 
     public static double? Median(IReadOnlyList<CallsToEvent> seeds)
     {
-        var atRisk = seeds.Count;
+        var sorted = seeds.OrderBy(s => s.Calls).ToArray();
+        var atRisk = sorted.Length;
         var survival = 1.0;
-        var times = seeds.Select(s => s.Calls).Distinct().Order().ToArray();
-        for (var i = 0; i < times.Length; i++)
+        var i = 0;
+        while (i < sorted.Length)
         {
-            var t = times[i];
-            var events = seeds.Count(s => s.Reached && s.Calls == t);
-            var leaving = seeds.Count(s => s.Calls == t);
+            var t = sorted[i].Calls;
+            var events = 0;
+            var leaving = 0;
+            for (; i < sorted.Length && sorted[i].Calls == t; i++, leaving++)
+                events += sorted[i].Reached ? 1 : 0;
             if (events > 0)
             {
                 survival *= 1 - (double)events / atRisk;
                 if (Math.Abs(survival - 0.5) < Tolerance)
                 {
-                    var next = times.Skip(i + 1).Cast<long?>().FirstOrDefault(u => seeds.Any(s => s.Reached && s.Calls == u));
-                    return next is { } n ? (t + n) / 2.0 : t;
+                    for (var j = i; j < sorted.Length; j++)
+                    {
+                        if (sorted[j].Reached)
+                            return (t + sorted[j].Calls) / 2.0;
+                    }
+                    return t;
                 }
                 if (survival < 0.5)
                     return t;
