@@ -129,8 +129,25 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
         return new ComparisonResult(options, problem, model, valuer, grid, runs);
     }
 
-    private SeedRun RunPpo(string learner, long seed, PolicyValuer valuer, long[] grid, CancellationToken cancel) =>
-        new PpoContender(options, problem, backendFactory, valuer, grid).Run(learner, seed, cancel);
+    /// <summary>
+    /// TorchSharp can free a temporary Scalar while libtorch still reads it ("Unknown scalar type", "Expected false to be
+    /// true ... toFloat"): a garbage-collection race, not the data. A seed's simulated run is deterministic, so running it
+    /// again gives the numbers it would have given; replayed or live calls cannot be asked again, so they are not retried.
+    /// </summary>
+    private SeedRun RunPpo(string learner, long seed, PolicyValuer valuer, long[] grid, CancellationToken cancel)
+    {
+        const int attempts = 3;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return new PpoContender(options, problem, backendFactory, valuer, grid).Run(learner, seed, cancel);
+            }
+            catch (System.Runtime.InteropServices.ExternalException) when (attempt < attempts && options.ResolvedBackend == ComparisonOptions.Backends.Simulated && options.Record is null)
+            {
+            }
+        }
+    }
 
     /// <summary>A learner's own random stream: seeded by the run seed and the learner, so adding a learner changes no other's draws.</summary>
     internal static SeededRandomSource LearnerRandom(string learner, long seed)
