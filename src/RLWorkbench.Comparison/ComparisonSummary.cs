@@ -117,16 +117,17 @@ public static class ComparisonSummary
             var (slower, faster) = qSlower ? ("Q-learning", ppoName) : (ppoName, "Q-learning");
             var shown = qSlower ? ratio : 1 / ratio;
             var (low, high) = qSlower ? (lower, upper) : (1 / upper, 1 / lower);
-            var interval = (low > 0, double.IsFinite(high)) switch
+            var interval = (q.Seeds < 2 || ppo.Seeds < 2) ? "one seed, so no interval" : (low > 0, double.IsFinite(high)) switch
             {
                 (true, true) => $"95% interval {Times(low)} to {Times(high)}",
                 (true, false) => $"95% interval from {Times(low)}, its upper end beyond what the budget can show",
                 (false, true) => $"95% interval up to {Times(high)}, its lower end open because some resamples put {faster}'s median beyond the budget",
                 _ => "95% interval unbounded on both sides",
             };
-            var undecided = low < 1 ? "; the interval includes 1x, so the direction is not established" : "";
+            var undecided = low < 1 && q.Seeds >= 2 && ppo.Seeds >= 2 ? "; the interval includes 1x, so the direction is not established" : "";
             var sentence = string.Create(CultureInfo.InvariantCulture, $"{slower} needs about {Times(shown)} more calls than {faster} {goal} ({interval}{undecided}; {medians}); {claim}.");
-            return new HeadlineRatio(ppo.Learner, q.Learner, RatioKind.Measured, ratio, Finite(lower), Finite(upper), p, qm, sentence);
+            var single = q.Seeds < 2 || ppo.Seeds < 2;
+            return new HeadlineRatio(ppo.Learner, q.Learner, RatioKind.Measured, ratio, single ? null : Finite(lower), single ? null : Finite(upper), p, qm, sentence);
         }
         if (p.Median is { } ppoOnly)
         {

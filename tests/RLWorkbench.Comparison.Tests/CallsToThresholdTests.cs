@@ -98,6 +98,15 @@ public sealed class CallsToThresholdTests
     }
 
     [Fact]
+    public void One_seed_gives_a_ratio_without_an_interval()
+    {
+        var ratio = ComparisonSummary.Ratio(Learner(LearnerNames.PpoSeed, Reached(2_000)), Learner(LearnerNames.QLearning, Reached(50_000)), 0.95);
+        Assert.StartsWith("Q-learning needs about 25x more calls than PPO (seed network) to settle at 95% of the oracle (one seed, so no interval; ", ratio.Sentence);
+        Assert.Null(ratio.Lower);
+        Assert.Null(ratio.Upper);
+    }
+
+    [Fact]
     public void A_median_beyond_the_budget_makes_the_ratio_a_bound_and_says_so()
     {
         // Q-learning settled in 3 of 10 seeds within 100,000 calls: its median is beyond the budget, so Q-learning needs

@@ -43,6 +43,8 @@ public sealed class CommandTests
         var ratios = File.ReadAllLines(Path.Combine(dir, "ratios.csv"));
         Assert.Equal(3, ratios.Length);
         Assert.StartsWith("qlearn,ppo-seed,none,,,,", ratios[1]);
+        // The rescaled PPO settings are printed next to the headline.
+        Assert.Contains("PPO: ppo-seed and ppo-small run with settings rescaled to a budget of calls (rollout 2 x 16 = 64 calls per update, minibatch 16, 2 epochs, lr 0.001, gamma 0.95, GAE lambda 0.95).", output);
         Assert.Contains("* Neither Q-learning nor PPO (seed network) settled at 95% of the oracle in half its seeds within the budget", output);
         Assert.Contains("\"status\": \"finished\"", File.ReadAllText(Path.Combine(dir, "status.json")));
     }
