@@ -12,6 +12,7 @@ public static class LearnerNames
     public const string QLearning = "qlearn";
     public const string PpoSeed = "ppo-seed";
     public const string PpoSmall = "ppo-small";
+    public const string PpoSeedSettings = "ppo-seed-settings";
     public const string Ucb1 = "ucb1";
     public const string Thompson = "thompson";
     public const string Random = "random";
@@ -19,15 +20,16 @@ public static class LearnerNames
     public const string LeastRecentlyUsed = "lru";
     public const string Oracle = "oracle";
 
-    public static IReadOnlyList<string> All { get; } = [QLearning, PpoSeed, PpoSmall, Ucb1, Thompson, Random, RoundRobin, LeastRecentlyUsed, Oracle];
+    public static IReadOnlyList<string> All { get; } = [QLearning, PpoSeed, PpoSmall, PpoSeedSettings, Ucb1, Thompson, Random, RoundRobin, LeastRecentlyUsed, Oracle];
 
-    public static bool IsPpo(string name) => name is PpoSeed or PpoSmall;
+    public static bool IsPpo(string name) => name is PpoSeed or PpoSmall or PpoSeedSettings;
 
     public static string Describe(string name) => name switch
     {
         QLearning => "Q-learning (seed settings)",
-        PpoSeed => "PPO, seed network",
-        PpoSmall => "PPO, small network",
+        PpoSeed => "PPO (seed network)",
+        PpoSmall => "PPO (small network)",
+        PpoSeedSettings => "PPO (seed network and settings)",
         Ucb1 => "UCB1",
         Thompson => "Thompson sampling",
         Random => "uniform random",
@@ -83,6 +85,12 @@ public sealed record PpoComparisonOptions
         GaeLambda = 0.95,
     };
 
+    /// <summary>
+    /// The seed's own Phase 1 settings (4 x 2048 rollout, minibatch 64, gamma 0.99), unscaled, for the
+    /// <c>ppo-seed-settings</c> learner: the row that shows what the rescaling in <see cref="Trainer"/> buys.
+    /// </summary>
+    public PpoOptions SeedTrainer { get; init; } = new();
+
     public int[] SeedNetwork { get; init; } = [256, 256, 128];
 
     public int[] SmallNetwork { get; init; } = [32];
@@ -94,6 +102,15 @@ public sealed record PpoComparisonOptions
 
     /// <summary>libtorch threads; 1 keeps PPO from competing with itself on a small machine.</summary>
     public int Threads { get; init; } = 1;
+
+    /// <summary>The trainer settings and network a PPO learner runs with.</summary>
+    public PpoOptions TrainerFor(string learner) => learner switch
+    {
+        LearnerNames.PpoSeed => Trainer with { HiddenSizes = SeedNetwork },
+        LearnerNames.PpoSmall => Trainer with { HiddenSizes = SmallNetwork },
+        LearnerNames.PpoSeedSettings => SeedTrainer with { HiddenSizes = SeedNetwork },
+        _ => throw new ArgumentException($"'{learner}' is not a PPO learner.", nameof(learner)),
+    };
 }
 
 /// <summary>Everything `compare` needs, bound from experiments/compare*.json and the command line, saved with the run.</summary>
@@ -107,8 +124,22 @@ public sealed record ComparisonOptions
 
     public long FirstSeed { get; init; } = 1;
 
-    /// <summary>LLM calls each learner may spend per seed (two per routed task: the agent and the judge).</summary>
-    public int BudgetCalls { get; init; } = 10_000;
+    /// <summary>
+    /// Simulated calls are free, so the default is large enough that every learner on the base problem either settles
+    /// at the threshold or has clearly stopped changing: the seed's Q-learning settles after about 28,000 to 72,000 calls
+    /// (docs/compare.md).
+    /// </summary>
+    public const int DefaultSimulatedBudgetCalls = 100_000;
+
+    /// <summary>
+    /// LLM calls each learner may spend per seed (two per routed task: the agent and the judge). Null is
+    /// <see cref="DefaultSimulatedBudgetCalls"/> on the simulated and replay backends; live calls cost money, so the real
+    /// backend needs it set.
+    /// </summary>
+    public int? BudgetCalls { get; init; }
+
+    [JsonIgnore]
+    public int Budget => BudgetCalls ?? DefaultSimulatedBudgetCalls;
 
     /// <summary>A learner has "reached" the oracle when its greedy policy's expected reward is at least this share of the oracle's.</summary>
     public double ThresholdFraction { get; init; } = 0.95;
@@ -159,14 +190,16 @@ public sealed record ComparisonOptions
             return "The replay backend needs a cassette (replay, or --replay <file>).";
         if (ResolvedBackend == Backends.Real && BudgetUsd is null)
             return "A live comparison needs a hard spending cap: set budgetUsd (--budget-usd <dollars>).";
+        if (ResolvedBackend == Backends.Real && BudgetCalls is null)
+            return $"A live comparison needs an explicit call budget (live calls cost money; the simulated default is {DefaultSimulatedBudgetCalls:N0} per learner and seed): set budgetCalls (--budget <calls>).";
         if (ResolvedBackend != Backends.Real && BudgetUsd is not null)
             return "budgetUsd caps what live calls spend; it needs the real backend (--real).";
         if (SettingLimits.Budget(BudgetUsd, "budgetUsd") is { } budgetUsd)
             return budgetUsd;
         if (Replay is not null && Record is not null)
             return "A comparison cannot both replay a cassette and record one.";
-        if (Problem is null || Learners is null || Bandits is null || Ppo?.Trainer is null || Ppo.SeedNetwork is null || Ppo.SmallNetwork is null)
-            return "problem, learners, bandits, ppo, ppo.trainer, ppo.seedNetwork and ppo.smallNetwork cannot be null; leave a section out for its defaults.";
+        if (Problem is null || Learners is null || Bandits is null || Ppo?.Trainer is null || Ppo.SeedTrainer is null || Ppo.SeedNetwork is null || Ppo.SmallNetwork is null)
+            return "problem, learners, bandits, ppo, ppo.trainer, ppo.seedTrainer, ppo.seedNetwork and ppo.smallNetwork cannot be null; leave a section out for its defaults.";
         if (Problem.Kind is not (TaskTypeCoordinator.Name or LoadBalancedCoordinator.Name))
             return $"Unknown problem '{Problem.Kind}'; the problems are {TaskTypeCoordinator.Name} and {LoadBalancedCoordinator.Name}.";
         if (Learners.Length == 0)
@@ -183,7 +216,7 @@ public sealed record ComparisonOptions
         // Each seed also seeds the environment and PPO, which take 32-bit seeds.
         if (FirstSeed < int.MinValue || FirstSeed + Seeds - 1 > int.MaxValue)
             return $"firstSeed {FirstSeed} with {Seeds} seeds would use seeds up to {FirstSeed + Seeds - 1}; firstSeed must be at least {int.MinValue:N0} and firstSeed + seeds - 1 at most {int.MaxValue:N0}.";
-        if (SettingLimits.Whole("budgetCalls", BudgetCalls, 1, 100_000_000) is { } budgetCalls)
+        if (SettingLimits.Whole("budgetCalls", Budget, 1, 100_000_000) is { } budgetCalls)
             return budgetCalls;
         var sections = SettingLimits.Providers(Problem.Providers, "problem.providers")
             ?? SettingLimits.Reward(Problem.Reward, "problem.reward")
@@ -198,8 +231,8 @@ public sealed record ComparisonOptions
         if (EvaluationHorizon is < 1 or > 10_000)
             return $"The evaluation horizon must be between 1 and 10,000 tasks, got {EvaluationHorizon}.";
         const int minimum = 20;
-        if (BudgetCalls < minimum)
-            return $"A budget of {BudgetCalls} LLM calls is too small to evaluate anything; give at least {minimum} (10 routed tasks).";
+        if (Budget < minimum)
+            return $"A budget of {Budget} LLM calls is too small to evaluate anything; give at least {minimum} (10 routed tasks).";
         if (Learners.Any(LearnerNames.IsPpo))
         {
             var trainer = Ppo.Trainer;
@@ -208,13 +241,21 @@ public sealed record ComparisonOptions
             if ((trainer with { HiddenSizes = Ppo.SmallNetwork }).Problem() is { } p2)
                 return $"PPO settings (small network): {p2}";
             var rolloutCalls = 2L * trainer.RolloutSize;
-            if (BudgetCalls < 2 * rolloutCalls)
-                return $"A budget of {BudgetCalls} LLM calls is too small to evaluate PPO: one rollout of {trainer.NumEnvs} x {trainer.StepsPerEnv} tasks costs {rolloutCalls} calls and PPO needs at least two updates, so give at least {2 * rolloutCalls} calls or leave PPO out.";
+            if (Budget < 2 * rolloutCalls)
+                return $"A budget of {Budget} LLM calls is too small to evaluate PPO: one rollout of {trainer.NumEnvs} x {trainer.StepsPerEnv} tasks costs {rolloutCalls} calls and PPO needs at least two updates, so give at least {2 * rolloutCalls} calls or leave PPO out.";
             if ((SettingLimits.Whole("ppo.episodeLength", Ppo.EpisodeLength, 1, 100_000) ?? SettingLimits.Whole("ppo.threads", Ppo.Threads, 1, 256)) is { } ppoLimits)
                 return ppoLimits;
         }
         if (Bandits.Problem() is { } bandits)
             return bandits;
+        if (Learners.Contains(LearnerNames.PpoSeedSettings))
+        {
+            if ((Ppo.SeedTrainer with { HiddenSizes = Ppo.SeedNetwork }).Problem() is { } seedSettings)
+                return $"PPO seed settings (ppo.seedTrainer): {seedSettings}";
+            var seedRolloutCalls = 2L * Ppo.SeedTrainer.RolloutSize;
+            if (Budget < 2 * seedRolloutCalls)
+                return $"A budget of {Budget} LLM calls is too small to evaluate {LearnerNames.PpoSeedSettings}: one rollout of {Ppo.SeedTrainer.NumEnvs} x {Ppo.SeedTrainer.StepsPerEnv} tasks costs {seedRolloutCalls} calls and PPO needs at least two updates, so give at least {2 * seedRolloutCalls} calls or leave {LearnerNames.PpoSeedSettings} out.";
+        }
         return null;
     }
 }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using RLWorkbench.Tracking;
-using RLWorkbench.Tracking.Statistics;
 
 namespace RLWorkbench.Comparison;
 
@@ -13,17 +12,22 @@ public static class ComparisonReport
 {
     public const string Kind = "compare";
 
-    public sealed record Written(IReadOnlyList<LearnerSummary> Summaries, IReadOnlyList<HeadlineRatio> Headlines, string Markdown);
+    /// <summary>The plain-text report `compare` prints (summary.md is the same as Markdown, with the full table).</summary>
+    public const string TerminalFile = "summary.txt";
+
+    public sealed record Written(IReadOnlyList<LearnerSummary> Summaries, IReadOnlyList<HeadlineRatio> Headlines, string Markdown, string TerminalText);
 
     public static Written Write(Run run, ComparisonResult result, double totalWallSeconds)
     {
         var summaries = ComparisonSummary.Summarise(result);
         var headlines = Headlines(result, summaries);
-        WriteTables(run, result, summaries);
+        WriteTables(run, result, summaries, headlines);
         WriteOracle(run, result);
         var markdown = Markdown(result, summaries, headlines, totalWallSeconds);
         AtomicFile.WriteAllText(Path.Combine(run.Directory, "summary.md"), markdown);
-        return new Written(summaries, headlines, markdown);
+        var text = TerminalText(result, summaries, headlines);
+        AtomicFile.WriteAllText(Path.Combine(run.Directory, TerminalFile), text);
+        return new Written(summaries, headlines, markdown, text);
     }
 
     public static IReadOnlyList<HeadlineRatio> Headlines(ComparisonResult result, IReadOnlyList<LearnerSummary> summaries)
@@ -32,13 +36,15 @@ public static class ComparisonReport
         if (q is null)
             return [];
         return summaries.Where(s => LearnerNames.IsPpo(s.Learner))
-            .Select(p => ComparisonSummary.Ratio(p, q, result.Checkpoints[^1], result.Options.ThresholdFraction))
+            .Select(p => ComparisonSummary.Ratio(p, q, result.Options.ThresholdFraction))
             .ToList();
     }
 
     private static string F(double v, string format = "R") => double.IsFinite(v) ? v.ToString(format, CultureInfo.InvariantCulture) : "";
 
-    private static void WriteTables(Run run, ComparisonResult result, IReadOnlyList<LearnerSummary> summaries)
+    private static string F(double? v) => v is { } x ? F(x) : "";
+
+    private static void WriteTables(Run run, ComparisonResult result, IReadOnlyList<LearnerSummary> summaries, IReadOnlyList<HeadlineRatio> headlines)
     {
         var curves = run.Table("curves", ["learner", "seed", "calls", "expected_reward"]);
         foreach (var r in result.Runs)
@@ -52,32 +58,45 @@ public static class ComparisonReport
             for (var i = 0; i < result.Checkpoints.Length; i++)
                 curveSummary.AppendRow(s.Learner, result.Checkpoints[i], s.Curve[i].Mean, F(s.Curve[i].Lower), F(s.Curve[i].Upper), s.Seeds);
         }
-        var seeds = run.Table("seeds", ["learner", "seed", "calls_to_threshold", "calls_spent", "dollars", "wall_s", "final_expected_reward", "final_regret",
-            "final_imbalance", "parse_failures", "learned_parameters", "final_policy"]);
+        // A seed that never got there has its censoring time (the budget) in the calls column and false in reached.
+        var seeds = run.Table("seeds", ["learner", "seed", "settled_calls", "settled", "first_crossing_calls", "first_crossing", "calls_spent", "dollars", "wall_s",
+            "final_expected_reward", "final_regret", "final_imbalance", "parse_failures", "learned_parameters", "final_policy"]);
         foreach (var r in result.Runs)
         {
-            var reached = ComparisonSummary.CallsToThreshold(r.Values, result.Checkpoints, result.Threshold);
+            var settled = ThresholdEvents.Settled(r.Values, result.Checkpoints, result.Threshold);
+            var first = ThresholdEvents.FirstCrossing(r.Values, result.Checkpoints, result.Threshold);
             var policy = r.FinalTable is null ? "" : string.Join(' ', r.FinalTable.Select((a, s) => $"{result.Problem.StateLabel(s)}={result.Problem.ActionLabel(a)}"));
-            seeds.AppendRow(r.Learner, r.Seed, reached?.ToString(CultureInfo.InvariantCulture) ?? "", r.CallsSpent, r.DollarsSpent, r.WallSeconds,
+            seeds.AppendRow(r.Learner, r.Seed, settled.Calls, Flag(settled.Reached), first.Calls, Flag(first.Reached), r.CallsSpent, r.DollarsSpent, r.WallSeconds,
                 r.Values[^1], result.OracleValue - r.Values[^1], result.Problem.LoadBalanced ? r.FinalImbalance : "", r.ParseFailures, r.LearnedParameters, policy);
         }
-        var summary = run.Table("summary", ["learner", "seeds", "learned_parameters", "final_expected_reward", "final_lower95", "final_upper95",
-            "final_regret", "regret_lower95", "regret_upper95", "seeds_reached", "calls_to_threshold_mean", "calls_to_threshold_lower95",
-            "calls_to_threshold_upper95", "dollars_mean", "wall_s_mean", "final_imbalance_mean", "parse_failures",
-            "description", "log10_calls_budgeted_mean", "log10_calls_budgeted_lower95", "log10_calls_budgeted_upper95"]);
-        var budget = result.Checkpoints[^1];
+        // Medians and bounds left empty lie beyond the budget (budget_calls).
+        var summary = run.Table("summary", ["learner", "description", "seeds", "learned_parameters", "final_expected_reward", "final_lower95", "final_upper95",
+            "final_regret", "regret_lower95", "regret_upper95", "budget_calls", "settled_seeds", "settled_median_calls", "settled_median_lower95", "settled_median_upper95",
+            "first_crossing_seeds", "first_crossing_median_calls", "first_crossing_median_lower95", "first_crossing_median_upper95",
+            "dollars_mean", "wall_s_mean", "final_imbalance_mean", "parse_failures"]);
         foreach (var s in summaries)
         {
-            // What the calls-to-threshold figure draws: log10 of each seed's calls, a seed that never reached
-            // the threshold counting as the whole budget, so a bar at the budget line means "not within it".
-            var budgeted = Estimate.Of(s.CallsToThreshold.Select(c => Math.Log10(Math.Max(c ?? budget, 1))).ToList());
-            summary.AppendRow(s.Learner, s.Seeds, s.LearnedParameters, s.FinalValue.Mean, F(s.FinalValue.Lower), F(s.FinalValue.Upper),
-                s.FinalRegret.Mean, F(s.FinalRegret.Lower), F(s.FinalRegret.Upper), s.SeedsReached, F(s.CallsToThresholdReached.Mean),
-                F(s.CallsToThresholdReached.Lower), F(s.CallsToThresholdReached.Upper), s.Dollars.Mean, s.WallSeconds.Mean,
-                result.Problem.LoadBalanced ? F(s.FinalImbalance.Mean) : "", s.ParseFailures,
-                LearnerNames.Describe(s.Learner), budgeted.Mean, F(budgeted.Lower), F(budgeted.Upper));
+            var (settled, first) = (s.SettledMedian, s.FirstCrossingMedian);
+            summary.AppendRow(s.Learner, LearnerNames.Describe(s.Learner), s.Seeds, s.LearnedParameters, s.FinalValue.Mean, F(s.FinalValue.Lower), F(s.FinalValue.Upper),
+                s.FinalRegret.Mean, F(s.FinalRegret.Lower), F(s.FinalRegret.Upper), settled.Budget, settled.Reached, F(settled.Median), F(settled.Lower), F(settled.Upper),
+                first.Reached, F(first.Median), F(first.Lower), F(first.Upper),
+                s.DollarsMean, s.WallSecondsMean, result.Problem.LoadBalanced ? F(s.FinalImbalanceMean) : "", s.ParseFailures);
         }
+        var ratios = run.Table("ratios", ["q_learner", "ppo_learner", "kind", "q_over_ppo", "lower95", "upper95", "sentence"]);
+        foreach (var h in headlines)
+            ratios.AppendRow(h.QLearning, h.Ppo, RatioKindName(h.Kind), F(h.QOverPpo), F(h.Lower), F(h.Upper), h.Sentence);
     }
+
+    private static string Flag(bool value) => value ? "true" : "false";
+
+    /// <summary>How ratios.csv names what q_over_ppo is.</summary>
+    public static string RatioKindName(RatioKind kind) => kind switch
+    {
+        RatioKind.Measured => "measured",
+        RatioKind.QLearningBeyondBudget => "lower_bound",
+        RatioKind.PpoBeyondBudget => "upper_bound",
+        _ => "none",
+    };
 
     private static void WriteOracle(Run run, ComparisonResult result)
     {
@@ -101,10 +120,11 @@ public static class ComparisonReport
     {
         var o = result.Options;
         var budget = result.Checkpoints[^1];
+        var percent = string.Create(CultureInfo.InvariantCulture, $"{o.ThresholdFraction * 100:0.#}%");
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"# Comparison: {o.Problem.Kind} routing problem, {budget:N0} LLM calls per learner and seed, {o.Seeds} seeds");
         sb.AppendLine();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"Oracle expected reward per task: {result.OracleValue:0.0000}; threshold ({o.ThresholdFraction * 100:0.#}%): {result.Threshold:0.0000}. "
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Oracle expected reward per task: {result.OracleValue:0.0000}; threshold ({percent}): {result.Threshold:0.0000}. "
             + $"Expected rewards are exact (computed from the profile), for each learner's greedy policy at each checkpoint. Total wall time {totalWallSeconds:0.0} s.");
         sb.AppendLine();
         if (result.Backend != "simulated")
@@ -121,30 +141,103 @@ public static class ComparisonReport
             sb.AppendLine(CultureInfo.InvariantCulture, $"- **{h.Sentence}**");
         if (headlines.Count > 0)
             sb.AppendLine();
+        if (PpoSettings(o) is { } ppo)
+        {
+            sb.AppendLine(ppo);
+            sb.AppendLine();
+        }
+        sb.AppendLine(Definitions(percent));
+        sb.AppendLine();
         var imbalance = result.Problem.LoadBalanced ? " final imbalance |" : "";
-        sb.AppendLine($"| learner | learned parameters | final expected reward [95% CI] | final regret vs oracle | calls to {o.ThresholdFraction * 100:0.#}% of oracle [95% CI] | dollars per seed | wall time per seed (s) |{imbalance}");
-        sb.AppendLine("| --- | ---: | --- | --- | --- | ---: | ---: |" + (result.Problem.LoadBalanced ? " ---: |" : ""));
+        sb.AppendLine($"| learner | learned parameters | final expected reward [95% CI] | final regret vs oracle [95% CI] | settled at {percent} (seeds) | median calls to settle [95% CI] | first crossed {percent} (seeds) | median calls to first crossing [95% CI] | dollars per seed | wall time per seed (s) |{imbalance}");
+        sb.AppendLine("| --- | ---: | --- | --- | ---: | --- | ---: | --- | ---: | ---: |" + (result.Problem.LoadBalanced ? " ---: |" : ""));
         foreach (var s in summaries)
         {
-            var calls = s.SeedsReached == 0
-                ? "not reached"
-                : s.SeedsReached == s.Seeds
-                    ? Interval(s.CallsToThresholdReached, "N0")
-                    : $"{Interval(s.CallsToThresholdReached, "N0")} in {s.SeedsReached}/{s.Seeds} seeds; others not reached";
-            var lb = result.Problem.LoadBalanced ? $" {s.FinalImbalance.Mean:0.000} |" : "";
+            var lb = result.Problem.LoadBalanced ? string.Create(CultureInfo.InvariantCulture, $" {s.FinalImbalanceMean:0.000} |") : "";
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"| {LearnerNames.Describe(s.Learner)} (`{s.Learner}`) | {s.LearnedParameters:N0} | {Interval(s.FinalValue, "0.0000")} | {Interval(s.FinalRegret, "0.0000")} | {calls} | ${s.Dollars.Mean:0.0000} | {s.WallSeconds.Mean:0.00} |{lb}");
+                $"| {LearnerNames.Describe(s.Learner)} (`{s.Learner}`) | {s.LearnedParameters:N0} | {Interval(s.FinalValue)} | {Interval(s.FinalRegret)} | {s.SettledMedian.Reached}/{s.Seeds} | {Calls(s.SettledMedian)} | {s.FirstCrossingMedian.Reached}/{s.Seeds} | {Calls(s.FirstCrossingMedian)} | ${s.DollarsMean:0.0000} | {s.WallSecondsMean:0.00} |{lb}");
         }
         sb.AppendLine();
         var failures = summaries.Sum(s => s.ParseFailures);
         sb.AppendLine(CultureInfo.InvariantCulture, $"Judge answers that could not be parsed (scored 0.5): {failures:N0} over all runs.");
         sb.AppendLine();
-        sb.AppendLine("Plots: `artifacts/plots/reward_vs_calls.png`, `artifacts/plots/calls_to_threshold.png` (redraw with `rlw plot <run>`). Tables: `summary.csv`, `seeds.csv`, `curves.csv`, `curve_summary.csv`; the oracle's table: `oracle.json`.");
+        sb.AppendLine("Plots: `artifacts/plots/reward_vs_calls.png`, `artifacts/plots/calls_to_threshold.png` (redraw with `rlw plot <run>`). Tables: `summary.csv`, `ratios.csv`, `seeds.csv`, `curves.csv`, `curve_summary.csv`; the oracle's table: `oracle.json`.");
         return sb.ToString();
     }
 
-    private static string Interval(Estimate e, string format) =>
-        double.IsFinite(e.Lower)
-            ? string.Create(CultureInfo.InvariantCulture, $"{e.Mean.ToString(format, CultureInfo.InvariantCulture)} [{e.Lower.ToString(format, CultureInfo.InvariantCulture)}, {e.Upper.ToString(format, CultureInfo.InvariantCulture)}]")
-            : e.Mean.ToString(format, CultureInfo.InvariantCulture);
+    /// <summary>
+    /// What the terminal shows: the headline sentences, the PPO settings behind them, and an aligned plain-text table
+    /// (learner names as the configuration spells them, so it fits a terminal); summary.md has the full table.
+    /// </summary>
+    public static string TerminalText(ComparisonResult result, IReadOnlyList<LearnerSummary> summaries, IReadOnlyList<HeadlineRatio> headlines)
+    {
+        var o = result.Options;
+        var percent = string.Create(CultureInfo.InvariantCulture, $"{o.ThresholdFraction * 100:0.#}%");
+        var sb = new StringBuilder();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Oracle expected reward per task {result.OracleValue:0.0000}, threshold ({percent}) {result.Threshold:0.0000}, budget {result.Checkpoints[^1]:N0} LLM calls per learner and seed, {o.Seeds} seeds.");
+        if (result.StoppedEarly is not null)
+            sb.AppendLine(CultureInfo.InvariantCulture, $"Stopped early: {result.StoppedEarly}");
+        sb.AppendLine();
+        foreach (var h in headlines)
+            sb.AppendLine(CultureInfo.InvariantCulture, $"* {h.Sentence}");
+        if (headlines.Count > 0)
+            sb.AppendLine();
+        if (PpoSettings(o) is { } ppo)
+        {
+            sb.AppendLine(ppo.Replace("`", "", StringComparison.Ordinal));
+            sb.AppendLine();
+        }
+        var rows = new List<string[]> { new[] { "learner", "final expected reward", "settled", "median calls to settle [95% CI]", "first crossed", "median first crossing", "$ per seed" } };
+        foreach (var s in summaries)
+        {
+            rows.Add([s.Learner, Interval(s.FinalValue), $"{s.SettledMedian.Reached}/{s.Seeds}", Calls(s.SettledMedian), $"{s.FirstCrossingMedian.Reached}/{s.Seeds}",
+                Calls(s.FirstCrossingMedian with { Lower = null, Upper = null }), s.DollarsMean.ToString("0.00", CultureInfo.InvariantCulture)]);
+        }
+        Columns(sb, rows);
+        sb.AppendLine();
+        sb.AppendLine(Definitions(percent).Replace("**", "", StringComparison.Ordinal));
+        return sb.ToString();
+    }
+
+    private static string Definitions(string percent) =>
+        $"**Settled**: the checkpoint after which the greedy policy's exact expected reward stays at or above {percent} of the oracle's to the end of the run; "
+        + $"**first crossing**: the first checkpoint at or above it. A seed that never gets there is censored at the budget, not dropped: medians over seeds "
+        + "are Kaplan-Meier estimates (\"> N\": fewer than half the seeds got there within the budget N), their 95% intervals percentile bootstrap over seeds "
+        + $"({SeedBootstrap.Resamples} resamples); means (final expected reward, regret) have percentile bootstrap intervals too. docs/compare.md defines each.";
+
+    /// <summary>The PPO settings behind the headline, rescaled and the seed's own, for the PPO learners in this comparison.</summary>
+    public static string? PpoSettings(ComparisonOptions o)
+    {
+        var rescaled = o.Learners.Where(l => l is LearnerNames.PpoSeed or LearnerNames.PpoSmall).Select(l => $"`{l}`").ToList();
+        var parts = new List<string>();
+        if (rescaled.Count > 0)
+            parts.Add($"{string.Join(" and ", rescaled)} run with settings rescaled to a budget of calls ({Settings(o.Ppo.Trainer)})");
+        if (o.Learners.Contains(LearnerNames.PpoSeedSettings))
+            parts.Add($"`{LearnerNames.PpoSeedSettings}` runs the seed's own ({Settings(o.Ppo.SeedTrainer)}), the seed network [{string.Join(",", o.Ppo.SeedNetwork)}] in both");
+        return parts.Count == 0 ? null : "PPO: " + string.Join("; ", parts) + ". Q-learning keeps the seed's settings.";
+    }
+
+    private static string Settings(Ppo.PpoOptions t) => string.Create(CultureInfo.InvariantCulture,
+        $"rollout {t.NumEnvs} x {t.StepsPerEnv} = {2 * t.RolloutSize:N0} calls per update, minibatch {t.MinibatchSize}, {t.Epochs} epochs, lr {t.LearningRate}, gamma {t.Gamma}, GAE lambda {t.GaeLambda}");
+
+    private static void Columns(StringBuilder sb, List<string[]> rows)
+    {
+        var widths = Enumerable.Range(0, rows[0].Length).Select(i => rows.Max(r => r[i].Length)).ToArray();
+        foreach (var row in rows)
+            sb.AppendLine(string.Join("  ", row.Select((cell, i) => cell.PadRight(widths[i]))).TrimEnd());
+    }
+
+    private static string Interval(SeedMean e) =>
+        e.HasInterval
+            ? string.Create(CultureInfo.InvariantCulture, $"{e.Mean:0.0000} [{e.Lower:0.0000}, {e.Upper:0.0000}]")
+            : e.Mean.ToString("0.0000", CultureInfo.InvariantCulture);
+
+    /// <summary>A median of calls with its interval; "&gt; budget" where it lies beyond the budget.</summary>
+    public static string Calls(MedianCalls m)
+    {
+        string Value(double? v) => v is { } x ? x.ToString("N0", CultureInfo.InvariantCulture) : "> " + m.Budget.ToString("N0", CultureInfo.InvariantCulture);
+        if (m.Median is null)
+            return Value(null);
+        return m.Lower is null && m.Upper is null ? Value(m.Median) : $"{Value(m.Median)} [{Value(m.Lower)}, {Value(m.Upper)}]";
+    }
 }

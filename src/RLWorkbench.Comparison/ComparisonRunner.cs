@@ -97,7 +97,7 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
             throw new ComparisonInputException(problemText);
         var model = new ExactRewardModel(problem);
         var valuer = new PolicyValuer(model, options.EvaluationHorizon);
-        var grid = CheckpointGrid(options.BudgetCalls, options.CheckpointGrowth);
+        var grid = CheckpointGrid(options.Budget, options.CheckpointGrowth);
         var runs = new List<SeedRun>();
         var total = options.Learners.Length * options.Seeds;
         if (options.Learners.Any(LearnerNames.IsPpo))
@@ -129,8 +129,25 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
         return new ComparisonResult(options, problem, model, valuer, grid, runs);
     }
 
-    private SeedRun RunPpo(string learner, long seed, PolicyValuer valuer, long[] grid, CancellationToken cancel) =>
-        new PpoContender(options, problem, backendFactory, valuer, grid).Run(learner, seed, cancel);
+    /// <summary>
+    /// TorchSharp can free a temporary Scalar while libtorch still reads it ("Unknown scalar type", "Expected false to be
+    /// true ... toFloat"): a garbage-collection race, not the data. A seed's simulated run is deterministic, so running it
+    /// again gives the numbers it would have given; replayed or live calls cannot be asked again, so they are not retried.
+    /// </summary>
+    private SeedRun RunPpo(string learner, long seed, PolicyValuer valuer, long[] grid, CancellationToken cancel)
+    {
+        const int attempts = 3;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return new PpoContender(options, problem, backendFactory, valuer, grid).Run(learner, seed, cancel);
+            }
+            catch (System.Runtime.InteropServices.ExternalException) when (attempt < attempts && options.ResolvedBackend == ComparisonOptions.Backends.Simulated && options.Record is null)
+            {
+            }
+        }
+    }
 
     /// <summary>A learner's own random stream: seeded by the run seed and the learner, so adding a learner changes no other's draws.</summary>
     internal static SeededRandomSource LearnerRandom(string learner, long seed)
@@ -191,8 +208,7 @@ public sealed class PpoContender(ComparisonOptions options, RoutingProblem probl
     public SeedRun Run(string learner, long seed, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
-        var hidden = learner == LearnerNames.PpoSeed ? options.Ppo.SeedNetwork : options.Ppo.SmallNetwork;
-        var trainerOptions = options.Ppo.Trainer with { HiddenSizes = hidden, Seed = checked((int)seed) };
+        var trainerOptions = options.Ppo.TrainerFor(learner) with { Seed = checked((int)seed) };
         var envs = new List<RoutingEnvironment>();
         var envOptions = new RoutingEnvironmentOptions { EpisodeLength = options.Ppo.EpisodeLength };
         IEnv MakeEnv(int i)

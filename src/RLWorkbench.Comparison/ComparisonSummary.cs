@@ -1,128 +1,170 @@
-using RLWorkbench.Gym.Random;
-using RLWorkbench.Tracking.Statistics;
+using System.Globalization;
 
 namespace RLWorkbench.Comparison;
+
+/// <summary>A mean over seeds with its 95% percentile-bootstrap interval (NaN bounds for a single seed).</summary>
+public readonly record struct SeedMean(double Mean, double Lower, double Upper)
+{
+    public static SeedMean Of(IReadOnlyList<double> values)
+    {
+        var (mean, lower, upper) = SeedBootstrap.Mean(values);
+        return new SeedMean(mean, lower, upper);
+    }
+
+    public bool HasInterval => double.IsFinite(Lower) && double.IsFinite(Upper);
+}
 
 /// <summary>One learner's results over all seeds.</summary>
 public sealed record LearnerSummary(
     string Learner,
     int Seeds,
-    Estimate[] Curve,
-    Estimate FinalValue,
-    Estimate FinalRegret,
-    long?[] CallsToThreshold,
-    Estimate CallsToThresholdReached,
-    Estimate Dollars,
-    Estimate WallSeconds,
+    SeedMean[] Curve,
+    SeedMean FinalValue,
+    SeedMean FinalRegret,
+    CallsToEvent[] FirstCrossing,
+    MedianCalls FirstCrossingMedian,
+    CallsToEvent[] Settled,
+    MedianCalls SettledMedian,
+    double DollarsMean,
+    double WallSecondsMean,
     long LearnedParameters,
-    Estimate FinalImbalance,
-    int ParseFailures)
+    double FinalImbalanceMean,
+    int ParseFailures);
+
+/// <summary>How much the headline ratio says: a measured ratio, a bound because one median lies beyond the budget, or nothing.</summary>
+public enum RatioKind
 {
-    public int SeedsReached => CallsToThreshold.Count(c => c is not null);
+    Measured,
+    QLearningBeyondBudget,
+    PpoBeyondBudget,
+    NeitherWithinBudget,
 }
 
-/// <summary>PPO's calls-to-threshold over Q-learning's, with a bootstrap interval over seeds.</summary>
+/// <summary>
+/// Q-learning's median calls-to-settle over one PPO learner's. <see cref="QOverPpo"/> is the ratio itself when
+/// <see cref="Kind"/> is Measured, a lower bound when Q-learning's median is beyond the budget, an upper bound when
+/// PPO's is, and null when both are. The interval is in the same orientation (Q-learning over PPO).
+/// </summary>
 public sealed record HeadlineRatio(
     string Ppo,
     string QLearning,
-    double? Ratio,
+    RatioKind Kind,
+    double? QOverPpo,
     double? Lower,
     double? Upper,
-    int PpoReached,
-    int QReached,
-    int Seeds,
-    long Budget,
-    bool LowerBoundOnly,
+    MedianCalls PpoSettled,
+    MedianCalls QSettled,
     string Sentence);
 
-/// <summary>Statistics over seeds: curves, calls to the threshold, the headline ratio.</summary>
+/// <summary>Statistics over seeds: curves, calls to the threshold as censored times, the headline ratio.</summary>
 public static class ComparisonSummary
 {
     public const double SeedClaimRatio = 1667;
 
-    /// <summary>The first checkpoint at which the greedy policy's expected reward reaches the threshold, or null.</summary>
-    public static long? CallsToThreshold(double[] values, long[] checkpoints, double threshold)
-    {
-        for (var i = 0; i < values.Length; i++)
-        {
-            // A tolerance far below any reward difference, so the oracle itself reaches its own value.
-            if (values[i] >= threshold - 1e-12)
-                return checkpoints[i];
-        }
-        return null;
-    }
-
     public static IReadOnlyList<LearnerSummary> Summarise(ComparisonResult result)
     {
+        var budget = result.Checkpoints[^1];
         var summaries = new List<LearnerSummary>();
         foreach (var learner in result.Options.Learners)
         {
             var runs = result.Runs.Where(r => r.Learner == learner).ToList();
             if (runs.Count == 0)
                 continue;
-            var curve = Enumerable.Range(0, result.Checkpoints.Length).Select(i => Estimate.Of(runs.Select(r => r.Values[i]).ToList())).ToArray();
+            var curve = Enumerable.Range(0, result.Checkpoints.Length).Select(i => SeedMean.Of(runs.Select(r => r.Values[i]).ToList())).ToArray();
             var finals = runs.Select(r => r.Values[^1]).ToList();
-            var calls = runs.Select(r => CallsToThreshold(r.Values, result.Checkpoints, result.Threshold)).ToArray();
+            var first = runs.Select(r => ThresholdEvents.FirstCrossing(r.Values, result.Checkpoints, result.Threshold)).ToArray();
+            var settled = runs.Select(r => ThresholdEvents.Settled(r.Values, result.Checkpoints, result.Threshold)).ToArray();
             summaries.Add(new LearnerSummary(
                 learner,
                 runs.Count,
                 curve,
-                Estimate.Of(finals),
-                Estimate.Of(finals.Select(v => result.OracleValue - v).ToList()),
-                calls,
-                Estimate.Of(calls.Where(c => c is not null).Select(c => (double)c!.Value).ToList()),
-                Estimate.Of(runs.Select(r => r.DollarsSpent).ToList()),
-                Estimate.Of(runs.Select(r => r.WallSeconds).ToList()),
+                SeedMean.Of(finals),
+                SeedMean.Of(finals.Select(v => result.OracleValue - v).ToList()),
+                first,
+                SeedBootstrap.Median(first, budget),
+                settled,
+                SeedBootstrap.Median(settled, budget),
+                runs.Average(r => r.DollarsSpent),
+                runs.Average(r => r.WallSeconds),
                 runs[0].LearnedParameters,
-                Estimate.Of(runs.Select(r => r.FinalImbalance).ToList()),
+                runs.Average(r => r.FinalImbalance),
                 runs.Sum(r => r.ParseFailures)));
         }
         return summaries;
     }
 
     /// <summary>
-    /// Ratio of mean calls-to-threshold, PPO over Q-learning. A seed that never reached the threshold counts as the budget,
-    /// which makes the ratio a lower bound for PPO (or an upper bound when Q-learning is the one that missed). The interval
-    /// resamples the seeds of each learner independently (percentile bootstrap, 4000 resamples, fixed seed).
+    /// Q-learning's Kaplan-Meier median calls-to-settle over a PPO learner's, with a percentile bootstrap interval, and the
+    /// sentence a reader needs: which learner needs more calls and by about how much, or the bound when a median lies
+    /// beyond the budget.
     /// </summary>
-    public static HeadlineRatio Ratio(LearnerSummary ppo, LearnerSummary q, long budget, double fraction)
+    public static HeadlineRatio Ratio(LearnerSummary ppo, LearnerSummary q, double fraction)
     {
-        var name = LearnerNames.Describe(ppo.Learner);
-        if (ppo.SeedsReached == 0)
+        var ppoName = LearnerNames.Describe(ppo.Learner);
+        var p = ppo.SettledMedian;
+        var qm = q.SettledMedian;
+        var goal = string.Create(CultureInfo.InvariantCulture, $"to settle at {fraction * 100:0.#}% of the oracle");
+        string Median(MedianCalls m) => m.Median is { } v
+            ? string.Create(CultureInfo.InvariantCulture, $"{v:N0} ({m.Reached}/{m.Seeds} seeds settled)")
+            : string.Create(CultureInfo.InvariantCulture, $"beyond {m.Budget:N0} ({m.Reached}/{m.Seeds} seeds settled)");
+        var medians = $"Kaplan-Meier median calls: Q-learning {Median(qm)}, {ppoName} {Median(p)}";
+        var claim = string.Create(CultureInfo.InvariantCulture, $"the seed claimed Q-learning needs about {SeedClaimRatio:N0}x fewer");
+        if (qm.Median is { } qMedian && p.Median is { } pMedian)
         {
-            var qText = q.SeedsReached == 0
-                ? "Q-learning did not reach it either"
-                : $"Q-learning reached it after {q.CallsToThresholdReached.Mean:N0} calls on average, so the ratio is above {budget / q.CallsToThresholdReached.Mean:N0}x";
-            return new HeadlineRatio(ppo.Learner, q.Learner, null, null, null, 0, q.SeedsReached, ppo.Seeds, budget, true,
-                $"{name} did not reach the threshold within the budget of {budget:N0} LLM calls in any of {ppo.Seeds} seeds; {qText}. The seed claimed about {SeedClaimRatio:N0}x.");
+            var ratio = SeedBootstrap.Ratio(qMedian, pMedian);
+            var (lower, upper) = SeedBootstrap.RatioInterval(q.Settled, ppo.Settled);
+            var qSlower = ratio >= 1;
+            var (slower, faster) = qSlower ? ("Q-learning", ppoName) : (ppoName, "Q-learning");
+            var shown = qSlower ? ratio : 1 / ratio;
+            var (low, high) = qSlower ? (lower, upper) : (1 / upper, 1 / lower);
+            var interval = (q.Seeds < 2 || ppo.Seeds < 2) ? "one seed, so no interval" : (low > 0, double.IsFinite(high)) switch
+            {
+                (true, true) => $"95% interval {Times(low)} to {Times(high)}",
+                (true, false) => $"95% interval from {Times(low)}, its upper end beyond what the budget can show",
+                (false, true) => $"95% interval up to {Times(high)}, its lower end open because some resamples put {faster}'s median beyond the budget",
+                _ => "95% interval unbounded on both sides",
+            };
+            var undecided = low < 1 && q.Seeds >= 2 && ppo.Seeds >= 2 ? "; the interval includes 1x, so the direction is not established" : "";
+            var sentence = string.Create(CultureInfo.InvariantCulture, $"{slower} needs about {Times(shown)} more calls than {faster} {goal} ({interval}{undecided}; {medians}); {claim}.");
+            var single = q.Seeds < 2 || ppo.Seeds < 2;
+            return new HeadlineRatio(ppo.Learner, q.Learner, RatioKind.Measured, ratio, single ? null : Finite(lower), single ? null : Finite(upper), p, qm, sentence);
         }
-        if (q.SeedsReached == 0)
+        if (p.Median is { } ppoOnly)
         {
-            return new HeadlineRatio(ppo.Learner, q.Learner, null, null, null, ppo.SeedsReached, 0, ppo.Seeds, budget, false,
-                $"Q-learning did not reach the threshold within {budget:N0} calls in any seed while {name} did in {ppo.SeedsReached} of {ppo.Seeds}; no ratio. The seed claimed about {SeedClaimRatio:N0}x.");
+            var bound = SeedBootstrap.Ratio(qm.Budget, ppoOnly);
+            var sentence = string.Create(CultureInfo.InvariantCulture, $"Q-learning needs more than {Times(RoundedDown(bound))} more calls than {ppoName} {goal}: fewer than half its seeds settled within the budget, so its median lies beyond it ({medians}); {claim}.");
+            return new HeadlineRatio(ppo.Learner, q.Learner, RatioKind.QLearningBeyondBudget, bound, null, null, p, qm, sentence);
         }
-        var ppoCalls = ppo.CallsToThreshold.Select(c => (double)(c ?? budget)).ToArray();
-        var qCalls = q.CallsToThreshold.Select(c => (double)(c ?? budget)).ToArray();
-        var ratio = ppoCalls.Average() / Math.Max(qCalls.Average(), 1);
-        var random = new SeededRandomSource(20_240_601);
-        var samples = new double[4000];
-        for (var b = 0; b < samples.Length; b++)
+        if (qm.Median is { } qOnly)
         {
-            double sp = 0, sq = 0;
-            for (var i = 0; i < ppoCalls.Length; i++)
-                sp += ppoCalls[random.Choice(ppoCalls.Length)];
-            for (var i = 0; i < qCalls.Length; i++)
-                sq += qCalls[random.Choice(qCalls.Length)];
-            samples[b] = sp / ppoCalls.Length / Math.Max(sq / qCalls.Length, 1);
+            var bound = SeedBootstrap.Ratio(p.Budget, qOnly);
+            var sentence = string.Create(CultureInfo.InvariantCulture, $"{ppoName} needs more than {Times(RoundedDown(bound))} more calls than Q-learning {goal}: fewer than half its seeds settled within the budget, so its median lies beyond it ({medians}); {claim}.");
+            return new HeadlineRatio(ppo.Learner, q.Learner, RatioKind.PpoBeyondBudget, SeedBootstrap.Ratio(qOnly, p.Budget), null, null, p, qm, sentence);
         }
-        Array.Sort(samples);
-        var lower = samples[(int)(0.025 * samples.Length)];
-        var upper = samples[(int)(0.975 * samples.Length) - 1];
-        var censored = ppo.SeedsReached < ppo.Seeds;
-        var qNote = q.SeedsReached < q.Seeds ? $" (Q-learning missed in {q.Seeds - q.SeedsReached} seeds, counted as the budget)" : "";
-        var ppoNote = censored ? $" (PPO missed in {ppo.Seeds - ppo.SeedsReached} of {ppo.Seeds} seeds, counted as the budget, so this is a lower bound)" : "";
-        var sentence = $"{name} needed {ppoCalls.Average():N0} LLM calls on average to reach {fraction * 100:0.#}% of the oracle's expected reward, Q-learning {qCalls.Average():N0}: "
-            + $"ratio {ratio:0.0}x (95% bootstrap interval {lower:0.0}x to {upper:0.0}x){ppoNote}{qNote}; the seed claimed about {SeedClaimRatio:N0}x.";
-        return new HeadlineRatio(ppo.Learner, q.Learner, ratio, lower, upper, ppo.SeedsReached, q.SeedsReached, ppo.Seeds, budget, censored, sentence);
+        return new HeadlineRatio(ppo.Learner, q.Learner, RatioKind.NeitherWithinBudget, null, null, null, p, qm,
+            string.Create(CultureInfo.InvariantCulture, $"Neither Q-learning nor {ppoName} settled at {fraction * 100:0.#}% of the oracle in half its seeds within the budget ({medians}): no ratio; {claim}."));
     }
+
+    /// <summary>A ratio with two significant digits at least and no exponent: 1,667x, 26x, 3.2x, 0.042x.</summary>
+    public static string Times(double ratio)
+    {
+        if (ratio >= 100)
+            return ratio.ToString("N0", CultureInfo.InvariantCulture) + "x";
+        if (ratio >= 10)
+            return ratio.ToString("0", CultureInfo.InvariantCulture) + "x";
+        if (ratio >= 1)
+            return ratio.ToString("0.0", CultureInfo.InvariantCulture) + "x";
+        var digits = Math.Clamp(1 - (int)Math.Floor(Math.Log10(ratio)), 2, 15);
+        return Math.Round(ratio, digits).ToString("0." + new string('#', digits), CultureInfo.InvariantCulture) + "x";
+    }
+
+    /// <summary>A lower bound rounded down to the digits <see cref="Times"/> shows, so the bound it prints still holds.</summary>
+    private static double RoundedDown(double ratio) => ratio switch
+    {
+        >= 10 => Math.Floor(ratio),
+        >= 1 => Math.Floor(ratio * 10) / 10,
+        _ => ratio,
+    };
+
+    private static double? Finite(double value) => double.IsFinite(value) ? value : null;
 }

@@ -58,6 +58,21 @@ public sealed class ComparisonTests
     }
 
     [Fact]
+    public void The_seed_settings_row_trains_the_seed_network_with_its_own_rollout()
+    {
+        // The seed's settings scaled down only in size (2 x 48 tasks = 192 calls per update, gamma 0.99), so the test is fast.
+        var options = Options(LearnerNames.PpoSeed, LearnerNames.PpoSeedSettings) with { Seeds = 1 };
+        options = options with { Ppo = options.Ppo with { SeedTrainer = new RLWorkbench.Ppo.PpoOptions { NumEnvs = 2, StepsPerEnv = 48, MinibatchSize = 32, Epochs = 2 } } };
+        var result = new ComparisonRunner(options, Problems.Default(), SimulatedRoutingBackend.Factory).Run(null, CancellationToken.None);
+        var (rescaled, seedSettings) = (result.Runs[0], result.Runs[1]);
+        Assert.Equal(LearnerNames.PpoSeedSettings, seedSettings.Learner);
+        Assert.Equal(rescaled.LearnedParameters, seedSettings.LearnedParameters);
+        // No update before its first rollout of 192 calls: the greedy policy, and so its value, is the initial one.
+        Assert.All(result.Checkpoints.Select((c, i) => (c, i)).Where(p => p.c < 192), p => Assert.Equal(seedSettings.Values[0], seedSettings.Values[p.i]));
+        Assert.NotEqual(rescaled.Values, seedSettings.Values);
+    }
+
+    [Fact]
     public void Load_balanced_values_match_a_long_simulation_of_the_same_policy()
     {
         // A greedy table that sends everything to the researcher except coding, under load: the exact propagation over load
@@ -98,24 +113,6 @@ public sealed class ComparisonTests
         Assert.Equal([0, 2, 4, 6], grid.Take(4));
         Assert.Equal(1000, grid[^1]);
         Assert.All(grid.Zip(grid.Skip(1)), p => Assert.True(p.Second > p.First && p.Second % 2 == 0));
-    }
-
-    [Fact]
-    public void Calls_to_threshold_and_the_headline_ratio_follow_the_definitions()
-    {
-        long[] grid = [0, 2, 4, 8];
-        Assert.Equal(4, ComparisonSummary.CallsToThreshold([0.1, 0.5, 0.9, 0.95], grid, 0.9));
-        Assert.Null(ComparisonSummary.CallsToThreshold([0.1, 0.5, 0.6, 0.7], grid, 0.9));
-        Estimate e = default;
-        LearnerSummary Summary(string name, params long?[] calls) => new(name, calls.Length, [], e, e, calls, Estimate.Of(calls.Where(c => c is not null).Select(c => (double)c!.Value).ToList()), e, e, 0, e, 0);
-        var ratio = ComparisonSummary.Ratio(Summary(LearnerNames.PpoSmall, 1000, 2000), Summary(LearnerNames.QLearning, 100, 100), 10_000, 0.95);
-        Assert.Equal(15.0, ratio.Ratio!.Value, 1e-12);
-        Assert.InRange(ratio.Lower!.Value, 10.0, 15.0);
-        Assert.InRange(ratio.Upper!.Value, 15.0, 20.0);
-        var never = ComparisonSummary.Ratio(Summary(LearnerNames.PpoSeed, null, null), Summary(LearnerNames.QLearning, 100, 300), 10_000, 0.95);
-        Assert.Null(never.Ratio);
-        Assert.Contains("did not reach the threshold within the budget of 10,000 LLM calls", never.Sentence);
-        Assert.Contains("above 50x", never.Sentence);
     }
 
     [Fact]

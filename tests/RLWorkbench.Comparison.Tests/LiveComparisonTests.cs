@@ -123,7 +123,9 @@ public sealed class LiveComparisonTests
         Assert.Contains("PPO is left out of live runs unless named", output);
         Assert.Equal(40, server.Requests.Count);
         Assert.Equal(3, File.ReadAllLines(Path.Combine(dir, "seeds.csv")).Length);
-        var seedsDollars = File.ReadAllLines(Path.Combine(dir, "seeds.csv")).Skip(1).Sum(l => double.Parse(l.Split(',')[4], CultureInfo.InvariantCulture));
+        var seedRows = File.ReadAllLines(Path.Combine(dir, "seeds.csv"));
+        var dollars = Array.IndexOf(seedRows[0].Split(','), "dollars");
+        var seedsDollars = seedRows.Skip(1).Sum(l => double.Parse(l.Split(',')[dollars], CultureInfo.InvariantCulture));
         Assert.Equal(LoggedSpend(dir), seedsDollars, 12);
         foreach (var file in Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Append(tape))
         {
@@ -173,7 +175,9 @@ public sealed class LiveComparisonTests
     [Theory]
     [InlineData("missing: ANTHROPIC_API_KEY", false, "--real", "--budget-usd", "1")]
     [InlineData("needs a hard spending cap", true, "--real")]
-    [InlineData("it needs --real", true, "--budget-usd", "1")]
+    [InlineData("budgetUsd caps what live calls spend; it needs the real backend (--real).", true, "--budget-usd", "1")]
+    // A configuration that selects the real backend needs no --real: --budget-usd is accepted, and the keys are checked next.
+    [InlineData("missing: ANTHROPIC_API_KEY", false, "--set", "backend=real", "--budget-usd", "1", "--learner", "qlearn")]
     [InlineData("cannot be combined", true, "--real", "--budget-usd", "1", "--replay", "x.jsonl")]
     public void Live_input_is_checked_before_any_call_or_file(string message, bool anthropicKey, params string[] args)
     {
@@ -184,6 +188,22 @@ public sealed class LiveComparisonTests
         Assert.Contains(message, error);
         Assert.Single(error.Trim().Split('\n'));
         Assert.Empty(server.Requests);
+        Assert.False(Directory.Exists(dir));
+    }
+}
+
+public sealed class LiveBudgetTests
+{
+    [Fact]
+    public void A_live_comparison_needs_its_call_budget_spelled_out()
+    {
+        var root = new RootCommand("test");
+        root.Subcommands.Add(CompareCommand.Create(_ => "a-key-that-is-never-used", new FastForwardTime()));
+        using var error = new StringWriter();
+        var dir = Path.Combine(Path.GetTempPath(), "rlw-compare-tests", Guid.NewGuid().ToString("N"));
+        var code = CommandLine.Invoke(root, ["compare", "--real", "--budget-usd", "1", "--out", dir], TextWriter.Null, error);
+        Assert.Equal(2, code);
+        Assert.Equal("error: A live comparison needs an explicit call budget (live calls cost money; the simulated default is 100,000 per learner and seed): set budgetCalls (--budget <calls>).", error.ToString().Trim());
         Assert.False(Directory.Exists(dir));
     }
 }

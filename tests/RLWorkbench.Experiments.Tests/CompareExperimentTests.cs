@@ -71,7 +71,12 @@ public class CompareExperimentTests
         ConfigPaths.Set(real, "backend", "real");
         Assert.Equal("A live comparison needs a hard spending cap: set budgetUsd (--budget-usd <dollars>).", Assert.Throws<ExperimentConfigException>(() => Kind.Create(real)).Message);
         ConfigPaths.Set(real, "budgetUsd", 1);
+        // Live calls cost money: no default call budget for them.
+        Assert.StartsWith("A live comparison needs an explicit call budget", Assert.Throws<ExperimentConfigException>(() => Kind.Create(real)).Message);
+        ConfigPaths.Set(real, "budgetCalls", 100_000);
         Assert.Contains("missing: OPENAI_API_KEY", Assert.Throws<ExperimentConfigException>(() => Kind.Create(real)).Message);
+        // A simulated run's config.json records the budget it ran with, the default one included.
+        Assert.Equal(100_000, Kind.Create(Kind.Defaults()).Configuration["budgetCalls"]!.GetValue<int>());
         var typo = Kind.Defaults();
         Assert.Equal("unknown setting 'ppo.trainer.learnRate'; did you mean 'ppo.trainer.learningRate'?",
             Assert.Throws<ExperimentConfigException>(() => ConfigPaths.Set(typo, "ppo.trainer.learnRate", 1)).Message);

@@ -287,15 +287,27 @@ public sealed class PlotTests : IDisposable
         Assert.Empty(result.Notes);
         foreach (var file in result.Files)
             Png.AssertValid(file);
-        // Both learners' curves are drawn, in the first two palette colours.
-        Assert.True(Png.CountColour(result.Files[0], "#1f77b4") > 200);
-        Assert.True(Png.CountColour(result.Files[0], "#ff7f0e") > 200);
+    }
+
+    [Theory]
+    // Q-learning and the oracle once shared the palette's first blue (the tenth learner wrapped round an 8-colour palette).
+    [InlineData("#1f77b4")]
+    [InlineData("#d62728")]
+    // Random, round-robin and least-recently-used have one and the same curve; each must still show.
+    [InlineData("#bcbd22")]
+    [InlineData("#17becf")]
+    [InlineData("#7f7f7f")]
+    public void Every_compare_learner_has_a_colour_of_its_own_that_shows_in_the_reward_figure(string colour)
+    {
+        var run = RunReader.Read(SyntheticCompareRun.Write(temp.Path, Start));
+        var result = RunPlotter.Plot(run);
+        Assert.True(Png.CountColour(result.Files[0], colour) > 200, $"{colour}: {Png.CountColour(result.Files[0], colour)} pixels");
     }
 
     [Fact]
-    public void An_older_compare_run_without_the_budgeted_calls_still_gets_its_reward_curve_and_a_note()
+    public void An_older_compare_run_without_the_settled_medians_still_gets_its_reward_curve_and_a_note()
     {
-        var run = RunReader.Read(SyntheticCompareRun.Write(temp.Path, Start, withBudgetedCalls: false));
+        var run = RunReader.Read(SyntheticCompareRun.Write(temp.Path, Start, withMedians: false));
         var result = RunPlotter.Plot(run);
 
         Assert.Equal(["reward_vs_calls.png"], result.Files.Select(Path.GetFileName));

@@ -122,30 +122,53 @@ internal static class SyntheticRuns
     }
 }
 
-/// <summary>A compare run's tables as the comparison writes them (two learners, two seeds).</summary>
+/// <summary>
+/// A compare run's tables as the comparison writes them: every learner compare knows, two seeds. Random, round-robin
+/// and least-recently-used have the same curve, as they do on the base problem.
+/// </summary>
 internal static class SyntheticCompareRun
 {
-    public static string Write(string root, DateTimeOffset start, bool withBudgetedCalls = true)
+    public static readonly string[] Learners = ["qlearn", "ppo-seed", "ppo-small", "ppo-seed-settings", "ucb1", "thompson", "random", "round-robin", "lru", "oracle"];
+
+    public static string Write(string root, DateTimeOffset start, bool withMedians = true)
     {
         using var run = new RunStore(root) { Mirror = null }.Create("compare", now: start);
         run.WriteConfig(new { problem = new { kind = "base" }, seeds = 2, budgetCalls = 1000 });
         var curves = run.Table("curve_summary", ["learner", "calls", "mean", "lower95", "upper95", "seeds"]);
         foreach (var calls in new[] { 0, 2, 10, 100, 1000 })
         {
-            curves.AppendRow("qlearn", calls, 0.55, 0.5, 0.6, 2);
-            curves.AppendRow("ucb1", calls, calls >= 100 ? 0.78 : 0.6, calls >= 100 ? 0.78 : 0.55, calls >= 100 ? 0.78 : 0.65, 2);
+            foreach (var learner in Learners)
+            {
+                var mean = learner switch
+                {
+                    "random" or "round-robin" or "lru" => 0.533,
+                    "oracle" => 0.78,
+                    "qlearn" => calls >= 1000 ? 0.76 : 0.55,
+                    _ => calls >= 100 ? 0.78 : 0.6 + 0.01 * Array.IndexOf(Learners, learner),
+                };
+                curves.AppendRow(learner, calls, mean, mean - 0.01, mean + 0.01, 2);
+            }
         }
-        string[] columns = ["learner", "seeds", "seeds_reached", "description", .. withBudgetedCalls ? new[] { "log10_calls_budgeted_mean", "log10_calls_budgeted_lower95", "log10_calls_budgeted_upper95" } : []];
+        string[] columns = ["learner", "seeds", "description", .. withMedians
+            ? new[] { "budget_calls", "settled_seeds", "settled_median_calls", "settled_median_lower95", "settled_median_upper95", "first_crossing_median_calls" }
+            : []];
         var summary = run.Table("summary", columns);
-        if (withBudgetedCalls)
+        foreach (var learner in Learners)
         {
-            summary.AppendRow("qlearn", 2, 0, "Q-learning (seed settings)", 3.0, "", "");
-            summary.AppendRow("ucb1", 2, 2, "UCB1", 1.9, 1.7, 2.1);
-        }
-        else
-        {
-            summary.AppendRow("qlearn", 2, 0, "Q-learning (seed settings)");
-            summary.AppendRow("ucb1", 2, 2, "UCB1");
+            if (!withMedians)
+            {
+                summary.AppendRow(learner, 2, learner);
+                continue;
+            }
+            // Baselines never settle (medians beyond the budget: empty cells); qlearn settles late, the rest early.
+            object[] medians = learner switch
+            {
+                "random" or "round-robin" or "lru" => [0, "", "", "", ""],
+                "oracle" => [2, 0, 0, 0, 0],
+                "qlearn" => [2, 1000, 1000, "", 1000],
+                _ => [2, 100, 80, 120, 60],
+            };
+            summary.AppendRow([learner, 2, learner, 1000, .. medians]);
         }
         run.WriteJson("oracle.json", new { oracleValue = 0.78, threshold = 0.741, thresholdFraction = 0.95 });
         run.Finish(RunStatus.Finished);

@@ -24,10 +24,10 @@ public static class CompareCommand
         var learners = new Option<string[]>("--learner") { Description = $"Learners to run (repeat or separate with commas; default all): {string.Join(", ", LearnerNames.All)}. The first is the one scores.json reports.", AllowMultipleArgumentsPerToken = true };
         var seeds = new Option<int?>("--seeds") { Description = "Seeds per learner (default 10)." }.AnyNumber();
         var firstSeed = new Option<long?>("--first-seed") { Description = "The first seed; seed k is first-seed + k (default 1)." }.AnyNumber();
-        var budget = new Option<int?>("--budget") { Description = "LLM calls per learner and seed, two per routed task (default 10000)." }.AnyNumber();
+        var budget = new Option<int?>("--budget") { Description = "LLM calls per learner and seed, two per routed task (default 100000 on the simulated and replay backends; required with --real)." }.AnyNumber();
         var profile = new Option<string?>("--profile") { Description = "Simulation profile JSON (default: the embedded experiments/profiles/default.json)." };
         var outDir = new Option<string?>("--out") { Description = "Run directory to create (default artifacts/runs/compare-<time>)." };
-        var real = new Option<bool>("--real") { Description = "Call the real providers (keys from OPENAI_API_KEY / ANTHROPIC_API_KEY); needs --budget-usd. Runs qlearn only unless --learner names others." };
+        var real = new Option<bool>("--real") { Description = "Call the real providers (keys from OPENAI_API_KEY / ANTHROPIC_API_KEY); needs --budget-usd and --budget. Runs qlearn only unless --learner names others." };
         var budgetUsd = new Option<double?>("--budget-usd") { Description = "Hard cap in USD for --real: the comparison stops before a routed task whose worst case could pass it, keeping the finished seeds." }.AnyNumber();
         var replay = new Option<string?>("--replay") { Description = "Answer every call from this cassette (recorded with compare --record): no network, no keys, no spend." };
         var record = new Option<string?>("--record") { Description = "Append every exchange to this cassette, so the comparison can be replayed." };
@@ -38,15 +38,9 @@ public static class CompareCommand
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            // The backend's rules (a cap for live calls, no cap without them, replay or record) are the configuration's,
+            // checked once on the merged settings, so a configuration that selects the real backend works with --budget-usd alone.
             var live = parse.GetValue(real);
-            if (live && parse.GetValue(replay) is not null)
-                throw new UsageException("--real and --replay cannot be combined: a replay makes no calls.");
-            if (live && parse.GetValue(budgetUsd) is null)
-                throw new UsageException("A live comparison needs a hard spending cap: add --budget-usd <dollars>.");
-            if (!live && parse.GetValue(budgetUsd) is not null)
-                throw new UsageException("--budget-usd caps what live calls spend; it needs --real.");
-            if (parse.GetValue(replay) is not null && parse.GetValue(record) is not null)
-                throw new UsageException("A comparison cannot both replay a cassette and record one.");
             var named = parse.GetValue(learners) is { Length: > 0 } names
                 ? names.SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray()
                 : null;
@@ -93,7 +87,7 @@ public static class CompareCommand
                     return CommandLine.Ok;
                 }
                 output.WriteLine();
-                output.Write(File.ReadAllText(Path.Combine(run.Directory, "summary.md")));
+                output.Write(File.ReadAllText(Path.Combine(run.Directory, ComparisonReport.TerminalFile)));
                 output.WriteLine();
                 output.WriteLine($"Run saved in {run.Directory}");
             }

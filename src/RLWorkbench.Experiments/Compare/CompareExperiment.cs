@@ -49,7 +49,7 @@ public sealed class CompareExperiment : IExperiment
 
     /// <summary>Calls the comparison will make: every learner spends its budget on every seed (PPO can overshoot by part of a rollout).</summary>
     public static long ExpectedCalls(ComparisonOptions options) =>
-        (long)options.Learners.Length * options.Seeds * ComparisonRunner.CheckpointGrid(options.BudgetCalls, options.CheckpointGrowth)[^1];
+        (long)options.Learners.Length * options.Seeds * ComparisonRunner.CheckpointGrid(options.Budget, options.CheckpointGrowth)[^1];
 
     public Task<ExperimentResult> RunAsync(Run run, IExperimentProgress progress, CancellationToken cancel) =>
         // The comparison is synchronous work on this thread (PPO's libtorch settings expect one thread).
@@ -157,7 +157,7 @@ public sealed class CompareExperiment : IExperiment
     private string Describe(Run run, string backend)
     {
         var options = Options;
-        var budget = ComparisonRunner.CheckpointGrid(options.BudgetCalls, options.CheckpointGrowth)[^1];
+        var budget = ComparisonRunner.CheckpointGrid(options.Budget, options.CheckpointGrowth)[^1];
         var lines = new List<string>
         {
             string.Create(CultureInfo.InvariantCulture,
@@ -173,10 +173,12 @@ public sealed class CompareExperiment : IExperiment
                 lines.Add("  PPO is left out of live runs unless named (--learner qlearn,ppo-small): its budget of calls is expensive.");
         }
         lines.Add($"  learners: {string.Join(", ", options.Learners)}");
-        var t = options.Ppo.Trainer;
-        if (options.Learners.Any(LearnerNames.IsPpo))
+        foreach (var learner in options.Learners.Where(LearnerNames.IsPpo))
+        {
+            var t = options.Ppo.TrainerFor(learner);
             lines.Add(string.Create(CultureInfo.InvariantCulture,
-                $"  PPO: {t.NumEnvs} envs x {t.StepsPerEnv} steps per rollout ({2 * t.RolloutSize} calls), minibatch {t.MinibatchSize}, {t.Epochs} epochs, lr {t.LearningRate}, gamma {t.Gamma}, lambda {t.GaeLambda}, networks [{string.Join(",", options.Ppo.SeedNetwork)}] and [{string.Join(",", options.Ppo.SmallNetwork)}]"));
+                $"  {learner}: {t.NumEnvs} envs x {t.StepsPerEnv} steps per rollout ({2 * t.RolloutSize:N0} calls), minibatch {t.MinibatchSize}, {t.Epochs} epochs, lr {t.LearningRate}, gamma {t.Gamma}, lambda {t.GaeLambda}, network [{string.Join(",", t.HiddenSizes)}]"));
+        }
         lines.Add($"  settings and results: {run.Directory}");
         return string.Join('\n', lines);
     }

@@ -53,6 +53,8 @@ public sealed class CompareExperimentKind(Func<string, string?>? environment = n
         {
             if (options.FirstProblem() is { } problemText)
                 throw new ExperimentConfigException(problemText);
+            // The run's config.json records the budget it ran with, not "the default".
+            options = options with { BudgetCalls = options.Budget };
             var problem = ComparisonRunner.BuildProblem(options.Problem);
             if (options.Ppo.Device is { } device && !ComputeDevice.IsKnown(device))
                 throw new ExperimentConfigException($"Unknown PPO device '{device}'; use one of {string.Join(", ", ComputeDevice.Choices)}.");
@@ -66,7 +68,7 @@ public sealed class CompareExperimentKind(Func<string, string?>? environment = n
                 cassette = Cassette.Read(options.Replay!);
                 var needed = CompareExperiment.ExpectedCalls(options);
                 if (cassette.Count < needed)
-                    throw new ExperimentConfigException($"The cassette {options.Replay} holds {cassette.Count} exchanges; this comparison needs at least {needed:N0} ({options.Learners.Length} learners x {options.Seeds} seeds x {ComparisonRunner.CheckpointGrid(options.BudgetCalls, options.CheckpointGrowth)[^1]:N0} calls).");
+                    throw new ExperimentConfigException($"The cassette {options.Replay} holds {cassette.Count} exchanges; this comparison needs at least {needed:N0} ({options.Learners.Length} learners x {options.Seeds} seeds x {ComparisonRunner.CheckpointGrid(options.Budget, options.CheckpointGrowth)[^1]:N0} calls).");
             }
             return new CompareExperiment(options, problem, credentials, cassette, time, ToJson(options));
         }
