@@ -54,7 +54,7 @@ public sealed class BadInputTests : IDisposable
         // Null sections.
         { ["ppo", "--config", "FILE:ppo.json:{\"ppo\": null}", "--out", "OUT"], "'ppo' cannot be null; leave it out for its defaults, or set its settings (ppo.numEnvs, ppo.stepsPerEnv, ppo.minibatchSize, ...)." },
         { ["qlearn", "--config", "FILE:q.json:{\"resilience\": null}", "--out", "OUT"], "'resilience' cannot be null; leave it out for its defaults, or set its settings (resilience.maxRetries, resilience.baseDelaySeconds, resilience.maxDelaySeconds, ...)." },
-        { ["compare", "--config", "FILE:c.json:{\"ppo\": null}", "--out", "OUT"], "'ppo' cannot be null; leave it out for its defaults, or set its settings (ppo.trainer, ppo.seedNetwork, ppo.smallNetwork, ...)." },
+        { ["compare", "--config", "FILE:c.json:{\"ppo\": null}", "--out", "OUT"], "'ppo' cannot be null; leave it out for its defaults, or set its settings (ppo.trainer, ppo.seedTrainer, ppo.seedNetwork, ...)." },
         // Unbounded counts get limits like eval --episodes has.
         { ["route", "a task", "--type", "coding", "--qtable", "q.json", "--repeat", "1e8"], "--repeat must be a whole number from 1 to 10,000, got '1e8'." },
         { ["route", "a task", "--type", "coding", "--qtable", "q.json", "--repeat", "100000000"], "--repeat must be a whole number from 1 to 10,000, got '100000000'." },
