@@ -47,14 +47,16 @@ static readonly string NotebookRuns = Path.GetFullPath("../artifacts/notebook-ru
 /// <summary>
 /// The finished run artifacts/notebook-runs/<name>: an experiment of <paramref name="kind"/> (ppo, qlearn, compare) with
 /// the given settings changed from its defaults, by the dotted paths --set takes. Made here, with its figures, when it
-/// is missing or did not finish.
+/// is missing, did not finish, or was made by another build of the workbench.
 /// </summary>
 static RunRecord EnsureRun(string name, string kind, params (string Path, object Value)[] settings)
 {
     var dir = Path.Combine(NotebookRuns, name);
-    // A run made before scores.json existed (an older workbench) is made again rather than half-read.
+    // The runs are a cache of what this build makes: a run an older build made may lack files or hold other
+    // figures (a renamed plot, a renamed column), so it is made again rather than half-read.
+    var stamp = Path.Combine(NotebookRuns, name + ".build");
     var finished = File.Exists(Path.Combine(dir, "status.json")) && RunReader.Read(dir).Info.Status == RunStatus.Finished
-        && File.Exists(Path.Combine(dir, RunScores.FileName));
+        && File.Exists(stamp) && File.ReadAllText(stamp) == BuildStamp;
     if (!finished)
     {
         if (Directory.Exists(dir))
@@ -70,9 +72,14 @@ static RunRecord EnsureRun(string name, string kind, params (string Path, object
         if (result.Outcome != ExperimentOutcome.Finished)
             throw new Exception($"{kind} run {name} ended {result.Outcome}: {result.Message}");
         RunPlotter.Plot(RunReader.Read(dir));
+        File.WriteAllText(stamp, BuildStamp);
     }
     return RunReader.Read(dir);
 }
+
+/// <summary>The module version ids of the assemblies that make and draw runs: they change whenever their code does.</summary>
+static readonly string BuildStamp = string.Join(",", new[] { typeof(ExperimentCatalog), typeof(RunStore), typeof(RLWorkbench.Ppo.PpoTrainer), typeof(RLWorkbench.Routing.Workflow.QlearnSession), typeof(RLWorkbench.Comparison.ComparisonRunner), typeof(RLWorkbench.Simulation.TaskEnvironment) }
+    .Select(t => t.Assembly).Distinct().Select(a => a.ManifestModule.ModuleVersionId));
 
 /// <summary>A run's scores.json: what a sweep compares it by.</summary>
 static RunScores ScoresOf(RunRecord run) =>
