@@ -152,10 +152,7 @@ public sealed class ComparisonBackends : IDisposable
         foreach (var p in RoutingNames.Providers)
         {
             var model = problem.Providers[p].Model;
-            var client = source(p, seed);
-            if (recorder is not null)
-                client = new CassetteRecordingChatClient(client, p, model, recorder, TimeProvider.System);
-            client = new UsageAccountingChatClient(client, p, model, problem.Prices, ledger, TimeProvider.System);
+            var client = ChatPipeline.Around(source(p, seed), p, model, problem.Prices, ledger, recorder, TimeProvider.System);
             if (budget is not null)
                 client = new BudgetedChatClient(client, budget);
             clients[p] = client;
@@ -188,9 +185,7 @@ public sealed class ComparisonBackends : IDisposable
             {
                 if (!shared.TryGetValue(p, out var client))
                 {
-                    var handler = new ResilientHttpHandler(p.Name(), resilience, time, jitter, notice);
-                    self.owned.Add(handler);
-                    client = ProviderClients.Create(p, problem.Providers[p], credentials, handler);
+                    client = ChatPipeline.RealSource(p, problem.Providers[p], credentials, resilience, time, jitter, notice, self.owned);
                     self.owned.Add(client);
                     shared[p] = client;
                 }
