@@ -18,17 +18,6 @@ public sealed record RoutingEnvironmentOptions
     public int EpisodeLength { get; init; } = 64;
 }
 
-/// <summary>What one step did, beyond the reward the environment returns.</summary>
-public readonly record struct RoutedTask(
-    RoutingTask Task,
-    int Action,
-    double RawReward,
-    double Penalty,
-    double AdjustedReward,
-    bool ParseFailure,
-    double AgentCostUsd,
-    double JudgeCostUsd);
-
 /// <summary>
 /// The Phase 2 routing problem as a Gymnasium environment: the observation is the next task's type one-hot (plus the load
 /// state one-hot when load-balanced), the action one of the problem's (agent, provider) pairs, and one step routes that task:
