@@ -124,10 +124,16 @@ public sealed class ProductionRouter(QLearningCoordinator coordinator, ChatProvi
             RoutingNames.Agents.ToDictionary(a => a.Name(), coordinator.Load.Utilisation), coordinator.Load.Imbalance, parseFailures);
     }
 
-    /// <summary>Which coordinator a saved Q-table belongs to, from its states.</summary>
-    public static QLearningCoordinator CoordinatorFor(QTable table, QlearnOptions options, IRandomSource random)
+    /// <summary>
+    /// Which coordinator a saved Q-table belongs to: the learner its file records, else the one its states imply. A table a
+    /// bandit wrote holds its sample means but not its counts, so route follows it greedily but cannot continue learning it.
+    /// </summary>
+    public static QLearningCoordinator CoordinatorFor(QTable table, QlearnOptions options, IRandomSource random, bool learnOnline = false)
     {
-        var learner = table.States.Count switch
+        if (learnOnline && table.Algorithm is { } algorithm && algorithm != RoutingAlgorithms.QLearning)
+            throw new RoutingInputException(
+                $"The Q-table was written by {algorithm}, whose counts are in its run's checkpoint, not the table; --learn continues only a {RoutingAlgorithms.QLearning} table (without --learn, route follows this one greedily).");
+        var learner = table.Learner ?? table.States.Count switch
         {
             4 => TaskTypeCoordinator.Name,
             20 => LoadBalancedCoordinator.Name,

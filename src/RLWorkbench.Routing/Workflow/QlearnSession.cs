@@ -220,7 +220,7 @@ public static class QlearnSession
                 unwritten.Add(name);
             }
         }
-        Save("qtable.json", () => AtomicFile.WriteAllText(run.ArtifactPath("qtable.json"), coordinator.Table.ToJson()));
+        Save("qtable.json", () => AtomicFile.WriteAllText(run.ArtifactPath("qtable.json"), coordinator.TableJson()));
         Save("qtable.csv", () => AtomicFile.WriteAllText(run.ArtifactPath("qtable.csv"), coordinator.Table.ToCsv()));
         Save("checkpoint.json", () => AtomicFile.WriteAllText(run.ArtifactPath("checkpoint.json"), checkpointText));
         Save("summary.json", () => run.WriteJson("summary.json", report.Summary));
