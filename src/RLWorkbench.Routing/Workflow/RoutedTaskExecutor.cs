@@ -10,6 +10,14 @@ public readonly record struct ProviderAnswer(string? Text, CallRecord Record);
 /// <summary>What routing one task produced: the agent's output, the judge's verdict, both calls and the composite reward.</summary>
 public readonly record struct RoutedTaskResult(string Output, JudgeVerdict Verdict, CallRecord Agent, CallRecord Judge, double RawReward);
 
+/// <summary>What a routed task's two calls cost (or could cost at most), in USD.</summary>
+public readonly record struct RoutedTaskCost(double Agent, double Judge)
+{
+    public static RoutedTaskCost None => default;
+
+    public double Total => Agent + Judge;
+}
+
 /// <summary>
 /// Sends one call: the plain one goes straight to the provider's pipeline; the qlearn workflow passes its own to settle each
 /// call against its budget reservation and to count answers that are not valid for the provider's API.
@@ -55,5 +63,17 @@ public sealed class RoutedTaskExecutor(ChatProviders providers, CompositeReward 
             new CallContext(iteration, CallPurpose.Judge, providers.Judge, action.Agent, task.Type, task.Id, action.Provider), cancellationToken);
         var verdict = judge.Text is null ? JudgeVerdict.Failed("the judge's answer was not valid for its API") : JudgePrompt.Parse(judge.Text);
         return new RoutedTaskResult(output, verdict, agent.Record, judge.Record, reward.Compute(verdict, agent.Record.CostUsd, agent.Record.LatencySeconds));
+    }
+
+    /// <summary>
+    /// The most routing one task can cost, for every caller that budgets (qlearn's cap and up-front estimate, the comparison's
+    /// live cap): prompts at three characters a token (tokenisers rarely do worse on English) and every allowed output token,
+    /// for the agent and for the judge reading a full-length answer. It lives with the prompts it estimates.
+    /// </summary>
+    public static RoutedTaskCost WorstCase(RoutingTask task, RoutingAction action, ProviderSettings agent, ProviderSettings judge, PriceTable prices, int judgeOutputChars)
+    {
+        var agentInput = (AgentPrompts.SystemPrompt(action.Agent).Length + AgentPrompts.UserMessage(task).Length) / 3 + 16;
+        var judgeInput = (JudgePrompt.SystemPrompt.Length + JudgePrompt.UserMessage(task, action.Agent, "").Length + judgeOutputChars) / 3 + 16;
+        return new RoutedTaskCost(prices.Cost(agent.Model, agentInput, agent.MaxOutputTokens), prices.Cost(judge.Model, judgeInput, judge.MaxOutputTokens));
     }
 }

@@ -102,7 +102,7 @@ public sealed class RoutingWorkflow(
                 return stop is not null;
         }
 
-        async Task RunOne(int iteration, RoutingDecision decision, WorstCase reserved)
+        async Task RunOne(int iteration, RoutingDecision decision, RoutedTaskCost reserved)
         {
             try
             {
@@ -157,7 +157,7 @@ public sealed class RoutingWorkflow(
                 StopWith(StopReason.Budget, $"stopped before iteration {i + 1}: its worst case (${worstCase.Total:0.0000}) would take the spend past the ${budget.LimitUsd:0.00} budget (spent ${budget.SpentUsd:0.0000}).", cancelInFlight: false);
                 break;
             }
-            inFlight.Add(RunOne(i, decision, budget is null ? WorstCase.None : worstCase));
+            inFlight.Add(RunOne(i, decision, budget is null ? RoutedTaskCost.None : worstCase));
         }
         await Task.WhenAll(inFlight);
         if (stop is { } s)
@@ -169,7 +169,7 @@ public sealed class RoutingWorkflow(
 
     /// <summary>One iteration's two calls; null when it was stopped between them (the budget no longer fits the judge call).</summary>
     private async Task<RoutedTaskResult?> ExecuteAsync(
-        int iteration, RoutingDecision decision, WorstCase reserved, Action<StopReason, string?, bool> stopWith, CancellationToken cancellationToken)
+        int iteration, RoutingDecision decision, RoutedTaskCost reserved, Action<StopReason, string?, bool> stopWith, CancellationToken cancellationToken)
     {
         var judgeReserved = reserved.Judge;
         try
@@ -227,32 +227,11 @@ public sealed class RoutingWorkflow(
         }
     }
 
-    /// <summary>
-    /// The most one iteration can cost: prompts at three characters a token (tokenisers rarely do worse on English) and every
-    /// allowed output token, for the agent and for the judge reading a full-length answer.
-    /// </summary>
+    /// <summary>The most one iteration can cost (<see cref="RoutedTaskExecutor.WorstCase"/>).</summary>
     public double WorstCaseCost(RoutingDecision decision) => WorstCaseCosts(decision).Total;
 
-    private WorstCase WorstCaseCosts(RoutingDecision decision) =>
-        WorstCaseCosts(decision.Task, decision.Action, providers.Settings(decision.Action.Provider), providers.Settings(providers.Judge), prices, judgeOutputChars);
-
-    /// <summary>The same worst case for any caller that routes one task (the comparison's live budget uses it too).</summary>
-    public static double WorstCaseCost(RoutingTask task, RoutingAction action, ProviderSettings agent, ProviderSettings judge, PriceTable prices, int judgeOutputChars) =>
-        WorstCaseCosts(task, action, agent, judge, prices, judgeOutputChars).Total;
-
-    private static WorstCase WorstCaseCosts(RoutingTask task, RoutingAction action, ProviderSettings agent, ProviderSettings judge, PriceTable prices, int judgeOutputChars)
-    {
-        var agentInput = (AgentPrompts.SystemPrompt(action.Agent).Length + AgentPrompts.UserMessage(task).Length) / 3 + 16;
-        var judgeInput = (JudgePrompt.SystemPrompt.Length + JudgePrompt.UserMessage(task, action.Agent, "").Length + judgeOutputChars) / 3 + 16;
-        return new WorstCase(prices.Cost(agent.Model, agentInput, agent.MaxOutputTokens), prices.Cost(judge.Model, judgeInput, judge.MaxOutputTokens));
-    }
-
-    private readonly record struct WorstCase(double Agent, double Judge)
-    {
-        public static WorstCase None => default;
-
-        public double Total => Agent + Judge;
-    }
+    private RoutedTaskCost WorstCaseCosts(RoutingDecision decision) =>
+        RoutedTaskExecutor.WorstCase(decision.Task, decision.Action, providers.Settings(decision.Action.Provider), providers.Settings(providers.Judge), prices, judgeOutputChars);
 }
 
 /// <summary>A hard spending cap: an iteration starts only if its worst case fits in what is left, counting iterations still in flight.</summary>
