@@ -11,8 +11,8 @@ public sealed class ComparisonBudgetExhaustedException(string message) : Excepti
 
 /// <summary>
 /// The hard USD cap of a live comparison, checked per routed task: before the agent call, the worst case of the agent call
-/// and its judge call (the routing workflow's estimate) must fit in what is left, so a task is never started that could not
-/// also be judged within the cap. The environment routes one task at a time, so one pending reservation is enough.
+/// and its judge call (the routed-task executor's estimate, as qlearn's) must fit in what is left, so a task is never
+/// started that could not also be judged within the cap. The environment routes one task at a time, so one pending reservation is enough.
 /// </summary>
 public sealed class RoutedTaskBudget(RoutingProblem problem, BudgetGuard guard)
 {
@@ -28,7 +28,7 @@ public sealed class RoutedTaskBudget(RoutingProblem problem, BudgetGuard guard)
             return;
         var task = problem.Bank.Tasks.First(t => t.Id == context.TaskId);
         var action = new RoutingAction(context.Role, context.Provider);
-        var worst = RoutingWorkflow.WorstCaseCost(task, action, problem.Providers[context.Provider], problem.Providers[problem.Judge], problem.Prices, JudgePrompt.DefaultOutputChars);
+        var worst = RoutedTaskExecutor.WorstCase(task, action, problem.Providers[context.Provider], problem.Providers[problem.Judge], problem.Prices, JudgePrompt.DefaultOutputChars).Total;
         if (!guard.TryReserve(worst))
             throw new ComparisonBudgetExhaustedException(
                 $"stopped before routing task {context.TaskId} to {action.Label}: its worst case (${worst:0.0000}) would take the spend past the ${guard.LimitUsd:0.00} budget (spent ${guard.SpentUsd:0.0000}).");
@@ -152,10 +152,7 @@ public sealed class ComparisonBackends : IDisposable
         foreach (var p in RoutingNames.Providers)
         {
             var model = problem.Providers[p].Model;
-            var client = source(p, seed);
-            if (recorder is not null)
-                client = new CassetteRecordingChatClient(client, p, model, recorder, TimeProvider.System);
-            client = new UsageAccountingChatClient(client, p, model, problem.Prices, ledger, TimeProvider.System);
+            var client = ChatPipeline.Around(source(p, seed), p, model, problem.Prices, ledger, recorder, TimeProvider.System);
             if (budget is not null)
                 client = new BudgetedChatClient(client, budget);
             clients[p] = client;
@@ -188,9 +185,7 @@ public sealed class ComparisonBackends : IDisposable
             {
                 if (!shared.TryGetValue(p, out var client))
                 {
-                    var handler = new ResilientHttpHandler(p.Name(), resilience, time, jitter, notice);
-                    self.owned.Add(handler);
-                    client = ProviderClients.Create(p, problem.Providers[p], credentials, handler);
+                    client = ChatPipeline.RealSource(p, problem.Providers[p], credentials, resilience, time, jitter, notice, self.owned);
                     self.owned.Add(client);
                     shared[p] = client;
                 }

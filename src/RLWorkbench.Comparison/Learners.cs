@@ -4,25 +4,6 @@ using RLWorkbench.Routing.Learning;
 
 namespace RLWorkbench.Comparison;
 
-/// <summary>What a learner sees before it routes a task: the task, its state, and the load window (only the oracle reads the window).</summary>
-public readonly record struct RoutingContext(RoutingTask Task, int TypeIndex, int LoadStateIndex, int State, LoadTracker Load);
-
-/// <summary>
-/// A learner that routes one task at a time: choose an action for the state, learn from what the task earned, and say
-/// which policy it would follow if it stopped learning now (evaluated exactly at each checkpoint).
-/// PPO does not fit this shape (its trainer drives the environment), so it runs through <see cref="PpoContender"/>.
-/// </summary>
-public interface IRoutingLearner
-{
-    long LearnedParameters { get; }
-
-    int Choose(in RoutingContext context);
-
-    void Learn(in RoutingContext context, in RoutedTask outcome);
-
-    RoutingPolicy GreedyPolicy();
-}
-
 /// <summary>
 /// The seed's Q-learning, through the routing module's coordinator (base or load-balanced, with the seed's settings):
 /// nothing of its update is repeated here. The coordinator keeps its own load window; it sees the same assignments as the

@@ -3,27 +3,6 @@ using RLWorkbench.Routing.Learning;
 
 namespace RLWorkbench.Comparison;
 
-/// <summary>A routing policy as the exact evaluation sees it.</summary>
-public abstract record RoutingPolicy;
-
-/// <summary>One action per state: every learner's greedy policy.</summary>
-public sealed record TablePolicy(int[] ActionPerState) : RoutingPolicy
-{
-    public string Key => string.Join(',', ActionPerState);
-}
-
-/// <summary>Every action equally likely, whatever the state (the uniform random baseline).</summary>
-public sealed record UniformPolicy : RoutingPolicy;
-
-/// <summary>A fixed sequence of actions repeated forever, blind to the task (round-robin and least-recently-used baselines).</summary>
-public sealed record CyclicPolicy(int[] Sequence) : RoutingPolicy;
-
-/// <summary>
-/// Knows the profile: the action with the highest expected reward for the task's type, less the load penalty it would incur
-/// now (it sees the whole load window, not only the load state).
-/// </summary>
-public sealed record OraclePolicy : RoutingPolicy;
-
 /// <summary>
 /// The exact expected reward per routed task of a policy, from <see cref="ExactRewardModel"/>.
 /// Base problem: tasks are independent, so the value is the type-weighted expected reward of the chosen actions.

@@ -26,7 +26,7 @@ public sealed class SimulatedRoutingBackend : IRoutingBackend
         foreach (var provider in RoutingNames.Providers)
         {
             var simulated = new SimulatedChatClient(provider, problem.Profile, seed, TimeSpan.Zero);
-            clients[provider] = new UsageAccountingChatClient(simulated, provider, problem.Providers[provider].Model, problem.Prices, new CallLedger(), TimeProvider.System);
+            clients[provider] = ChatPipeline.Around(simulated, provider, problem.Providers[provider].Model, problem.Prices, new CallLedger(), null, TimeProvider.System);
         }
     }
 

@@ -1,10 +1,10 @@
-using Microsoft.Extensions.AI;
 using RLWorkbench.Gym;
 using RLWorkbench.Gym.Random;
 using RLWorkbench.Gym.Spaces;
 using RLWorkbench.Routing.Chat;
 using RLWorkbench.Routing.Core;
 using RLWorkbench.Routing.Learning;
+using RLWorkbench.Routing.Workflow;
 
 namespace RLWorkbench.Comparison;
 
@@ -17,17 +17,6 @@ public sealed record RoutingEnvironmentOptions
     /// </summary>
     public int EpisodeLength { get; init; } = 64;
 }
-
-/// <summary>What one step did, beyond the reward the environment returns.</summary>
-public readonly record struct RoutedTask(
-    RoutingTask Task,
-    int Action,
-    double RawReward,
-    double Penalty,
-    double AdjustedReward,
-    bool ParseFailure,
-    double AgentCostUsd,
-    double JudgeCostUsd);
 
 /// <summary>
 /// The Phase 2 routing problem as a Gymnasium environment: the observation is the next task's type one-hot (plus the load
@@ -43,6 +32,7 @@ public sealed class RoutingEnvironment : IEnv
     private readonly CompositeReward reward;
     private readonly SeededRandomSource taskRandom;
     private IRoutingBackend backend;
+    private RoutedTaskExecutor executor;
     private LoadTracker load;
     private RoutingTask current;
     private int episodeStep;
@@ -61,6 +51,7 @@ public sealed class RoutingEnvironment : IEnv
         Info = new EnvInfo("raw_reward", "penalty", "adjusted_reward", "cost_usd", "judge_cost_usd", "parse_failure", "imbalance", "llm_calls");
         taskRandom = new SeededRandomSource(seed);
         backend = backendFactory(problem, seed);
+        executor = ExecutorFor(problem, backend, reward);
         load = new LoadTracker(problem.Load);
         current = problem.Bank[taskRandom.Choice(problem.Bank.Count)];
     }
@@ -101,6 +92,7 @@ public sealed class RoutingEnvironment : IEnv
             taskRandom.Seed(s);
             backend.Dispose();
             backend = backendFactory(problem, s);
+            executor = ExecutorFor(problem, backend, reward);
             load = new LoadTracker(problem.Load);
             iteration = 0;
             LlmCalls = 0;
@@ -127,8 +119,8 @@ public sealed class RoutingEnvironment : IEnv
     {
         var task = current;
         var action = problem.Actions[actionIndex];
-        var (verdict, agentCall, judgeCall) = Execute(task, action);
-        var raw = reward.Compute(verdict, agentCall.CostUsd, agentCall.LatencySeconds);
+        // The qlearn workflow's routed task, made synchronously: Gym's Step is synchronous and the simulated backend completes at once.
+        var (_, verdict, agentCall, judgeCall, raw) = executor.ExecuteAsync(iteration, task, action).GetAwaiter().GetResult();
         // The load-balanced problem reads the penalty before recording the assignment, as the seed's coordinator does.
         var penalty = problem.LoadBalanced ? load.Penalty(action.Agent) : 0.0;
         load.Record(action.Agent);
@@ -153,29 +145,8 @@ public sealed class RoutingEnvironment : IEnv
         return routed;
     }
 
-    // The same two calls as the qlearn workflow's iteration (RoutingWorkflow keeps its own private), made synchronously:
-    // Gym's Step is synchronous and the simulated backend completes at once.
-    private (JudgeVerdict Verdict, CallRecord Agent, CallRecord Judge) Execute(RoutingTask task, RoutingAction action)
-    {
-        var agentContext = new CallContext(iteration, CallPurpose.Agent, action.Provider, action.Agent, task.Type, task.Id);
-        var agentResponse = backend.Client(action.Provider).GetResponseAsync(
-            [new ChatMessage(ChatRole.System, AgentPrompts.SystemPrompt(action.Agent)), new ChatMessage(ChatRole.User, AgentPrompts.UserMessage(task))],
-            agentContext.Attach(OptionsFor(action.Provider))).GetAwaiter().GetResult();
-        var agentCall = CallRecord.Of(agentResponse);
-
-        var judgeContext = new CallContext(iteration, CallPurpose.Judge, problem.Judge, action.Agent, task.Type, task.Id, action.Provider);
-        var judgeResponse = backend.Client(problem.Judge).GetResponseAsync(
-            [new ChatMessage(ChatRole.System, JudgePrompt.SystemPrompt), new ChatMessage(ChatRole.User, JudgePrompt.UserMessage(task, action.Agent, agentResponse.Text))],
-            judgeContext.Attach(OptionsFor(problem.Judge))).GetAwaiter().GetResult();
-        var judgeCall = CallRecord.Of(judgeResponse);
-        return (JudgePrompt.Parse(judgeResponse.Text), agentCall, judgeCall);
-    }
-
-    private ChatOptions OptionsFor(Provider provider)
-    {
-        var s = problem.Providers[provider];
-        return new ChatOptions { ModelId = s.Model, Temperature = s.Temperature, MaxOutputTokens = s.MaxOutputTokens };
-    }
+    private static RoutedTaskExecutor ExecutorFor(RoutingProblem problem, IRoutingBackend backend, CompositeReward reward) =>
+        new(new ChatProviders(RoutingNames.Providers.ToDictionary(p => p, backend.Client), problem.Providers, problem.Judge), reward);
 
     public void Dispose() => backend.Dispose();
 }

@@ -69,5 +69,9 @@ public class QlearnLearnerTests
         Assert.True(plot.ExitCode == 0, plot.Error);
         var route = Workbench.Run("route", "Write a thread-safe LRU cache", "--type", "coding", "--qtable", Path.Combine(dir, "artifacts", "qtable.json"));
         Assert.True(route.ExitCode == 0, route.Error);
+        // The table says a bandit wrote it: continuing it with Q-learning updates would be a different learner.
+        var learn = Workbench.Run("route", "Write a thread-safe LRU cache", "--type", "coding", "--qtable", Path.Combine(dir, "artifacts", "qtable.json"), "--learn");
+        Assert.Equal(2, learn.ExitCode);
+        Assert.Contains("The Q-table was written by ucb1", learn.Error);
     }
 }

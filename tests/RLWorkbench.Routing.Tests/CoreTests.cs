@@ -1,4 +1,6 @@
+using RLWorkbench.Routing.Chat;
 using RLWorkbench.Routing.Core;
+using RLWorkbench.Routing.Workflow;
 
 namespace RLWorkbench.Routing.Tests;
 
@@ -43,6 +45,19 @@ public class CoreTests
         Assert.Equal(5, new RoutingAction(AgentRole.Coder, Provider.Anthropic).Index);
         Assert.Equal(new RoutingAction(AgentRole.Validator, Provider.OpenAI), RoutingAction.FromIndex(6));
         Assert.Throws<ArgumentOutOfRangeException>(() => RoutingAction.FromIndex(8));
+    }
+
+    [Fact]
+    public void The_registered_providers_give_the_names_key_variables_default_models_and_action_count()
+    {
+        Assert.Equal(["openai", "anthropic"], RoutingNames.Providers.Select(p => p.Name()));
+        Assert.Equal(["OPENAI_API_KEY", "ANTHROPIC_API_KEY"], RoutingNames.Providers.Select(ProviderCredentials.KeyVariable));
+        Assert.Equal(["OPENAI_BASE_URL", "ANTHROPIC_BASE_URL"], RoutingNames.Providers.Select(ProviderCredentials.BaseUrlVariable));
+        Assert.Equal(new Dictionary<string, string> { ["openai"] = "gpt-4o-mini", ["anthropic"] = "claude-3-5-haiku-latest" },
+            QlearnOptions.DefaultProviders().ToDictionary(kv => kv.Key, kv => kv.Value.Model));
+        Assert.Equal(8, RoutingAction.Count);
+        // A registered provider's default model must be priced, or its cost would silently be the unknown model's.
+        Assert.All(ProviderRegistry.Entries, e => Assert.True(PriceTable.Default.Models.ContainsKey(e.DefaultModel), e.DefaultModel));
     }
 
     [Fact]

@@ -47,7 +47,7 @@ public class RealRunTests
         // The plan's worst case is the budget guard's per-iteration worst case, for the dearest (task, action), 8 times.
         var settings = new QlearnOptions().ProviderSettings();
         var dearest = TaskBank.Default.Tasks.SelectMany(t => RoutingAction.All.Select(a =>
-            RoutingWorkflow.WorstCaseCost(t, a, settings[a.Provider], settings[Provider.OpenAI], PriceTable.Default, JudgePrompt.DefaultOutputChars))).Max();
+            RoutedTaskExecutor.WorstCase(t, a, settings[a.Provider], settings[Provider.OpenAI], PriceTable.Default, JudgePrompt.DefaultOutputChars).Total)).Max();
         Assert.Equal(8 * dearest, plan.WorstCaseCostUsd, 12);
         Assert.InRange(plan.EstimatedCostUsd, 0.1 * plan.WorstCaseCostUsd, plan.WorstCaseCostUsd);
         var rows = IterationRow.ReadCsv(tmp["run/iterations.csv"]).ToArray();

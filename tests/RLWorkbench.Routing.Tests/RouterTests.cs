@@ -93,4 +93,39 @@ public class RouterTests
         Assert.Equal("A Q-table has 4 states (base) or 20 (load-balanced), not 6.",
             Assert.Throws<RoutingInputException>(() => ProductionRouter.CoordinatorFor(six, new QlearnOptions(), new SeededRandomSource(1))).Message);
     }
+
+    [Fact]
+    public void A_saved_table_records_its_learner_and_route_learns_on_only_a_q_learning_one()
+    {
+        var ucb1 = QLearningCoordinator.Create(TaskTypeCoordinator.Name, new QLearningOptions(), new LoadTrackerOptions(), new SeededRandomSource(1), RoutingAlgorithms.Ucb1);
+        ucb1.Complete(ucb1.Decide(TaskBank.Default[0]), 0.25, TaskType.Coding);
+        var decision = ucb1.Decide(TaskBank.Default[0]);
+        ucb1.Complete(decision, 0.75, TaskType.Coding);
+        Assert.NotEqual(0, decision.Action.Index);
+        var json = ucb1.TableJson();
+        Assert.Contains("\"learner\": \"base\"", json);
+        Assert.Contains("\"algorithm\": \"ucb1\"", json);
+
+        var table = QTable.FromJson(json, "q.json");
+        Assert.Equal((TaskTypeCoordinator.Name, RoutingAlgorithms.Ucb1), (table.Learner, table.Algorithm));
+        Assert.Equal("The Q-table was written by ucb1, whose counts are in its run's checkpoint, not the table; --learn continues only a q-learning table (without --learn, route follows this one greedily).",
+            Assert.Throws<RoutingInputException>(() => ProductionRouter.CoordinatorFor(table, new QlearnOptions(), new SeededRandomSource(1), learnOnline: true)).Message);
+        var greedy = ProductionRouter.CoordinatorFor(table, new QlearnOptions(), new SeededRandomSource(1));
+        Assert.Equal(decision.Action, greedy.Decide(decision.Task, epsilonOverride: 0).Action);
+        // Saved again without learning, the table still names the algorithm whose values it holds.
+        Assert.Contains("\"algorithm\": \"ucb1\"", greedy.TableJson());
+
+        var q = QLearningCoordinator.Create(LoadBalancedCoordinator.Name, QLearningOptions.LoadBalancedDefaults, new LoadTrackerOptions(), new SeededRandomSource(1));
+        var qTable = QTable.FromJson(q.TableJson(), "q.json");
+        Assert.Equal((LoadBalancedCoordinator.Name, RoutingAlgorithms.QLearning), (qTable.Learner, qTable.Algorithm));
+        Assert.Equal(RoutingAlgorithms.QLearning, ProductionRouter.CoordinatorFor(qTable, new QlearnOptions(), new SeededRandomSource(1), learnOnline: true).Algorithm);
+    }
+
+    [Fact]
+    public void A_q_table_naming_an_unknown_algorithm_is_refused()
+    {
+        var json = new QTable(["analysis", "coding", "research", "validation"]).ToJson().Replace("\"values\"", "\"algorithm\": \"sarsa\", \"values\"");
+        Assert.Equal("The Q-table q.json says it was written by 'sarsa'; the learners are q-learning, ucb1, thompson.",
+            Assert.Throws<RoutingInputException>(() => QTable.FromJson(json, "q.json")).Message);
+    }
 }

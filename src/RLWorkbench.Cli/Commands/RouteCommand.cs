@@ -63,7 +63,7 @@ public static class RouteCommand
                 using var backends = ChatBackends.Build(options, Environment.GetEnvironmentVariable, TimeProvider.System, null, prices, ledger,
                     m => output.WriteLine($"  ! {m}"), null, profile, credentials, null);
                 var random = new SeededRandomSource(options.Seed);
-                var router = new ProductionRouter(ProductionRouter.CoordinatorFor(table, options, random), backends.Providers,
+                var router = new ProductionRouter(ProductionRouter.CoordinatorFor(table, options, random, parse.GetValue(learn)), backends.Providers,
                     new CompositeReward(options.Reward), ledger, random, new RequestRateLimit(parse.GetValue(perMinute), TimeProvider.System), parse.GetValue(learn));
                 for (var i = 0; i < times; i++)
                 {
@@ -89,7 +89,7 @@ public static class RouteCommand
                     $"  load state {h.LoadState}, imbalance {h.Imbalance:0.000}, utilisation {string.Join(", ", h.Utilisation.Select(kv => $"{kv.Key} {kv.Value * 100:0}%"))}"));
                 if (parse.GetValue(save) is { } path)
                 {
-                    AtomicFile.WriteAllText(path, router.Coordinator.Table.ToJson());
+                    AtomicFile.WriteAllText(path, router.Coordinator.TableJson());
                     output.WriteLine($"Q-table saved to {path}");
                 }
                 return h.Failed > 0 ? CommandLine.Failure : CommandLine.Ok;

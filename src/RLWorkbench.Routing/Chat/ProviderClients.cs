@@ -10,8 +10,8 @@ using RLWorkbench.Routing.Workflow;
 namespace RLWorkbench.Routing.Chat;
 
 /// <summary>
-/// Keys come from the environment only (OPENAI_API_KEY, ANTHROPIC_API_KEY; base URLs from OPENAI_BASE_URL,
-/// ANTHROPIC_BASE_URL). The values are never printed, logged or saved; only the variable names appear in messages.
+/// Keys come from the environment only, from each registered provider's variables (OPENAI_API_KEY, ANTHROPIC_API_KEY; base
+/// URLs from OPENAI_BASE_URL, ANTHROPIC_BASE_URL). The values are never printed, logged or saved; only the variable names appear in messages.
 /// </summary>
 public sealed class ProviderCredentials
 {
@@ -23,9 +23,9 @@ public sealed class ProviderCredentials
         BaseUrls = baseUrls;
     }
 
-    public static string KeyVariable(Provider p) => p == Provider.OpenAI ? "OPENAI_API_KEY" : "ANTHROPIC_API_KEY";
+    public static string KeyVariable(Provider p) => ProviderRegistry.Of(p).KeyVariable;
 
-    public static string BaseUrlVariable(Provider p) => p == Provider.OpenAI ? "OPENAI_BASE_URL" : "ANTHROPIC_BASE_URL";
+    public static string BaseUrlVariable(Provider p) => ProviderRegistry.Of(p).BaseUrlVariable;
 
     public IReadOnlyDictionary<Provider, string> BaseUrls { get; }
 
@@ -47,7 +47,7 @@ public sealed class ProviderCredentials
             var key = getVariable(KeyVariable(p));
             if (!string.IsNullOrWhiteSpace(key))
                 keys[p] = key.Trim();
-            else if (p == Provider.OpenAI && urls.ContainsKey(p))
+            else if (ProviderRegistry.Of(p).KeyOptionalWithBaseUrl && urls.ContainsKey(p))
                 keys[p] = "no-key"; // local OpenAI-compatible servers usually ignore the key, but the SDK needs one
             else
                 missing.Add(KeyVariable(p));
@@ -73,16 +73,11 @@ public static class ProviderClients
     {
         var baseUrl = settings.BaseUrl ?? (credentials.BaseUrls.TryGetValue(provider, out var u) ? u : null);
         var http = new HttpClient(handler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
-        IChatClient client = provider switch
-        {
-            Provider.OpenAI => CreateOpenAI(settings.Model, credentials.Key(provider), baseUrl, http),
-            Provider.Anthropic => CreateAnthropic(settings, credentials.Key(provider), baseUrl, http),
-            _ => throw new ArgumentOutOfRangeException(nameof(provider)),
-        };
+        var client = ProviderRegistry.Of(provider).CreateClient(settings, credentials.Key(provider), baseUrl, http);
         return new ProviderErrorChatClient(client, provider, ProviderCredentials.KeyVariable(provider));
     }
 
-    private static IChatClient CreateOpenAI(string model, string key, string? baseUrl, HttpClient http)
+    internal static IChatClient CreateOpenAI(ProviderSettings settings, string key, string? baseUrl, HttpClient http)
     {
         var options = new OpenAIClientOptions
         {
@@ -92,10 +87,10 @@ public static class ProviderClients
         };
         if (baseUrl is not null)
             options.Endpoint = new Uri(baseUrl);
-        return new ChatClient(model, new ApiKeyCredential(key), options).AsIChatClient();
+        return new ChatClient(settings.Model, new ApiKeyCredential(key), options).AsIChatClient();
     }
 
-    private static IChatClient CreateAnthropic(ProviderSettings settings, string key, string? baseUrl, HttpClient http)
+    internal static IChatClient CreateAnthropic(ProviderSettings settings, string key, string? baseUrl, HttpClient http)
     {
         var options = new Anthropic.Core.ClientOptions { ApiKey = key, HttpClient = http, MaxRetries = 0, Timeout = SdkTimeout };
         if (baseUrl is not null)

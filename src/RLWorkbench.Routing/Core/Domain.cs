@@ -9,7 +9,10 @@ public enum AgentRole
     Validator,
 }
 
-/// <summary>The two chat providers; "openai" also covers any OpenAI-compatible server reached by base URL.</summary>
+/// <summary>
+/// The chat providers' ids; everything else about a provider is its <see cref="ProviderRegistry"/> entry. "openai" also
+/// covers any OpenAI-compatible server reached by base URL.
+/// </summary>
 public enum Provider
 {
     OpenAI,
@@ -30,7 +33,7 @@ public static class RoutingNames
 {
     public static IReadOnlyList<AgentRole> Agents { get; } = [AgentRole.Researcher, AgentRole.Analyst, AgentRole.Coder, AgentRole.Validator];
 
-    public static IReadOnlyList<Provider> Providers { get; } = [Provider.OpenAI, Provider.Anthropic];
+    public static IReadOnlyList<Provider> Providers { get; } = ProviderRegistry.Entries.Select(e => e.Id).ToArray();
 
     public static IReadOnlyList<TaskType> TaskTypes { get; } = [TaskType.Analysis, TaskType.Coding, TaskType.Research, TaskType.Validation];
 
@@ -43,12 +46,7 @@ public static class RoutingNames
         _ => throw new ArgumentOutOfRangeException(nameof(role)),
     };
 
-    public static string Name(this Provider provider) => provider switch
-    {
-        Provider.OpenAI => "openai",
-        Provider.Anthropic => "anthropic",
-        _ => throw new ArgumentOutOfRangeException(nameof(provider)),
-    };
+    public static string Name(this Provider provider) => ProviderRegistry.Of(provider).Name;
 
     public static string Name(this TaskType type) => type switch
     {
@@ -80,15 +78,18 @@ public static class RoutingNames
     }
 }
 
-/// <summary>One (agent, provider) pair. Index is agent-major: researcher/openai = 0, researcher/anthropic = 1, ... validator/anthropic = 7.</summary>
+/// <summary>
+/// One (agent, provider) pair. Index is agent-major over the registered providers: with the two built-in ones
+/// researcher/openai = 0, researcher/anthropic = 1, ... validator/anthropic = 7.
+/// </summary>
 public readonly record struct RoutingAction(AgentRole Agent, Provider Provider)
 {
-    public const int Count = 8;
+    public static int Count { get; } = RoutingNames.Agents.Count * RoutingNames.Providers.Count;
 
     public int Index => (int)Agent * RoutingNames.Providers.Count + (int)Provider;
 
     public static RoutingAction FromIndex(int index) =>
-        index is >= 0 and < Count
+        index >= 0 && index < Count
             ? new RoutingAction((AgentRole)(index / RoutingNames.Providers.Count), (Provider)(index % RoutingNames.Providers.Count))
             : throw new ArgumentOutOfRangeException(nameof(index), $"An action index is 0..{Count - 1}, not {index}.");
 

@@ -158,6 +158,12 @@ public abstract class QLearningCoordinator
         return new RoutingUpdate(reward, penalty, adjusted, nextState, before, Table[decision.StateIndex, a], Load.Utilisations(), Load.Imbalance, Epsilon);
     }
 
+    /// <summary>
+    /// The table as qlearn and route save it: its values plus which learner and algorithm wrote them. A table read from a file
+    /// keeps the algorithm its file names, because route changes its values only with --learn, which it allows on q-learning tables.
+    /// </summary>
+    public string TableJson() => QTable.ToJson(Table.ToDocument() with { Learner = Learner, Algorithm = Table.Algorithm ?? Algorithm });
+
     public CoordinatorSnapshot Snapshot() => new(Learner, Epsilon, Table.ToDocument(), Load.Snapshot(), Algorithm, bandit?.Snapshot());
 
     public void Restore(CoordinatorSnapshot snapshot)

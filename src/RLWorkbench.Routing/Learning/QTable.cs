@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using RLWorkbench.Routing.Core;
 using RLWorkbench.Tracking;
 
@@ -21,6 +22,12 @@ public sealed class QTable
     }
 
     public IReadOnlyList<string> States { get; }
+
+    /// <summary>The coordinator ("base", "load-balanced") that wrote the table, when its file says so (files before this field do not).</summary>
+    public string? Learner { get; private init; }
+
+    /// <summary>The algorithm ("q-learning", "ucb1", "thompson") that wrote the table, when its file says so.</summary>
+    public string? Algorithm { get; private init; }
 
     public int ActionCount => RoutingAction.Count;
 
@@ -60,9 +67,13 @@ public sealed class QTable
     public QTableDocument ToDocument() => new(
         RoutingAction.All.Select(a => a.Label).ToArray(),
         States.ToArray(),
-        values.Select(r => r.ToArray()).ToArray());
+        values.Select(r => r.ToArray()).ToArray(),
+        Learner,
+        Algorithm);
 
-    public string ToJson() => JsonSerializer.Serialize(ToDocument(), Indented);
+    public string ToJson() => ToJson(ToDocument());
+
+    public static string ToJson(QTableDocument document) => JsonSerializer.Serialize(document, Indented);
 
     public string ToCsv()
     {
@@ -86,10 +97,12 @@ public sealed class QTable
         if (doc?.States is null || doc.Values is null || doc.Actions is null)
             throw new RoutingInputException($"The Q-table {source} needs \"actions\", \"states\" and \"values\".");
         if (!doc.Actions.SequenceEqual(RoutingAction.All.Select(a => a.Label)))
-            throw new RoutingInputException($"The Q-table {source} has actions '{string.Join(",", doc.Actions)}', not the eight agent/provider actions in agent-major order.");
+            throw new RoutingInputException($"The Q-table {source} has actions '{string.Join(",", doc.Actions)}', not the {RoutingAction.Count} agent/provider actions in agent-major order.");
         if (doc.Values.Length != doc.States.Length || doc.Values.Any(r => r is null || r.Length != RoutingAction.Count || r.Any(v => !double.IsFinite(v))))
             throw new RoutingInputException($"The Q-table {source} needs one row of {RoutingAction.Count} finite values per state.");
-        var table = new QTable(doc.States);
+        if (doc.Algorithm is { } algorithm && !RoutingAlgorithms.All.Contains(algorithm))
+            throw new RoutingInputException($"The Q-table {source} says it was written by '{algorithm}'; the learners are {string.Join(", ", RoutingAlgorithms.All)}.");
+        var table = new QTable(doc.States) { Learner = doc.Learner, Algorithm = doc.Algorithm };
         for (var s = 0; s < doc.States.Length; s++)
             doc.Values[s].CopyTo(table.values[s], 0);
         return table;
@@ -99,4 +112,13 @@ public sealed class QTable
         File.Exists(path) ? FromJson(File.ReadAllText(path), path) : throw new RoutingInputException($"The Q-table file '{path}' does not exist.");
 }
 
-public sealed record QTableDocument(string[] Actions, string[] States, double[][] Values);
+/// <summary>
+/// A Q-table file. <paramref name="Learner"/> and <paramref name="Algorithm"/> record which coordinator and algorithm wrote
+/// it, so `route --learn` can continue with the same learner (or refuse one it cannot continue); older files lack them.
+/// </summary>
+public sealed record QTableDocument(
+    string[] Actions,
+    string[] States,
+    double[][] Values,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Learner = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Algorithm = null);

@@ -64,6 +64,7 @@ public sealed record RouterHealth(
 public sealed class ProductionRouter(QLearningCoordinator coordinator, ChatProviders providers, CompositeReward reward, CallLedger ledger, IRandomSource random, RequestRateLimit limit, bool learnOnline)
 {
     private readonly SemaphoreSlim serial = new(1, 1);
+    private readonly RoutedTaskExecutor executor = new(providers, reward);
     private readonly List<double> rewards = [];
     private int requests, answered, rateLimited, failed, parseFailures;
 
@@ -83,31 +84,25 @@ public sealed class ProductionRouter(QLearningCoordinator coordinator, ChatProvi
             var task = new RoutingTask($"req{requests}", description, type, 0.5, 0.5);
             var decision = coordinator.Decide(task, epsilonOverride: 0);
             var action = decision.Action;
-            var options = providers.OptionsFor(action.Provider);
             try
             {
-                var agent = await providers.Client(action.Provider).GetResponseAsync(
-                    [new ChatMessage(ChatRole.System, AgentPrompts.SystemPrompt(action.Agent)), new ChatMessage(ChatRole.User, AgentPrompts.UserMessage(task))],
-                    new CallContext(requests - 1, CallPurpose.Agent, action.Provider, action.Agent, type, task.Id).Attach(options), cancellationToken);
-                var agentCall = CallRecord.Of(agent);
                 if (!learnOnline)
                 {
+                    var agent = await executor.AgentAsync(requests - 1, task, action, null, cancellationToken);
                     coordinator.Load.Record(action.Agent);
                     answered++;
                     return new RouteOutcome(RouteStatus.Answered, action, decision.State, agent.Text, null, null, null, null);
                 }
-                var judge = await providers.Client(providers.Judge).GetResponseAsync(
-                    [new ChatMessage(ChatRole.System, JudgePrompt.SystemPrompt), new ChatMessage(ChatRole.User, JudgePrompt.UserMessage(task, action.Agent, agent.Text))],
-                    new CallContext(requests - 1, CallPurpose.Judge, providers.Judge, action.Agent, type, task.Id, action.Provider).Attach(providers.OptionsFor(providers.Judge)), cancellationToken);
-                var verdict = JudgePrompt.Parse(judge.Text);
+                var routed = await executor.ExecuteAsync(requests - 1, task, action, cancellationToken: cancellationToken);
+                var verdict = routed.Verdict;
                 if (verdict.ParseFailure)
                     parseFailures++;
-                var r = reward.Compute(verdict, agentCall.CostUsd, agentCall.LatencySeconds);
+                var r = routed.RawReward;
                 // Production keeps exploring off: learning updates the table but epsilon is neither used nor decayed.
                 var update = coordinator.Complete(decision, r, RoutingNames.TaskTypes[random.Choice(RoutingNames.TaskTypes.Count)], learn: true, decay: false);
                 rewards.Add(update.AdjustedReward);
                 answered++;
-                return new RouteOutcome(RouteStatus.Answered, action, decision.State, agent.Text, verdict, r, update.Penalty, null);
+                return new RouteOutcome(RouteStatus.Answered, action, decision.State, routed.Output, verdict, r, update.Penalty, null);
             }
             catch (ProviderCallException e)
             {
@@ -129,10 +124,16 @@ public sealed class ProductionRouter(QLearningCoordinator coordinator, ChatProvi
             RoutingNames.Agents.ToDictionary(a => a.Name(), coordinator.Load.Utilisation), coordinator.Load.Imbalance, parseFailures);
     }
 
-    /// <summary>Which coordinator a saved Q-table belongs to, from its states.</summary>
-    public static QLearningCoordinator CoordinatorFor(QTable table, QlearnOptions options, IRandomSource random)
+    /// <summary>
+    /// Which coordinator a saved Q-table belongs to: the learner its file records, else the one its states imply. A table a
+    /// bandit wrote holds its sample means but not its counts, so route follows it greedily but cannot continue learning it.
+    /// </summary>
+    public static QLearningCoordinator CoordinatorFor(QTable table, QlearnOptions options, IRandomSource random, bool learnOnline = false)
     {
-        var learner = table.States.Count switch
+        if (learnOnline && table.Algorithm is { } algorithm && algorithm != RoutingAlgorithms.QLearning)
+            throw new RoutingInputException(
+                $"The Q-table was written by {algorithm}, whose counts are in its run's checkpoint, not the table; --learn continues only a {RoutingAlgorithms.QLearning} table (without --learn, route follows this one greedily).");
+        var learner = table.Learner ?? table.States.Count switch
         {
             4 => TaskTypeCoordinator.Name,
             20 => LoadBalancedCoordinator.Name,

@@ -6,7 +6,7 @@ using RLWorkbench.Routing.Core;
 namespace RLWorkbench.Routing.Workflow;
 
 /// <summary>
-/// Builds one chat pipeline per provider for the chosen backend:
+/// Builds one chat pipeline per provider (<see cref="ChatPipeline"/>) for the chosen backend:
 /// accounting -> [recording] -> simulated | replay | (error translation -> SDK -> resilient HTTP handler).
 /// </summary>
 public sealed class ChatBackends : IDisposable
@@ -51,14 +51,10 @@ public sealed class ChatBackends : IDisposable
                     break;
                 default:
                     var keys = credentials ?? ProviderCredentials.FromEnvironment(RoutingNames.Providers, environment);
-                    var handler = new ResilientHttpHandler(p.Name(), options.Resilience, time, jitter ?? new SeededRandomSource(options.Seed ^ 0x5EED), notice);
-                    owned.Add(handler);
-                    client = ProviderClients.Create(p, settings[p], keys, handler);
+                    client = ChatPipeline.RealSource(p, settings[p], keys, options.Resilience, time, jitter ?? new SeededRandomSource(options.Seed ^ 0x5EED), notice, owned);
                     break;
             }
-            if (recorder is not null)
-                client = new CassetteRecordingChatClient(client, p, settings[p].Model, recorder, time);
-            clients[p] = new UsageAccountingChatClient(client, p, settings[p].Model, prices, ledger, time);
+            clients[p] = ChatPipeline.Around(client, p, settings[p].Model, prices, ledger, recorder, time);
         }
         return new ChatBackends(new ChatProviders(clients, settings, RoutingNames.ParseProvider(options.JudgeProvider)), owned);
     }

@@ -50,12 +50,9 @@ public sealed record QlearnOptions
 
     public Dictionary<string, ProviderSettings> Providers { get; init; } = DefaultProviders();
 
-    /// <summary>The seed's models: gpt-4o-mini and claude-3-5-haiku-latest, each with the default sampling settings.</summary>
-    public static Dictionary<string, ProviderSettings> DefaultProviders() => new()
-    {
-        ["openai"] = new ProviderSettings { Model = "gpt-4o-mini" },
-        ["anthropic"] = new ProviderSettings { Model = "claude-3-5-haiku-latest" },
-    };
+    /// <summary>Each registered provider's default model (the seed's gpt-4o-mini and claude-3-5-haiku-latest), with the default sampling settings.</summary>
+    public static Dictionary<string, ProviderSettings> DefaultProviders() =>
+        ProviderRegistry.Entries.ToDictionary(e => e.Name, e => new ProviderSettings { Model = e.DefaultModel });
 
     /// <summary>The provider that judges every answer (the seed used OpenAI).</summary>
     public string JudgeProvider { get; init; } = "openai";

@@ -220,7 +220,7 @@ public static class QlearnSession
                 unwritten.Add(name);
             }
         }
-        Save("qtable.json", () => AtomicFile.WriteAllText(run.ArtifactPath("qtable.json"), coordinator.Table.ToJson()));
+        Save("qtable.json", () => AtomicFile.WriteAllText(run.ArtifactPath("qtable.json"), coordinator.TableJson()));
         Save("qtable.csv", () => AtomicFile.WriteAllText(run.ArtifactPath("qtable.csv"), coordinator.Table.ToCsv()));
         Save("checkpoint.json", () => AtomicFile.WriteAllText(run.ArtifactPath("checkpoint.json"), checkpointText));
         Save("summary.json", () => run.WriteJson("summary.json", report.Summary));
@@ -322,7 +322,7 @@ public static class QlearnSession
                 var judgeIn = SimulatedChatClient.EstimateTokens(JudgePrompt.SystemPrompt + JudgePrompt.UserMessage(task, action.Agent, new string('x', Math.Min(options.JudgeOutputChars, s.MaxOutputTokens * 2))));
                 expected += prices.Cost(s.Model, agentIn, s.MaxOutputTokens / 2) + prices.Cost(judge.Model, judgeIn, Math.Min(120, judge.MaxOutputTokens));
                 // The budget guard's own worst case, so the plan printed before a paid run is the cap the run enforces.
-                worst = Math.Max(worst, RoutingWorkflow.WorstCaseCost(task, action, s, judge, prices, options.JudgeOutputChars));
+                worst = Math.Max(worst, RoutedTaskExecutor.WorstCase(task, action, s, judge, prices, options.JudgeOutputChars).Total);
             }
         }
         var perIteration = expected / (bank.Count * RoutingAction.Count);

@@ -72,6 +72,7 @@ public sealed class RoutingWorkflow(
     Action<string>? notice = null)
 {
     private readonly Lock gate = new();
+    private readonly RoutedTaskExecutor executor = new(providers, reward, judgeOutputChars);
     private int failedCalls;
 
     public async Task<WorkflowOutcome> RunAsync(int firstIteration, int iterations, int concurrency, Action<IterationResult> onIteration, CancellationToken cancellationToken)
@@ -101,7 +102,7 @@ public sealed class RoutingWorkflow(
                 return stop is not null;
         }
 
-        async Task RunOne(int iteration, RoutingDecision decision, WorstCase reserved)
+        async Task RunOne(int iteration, RoutingDecision decision, RoutedTaskCost reserved)
         {
             try
             {
@@ -156,7 +157,7 @@ public sealed class RoutingWorkflow(
                 StopWith(StopReason.Budget, $"stopped before iteration {i + 1}: its worst case (${worstCase.Total:0.0000}) would take the spend past the ${budget.LimitUsd:0.00} budget (spent ${budget.SpentUsd:0.0000}).", cancelInFlight: false);
                 break;
             }
-            inFlight.Add(RunOne(i, decision, budget is null ? WorstCase.None : worstCase));
+            inFlight.Add(RunOne(i, decision, budget is null ? RoutedTaskCost.None : worstCase));
         }
         await Task.WhenAll(inFlight);
         if (stop is { } s)
@@ -167,32 +168,22 @@ public sealed class RoutingWorkflow(
     }
 
     /// <summary>One iteration's two calls; null when it was stopped between them (the budget no longer fits the judge call).</summary>
-    private async Task<(string Output, JudgeVerdict Verdict, CallRecord Agent, CallRecord Judge, double RawReward)?> ExecuteAsync(
-        int iteration, RoutingDecision decision, WorstCase reserved, Action<StopReason, string?, bool> stopWith, CancellationToken cancellationToken)
+    private async Task<RoutedTaskResult?> ExecuteAsync(
+        int iteration, RoutingDecision decision, RoutedTaskCost reserved, Action<StopReason, string?, bool> stopWith, CancellationToken cancellationToken)
     {
-        var task = decision.Task;
-        var action = decision.Action;
         var judgeReserved = reserved.Judge;
         try
         {
-            var agentContext = new CallContext(iteration, CallPurpose.Agent, action.Provider, action.Agent, task.Type, task.Id);
-            var agent = await CallAsync(action.Provider, reserved.Agent,
-                [new ChatMessage(ChatRole.System, AgentPrompts.SystemPrompt(action.Agent)), new ChatMessage(ChatRole.User, AgentPrompts.UserMessage(task))],
-                agentContext, cancellationToken);
-            var output = agent.Text ?? "";
+            var task = decision.Task;
+            var action = decision.Action;
+            var agent = await executor.AgentAsync(iteration, task, action, (provider, messages, context, token) => CallAsync(provider, reserved.Agent, messages, context, token), cancellationToken);
             if (budget is not null && budget.OverLimit)
             {
                 stopWith(StopReason.Budget, $"stopped before the judge call of iteration {iteration + 1}: the spend (${budget.SpentUsd:0.0000}) is past the ${budget.LimitUsd:0.00} budget because a provider billed more than its worst case.", false);
                 return null;
             }
-
-            var judgeContext = new CallContext(iteration, CallPurpose.Judge, providers.Judge, action.Agent, task.Type, task.Id, action.Provider);
             judgeReserved = 0;
-            var judge = await CallAsync(providers.Judge, reserved.Judge,
-                [new ChatMessage(ChatRole.System, JudgePrompt.SystemPrompt), new ChatMessage(ChatRole.User, JudgePrompt.UserMessage(task, action.Agent, output, judgeOutputChars))],
-                judgeContext, cancellationToken);
-            var verdict = judge.Text is null ? JudgeVerdict.Failed("the judge's answer was not valid for its API") : JudgePrompt.Parse(judge.Text);
-            return (output, verdict, agent.Record, judge.Record, reward.Compute(verdict, agent.Record.CostUsd, agent.Record.LatencySeconds));
+            return await executor.JudgeAsync(iteration, task, action, agent, (provider, messages, context, token) => CallAsync(provider, reserved.Judge, messages, context, token), cancellationToken);
         }
         finally
         {
@@ -206,20 +197,20 @@ public sealed class RoutingWorkflow(
     /// One call, settled against its reservation. An answer that is not valid for the provider's API comes back as null text
     /// with the accounting stage's record of it (the provider received the call); past the failure limit the run stops.
     /// </summary>
-    private async Task<(string? Text, CallRecord Record)> CallAsync(
+    private async Task<ProviderAnswer> CallAsync(
         Provider provider, double reserved, IList<ChatMessage> messages, CallContext context, CancellationToken cancellationToken)
     {
         var spent = 0.0;
         try
         {
-            var response = await providers.Client(provider).GetResponseAsync(messages, context.Attach(providers.OptionsFor(provider)), cancellationToken);
-            var record = CallRecord.Of(response);
+            var answer = await executor.SendAsync(provider, messages, context, cancellationToken);
+            var record = answer.Record;
             spent = record.CostUsd;
             var max = providers.Settings(provider).MaxOutputTokens;
             if (record.OutputTokens > max)
                 notice?.Invoke(string.Create(CultureInfo.InvariantCulture,
                     $"{provider.Name()} reported {record.OutputTokens} output tokens for iteration {context.Iteration + 1}'s {context.Purpose.ToString().ToLowerInvariant()} call, more than max_tokens {max}; recorded at the real cost ${record.CostUsd:0.0000}."));
-            return (response.Text, record);
+            return answer;
         }
         catch (ProviderCallException e) when (e.Failure == ProviderFailure.MalformedResponse && e.Call is { } failed)
         {
@@ -228,7 +219,7 @@ public sealed class RoutingWorkflow(
             notice?.Invoke($"{e.Message} Counted as failed call {count} of at most {maxFailedCalls}.");
             if (count > maxFailedCalls)
                 throw new ProviderCallException(provider, e.Failure, $"{count} calls got answers that are not valid for their API, more than the {maxFailedCalls} allowed (maxFailedCalls); the last: {e.Message}", e);
-            return (null, failed);
+            return new ProviderAnswer(null, failed);
         }
         finally
         {
@@ -236,32 +227,11 @@ public sealed class RoutingWorkflow(
         }
     }
 
-    /// <summary>
-    /// The most one iteration can cost: prompts at three characters a token (tokenisers rarely do worse on English) and every
-    /// allowed output token, for the agent and for the judge reading a full-length answer.
-    /// </summary>
+    /// <summary>The most one iteration can cost (<see cref="RoutedTaskExecutor.WorstCase"/>).</summary>
     public double WorstCaseCost(RoutingDecision decision) => WorstCaseCosts(decision).Total;
 
-    private WorstCase WorstCaseCosts(RoutingDecision decision) =>
-        WorstCaseCosts(decision.Task, decision.Action, providers.Settings(decision.Action.Provider), providers.Settings(providers.Judge), prices, judgeOutputChars);
-
-    /// <summary>The same worst case for any caller that routes one task (the comparison's live budget uses it too).</summary>
-    public static double WorstCaseCost(RoutingTask task, RoutingAction action, ProviderSettings agent, ProviderSettings judge, PriceTable prices, int judgeOutputChars) =>
-        WorstCaseCosts(task, action, agent, judge, prices, judgeOutputChars).Total;
-
-    private static WorstCase WorstCaseCosts(RoutingTask task, RoutingAction action, ProviderSettings agent, ProviderSettings judge, PriceTable prices, int judgeOutputChars)
-    {
-        var agentInput = (AgentPrompts.SystemPrompt(action.Agent).Length + AgentPrompts.UserMessage(task).Length) / 3 + 16;
-        var judgeInput = (JudgePrompt.SystemPrompt.Length + JudgePrompt.UserMessage(task, action.Agent, "").Length + judgeOutputChars) / 3 + 16;
-        return new WorstCase(prices.Cost(agent.Model, agentInput, agent.MaxOutputTokens), prices.Cost(judge.Model, judgeInput, judge.MaxOutputTokens));
-    }
-
-    private readonly record struct WorstCase(double Agent, double Judge)
-    {
-        public static WorstCase None => default;
-
-        public double Total => Agent + Judge;
-    }
+    private RoutedTaskCost WorstCaseCosts(RoutingDecision decision) =>
+        RoutedTaskExecutor.WorstCase(decision.Task, decision.Action, providers.Settings(decision.Action.Provider), providers.Settings(providers.Judge), prices, judgeOutputChars);
 }
 
 /// <summary>A hard spending cap: an iteration starts only if its worst case fits in what is left, counting iterations still in flight.</summary>
