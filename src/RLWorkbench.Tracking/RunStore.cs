@@ -69,11 +69,24 @@ public sealed class RunStore(string root)
     public Run CreateIn(string directory, string kind, IReadOnlyDictionary<string, string>? versions = null, DateTimeOffset? now = null)
     {
         var full = Path.GetFullPath(directory);
+        RefuseFileInTheWay(full);
         var claim = RunLock.Claim(full);
         if (!File.Exists(Path.Combine(full, StatusFile)))
             return Start(full, claim, kind, versions, now ?? Clock.GetUtcNow());
         claim.Dispose();
         throw new IOException($"{full} already holds a run; choose another --out or resume it.");
+    }
+
+    /// <summary>A file where the run directory or one of its parents should be: named, rather than the system's "part of the path".</summary>
+    private static void RefuseFileInTheWay(string full)
+    {
+        if (File.Exists(full))
+            throw new IOException($"{full} is a file, not a run directory; choose another --out.");
+        for (var parent = Path.GetDirectoryName(full); !string.IsNullOrEmpty(parent); parent = Path.GetDirectoryName(parent))
+        {
+            if (File.Exists(parent))
+                throw new IOException($"{parent} is a file, so {full} cannot be a run directory; choose another --out.");
+        }
     }
 
     private Run Start(string full, RunLock claim, string kind, IReadOnlyDictionary<string, string>? versions, DateTimeOffset started)

@@ -51,6 +51,10 @@ public sealed class BadInputTests : IDisposable
         { ["compare", "--budget-usd", "Infinity", "--real", "--out", "OUT"], "--budget-usd must be a finite number, got 'Infinity'." },
         { ["ppo", "--steps", "1e12", "--out", "OUT"], "steps must be between 1 and 10,000,000,000, got 1000000000000." },
         { ["ppo", "--set", "evalEverySteps=-1", "--out", "OUT"], "evalEverySteps must be 0 (no periodic evaluation) or a step count up to 10,000,000,000, got -1." },
+        // A resumed qlearn run continues its saved settings: an option it would drop silently (a hard budget) is refused.
+        { ["qlearn", "--resume", "OUT", "--iterations", "40", "--budget-usd", "0.5"], "--resume continues with the run's saved configuration, so --budget-usd cannot be given with it; change a saved setting with --set (for example --set budgetUsd=0.5)." },
+        { ["qlearn", "--resume", "OUT", "--concurrency", "0"], "--resume continues with the run's saved configuration, so --concurrency cannot be given with it; change a saved setting with --set (for example --set budgetUsd=0.5)." },
+        { ["qlearn", "--resume", "OUT", "--real"], "--resume continues with the run's saved configuration, so --real cannot be given with it; change a saved setting with --set (for example --set budgetUsd=0.5)." },
         // Null sections.
         { ["ppo", "--config", "FILE:ppo.json:{\"ppo\": null}", "--out", "OUT"], "'ppo' cannot be null; leave it out for its defaults, or set its settings (ppo.numEnvs, ppo.stepsPerEnv, ppo.minibatchSize, ...)." },
         { ["qlearn", "--config", "FILE:q.json:{\"resilience\": null}", "--out", "OUT"], "'resilience' cannot be null; leave it out for its defaults, or set its settings (resilience.maxRetries, resilience.baseDelaySeconds, resilience.maxDelaySeconds, ...)." },

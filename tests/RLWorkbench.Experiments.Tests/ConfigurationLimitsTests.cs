@@ -41,6 +41,8 @@ public class ConfigurationLimitsTests
     [InlineData("qlearn", """{"load": {"window": 4, "minimumEntries": 5}}""", "'load.minimumEntries' must be a whole number from 0 to 4, got 5.")]
     [InlineData("qlearn", """{"reward": {"costScaleUsd": 0}}""", "'reward.costScaleUsd' must be above 0 and at most 1,000,000, got 0.")]
     [InlineData("qlearn", """{"providers": {"openai": {"maxOutputTokens": 0}}}""", "'providers.openai.maxOutputTokens' must be a whole number from 1 to 1,000,000, got 0.")]
+    [InlineData("qlearn", """{"providers": {"openai": {"baseUrl": "not a url"}}}""", "'providers.openai.baseUrl' must be an http(s) URL such as http://localhost:11434/v1, got \"not a url\".")]
+    [InlineData("qlearn", """{"providers": {"anthropic": {"baseUrl": "ftp://example.org"}}}""", "'providers.anthropic.baseUrl' must be an http(s) URL such as http://localhost:11434/v1, got \"ftp://example.org\".")]
     [InlineData("qlearn", """{"qLearning": {"gamma": 2}}""", "'qLearning.gamma' must be a number from 0 to 1, got 2.")]
     [InlineData("compare", """{"ppo": null}""", "'ppo' cannot be null; leave it out for its defaults, or set its settings (ppo.trainer, ppo.seedTrainer, ppo.seedNetwork, ...).")]
     [InlineData("compare", """{"problem": null}""", "'problem' cannot be null; leave it out for its defaults, or set its settings (problem.kind, problem.profile, problem.tasks, ...).")]

@@ -142,6 +142,29 @@ public class PpoExperimentTests
     }
 
     [Fact]
+    public async Task A_file_that_cannot_be_written_after_training_fails_the_run_naming_it_and_the_checkpoint_is_kept()
+    {
+        var dir = NewRunDirectory();
+        // A directory where final_model.bin goes: its write fails after training, as a full disk would make it.
+        var final = Path.Combine(dir, "artifacts", PpoExperiment.FinalModelFile);
+        ExperimentResult result;
+        using (var run = CreateRun(dir))
+        {
+            Directory.CreateDirectory(final);
+            result = await Kind.Create(Tiny()).RunAsync(run, new Recorded(), CancellationToken.None);
+        }
+
+        Assert.Equal(ExperimentOutcome.Failed, result.Outcome);
+        Assert.StartsWith("writing the run failed at step 512: ", result.Message);
+        Assert.Contains(final, result.Message);
+        var status = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, RunStore.StatusFile)))!;
+        Assert.Equal("failed", status["status"]!.GetValue<string>());
+        Assert.Equal(result.Message, status["message"]!.GetValue<string>());
+        Assert.Equal(512, ReadScores(dir).Work);
+        Assert.True(File.Exists(PpoExperiment.CheckpointPath(dir)));
+    }
+
+    [Fact]
     public async Task A_checkpoint_with_a_negative_step_count_is_refused_naming_it_and_no_metrics_row_is_dropped()
     {
         var dir = NewRunDirectory();

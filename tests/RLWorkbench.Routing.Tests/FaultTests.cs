@@ -159,4 +159,31 @@ public class FaultTests
             new QlearnRequest { Options = new QlearnOptions(), ResumeDirectory = tmp["part"], RunsRoot = tmp["root"] }, new CollectingProgress(), CancellationToken.None));
         Assert.Equal($"{tmp["part/artifacts/calls.jsonl"]} line 3 is not a call record; the file is not a call log this workbench wrote.", e.Message);
     }
+
+    [Theory]
+    [InlineData("learner", "\"ucb1\"", "The saved coordinator is 'ucb1', not 'base'.")]
+    [InlineData("rows", "2", "The Q-table in the snapshot needs one row of 8 finite values per state.")]
+    public async Task A_checkpoint_whose_coordinator_does_not_fit_is_refused_naming_the_file_and_leaves_the_run_as_it_was(string field, string value, string problem)
+    {
+        using var tmp = new TempDir();
+        using var cts = new CancellationTokenSource();
+        await RunWith(new QlearnOptions { Iterations = 10 }, tmp["part"], new QlearnHost(), new CollectingProgress(r => { if (r.Iteration == 3) cts.Cancel(); }), cts.Token);
+        var checkpoint = tmp["part/artifacts/checkpoint.json"];
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(checkpoint))!.AsObject();
+        var coordinator = json["coordinator"]!.AsObject();
+        if (field == "rows")
+            coordinator["qTable"]!["values"]!.AsArray().RemoveAt(int.Parse(value));
+        else
+            coordinator[field] = System.Text.Json.Nodes.JsonNode.Parse(value);
+        File.WriteAllText(checkpoint, json.ToJsonString());
+        var before = Directory.GetFiles(tmp["part"], "*", SearchOption.AllDirectories).Where(f => !f.EndsWith(RunLock.FileName)).ToDictionary(f => f, File.ReadAllText);
+
+        var e = await Assert.ThrowsAsync<RoutingInputException>(() => QlearnSession.RunAsync(
+            new QlearnRequest { Options = new QlearnOptions { Iterations = 20 }, ResumeDirectory = tmp["part"], RunsRoot = tmp["root"] }, new CollectingProgress(), CancellationToken.None));
+
+        Assert.Equal($"{checkpoint} is not a usable qlearn checkpoint: {problem}", e.Message);
+        // A refused resume leaves the run Ctrl+C stopped as it was: status, settings and rows.
+        foreach (var (file, text) in before)
+            Assert.Equal(text, File.ReadAllText(file));
+    }
 }

@@ -150,6 +150,11 @@ public class RealRunTests
         Assert.Equal(server.Requests.Count, File.ReadAllLines(tmp["run/artifacts/calls.jsonl"]).Length);
         Assert.Equal(2 * result.Outcome.IterationsDone, server.Requests.Count);
         Assert.True(result.Report.Summary.Calls.TotalCostUsd <= 0.01);
+        // The refusal adds up: the worst case, what was spent and what the calls in flight hold pass the budget.
+        var stop = System.Text.RegularExpressions.Regex.Match(result.Outcome.Message!,
+            @"^stopped before iteration \d+: its worst case \(\$(?<worst>[0-9.]+)\) would take the spend past the \$0\.01 budget \(spent \$(?<spent>[0-9.]+), \$(?<held>[0-9.]+) held for the calls in flight\)\.$");
+        Assert.True(stop.Success, result.Outcome.Message);
+        Assert.True(double.Parse(stop.Groups["worst"].Value) + double.Parse(stop.Groups["spent"].Value) + double.Parse(stop.Groups["held"].Value) > 0.01 - 0.0002);
     }
 
     [Fact]
@@ -209,5 +214,7 @@ public class RealRunTests
         Assert.True(result.Report.Summary.Calls.TotalCostUsd <= 0.005);
         Assert.True(result.Outcome.IterationsDone < 30);
         Assert.Equal(2 * result.Outcome.IterationsDone, server.Requests.Count);
+        // A budget under a cent is shown as given, not rounded to $0.01 or $0.00.
+        Assert.Matches(@"^stopped before iteration \d+: its worst case \(\$[0-9.]+\) would take the spend past the \$0\.005 budget \(spent \$[0-9.]+\)\.$", result.Outcome.Message);
     }
 }

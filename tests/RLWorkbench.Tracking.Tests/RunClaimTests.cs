@@ -63,6 +63,19 @@ public sealed class RunClaimTests : IDisposable
     }
 
     [Fact]
+    public void A_run_directory_that_is_a_file_or_lies_under_one_is_refused_by_name_and_nothing_is_created()
+    {
+        var store = Store();
+        var file = temp.Combine("notes.txt");
+        File.WriteAllText(file, "mine");
+
+        Assert.Equal($"{file} is a file, not a run directory; choose another --out.", Assert.Throws<IOException>(() => store.CreateIn(file, "ppo")).Message);
+        Assert.Equal($"{file} is a file, so {file}/run cannot be a run directory; choose another --out.",
+            Assert.Throws<IOException>(() => store.CreateIn(Path.Combine(file, "run"), "ppo")).Message);
+        Assert.Equal("mine", File.ReadAllText(file));
+    }
+
+    [Fact]
     public void Runs_created_in_the_same_second_under_one_name_each_get_their_own_directory()
     {
         var store = Store();

@@ -53,6 +53,20 @@ public static class QlearnCommand
             JsonObject configuration;
             if (parse.GetValue(resume) is { } resumed)
             {
+                // The saved settings are what continues; an option that would be dropped silently (a budget, above all)
+                // is refused, and --set is the one way to change a saved setting.
+                foreach (var (name, given) in new (string, bool)[]
+                {
+                    ("--load-balanced", parse.GetValue(loadBalanced)), ("--learner", parse.GetValue(learner) is not null), ("--seed", parse.GetValue(seed) is not null),
+                    ("--config", parse.GetValue(config) is not null), ("--out", parse.GetValue(outDir) is not null), ("--real", parse.GetValue(real)),
+                    ("--budget-usd", parse.GetValue(budget) is not null), ("--record", parse.GetValue(record) is not null), ("--replay", parse.GetValue(replay) is not null),
+                    ("--concurrency", parse.GetValue(concurrency) is not null), ("--profile", parse.GetValue(profile) is not null),
+                    ("--simulated-call-seconds", parse.GetValue(callSeconds) is not null),
+                })
+                {
+                    if (given)
+                        throw new UsageException($"--resume continues with the run's saved configuration, so {name} cannot be given with it; change a saved setting with --set (for example --set budgetUsd=0.5).");
+                }
                 try
                 {
                     resumeDirectory = store.Resolve(resumed);

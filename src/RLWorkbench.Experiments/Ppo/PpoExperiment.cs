@@ -187,46 +187,58 @@ public sealed class PpoExperiment : IExperiment
                 throw;
             }
 
-            trainer.SaveCheckpoint(ownCheckpoint);
-            if (outcome == TrainingOutcome.Cancelled)
+            try
             {
-                var stopped = Scores(trainer.TotalSteps, trainer.ElapsedSeconds, null, evaluation.BestMeanReward);
-                run.WriteJson(RunScores.FileName, stopped);
-                var message = string.Create(CultureInfo.InvariantCulture, $"stopped at step {trainer.TotalSteps:N0}; the checkpoint there continues it");
-                run.Finish(RunStatus.Killed, message);
-                return new ExperimentResult(ExperimentOutcome.Stopped, stopped, message);
-            }
+                trainer.SaveCheckpoint(ownCheckpoint);
+                if (outcome == TrainingOutcome.Cancelled)
+                {
+                    var stopped = Scores(trainer.TotalSteps, trainer.ElapsedSeconds, null, evaluation.BestMeanReward);
+                    run.WriteJson(RunScores.FileName, stopped);
+                    var message = string.Create(CultureInfo.InvariantCulture, $"stopped at step {trainer.TotalSteps:N0}; the checkpoint there continues it");
+                    run.Finish(RunStatus.Killed, message);
+                    return new ExperimentResult(ExperimentOutcome.Stopped, stopped, message);
+                }
 
-            trainer.SaveCheckpoint(run.ArtifactPath(FinalModelFile));
-            var final = EvaluationSummary.Of(trainer.EvaluateDeterministic(evalEnvs, config.FinalEvalEpisodes, config.EvaluationSeed()));
-            Milestone(trainer.TotalSteps, final);
-            // The best is never worse than the final: a final evaluation above every periodic one becomes best_model.bin.
-            var periodicBest = evaluation.BestMeanReward;
-            var finalIsBest = evaluation.Consider(trainer, final);
-            var stepsPerSecond = trainer.TotalSteps / Math.Max(trainer.ElapsedSeconds, 1e-9);
-            var best = evaluation.BestMeanReward;
-            run.WriteJson("summary.json", new
+                trainer.SaveCheckpoint(run.ArtifactPath(FinalModelFile));
+                var final = EvaluationSummary.Of(trainer.EvaluateDeterministic(evalEnvs, config.FinalEvalEpisodes, config.EvaluationSeed()));
+                Milestone(trainer.TotalSteps, final);
+                // The best is never worse than the final: a final evaluation above every periodic one becomes best_model.bin.
+                var periodicBest = evaluation.BestMeanReward;
+                var finalIsBest = evaluation.Consider(trainer, final);
+                var stepsPerSecond = trainer.TotalSteps / Math.Max(trainer.ElapsedSeconds, 1e-9);
+                var best = evaluation.BestMeanReward;
+                run.WriteJson("summary.json", new
+                {
+                    trainer.TotalSteps,
+                    trainer.ElapsedSeconds,
+                    StepsPerSecond = stepsPerSecond,
+                    EpisodeRewardMean = Finite(trainer.EpisodeRewardMean),
+                    FinalEvaluation = final,
+                    BestEvaluationMean = Finite(best),
+                    BestEvaluationStep = evaluation.BestStep,
+                    BestEvaluationIsFinal = finalIsBest,
+                    StoppedEarly = evaluation.StopReason,
+                });
+                var scores = Scores(trainer.TotalSteps, trainer.ElapsedSeconds, final.Mean, best);
+                run.WriteJson(RunScores.FileName, scores);
+                run.Finish(RunStatus.Finished, evaluation.StopReason is { } reason ? $"stopped early: {reason}" : null);
+                var done = string.Create(CultureInfo.InvariantCulture,
+                    $"Done: {trainer.TotalSteps:N0} steps in {trainer.ElapsedSeconds:F1} s ({stepsPerSecond:N0} steps/s); ep_rew_mean {trainer.EpisodeRewardMean:F1}; "
+                    + $"final deterministic evaluation {final.Mean:F1} +- {final.Std:F1} over {final.Episodes} episodes "
+                    + $"({BestPhrase(periodicBest, evaluation.BestStep, finalIsBest)}), completion rate {final.CompletionRate:P1}.");
+                if (evaluation.StopReason is { } why)
+                    done += $" Stopped early: {why}.";
+                return new ExperimentResult(ExperimentOutcome.Finished, scores, done);
+            }
+            catch (IOException e)
             {
-                trainer.TotalSteps,
-                trainer.ElapsedSeconds,
-                StepsPerSecond = stepsPerSecond,
-                EpisodeRewardMean = Finite(trainer.EpisodeRewardMean),
-                FinalEvaluation = final,
-                BestEvaluationMean = Finite(best),
-                BestEvaluationStep = evaluation.BestStep,
-                BestEvaluationIsFinal = finalIsBest,
-                StoppedEarly = evaluation.StopReason,
-            });
-            var scores = Scores(trainer.TotalSteps, trainer.ElapsedSeconds, final.Mean, best);
-            run.WriteJson(RunScores.FileName, scores);
-            run.Finish(RunStatus.Finished, evaluation.StopReason is { } reason ? $"stopped early: {reason}" : null);
-            var done = string.Create(CultureInfo.InvariantCulture,
-                $"Done: {trainer.TotalSteps:N0} steps in {trainer.ElapsedSeconds:F1} s ({stepsPerSecond:N0} steps/s); ep_rew_mean {trainer.EpisodeRewardMean:F1}; "
-                + $"final deterministic evaluation {final.Mean:F1} +- {final.Std:F1} over {final.Episodes} episodes "
-                + $"({BestPhrase(periodicBest, evaluation.BestStep, finalIsBest)}), completion rate {final.CompletionRate:P1}.");
-            if (evaluation.StopReason is { } why)
-                done += $" Stopped early: {why}.";
-            return new ExperimentResult(ExperimentOutcome.Finished, scores, done);
+                // A full disk after training: the status names the step and the file, not "the process ended".
+                var message = string.Create(CultureInfo.InvariantCulture, $"writing the run failed at step {trainer.TotalSteps:N0}: {e.Message}");
+                var failed = Scores(trainer.TotalSteps, trainer.ElapsedSeconds, null, evaluation.BestMeanReward);
+                run.Finish(RunStatus.Failed, message);
+                run.WriteJson(RunScores.FileName, failed);
+                return new ExperimentResult(ExperimentOutcome.Failed, failed, message);
+            }
         }
         finally
         {

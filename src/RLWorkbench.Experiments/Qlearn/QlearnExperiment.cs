@@ -207,7 +207,7 @@ public sealed class QlearnExperiment : IExperiment
                 string.Create(CultureInfo.InvariantCulture,
                     $"  {rule}; window {options.Load.Window}; judge {options.JudgeProvider}; models {string.Join(", ", options.Providers.Select(p => $"{p.Key}={p.Value.Model}"))}"),
                 string.Create(CultureInfo.InvariantCulture,
-                    $"  expected {plan.ExpectedCalls} calls ({plan.Iterations} iterations x agent + judge), estimated cost ${plan.EstimatedCostUsd:0.0000} (worst case ${plan.WorstCaseCostUsd:0.0000}){(options.BudgetUsd is { } b ? $", budget ${b:0.00}" : "")}"),
+                    $"  expected {plan.ExpectedCalls} calls ({plan.Iterations} iterations x agent + judge), estimated cost ${plan.EstimatedCostUsd:0.0000} (worst case ${plan.WorstCaseCostUsd:0.0000}){(options.BudgetUsd is { } b ? $", budget ${BudgetGuard.Usd(b)}" : "")}"),
                 $"  settings and results: {runDirectory}",
                 Legend(options));
         }

@@ -154,6 +154,24 @@ public static class QlearnSession
         var (bank, prices, profile, credentials, cassette) = inputs;
         var plan = Plan(options, bank, prices, total - first);
 
+        // Restored before anything is repaired or marked: a coordinator that does not fit these settings refuses the
+        // resume, and a refused resume leaves the run as it was.
+        var random = new SeededRandomSource(options.Seed);
+        if (checkpoint is not null)
+            random.SetState(checkpoint.RandomState);
+        var coordinator = QLearningCoordinator.Create(options.Learner, options.QLearning!, options.Load, random, options.Algorithm, options.Bandits);
+        if (checkpoint is not null)
+        {
+            try
+            {
+                coordinator.Restore(checkpoint.Coordinator);
+            }
+            catch (RoutingInputException e)
+            {
+                throw new RoutingInputException($"{CheckpointPath(run.Directory)} is not a usable qlearn checkpoint: {e.Message}", e);
+            }
+        }
+
         var ledger = new CallLedger();
         var history = new List<IterationRow>();
         // Repaired before the run is marked running or anything is appended: a process that died mid-write leaves a torn
@@ -168,13 +186,6 @@ public static class QlearnSession
         run.SetTag("learner", options.Learner);
         run.SetTag("backend", options.Backend);
         run.SetTag("algorithm", options.Algorithm);
-
-        var random = new SeededRandomSource(options.Seed);
-        if (checkpoint is not null)
-            random.SetState(checkpoint.RandomState);
-        var coordinator = QLearningCoordinator.Create(options.Learner, options.QLearning!, options.Load, random, options.Algorithm, options.Bandits);
-        if (checkpoint is not null)
-            coordinator.Restore(checkpoint.Coordinator);
 
         using var callLog = CallLog.Open(run.ArtifactPath(CallLog.FileName), host.OpenCallLog);
         ledger.Added += callLog.Append;
@@ -336,9 +347,11 @@ public static class QlearnSession
 
     private sealed record Resume(string Directory, QlearnOptions Options, Checkpoint Checkpoint);
 
+    private static string CheckpointPath(string runDirectory) => Path.Combine(runDirectory, "artifacts", "checkpoint.json");
+
     private static Checkpoint? ReadCheckpoint(string runDirectory)
     {
-        var path = Path.Combine(runDirectory, "artifacts", "checkpoint.json");
+        var path = CheckpointPath(runDirectory);
         if (!File.Exists(path))
             return null;
         try

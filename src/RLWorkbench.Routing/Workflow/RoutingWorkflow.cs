@@ -154,7 +154,7 @@ public sealed class RoutingWorkflow(
             var worstCase = WorstCaseCosts(decision);
             if (budget is not null && !budget.TryReserve(worstCase.Total))
             {
-                StopWith(StopReason.Budget, $"stopped before iteration {i + 1}: its worst case (${worstCase.Total:0.0000}) would take the spend past the ${budget.LimitUsd:0.00} budget (spent ${budget.SpentUsd:0.0000}).", cancelInFlight: false);
+                StopWith(StopReason.Budget, $"stopped before iteration {i + 1}: its worst case (${worstCase.Total:0.0000}) would take the spend past the {budget.Describe()}.", cancelInFlight: false);
                 break;
             }
             inFlight.Add(RunOne(i, decision, budget is null ? RoutedTaskCost.None : worstCase));
@@ -179,7 +179,7 @@ public sealed class RoutingWorkflow(
             var agent = await executor.AgentAsync(iteration, task, action, (provider, messages, context, token) => CallAsync(provider, reserved.Agent, messages, context, token), cancellationToken);
             if (budget is not null && budget.OverLimit)
             {
-                stopWith(StopReason.Budget, $"stopped before the judge call of iteration {iteration + 1}: the spend (${budget.SpentUsd:0.0000}) is past the ${budget.LimitUsd:0.00} budget because a provider billed more than its worst case.", false);
+                stopWith(StopReason.Budget, $"stopped before the judge call of iteration {iteration + 1}: the spend (${budget.SpentUsd:0.0000}) is past the ${BudgetGuard.Usd(budget.LimitUsd)} budget because a provider billed more than its worst case.", false);
                 return null;
             }
             judgeReserved = 0;
@@ -249,6 +249,22 @@ public sealed class BudgetGuard(double limitUsd, double alreadySpentUsd = 0)
         {
             lock (gate)
                 return committed;
+        }
+    }
+
+    /// <summary>A budget as given: a cap under a cent is not rounded to $0.01 or $0.00.</summary>
+    public static string Usd(double usd) => usd.ToString("0.00####", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// "the $X budget (spent $Y, $Z held for the calls in flight)": with calls in flight the spend alone does not explain
+    /// why an iteration no longer fits, their reserved worst cases do.
+    /// </summary>
+    public string Describe()
+    {
+        lock (gate)
+        {
+            var held = reserved > 0 ? $", ${reserved.ToString("0.0000", CultureInfo.InvariantCulture)} held for the calls in flight" : "";
+            return $"${Usd(LimitUsd)} budget (spent ${committed.ToString("0.0000", CultureInfo.InvariantCulture)}{held})";
         }
     }
 

@@ -57,12 +57,22 @@ public static class SettingLimits
         {
             var problem = settings is null ? Missing($"{path}.{name}") : FirstOf(
                 Whole($"{path}.{name}.maxOutputTokens", settings.MaxOutputTokens, 1, 1_000_000),
-                Number($"{path}.{name}.temperature", settings.Temperature, 0, 2));
+                Number($"{path}.{name}.temperature", settings.Temperature, 0, 2),
+                HttpUrl($"{path}.{name}.baseUrl", settings.BaseUrl));
             if (problem is not null)
                 return problem;
         }
         return null;
     }
+
+    /// <summary>
+    /// An endpoint the SDKs are pointed at: null (the provider's own) or an absolute http(s) URL. Checked here because the
+    /// clients are built after the run directory exists, where a malformed URL was an internal message and a failed run.
+    /// </summary>
+    public static string? HttpUrl(string path, string? url) =>
+        url is null || (Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
+            ? null
+            : $"'{path}' must be an http(s) URL such as http://localhost:11434/v1, got \"{url}\".";
 
     /// <summary>A hard cap in USD: null (none) or a finite amount up to a million.</summary>
     public static string? Budget(double? usd, string path) => usd is { } value ? Number(path, value, 0, 1_000_000) : null;
