@@ -17,7 +17,9 @@ public enum RepeatedSignal
 
 /// <summary>
 /// The first Ctrl+C (SIGINT) or SIGTERM asks a long run to stop cleanly and save what it has; what a
-/// second one does is <see cref="RepeatedSignal"/> (by default, it ends the process at once).
+/// second one does is <see cref="RepeatedSignal"/> (by default, it ends the process at once). A signal within
+/// <see cref="SameRequestWindow"/> of the first is the same request delivered twice, not a second one: GNU `timeout`,
+/// `kill` on a process group and a terminal's Ctrl+C each send one signal to the process and one to its group.
 /// </summary>
 public sealed class StopSignal : IDisposable
 {
@@ -28,6 +30,11 @@ public sealed class StopSignal : IDisposable
     private readonly RepeatedSignal repeated;
     private readonly PosixSignalRegistration interrupt;
     private readonly PosixSignalRegistration terminate;
+    private readonly TimeProvider clock;
+    private long? firstSignalAt;
+
+    /// <summary>No person presses Ctrl+C twice this fast; a process-group delivery arrives within microseconds.</summary>
+    public static readonly TimeSpan SameRequestWindow = TimeSpan.FromMilliseconds(200);
 
     /// <param name="message">What the user is told when the stop begins.</param>
     public StopSignal(TextWriter error, string message, CancellationToken outer = default)
@@ -36,7 +43,14 @@ public sealed class StopSignal : IDisposable
     }
 
     public StopSignal(TextWriter error, string message, RepeatedSignal repeated, CancellationToken outer = default)
+        : this(error, message, repeated, TimeProvider.System, outer)
     {
+    }
+
+    /// <param name="clock">Times the gap between signals (<see cref="SameRequestWindow"/>).</param>
+    public StopSignal(TextWriter error, string message, RepeatedSignal repeated, TimeProvider clock, CancellationToken outer = default)
+    {
+        this.clock = clock;
         this.error = error;
         this.message = message;
         this.repeated = repeated;
@@ -50,8 +64,14 @@ public sealed class StopSignal : IDisposable
     /// <summary>Cancelled by a second signal when made with <see cref="RepeatedSignal.Escalates"/>.</summary>
     public CancellationToken Escalated => escalated.Token;
 
-    private void OnSignal(PosixSignalContext context)
+    /// <summary>What one SIGINT or SIGTERM does; the registrations call it, and tests call it with a context of their own.</summary>
+    public void OnSignal(PosixSignalContext context)
     {
+        if (firstSignalAt is { } first && clock.GetElapsedTime(first) < SameRequestWindow)
+        {
+            context.Cancel = true;
+            return;
+        }
         if (source.IsCancellationRequested)
         {
             if (repeated == RepeatedSignal.EndsProcess)
@@ -62,6 +82,7 @@ public sealed class StopSignal : IDisposable
             return;
         }
         context.Cancel = true;
+        firstSignalAt = clock.GetTimestamp();
         error.WriteLine(message);
         source.Cancel();
     }

@@ -40,3 +40,54 @@ public class StopSignalTests
         Assert.Contains("\"status\": \"finished\"", File.ReadAllText(Path.Combine(dir, "status.json")));
     }
 }
+
+public class StopSignalRepeatTests
+{
+    private sealed class ManualClock : TimeProvider
+    {
+        public long Ticks { get; set; }
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+        public override long GetTimestamp() => Ticks;
+    }
+
+    [Fact]
+    public void A_signal_delivered_twice_at_once_is_one_stop_request_and_a_later_one_is_a_second()
+    {
+        var clock = new ManualClock();
+        using var signal = new StopSignal(TextWriter.Null, "Stopping", RepeatedSignal.Escalates, clock);
+
+        var first = new System.Runtime.InteropServices.PosixSignalContext(System.Runtime.InteropServices.PosixSignal.SIGTERM);
+        signal.OnSignal(first);
+        Assert.True(first.Cancel);
+        Assert.True(signal.Token.IsCancellationRequested);
+
+        // The group's copy of the same SIGTERM, 1 ms later: kept alive, not escalated.
+        clock.Ticks += TimeSpan.FromMilliseconds(1).Ticks;
+        var copy = new System.Runtime.InteropServices.PosixSignalContext(System.Runtime.InteropServices.PosixSignal.SIGTERM);
+        signal.OnSignal(copy);
+        Assert.True(copy.Cancel);
+        Assert.False(signal.Escalated.IsCancellationRequested);
+
+        // A person's second Ctrl+C half a second later is a second request.
+        clock.Ticks += TimeSpan.FromMilliseconds(500).Ticks;
+        signal.OnSignal(new System.Runtime.InteropServices.PosixSignalContext(System.Runtime.InteropServices.PosixSignal.SIGINT));
+        Assert.True(signal.Escalated.IsCancellationRequested);
+    }
+
+    [Fact]
+    public void By_default_a_second_signal_after_the_window_ends_the_process()
+    {
+        var clock = new ManualClock();
+        using var signal = new StopSignal(TextWriter.Null, "Stopping", RepeatedSignal.EndsProcess, clock);
+        signal.OnSignal(new System.Runtime.InteropServices.PosixSignalContext(System.Runtime.InteropServices.PosixSignal.SIGINT));
+        clock.Ticks += TimeSpan.FromMilliseconds(50).Ticks;
+        var copy = new System.Runtime.InteropServices.PosixSignalContext(System.Runtime.InteropServices.PosixSignal.SIGINT);
+        signal.OnSignal(copy);
+        Assert.True(copy.Cancel);
+
+        clock.Ticks += TimeSpan.FromSeconds(1).Ticks;
+        var second = new System.Runtime.InteropServices.PosixSignalContext(System.Runtime.InteropServices.PosixSignal.SIGINT);
+        signal.OnSignal(second);
+        Assert.False(second.Cancel);
+    }
+}
