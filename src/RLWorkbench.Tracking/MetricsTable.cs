@@ -5,12 +5,15 @@ using CsvHelper.Configuration;
 namespace RLWorkbench.Tracking;
 
 /// <summary>
-/// One CSV table of a run with columns fixed when it is opened. Each row is flushed as it is written,
-/// so a run that is killed keeps every row it logged; reopening an existing table appends to it.
+/// One CSV table of a run with columns fixed when it is opened. Each row reaches the file in one unbuffered write,
+/// so a run that is killed keeps every row it logged, and a write that fails (a full disk) is cut back to where the
+/// row began instead of leaving half a row; reopening an existing table appends to it.
 /// </summary>
 public sealed class MetricsTable : IDisposable
 {
-    private readonly StreamWriter writer;
+    private static readonly System.Text.UTF8Encoding Utf8 = new(false);
+    private readonly Stream file;
+    private readonly StringWriter text = new(CultureInfo.InvariantCulture);
     private readonly CsvWriter csv;
     private readonly Dictionary<string, int> columnIndex;
     private readonly object?[] row;
@@ -18,7 +21,8 @@ public sealed class MetricsTable : IDisposable
     private readonly Action<long, IReadOnlyList<object?>>? onRow;
     private long rowCount;
 
-    internal MetricsTable(string path, IReadOnlyList<string> columns, Action<long, IReadOnlyList<object?>>? onRow = null)
+    /// <param name="open">Gives the stream to append to (tests pass one that fails like a full disk); by default the file, unbuffered.</param>
+    internal MetricsTable(string path, IReadOnlyList<string> columns, Action<long, IReadOnlyList<object?>>? onRow = null, Func<string, Stream>? open = null)
     {
         this.onRow = onRow;
         Path = path;
@@ -37,14 +41,15 @@ public sealed class MetricsTable : IDisposable
             if (onRow is not null)
                 rowCount = File.ReadLines(path).Skip(1).LongCount(l => l.Length > 0);
         }
-        writer = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read), new System.Text.UTF8Encoding(false));
-        csv = new CsvWriter(writer, new CsvConfiguration(CultureInfo.InvariantCulture) { NewLine = "\n" });
+        // Unbuffered: a buffer would write a failed row again when it is disposed.
+        file = open?.Invoke(path) ?? new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);
+        file.Seek(0, SeekOrigin.End);
+        csv = new CsvWriter(text, new CsvConfiguration(CultureInfo.InvariantCulture) { NewLine = "\n" });
         if (!exists)
         {
             foreach (var c in columns)
                 csv.WriteField(c);
-            csv.NextRecord();
-            csv.Flush();
+            WriteRecord();
         }
     }
 
@@ -84,10 +89,35 @@ public sealed class MetricsTable : IDisposable
     {
         foreach (var value in row)
             csv.WriteField(Format(value));
-        csv.NextRecord();
-        csv.Flush();
+        WriteRecord();
         onRow?.Invoke(rowCount, (object?[])row.Clone());
         rowCount++;
+    }
+
+    /// <summary>Ends the record in the text buffer and appends it to the file whole, or not at all.</summary>
+    private void WriteRecord()
+    {
+        csv.NextRecord();
+        csv.Flush();
+        var bytes = Utf8.GetBytes(text.ToString());
+        text.GetStringBuilder().Clear();
+        var before = file.Length;
+        try
+        {
+            file.Write(bytes);
+        }
+        catch (IOException e)
+        {
+            try
+            {
+                file.SetLength(before);
+            }
+            catch (IOException)
+            {
+                // The row stays torn; readers skip a last line without its newline.
+            }
+            throw new IOException($"Could not write {Path}: {e.Message}", e);
+        }
     }
 
     private static string Format(object? value) => value switch
@@ -105,7 +135,7 @@ public sealed class MetricsTable : IDisposable
         lock (gate)
         {
             csv.Dispose();
-            writer.Dispose();
+            file.Dispose();
         }
     }
 }

@@ -1,4 +1,4 @@
-namespace RLWorkbench.Routing.Tests;
+namespace RLWorkbench.TestSupport;
 
 /// <summary>A file stream that takes <paramref name="capacity"/> more bytes and then fails the way a full disk does: part of the write lands, then IOException.</summary>
 internal sealed class FullDiskStream(FileStream inner, long capacity) : Stream
