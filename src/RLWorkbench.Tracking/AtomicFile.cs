@@ -33,4 +33,29 @@ public static class AtomicFile
                 File.Delete(temp);
         }
     }
+
+    /// <summary>
+    /// The last resort for a small file on a full disk, where the temporary file of <see cref="WriteAllText"/> gets no
+    /// space: the file already holds its block, so its bytes are overwritten where they are. Returns the failure, or null
+    /// when it worked.
+    /// </summary>
+    public static IOException? OverwriteWithinItsSpace(string path, string contents)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(contents);
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.Read, bufferSize: 0);
+            // Only within the space the file already has (one block): anything longer could fail half-written.
+            if (bytes.Length > Math.Max(file.Length, 4096))
+                return new IOException($"{path} would grow past the space it has.");
+            file.Write(bytes);
+            file.SetLength(bytes.Length);
+            file.Flush(flushToDisk: true);
+            return null;
+        }
+        catch (IOException e)
+        {
+            return e;
+        }
+    }
 }

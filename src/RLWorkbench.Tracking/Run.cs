@@ -152,7 +152,21 @@ public sealed class Run : IDisposable
         sink?.Finish(info);
     }
 
-    internal void SaveInfo() => AtomicFile.WriteAllText(Path.Combine(Directory, RunStore.StatusFile), JsonSerializer.Serialize(info, Json));
+    internal void SaveInfo()
+    {
+        var path = Path.Combine(Directory, RunStore.StatusFile);
+        var text = JsonSerializer.Serialize(info, Json);
+        try
+        {
+            AtomicFile.WriteAllText(path, text);
+        }
+        catch (IOException e)
+        {
+            // A full disk: an ending run must still say how it ended, or it reads as running (or stale) forever.
+            if (AtomicFile.OverwriteWithinItsSpace(path, text) is { } failure)
+                throw new IOException($"Could not update {path}: {e.Message}; rewriting it in place failed too ({failure.Message}).", e);
+        }
+    }
 
     public void Dispose()
     {

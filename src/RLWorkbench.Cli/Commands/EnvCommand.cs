@@ -118,6 +118,13 @@ public static class EnvCommand
                 result.InvocationConfiguration.Error.WriteLine($"Stopped after {done} of {count} episodes; they are in {run.Directory}.");
                 return CommandLine.Failure;
             }
+            catch (IOException e)
+            {
+                // A full disk: the rows written are whole (MetricsTable cuts a failed one back); say where it stopped.
+                run.Finish(RunStatus.Failed, $"writing the run failed after {done} of {count} episodes: {e.Message}");
+                result.InvocationConfiguration.Error.WriteLine($"error: writing the run failed after {done} of {count} episodes: {e.Message}");
+                return CommandLine.Failure;
+            }
             var returns = Summary.Of(records.Select(r => r.Return).ToList());
             var completion = records.Average(r => r.FinalInfo["completion_rate"]);
             writer.WriteLine($"Return over {count} episodes: mean {returns.Mean:F2}, std {returns.Std:F2}, min {returns.Min:F2}, max {returns.Max:F2}; mean completion rate {completion:P1}.");

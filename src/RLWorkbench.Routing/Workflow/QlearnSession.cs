@@ -251,34 +251,9 @@ public static class QlearnSession
         }
         catch (IOException e)
         {
-            if (RewriteInPlace(Path.Combine(run.Directory, RunStore.StatusFile), JsonSerializer.Serialize(run.Info, Run.Json)) is { } failure)
-                throw new IOException($"{message ?? "The run ended"}; its status.json could not be updated either ({failure.Message}).", e);
+            throw new IOException($"{message ?? "The run ended"}; its status.json could not be updated either ({e.Message}).", e);
         }
         return new QlearnResult(run.Directory, outcome with { IterationsDone = done }, report);
-    }
-
-    /// <summary>
-    /// The last resort for status.json on a full disk, where the temporary file of an atomic write gets no space: the file
-    /// already holds its block, so its bytes are overwritten where they are. Returns the failure, or null when it worked.
-    /// </summary>
-    private static IOException? RewriteInPlace(string path, string contents)
-    {
-        var bytes = System.Text.Encoding.UTF8.GetBytes(contents);
-        try
-        {
-            using var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.Read, bufferSize: 0);
-            // Only within the space the file already has (one block): anything longer could fail half-written.
-            if (bytes.Length > Math.Max(file.Length, 4096))
-                return new IOException($"{path} would grow past the space it has.");
-            file.Write(bytes);
-            file.SetLength(bytes.Length);
-            file.Flush(flushToDisk: true);
-            return null;
-        }
-        catch (IOException e)
-        {
-            return e;
-        }
     }
 
     /// <summary>The tables that get one row per finished iteration.</summary>
