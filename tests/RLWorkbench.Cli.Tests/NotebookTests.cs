@@ -31,10 +31,12 @@ public class NotebookTests
     public void Every_notebook_runs_headless_without_a_cell_error(string notebook)
     {
         Assert.True(ReleaseBuild.Value);
-        var directory = Path.Combine(RepositoryPaths.Root, "notebooks");
-        var executed = Path.Combine(Workbench.TempDirectory(), notebook);
-        var (code, output) = Run(directory, "tool", "run", "dotnet-repl", "--", "--run", notebook, "--exit-after-run", "--output-path", executed);
-        Assert.True(code == 0, $"{notebook} failed (exit {code}):\n{output}");
+        // Through `rlw notebook`, the command users run: it names each failing cell and its error, which dotnet-repl does not.
+        var outDirectory = Workbench.TempDirectory();
+        var result = Workbench.RunWith(Workbench.StartInfo(RepositoryPaths.Root, "notebook", notebook, "--out", outDirectory), TimeSpan.FromMinutes(5));
+        Assert.True(result.ExitCode == 0, $"{notebook} failed (exit {result.ExitCode}):\n{result.Output}\n{result.Error}");
+        var executed = Path.Combine(outDirectory, notebook);
+        Assert.Contains($"Executed copy with outputs: {executed}", result.Output);
 
         // dotnet-repl's exit code already reflects cell errors; the executed copy must also hold no error output.
         var cells = JsonNode.Parse(File.ReadAllText(executed))!["cells"]!.AsArray();
