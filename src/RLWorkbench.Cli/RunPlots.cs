@@ -19,7 +19,7 @@ public static class RunPlots
         }
         catch (Exception e) when (e is IOException or RunFormatException or InvalidOperationException or ArgumentException)
         {
-            error.WriteLine($"warning: the run is saved but its plots could not be drawn ({e.Message}).");
+            error.WriteLine($"warning: the plots could not be drawn; the run's files are kept as they are ({e.Message}).");
         }
     }
 }

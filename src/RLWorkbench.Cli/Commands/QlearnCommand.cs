@@ -115,7 +115,10 @@ public static class QlearnCommand
             if (File.Exists(run.ArtifactPath("report.txt")))
                 output.Write(File.ReadAllText(run.ArtifactPath("report.txt")));
             output.WriteLine();
-            output.WriteLine($"Run saved in {run.Directory}");
+            // A failed run (a full disk, a provider down) is not "saved": say where its partial record is instead.
+            output.WriteLine(result.Outcome == ExperimentOutcome.Failed
+                ? $"The run failed; what it wrote is in {run.Directory}"
+                : $"Run saved in {run.Directory}");
             RunPlots.WriteAfterRun(run.Directory, output, error);
             switch (result.Outcome)
             {
