@@ -27,7 +27,7 @@ public static partial class ConfigurationJson
     public static JsonObject ReadFile(string path, string kind, string example)
     {
         if (!File.Exists(path))
-            throw new ExperimentConfigException($"config file '{path}' does not exist; give a JSON file such as {example}.");
+            throw new ExperimentConfigException(InputFile.Missing("config file", path, $"give a JSON file such as {example}"));
         try
         {
             var file = JsonNode.Parse(File.ReadAllText(path), documentOptions: FileOptions) as JsonObject

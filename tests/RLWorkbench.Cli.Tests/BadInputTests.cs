@@ -72,6 +72,10 @@ public sealed class BadInputTests : IDisposable
         { ["qlearn", "--record", "DIR/", "--out", "OUT"], "record '<dir>/' is a directory; give a file name such as <dir>/cassette.jsonl." },
         { ["compare", "--record", "DIR/", "--learner", "random", "--out", "OUT"], "record '<dir>/' is a directory; give a file name such as <dir>/cassette.jsonl." },
         { ["route", "a task", "--type", "coding", "--qtable", "q.json", "--save-qtable", "DIR/"], "--save-qtable '<dir>/' is a directory; give a file name such as <dir>/qtable.json." },
+        // A directory where an input file is expected is named as one, not as missing.
+        { ["qlearn", "--replay", "DIR/", "--out", "OUT"], "The cassette '<dir>/' is a directory, not a file." },
+        { ["eval", "--model", "DIR/"], "model '<dir>/' is a directory, not a file." },
+        { ["qlearn", "--config", "DIR/", "--out", "OUT"], "config file '<dir>/' is a directory, not a file; give a JSON file such as experiments/qlearn.json." },
         // Configuration errors name the setting, never a .NET type (section 3).
         { ["route", "a task", "--type", "coding", "--qtable", "q.json", "--config", "FILE:r.json:{\"iterations\": 1.5}"], "'iterations' must be a whole number, got 1.5." },
         { ["route", "a task", "--type", "coding", "--qtable", "q.json", "--config", "FILE:r.json:{\"resilence\": {}}"], "unknown setting 'resilence'; did you mean 'resilience'?" },

@@ -5,6 +5,7 @@ using RLWorkbench.Experiments;
 using RLWorkbench.Experiments.Ppo;
 using RLWorkbench.Ppo;
 using RLWorkbench.Simulation;
+using RLWorkbench.Tracking;
 
 namespace RLWorkbench.Cli.Commands;
 
@@ -31,7 +32,7 @@ public static class EvalCommand
             var deviceName = result.GetValue(device)!;
             if (!ComputeDevice.IsKnown(deviceName))
                 throw new UsageException($"unknown device '{deviceName}'; allowed: {string.Join(", ", ComputeDevice.Choices)}.");
-            var checkpoint = PpoModelFile.Load(path, $"model '{path}' does not exist.");
+            var checkpoint = PpoModelFile.Load(path, InputFile.Missing("model", path));
             var runEnvironment = RunEnvironment(path);
             var environment = new PpoEnvironmentConfig
             {

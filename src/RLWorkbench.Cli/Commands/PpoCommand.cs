@@ -104,7 +104,7 @@ public static class PpoCommand
     private static string RunOf(string checkpointPath)
     {
         if (!File.Exists(checkpointPath))
-            throw new UsageException($"checkpoint '{checkpointPath}' does not exist; give a run's artifacts/checkpoint.bin.");
+            throw new UsageException(InputFile.Missing("checkpoint", checkpointPath, "give a run's artifacts/checkpoint.bin"));
         var dir = PpoModelFile.FindAbove(checkpointPath, RunStore.StatusFile);
         if (dir is null || !File.Exists(Path.Combine(dir, "config.json")))
             throw new UsageException($"checkpoint '{checkpointPath}' is not inside a ppo run directory, so there is no curve to continue.");

@@ -61,7 +61,7 @@ public sealed class PpoExperiment : IExperiment
     public PpoExperiment ContinuingFrom(string checkpointPath)
     {
         if (!File.Exists(checkpointPath))
-            throw new ExperimentConfigException($"checkpoint '{checkpointPath}' does not exist; give a run's artifacts/checkpoint.bin.");
+            throw new ExperimentConfigException(InputFile.Missing("checkpoint", checkpointPath, "give a run's artifacts/checkpoint.bin"));
         PpoCheckpoint checkpoint;
         try
         {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using RLWorkbench.Tracking;
 
 namespace RLWorkbench.Experiments.Sweeps;
 
@@ -44,7 +45,7 @@ public sealed record SweepSpec(
     public static SweepSpec Load(string path)
     {
         if (!File.Exists(path))
-            throw new ExperimentConfigException($"sweep spec '{path}' does not exist; give a JSON file such as experiments/sweep-smoke.json.");
+            throw new ExperimentConfigException(InputFile.Missing("sweep spec", path, "give a JSON file such as experiments/sweep-smoke.json"));
         JsonNode? root;
         try
         {

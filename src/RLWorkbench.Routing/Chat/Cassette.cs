@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using RLWorkbench.Routing.Core;
+using RLWorkbench.Tracking;
 
 namespace RLWorkbench.Routing.Chat;
 
@@ -42,7 +43,7 @@ public static class Cassette
     public static IReadOnlyList<CassetteEntry> Read(string path)
     {
         if (!File.Exists(path))
-            throw new RoutingInputException($"The cassette '{path}' does not exist.");
+            throw new RoutingInputException(InputFile.Missing("The cassette", path));
         var entries = new List<CassetteEntry>();
         var n = 0;
         foreach (var line in File.ReadLines(path))

@@ -57,7 +57,7 @@ public sealed class SimulationProfile
     public static SimulationProfile Default => Parse(EmbeddedData.Read("profile-default.json"), "the embedded default profile");
 
     public static SimulationProfile Load(string path) =>
-        File.Exists(path) ? Parse(File.ReadAllText(path), path) : throw new RoutingInputException($"The simulation profile '{path}' does not exist.");
+        File.Exists(path) ? Parse(File.ReadAllText(path), path) : throw new RoutingInputException(InputFile.Missing("The simulation profile", path));
 
     public static SimulationProfile Parse(string json, string source)
     {

@@ -25,7 +25,7 @@ public sealed class PriceTable
     public static PriceTable Default => Parse(EmbeddedData.Read("prices.json"), "the embedded price table");
 
     public static PriceTable Load(string path) =>
-        File.Exists(path) ? Parse(File.ReadAllText(path), path) : throw new RoutingInputException($"The price table file '{path}' does not exist.");
+        File.Exists(path) ? Parse(File.ReadAllText(path), path) : throw new RoutingInputException(InputFile.Missing("The price table file", path));
 
     public static PriceTable Parse(string json, string source)
     {

@@ -27,7 +27,7 @@ public sealed class TaskBank
     public static TaskBank Load(string path)
     {
         if (!File.Exists(path))
-            throw new RoutingInputException($"The task bank file '{path}' does not exist.");
+            throw new RoutingInputException(InputFile.Missing("The task bank file", path));
         return Parse(File.ReadAllText(path), path);
     }
 

@@ -109,7 +109,7 @@ public sealed class QTable
     }
 
     public static QTable Load(string path) =>
-        File.Exists(path) ? FromJson(File.ReadAllText(path), path) : throw new RoutingInputException($"The Q-table file '{path}' does not exist.");
+        File.Exists(path) ? FromJson(File.ReadAllText(path), path) : throw new RoutingInputException(InputFile.Missing("The Q-table file", path));
 }
 
 /// <summary>

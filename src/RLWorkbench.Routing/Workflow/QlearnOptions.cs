@@ -164,7 +164,7 @@ public sealed record QlearnOptions
     public static QlearnOptions FromFile(string path)
     {
         if (!File.Exists(path))
-            throw new RoutingInputException($"The settings file '{path}' does not exist.");
+            throw new RoutingInputException(InputFile.Missing("The settings file", path));
         try
         {
             return JsonSerializer.Deserialize<QlearnOptions>(File.ReadAllText(path), FileJson)
