@@ -1,6 +1,9 @@
 namespace RLWorkbench.Tracking;
 
-/// <summary>Writes a file through a temporary sibling and a rename, so a crash never leaves half a file.</summary>
+/// <summary>
+/// Writes that never leave half a file: whole files through a temporary sibling and a rename, small files overwritten in
+/// the space they hold when the disk is full, and lines appended to a log whole or not at all.
+/// </summary>
 public static class AtomicFile
 {
     public static void WriteAllText(string path, string contents)
@@ -56,6 +59,35 @@ public static class AtomicFile
         catch (IOException e)
         {
             return e;
+        }
+    }
+
+    /// <summary>
+    /// Appends <paramref name="bytes"/> (one line or row) to an append-only log in one write. If the write fails (a full
+    /// disk), the stream is cut back to where the line began, so the log never keeps half a line written by this process;
+    /// the error names <paramref name="path"/>. The stream must be seekable and unbuffered, or a buffer would write the
+    /// failed line again when disposed.
+    /// </summary>
+    public static void AppendWhole(Stream stream, ReadOnlySpan<byte> bytes, string path)
+    {
+        var before = stream.Length;
+        try
+        {
+            stream.Write(bytes);
+            stream.Flush();
+        }
+        catch (IOException e)
+        {
+            try
+            {
+                stream.SetLength(before);
+                stream.Seek(before, SeekOrigin.Begin);
+            }
+            catch (IOException)
+            {
+                // The line stays torn; readers drop or repair a last line without its newline.
+            }
+            throw new IOException($"Could not write {path}: {e.Message}", e);
         }
     }
 }

@@ -101,23 +101,7 @@ public sealed class MetricsTable : IDisposable
         csv.Flush();
         var bytes = Utf8.GetBytes(text.ToString());
         text.GetStringBuilder().Clear();
-        var before = file.Length;
-        try
-        {
-            file.Write(bytes);
-        }
-        catch (IOException e)
-        {
-            try
-            {
-                file.SetLength(before);
-            }
-            catch (IOException)
-            {
-                // The row stays torn; readers skip a last line without its newline.
-            }
-            throw new IOException($"Could not write {Path}: {e.Message}", e);
-        }
+        AtomicFile.AppendWhole(file, bytes, Path);
     }
 
     private static string Format(object? value) => value switch

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using RLWorkbench.Routing.Chat;
 using RLWorkbench.Routing.Core;
+using RLWorkbench.Tracking;
 
 namespace RLWorkbench.Routing.Workflow;
 
@@ -38,27 +39,7 @@ public sealed class CallLog : IDisposable
     {
         var line = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(record, Lines) + "\n");
         lock (gate)
-        {
-            var before = stream.Length;
-            try
-            {
-                stream.Write(line);
-                stream.Flush();
-            }
-            catch (IOException e)
-            {
-                try
-                {
-                    stream.SetLength(before);
-                    stream.Seek(before, SeekOrigin.Begin);
-                }
-                catch (IOException)
-                {
-                    // The line stays torn; the next resume repairs it (Read).
-                }
-                throw new IOException($"Could not write {path}: {e.Message}", e);
-            }
-        }
+            AtomicFile.AppendWhole(stream, line, path);
     }
 
     /// <summary>
