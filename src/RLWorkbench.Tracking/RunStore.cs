@@ -134,30 +134,25 @@ public sealed class RunStore(string root)
     /// Refuses a run another process is still writing (<see cref="RunInUseException"/>); one whose process died
     /// left no claim behind and reopens.
     /// </summary>
-    public Run Reopen(string directory)
-    {
-        var full = Path.GetFullPath(directory);
-        var claim = ClaimExisting(full);
-        return Claimed(claim, () =>
-        {
-            var info = ReadInfo(full);
-            return new Run(full, info, claim, Mirror?.Start(info, full), Clock);
-        });
-    }
+    public Run Reopen(string directory) => Reopen(directory, underClaim: null);
 
     /// <summary>
     /// <see cref="Reopen"/> after <see cref="DropRowsAfter"/>, both under the run's claim: a second resume of a run
     /// that is going cannot cut the rows the first one is writing, and the mirror starts after the cut, so MLflow
     /// is sent the repeated rows again.
     /// </summary>
-    public Run ReopenAfterStep(string directory, long step, params string[] tables)
+    public Run ReopenAfterStep(string directory, long step, params string[] tables) =>
+        Reopen(directory, full => DropRowsAfter(full, step, tables));
+
+    /// <summary>Claims the run, does <paramref name="underClaim"/> to its directory, then opens it with the mirror.</summary>
+    private Run Reopen(string directory, Action<string>? underClaim)
     {
         var full = Path.GetFullPath(directory);
         var claim = ClaimExisting(full);
         return Claimed(claim, () =>
         {
             var info = ReadInfo(full);
-            DropRowsAfter(full, step, tables);
+            underClaim?.Invoke(full);
             return new Run(full, info, claim, Mirror?.Start(info, full), Clock);
         });
     }
