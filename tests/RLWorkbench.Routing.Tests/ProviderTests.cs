@@ -191,9 +191,10 @@ public class ProviderTests
     [Fact]
     public async Task An_attempt_that_times_out_is_retried_then_reported_as_a_timeout()
     {
-        // 0.5 s rather than less: on a loaded machine a request must still reach the server before its attempt ends.
-        using var server = new LoopbackServer(_ => LoopbackServer.OpenAIAnswer("late", 1, 1) with { Delay = TimeSpan.FromSeconds(3) });
-        using var p = Build(Provider.OpenAI, server, Fast with { AttemptTimeoutSeconds = 0.5, MaxRetries = 1 });
+        // 1 s rather than less: on a loaded machine (the whole suite on 2 cores) the retry's request must still reach the
+        // server before its attempt ends; at 0.5 s it sometimes did not, and the server counted one request.
+        using var server = new LoopbackServer(_ => LoopbackServer.OpenAIAnswer("late", 1, 1) with { Delay = TimeSpan.FromSeconds(5) });
+        using var p = Build(Provider.OpenAI, server, Fast with { AttemptTimeoutSeconds = 1, MaxRetries = 1 });
         var e = await Assert.ThrowsAsync<ProviderCallException>(() => Ask(p, "gpt-4o-mini"));
         Assert.Equal(ProviderFailure.Timeout, e.Failure);
         Assert.Equal("openai did not answer in time, on every attempt.", e.Message);
