@@ -24,7 +24,8 @@ public sealed class RoutingProblem
         RewardOptions reward,
         LoadTrackerOptions load,
         bool loadBalanced,
-        IReadOnlyList<RoutingAction>? actions = null)
+        IReadOnlyList<RoutingAction>? actions = null,
+        IReadOnlyList<RoutingChain>? chains = null)
     {
         Bank = bank;
         Profile = profile;
@@ -34,11 +35,17 @@ public sealed class RoutingProblem
         Reward = reward;
         Load = load;
         LoadBalanced = loadBalanced;
-        Actions = actions ?? RoutingAction.All;
-        if (Actions.Count < 2)
-            throw new ComparisonInputException($"A routing problem needs at least two actions to choose between; this one has {Actions.Count}.");
-        if (Actions.Distinct().Count() != Actions.Count)
-            throw new ComparisonInputException("The problem's actions list the same (agent, provider) pair twice.");
+        if (actions is not null && chains is not null)
+            throw new ArgumentException("A routing problem offers either single actions or chains, not both lists.");
+        Chains = chains ?? (actions ?? RoutingAction.All).Select(RoutingChain.Single).ToArray();
+        if (Chains.Count < 2)
+            throw new ComparisonInputException($"A routing problem needs at least two actions to choose between; this one has {Chains.Count}.");
+        if (Chains.Distinct().Count() != Chains.Count)
+            throw new ComparisonInputException("The problem's actions list the same (agent, provider) pair or chain twice.");
+        RoutesChains = Chains.Any(c => c.Length > 1);
+        singleSteps = RoutesChains ? null : Chains.Select(c => c.First).ToArray();
+        if (RoutesChains && loadBalanced)
+            throw new ComparisonInputException("Chains are routed on the base problem (state = task type); the load-balanced problem routes single agents.");
         if (reward.CostWeight < 0 || reward.LatencyWeight < 0 || !(reward.CostScaleUsd > 0) || !(reward.LatencyScaleSeconds > 0))
             throw new ComparisonInputException("The reward's weights must be non-negative and its cost and latency scales positive.");
         if (load.Window is < 1 or > 10)
@@ -67,10 +74,22 @@ public sealed class RoutingProblem
 
     public bool LoadBalanced { get; }
 
-    /// <summary>The actions on offer; a learner's action index i means Actions[i].</summary>
-    public IReadOnlyList<RoutingAction> Actions { get; }
+    private readonly RoutingAction[]? singleSteps;
 
-    public int ActionCount => Actions.Count;
+    /// <summary>
+    /// The chains on offer; a learner's action index i means Chains[i]. Without chains every one is a single (agent, provider)
+    /// step, the seed's action space.
+    /// </summary>
+    public IReadOnlyList<RoutingChain> Chains { get; }
+
+    /// <summary>True when some action is a chain of more than one step.</summary>
+    public bool RoutesChains { get; }
+
+    /// <summary>The single (agent, provider) actions on offer, for the learners and baselines that only route single steps.</summary>
+    public IReadOnlyList<RoutingAction> Actions =>
+        singleSteps ?? throw new InvalidOperationException("This problem routes chains; read Chains, not Actions.");
+
+    public int ActionCount => Chains.Count;
 
     public static int TypeCount => RoutingNames.TaskTypes.Count;
 
@@ -112,5 +131,5 @@ public sealed class RoutingProblem
         return all;
     }
 
-    public string ActionLabel(int action) => Actions[action].Label;
+    public string ActionLabel(int action) => Chains[action].Label;
 }
