@@ -2,6 +2,7 @@ using Microsoft.Extensions.AI;
 using RLWorkbench.Gym.Random;
 using RLWorkbench.Routing.Chat;
 using RLWorkbench.Routing.Core;
+using RLWorkbench.Routing.Providers;
 
 namespace RLWorkbench.Routing.Workflow;
 
@@ -13,13 +14,17 @@ public sealed class ChatBackends : IDisposable
 {
     private readonly List<IDisposable> owned;
 
-    private ChatBackends(ChatProviders providers, List<IDisposable> owned)
+    private ChatBackends(ChatProviders providers, ProviderHealthBoard health, List<IDisposable> owned)
     {
         Providers = providers;
+        Health = health;
         this.owned = owned;
     }
 
     public ChatProviders Providers { get; }
+
+    /// <summary>Each provider's rate-limit headroom and smoothed latency, updated by its pipeline (unknown until it answers).</summary>
+    public ProviderHealthBoard Health { get; }
 
     public static ChatBackends Build(
         QlearnOptions options,
@@ -38,6 +43,7 @@ public sealed class ChatBackends : IDisposable
         var settings = options.ProviderSettings();
         var owned = new List<IDisposable>();
         var clients = new Dictionary<Provider, IChatClient>();
+        var health = new ProviderHealthBoard(time);
         foreach (var p in RoutingNames.Providers)
         {
             IChatClient client;
@@ -51,12 +57,12 @@ public sealed class ChatBackends : IDisposable
                     break;
                 default:
                     var keys = credentials ?? ProviderCredentials.FromEnvironment(RoutingNames.Providers, environment);
-                    client = ChatPipeline.RealSource(p, settings[p], keys, options.Resilience, time, jitter ?? new SeededRandomSource(options.Seed ^ 0x5EED), notice, owned);
+                    client = ChatPipeline.RealSource(p, settings[p], keys, options.Resilience, time, jitter ?? new SeededRandomSource(options.Seed ^ 0x5EED), notice, owned, health.For(p));
                     break;
             }
             clients[p] = ChatPipeline.Around(client, p, settings[p].Model, prices, ledger, recorder, time);
         }
-        return new ChatBackends(new ChatProviders(clients, settings, RoutingNames.ParseProvider(options.JudgeProvider)), owned);
+        return new ChatBackends(new ChatProviders(clients, settings, RoutingNames.ParseProvider(options.JudgeProvider)), health, owned);
     }
 
     public void Dispose()
