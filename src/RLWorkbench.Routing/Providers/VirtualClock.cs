@@ -3,8 +3,10 @@ namespace RLWorkbench.Routing.Providers;
 /// <summary>
 /// Simulated time: it moves only when told to (<see cref="Advance"/>) or when something waits on it, and a wait moves it
 /// straight to the wake-up instant instead of sleeping. So a simulated provider can ask for a 30 s Retry-After and a run
-/// honours it without anyone waiting 30 s. Waits that overlap end at the later wake-up, not at the sum, as in real time.
-/// Timers fire once (a period is ignored): Task.Delay and the retry waits only use one-shot timers.
+/// honours it without anyone waiting 30 s. The clock moves when a wait starts, so it cannot tell waits that overlap in
+/// real time from waits one after the other: two started together end at the sum of their lengths (simulated time runs
+/// fast, never slow, under overlapping retries). Timers fire once (a period is ignored): Task.Delay and the retry waits
+/// only use one-shot timers.
 /// </summary>
 public sealed class VirtualClock(DateTimeOffset start) : TimeProvider
 {
@@ -40,11 +42,7 @@ public sealed class VirtualClock(DateTimeOffset start) : TimeProvider
     private void WakeAt(TimeSpan due, TimerCallback callback, object? state)
     {
         lock (gate)
-        {
-            var wake = now + due;
-            if (wake > now)
-                now = wake;
-        }
+            now += due;
         ThreadPool.UnsafeQueueUserWorkItem(s => callback(s), state, preferLocal: false);
     }
 

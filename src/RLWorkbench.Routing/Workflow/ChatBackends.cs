@@ -14,10 +14,11 @@ public sealed class ChatBackends : IDisposable
 {
     private readonly List<IDisposable> owned;
 
-    private ChatBackends(ChatProviders providers, ProviderHealthBoard health, List<IDisposable> owned)
+    private ChatBackends(ChatProviders providers, ProviderHealthBoard health, VirtualClock? simulatedClock, List<IDisposable> owned)
     {
         Providers = providers;
         Health = health;
+        SimulatedClock = simulatedClock;
         this.owned = owned;
     }
 
@@ -25,6 +26,12 @@ public sealed class ChatBackends : IDisposable
 
     /// <summary>Each provider's rate-limit headroom and smoothed latency, updated by its pipeline (unknown until it answers).</summary>
     public ProviderHealthBoard Health { get; }
+
+    /// <summary>
+    /// The simulated providers' clock when the profile has a "rateLimits" section (null otherwise): their minute windows and
+    /// Retry-After waits run on it; a workflow that models task arrivals advances it between tasks.
+    /// </summary>
+    public VirtualClock? SimulatedClock { get; }
 
     public static ChatBackends Build(
         QlearnOptions options,
@@ -43,7 +50,11 @@ public sealed class ChatBackends : IDisposable
         var settings = options.ProviderSettings();
         var owned = new List<IDisposable>();
         var clients = new Dictionary<Provider, IChatClient>();
-        var health = new ProviderHealthBoard(time);
+        var limits = options.Backend == QlearnOptions.Backends.Simulated && options.Profile is not null
+            ? SimulatedRateLimits.LoadProfile(options.Profile)
+            : SimulatedRateLimits.Unlimited;
+        var simulatedClock = limits.IsUnlimited ? null : new VirtualClock(time.GetUtcNow());
+        var health = new ProviderHealthBoard(simulatedClock ?? time);
         foreach (var p in RoutingNames.Providers)
         {
             IChatClient client;
@@ -51,6 +62,8 @@ public sealed class ChatBackends : IDisposable
             {
                 case QlearnOptions.Backends.Simulated:
                     client = new SimulatedChatClient(p, profile ?? SimulationProfile.Default, options.Seed, TimeSpan.FromSeconds(options.SimulatedCallSeconds), simulatedCallWait);
+                    if (limits.For(p) is { } limit)
+                        client = new SimulatedRateLimitChatClient(client, p, limit, health.For(p), simulatedClock!, options.Seed, options.Resilience, notice);
                     break;
                 case QlearnOptions.Backends.Replay:
                     client = new CassetteReplayChatClient(p, settings[p].Model, cassette ?? Cassette.Read(options.Replay!), options.Replay!);
@@ -62,7 +75,7 @@ public sealed class ChatBackends : IDisposable
             }
             clients[p] = ChatPipeline.Around(client, p, settings[p].Model, prices, ledger, recorder, time);
         }
-        return new ChatBackends(new ChatProviders(clients, settings, RoutingNames.ParseProvider(options.JudgeProvider)), health, owned);
+        return new ChatBackends(new ChatProviders(clients, settings, RoutingNames.ParseProvider(options.JudgeProvider)), health, simulatedClock, owned);
     }
 
     public void Dispose()
