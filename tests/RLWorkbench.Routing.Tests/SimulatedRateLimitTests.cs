@@ -279,4 +279,26 @@ public class SimulatedRateLimitTests
             dir.Delete(recursive: true);
         }
     }
+
+    [Fact]
+    public void The_shipped_rate_limited_profile_is_the_default_problem_with_limits()
+    {
+        var dir = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(dir, "RLWorkbench.sln")))
+            dir = Path.GetDirectoryName(dir)!;
+        var path = Path.Combine(dir, "experiments", "profiles", "rate-limited.json");
+        var limits = SimulatedRateLimits.LoadProfile(path);
+        Assert.Equal(new SimulatedProviderLimits(60, 60000, new SimulatedLatency(2.2, 4.0)), limits.For(Provider.OpenAI));
+        Assert.Equal(new SimulatedProviderLimits(20, 30000, new SimulatedLatency(3.0, 7.0)), limits.For(Provider.Anthropic));
+        var profile = SimulationProfile.Load(path);
+        foreach (var a in RoutingNames.Agents)
+        {
+            foreach (var p in RoutingNames.Providers)
+            {
+                foreach (var t in RoutingNames.TaskTypes)
+                    Assert.Equal(SimulationProfile.Default.Scores(a, p, t), profile.Scores(a, p, t));
+            }
+        }
+        Assert.Equal(SimulationProfile.Default.Providers[Provider.Anthropic], profile.Providers[Provider.Anthropic]);
+    }
 }
