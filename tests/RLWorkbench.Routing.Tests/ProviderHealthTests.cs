@@ -175,6 +175,33 @@ public class ProviderHealthTests
         Assert.Null(s.LatencySeconds);
     }
 
+    [Theory]
+    [InlineData("openai", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests", "12s", 12.0)]
+    [InlineData("openai", "x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens", "1m30.5s", 60.0)] // capped at maxRetryAfterSeconds
+    [InlineData("anthropic", "anthropic-ratelimit-requests-remaining", "anthropic-ratelimit-requests-reset", "2026-01-01T00:00:09Z", 9.0)]
+    [InlineData("anthropic", "anthropic-ratelimit-tokens-remaining", "anthropic-ratelimit-tokens-reset", "2026-01-01T00:00:04Z", 4.0)]
+    public async Task A_429_without_Retry_After_waits_until_the_exhausted_window_resets(string providerName, string remaining, string reset, string resetValue, double seconds)
+    {
+        var provider = RoutingNames.ParseProvider(providerName);
+        using var server = new LoopbackServer(_ => provider == Provider.OpenAI ? LoopbackServer.OpenAIAnswer("ok", 10, 5) : LoopbackServer.AnthropicAnswer("ok", 10, 5));
+        var headers = new Dictionary<string, string> { [remaining] = "0", [reset] = resetValue };
+        server.Then(provider == Provider.OpenAI ? LoopbackServer.OpenAIError(429, "slow down", headers) : LoopbackServer.AnthropicError(429, "rate_limit_error", "slow down", headers));
+        using var p = Build(provider, server);
+        Assert.Equal("ok", (await Ask(p, provider)).Text);
+        Assert.Equal([TimeSpan.FromSeconds(seconds)], p.Time.Waits);
+    }
+
+    [Fact]
+    public async Task A_429_whose_windows_still_have_room_keeps_the_jittered_backoff()
+    {
+        using var server = new LoopbackServer(_ => LoopbackServer.OpenAIAnswer("ok", 10, 5));
+        server.Then(LoopbackServer.OpenAIError(429, "slow down", new Dictionary<string, string> { ["x-ratelimit-remaining-requests"] = "5", ["x-ratelimit-reset-requests"] = "30s" }));
+        using var p = Build(Provider.OpenAI, server);
+        Assert.Equal("ok", (await Ask(p, Provider.OpenAI)).Text);
+        var wait = Assert.Single(p.Time.Waits);
+        Assert.InRange(wait.TotalSeconds, 0.01, 2.0);
+    }
+
     [Fact]
     public void Latency_is_an_exponential_moving_average_started_at_the_first_answer()
     {
