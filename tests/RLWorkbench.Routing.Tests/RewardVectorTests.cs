@@ -121,6 +121,8 @@ public class RewardVectorTests
     {
         var v = RewardVector.Of(Verdict(0.75), [Call(0.001, 1.5), Call(0.0005, 2.25)], 0.1);
         Assert.Equal((0.75, 0.0015, 3.75, 0.1), (v.Quality, v.CostUsd, v.LatencySeconds, v.Fairness));
+        var later = v.WithFairness(0.15);
+        Assert.Equal((0.75, 0.0015, 3.75, 0.15), (later.Quality, later.CostUsd, later.LatencySeconds, later.Fairness));
     }
 
     [Theory]

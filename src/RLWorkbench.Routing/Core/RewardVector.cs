@@ -40,6 +40,9 @@ public sealed record RewardVector
         return new RewardVector(verdict.Quality, cost, latency, loadPenalty);
     }
 
+    /// <summary>The same task with its load penalty, which the learner reads when it records the assignment, after the calls.</summary>
+    public RewardVector WithFairness(double loadPenalty) => new(Quality, CostUsd, LatencySeconds, loadPenalty);
+
     private static double Checked(double value, string name, double max) =>
         double.IsFinite(value) && value >= 0 && value <= max
             ? value
