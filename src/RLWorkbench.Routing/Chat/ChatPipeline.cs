@@ -1,6 +1,7 @@
 using Microsoft.Extensions.AI;
 using RLWorkbench.Gym.Random;
 using RLWorkbench.Routing.Core;
+using RLWorkbench.Routing.Providers;
 using RLWorkbench.Routing.Workflow;
 
 namespace RLWorkbench.Routing.Chat;
@@ -20,12 +21,16 @@ public static class ChatPipeline
         return new UsageAccountingChatClient(source, provider, model, prices, ledger, time);
     }
 
-    /// <summary>The real provider's source; the handler it creates is added to <paramref name="owned"/>, which the caller disposes.</summary>
+    /// <summary>
+    /// The real provider's source; the handler it creates is added to <paramref name="owned"/>, which the caller disposes.
+    /// With <paramref name="health"/>, every HTTP attempt's rate-limit headers and latency update it.
+    /// </summary>
     public static IChatClient RealSource(
         Provider provider, ProviderSettings settings, ProviderCredentials credentials, ResilienceOptions resilience, TimeProvider time, IRandomSource jitter,
-        Action<string> notice, ICollection<IDisposable> owned)
+        Action<string> notice, ICollection<IDisposable> owned, ProviderHealth? health = null)
     {
-        var handler = new ResilientHttpHandler(provider.Name(), resilience, time, jitter, notice);
+        HttpMessageHandler? wire = health is null ? null : new ProviderHealthHandler(health, time, new SocketsHttpHandler());
+        var handler = new ResilientHttpHandler(provider.Name(), resilience, time, jitter, notice, wire);
         owned.Add(handler);
         return ProviderClients.Create(provider, settings, credentials, handler);
     }

@@ -62,7 +62,13 @@ public sealed class ProviderErrorChatClient(IChatClient inner, Provider provider
         }
     }
 
-    public ProviderCallException Translate(Exception e)
+    public ProviderCallException Translate(Exception e) => Translate(e, provider, keyVariable);
+
+    /// <summary>
+    /// The one translation of a failed call, shared with the simulated rate-limit stage so a simulated 429 that outlasts
+    /// the retries fails with the same kind and sentence as a real one.
+    /// </summary>
+    public static ProviderCallException Translate(Exception e, Provider provider, string keyVariable)
     {
         var name = provider.Name();
         if (Find<BrokenCircuitException>(e) is not null)

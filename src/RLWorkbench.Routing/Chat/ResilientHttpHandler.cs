@@ -5,6 +5,7 @@ using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
 using RLWorkbench.Gym.Random;
+using RLWorkbench.Routing.Providers;
 
 namespace RLWorkbench.Routing.Chat;
 
@@ -72,7 +73,7 @@ public sealed class ResilientHttpHandler : DelegatingHandler
                         return jitter.Random();
                 },
                 ShouldHandle = args => ValueTask.FromResult(options.MaxRetries > 0 && IsTransient(args.Outcome)),
-                DelayGenerator = args => ValueTask.FromResult(RetryAfter(args.Outcome.Result, time, TimeSpan.FromSeconds(options.MaxRetryAfterSeconds))),
+                DelayGenerator = args => ValueTask.FromResult(WaitAskedFor(args.Outcome.Result, time, TimeSpan.FromSeconds(options.MaxRetryAfterSeconds))),
                 OnRetry = args =>
                 {
                     notice?.Invoke(string.Create(CultureInfo.InvariantCulture,
@@ -161,6 +162,30 @@ public sealed class ResilientHttpHandler : DelegatingHandler
             wait = delta;
         else if (response.Headers.RetryAfter?.Date is { } date)
             wait = date - time.GetUtcNow();
+        if (wait is null)
+            return null;
+        return wait < TimeSpan.Zero ? TimeSpan.Zero : wait > cap ? cap : wait;
+    }
+
+    /// <summary>
+    /// The wait before a retry: <see cref="RetryAfter"/> when the provider sent one; for a 429 without it, until the later
+    /// reset of the windows its rate-limit headers say are used up (retrying sooner only earns another 429); null means
+    /// use the backoff.
+    /// </summary>
+    public static TimeSpan? WaitAskedFor(HttpResponseMessage? response, TimeProvider time, TimeSpan cap)
+    {
+        if (RetryAfter(response, time, cap) is { } asked)
+            return asked;
+        if (response?.StatusCode != HttpStatusCode.TooManyRequests)
+            return null;
+        var now = time.GetUtcNow();
+        var reading = RateLimitHeaders.Read(response, now);
+        TimeSpan? wait = null;
+        foreach (var window in new[] { reading.Requests, reading.Tokens })
+        {
+            if (window is { Remaining: 0, ResetsAt: { } reset } && (wait is null || reset - now > wait))
+                wait = reset - now;
+        }
         if (wait is null)
             return null;
         return wait < TimeSpan.Zero ? TimeSpan.Zero : wait > cap ? cap : wait;

@@ -2,6 +2,7 @@ using Microsoft.Extensions.AI;
 using RLWorkbench.Gym.Random;
 using RLWorkbench.Routing.Chat;
 using RLWorkbench.Routing.Core;
+using RLWorkbench.Routing.Providers;
 
 namespace RLWorkbench.Routing.Workflow;
 
@@ -13,13 +14,24 @@ public sealed class ChatBackends : IDisposable
 {
     private readonly List<IDisposable> owned;
 
-    private ChatBackends(ChatProviders providers, List<IDisposable> owned)
+    private ChatBackends(ChatProviders providers, ProviderHealthBoard health, VirtualClock? simulatedClock, List<IDisposable> owned)
     {
         Providers = providers;
+        Health = health;
+        SimulatedClock = simulatedClock;
         this.owned = owned;
     }
 
     public ChatProviders Providers { get; }
+
+    /// <summary>Each provider's rate-limit headroom and smoothed latency, updated by its pipeline (unknown until it answers).</summary>
+    public ProviderHealthBoard Health { get; }
+
+    /// <summary>
+    /// The simulated providers' clock when the profile has a "rateLimits" section (null otherwise): their minute windows and
+    /// Retry-After waits run on it; a workflow that models task arrivals advances it between tasks.
+    /// </summary>
+    public VirtualClock? SimulatedClock { get; }
 
     public static ChatBackends Build(
         QlearnOptions options,
@@ -38,6 +50,11 @@ public sealed class ChatBackends : IDisposable
         var settings = options.ProviderSettings();
         var owned = new List<IDisposable>();
         var clients = new Dictionary<Provider, IChatClient>();
+        var limits = options.Backend == QlearnOptions.Backends.Simulated && options.Profile is not null
+            ? SimulatedRateLimits.LoadProfile(options.Profile)
+            : SimulatedRateLimits.Unlimited;
+        var simulatedClock = limits.IsUnlimited ? null : new VirtualClock(time.GetUtcNow());
+        var health = new ProviderHealthBoard(simulatedClock ?? time);
         foreach (var p in RoutingNames.Providers)
         {
             IChatClient client;
@@ -45,18 +62,20 @@ public sealed class ChatBackends : IDisposable
             {
                 case QlearnOptions.Backends.Simulated:
                     client = new SimulatedChatClient(p, profile ?? SimulationProfile.Default, options.Seed, TimeSpan.FromSeconds(options.SimulatedCallSeconds), simulatedCallWait);
+                    if (limits.For(p) is { } limit)
+                        client = new SimulatedRateLimitChatClient(client, p, limit, health.For(p), simulatedClock!, options.Seed, options.Resilience, notice);
                     break;
                 case QlearnOptions.Backends.Replay:
                     client = new CassetteReplayChatClient(p, settings[p].Model, cassette ?? Cassette.Read(options.Replay!), options.Replay!);
                     break;
                 default:
                     var keys = credentials ?? ProviderCredentials.FromEnvironment(RoutingNames.Providers, environment);
-                    client = ChatPipeline.RealSource(p, settings[p], keys, options.Resilience, time, jitter ?? new SeededRandomSource(options.Seed ^ 0x5EED), notice, owned);
+                    client = ChatPipeline.RealSource(p, settings[p], keys, options.Resilience, time, jitter ?? new SeededRandomSource(options.Seed ^ 0x5EED), notice, owned, health.For(p));
                     break;
             }
             clients[p] = ChatPipeline.Around(client, p, settings[p].Model, prices, ledger, recorder, time);
         }
-        return new ChatBackends(new ChatProviders(clients, settings, RoutingNames.ParseProvider(options.JudgeProvider)), owned);
+        return new ChatBackends(new ChatProviders(clients, settings, RoutingNames.ParseProvider(options.JudgeProvider)), health, simulatedClock, owned);
     }
 
     public void Dispose()

@@ -5,6 +5,7 @@ using RLWorkbench.Gym.Random;
 using RLWorkbench.Routing.Chat;
 using RLWorkbench.Routing.Core;
 using RLWorkbench.Routing.Learning;
+using RLWorkbench.Routing.Providers;
 using RLWorkbench.Tracking;
 
 namespace RLWorkbench.Routing.Workflow;
@@ -122,6 +123,8 @@ public static class QlearnSession
         var bank = options.Tasks is null ? TaskBank.Default : TaskBank.Load(options.Tasks);
         var prices = options.Prices is null ? PriceTable.Default : PriceTable.Load(options.Prices);
         var profile = options.Backend == QlearnOptions.Backends.Simulated ? (options.Profile is null ? SimulationProfile.Default : SimulationProfile.Load(options.Profile)) : null;
+        if (profile is not null && options.Profile is not null)
+            SimulatedRateLimits.LoadProfile(options.Profile); // its "rateLimits" section is refused here, before a run exists, rather than mid-run
         var credentials = options.Backend == QlearnOptions.Backends.Real ? ProviderCredentials.FromEnvironment(RoutingNames.Providers, environment) : null;
         var cassette = options.Backend == QlearnOptions.Backends.Replay ? Cassette.Read(options.Replay!) : null;
         return new QlearnInputs(bank, prices, profile, credentials, cassette);
