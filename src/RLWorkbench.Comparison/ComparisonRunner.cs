@@ -19,7 +19,11 @@ public sealed record SeedRun(
     long LearnedParameters,
     double FinalImbalance,
     int ParseFailures,
-    int[]? FinalTable);
+    int[]? FinalTable)
+{
+    /// <summary>The final greedy policy's expected agent cost per routed task (USD), for value per dollar; NaN when not measured.</summary>
+    public double FinalCostUsd { get; init; } = double.NaN;
+}
 
 /// <summary>What the comparison measured, before any statistics.</summary>
 public sealed record ComparisonResult(
@@ -65,7 +69,30 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
             providers[p] = settings;
         }
         var actions = options.Actions?.Select(ParseAction).ToArray();
-        return new RoutingProblem(bank, profile, prices, providers, RoutingNames.ParseProvider(options.JudgeProvider), options.Reward, options.Load, options.LoadBalanced, actions);
+        var chains = ChainsOf(options);
+        if (actions is not null && chains is not null)
+            throw new ComparisonInputException("Give either problem.actions (single agent/provider steps) or problem.chains, not both.");
+        return new RoutingProblem(bank, profile, prices, providers, RoutingNames.ParseProvider(options.JudgeProvider), options.Reward, options.Load, options.LoadBalanced, actions, chains);
+    }
+
+    /// <summary>The chains on offer, or null for the seed's single steps (chains off), so an old configuration builds the same problem.</summary>
+    private static IReadOnlyList<RoutingChain>? ChainsOf(ProblemOptions options)
+    {
+        var chains = options.Chains ?? new ChainOptions();
+        if (!chains.RoutesChains && chains.Allowed is not { Count: > 0 })
+        {
+            if (chains.MaxLength != 1)
+                throw new ComparisonInputException($"problem.chains.maxLength must be 1 to {ChainOptions.MaxAllowedLength}, not {chains.MaxLength}.");
+            return null;
+        }
+        try
+        {
+            return chains.Enumerate();
+        }
+        catch (RoutingInputException e)
+        {
+            throw new ComparisonInputException($"problem.chains: {e.Message}");
+        }
     }
 
     private static RoutingAction ParseAction(string label)
@@ -95,7 +122,7 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
     {
         if (options.FirstProblem() is { } problemText)
             throw new ComparisonInputException(problemText);
-        var model = new ExactRewardModel(problem);
+        var model = new ExactRewardModel(problem, options.Problem.ChainOracleSamples);
         var valuer = new PolicyValuer(model, options.EvaluationHorizon);
         var grid = CheckpointGrid(options.Budget, options.CheckpointGrowth);
         var runs = new List<SeedRun>();
@@ -193,9 +220,9 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
             while (next < grid.Length && env.LlmCalls >= grid[next])
                 values[next++] = valuer.Value(learner.GreedyPolicy());
         }
-        var final = learner.GreedyPolicy() as TablePolicy;
+        var greedy = learner.GreedyPolicy();
         return new SeedRun(name, seed, values, env.LlmCalls, env.DollarsSpent, clock.Elapsed.TotalSeconds, learner.LearnedParameters,
-            env.LoadTracker.Imbalance, env.ParseFailures, final?.ActionPerState);
+            env.LoadTracker.Imbalance, env.ParseFailures, (greedy as TablePolicy)?.ActionPerState) { FinalCostUsd = valuer.ExpectedCostUsd(greedy) };
     }
 }
 
@@ -251,7 +278,7 @@ public sealed class PpoContender(ComparisonOptions options, RoutingProblem probl
         if (trainer.Learn(long.MaxValue, callback, cancel) == TrainingOutcome.Cancelled)
             cancel.ThrowIfCancellationRequested();
         return new SeedRun(learner, seed, values, envs.Sum(e => e.LlmCalls), envs.Sum(e => e.DollarsSpent), clock.Elapsed.TotalSeconds,
-            trainer.Policy.Parameters.Count, envs[0].LoadTracker.Imbalance, envs.Sum(e => e.ParseFailures), table);
+            trainer.Policy.Parameters.Count, envs[0].LoadTracker.Imbalance, envs.Sum(e => e.ParseFailures), table) { FinalCostUsd = valuer.ExpectedCostUsd(new TablePolicy(table)) };
     }
 
     private sealed class ValueAtCheckpoints(Func<ITrainingContext, TrainingDecision> onStep) : ITrainingCallback
