@@ -47,6 +47,7 @@ public sealed class PolicyValuer
             CyclicPolicy c => "cycle:" + string.Join(',', c.Sequence),
             UniformPolicy => "uniform",
             OraclePolicy => "oracle",
+            MixturePolicy m => "mixture:" + m.Key,
             _ => throw new ArgumentOutOfRangeException(nameof(policy)),
         };
         if (tableMemo.TryGetValue(key, out var known))
@@ -70,6 +71,7 @@ public sealed class PolicyValuer
                 UniformPolicy => Enumerable.Range(0, problem.ActionCount).Average(a => model.Expected(t, a)),
                 CyclicPolicy cyclic => cyclic.Sequence.Average(a => model.Expected(t, a)),
                 OraclePolicy => Enumerable.Range(0, problem.ActionCount).Max(a => model.Expected(t, a)),
+                MixturePolicy mixture => mixture.ChainWeights[problem.StateIndex(t, 0)].Sum(w => w.Value * model.Expected(t, w.Key)),
                 _ => throw new ArgumentOutOfRangeException(nameof(policy)),
             };
         }
