@@ -47,8 +47,9 @@ public sealed class PairTable
 
     public void Record(int state, RoutingChain chain, double reward)
     {
-        // The residual is taken against the mean before this pull, so a pair's value says how it did against what was usual.
-        var residual = reward - StateMean(state);
+        // The residual is taken against the mean before this pull, so a pair's value says how it did against what was usual;
+        // the state's first pull has nothing to compare with and counts as usual.
+        var residual = statePulls[state] == 0 ? 0.0 : reward - StateMean(state);
         foreach (var (from, to) in chain.Handoffs())
         {
             var p = CollaborationSignal.PairIndex(from, to);
