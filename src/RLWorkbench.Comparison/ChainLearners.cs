@@ -11,12 +11,18 @@ public sealed record ChainLearnerOptions
     public string LongestChain { get; init; } = "researcher/openai>analyst/openai>validator/openai";
 
     /// <summary>
-    /// The composed learner's prior precision on each component (ridge): 1 is one pseudo-observation of 0 per component,
-    /// small against the hundreds of pulls a component gets, large enough that an untried component has a finite width.
+    /// The composed learner's prior standard deviation of each component: 1 is the whole reward range, so the prior says
+    /// little and the data decide.
     /// </summary>
-    public double ComposedRidge { get; init; } = 1.0;
+    public double ComposedPriorSd { get; init; } = 1.0;
 
-    /// <summary>The composed learner's multiplier on its optimism bonus; 1 matches UCB1's c for rewards in [0, 1].</summary>
+    /// <summary>
+    /// The reward noise (standard deviation) the composed learner assumes, as Thompson sampling's 0.1 does: the simulated
+    /// rewards spread about 0.03 to 0.06, so 0.1 errs on the side of exploring.
+    /// </summary>
+    public double ComposedNoise { get; init; } = 0.1;
+
+    /// <summary>The composed learner's multiplier on its optimism bonus (posterior standard deviations times sqrt(2 ln n)).</summary>
     public double ComposedExploration { get; init; } = 1.0;
 
     /// <summary>
@@ -31,8 +37,10 @@ public sealed record ChainLearnerOptions
     /// <summary>Returns what is wrong with these settings as one sentence, or null.</summary>
     public string? Problem()
     {
-        if (!(ComposedRidge > 0) || !double.IsFinite(ComposedRidge))
-            return $"chainLearners.composedRidge must be a positive number, got {ComposedRidge}.";
+        if (!(ComposedPriorSd > 0) || !double.IsFinite(ComposedPriorSd))
+            return $"chainLearners.composedPriorSd must be a positive number, got {ComposedPriorSd}.";
+        if (!(ComposedNoise > 0) || !double.IsFinite(ComposedNoise))
+            return $"chainLearners.composedNoise must be a positive number, got {ComposedNoise}.";
         if (!(ComposedExploration >= 0) || !double.IsFinite(ComposedExploration))
             return $"chainLearners.composedExploration must be non-negative, got {ComposedExploration}.";
         if (!(PairPriorPulls > 0) || !double.IsFinite(PairPriorPulls))

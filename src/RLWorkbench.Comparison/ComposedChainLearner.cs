@@ -51,33 +51,40 @@ public sealed class ChainComponents
 
 /// <summary>
 /// <c>composed-chains</c>: per state a value per component, a chain's value their sum, learned by Bayesian linear
-/// regression (ridge prior <c>N(0, 1/ridge)</c> per component, each chain's reward an observation of the sum) with the
-/// precision matrix's inverse kept by rank-one updates. Exploration is optimism: the index is the posterior mean plus
-/// <c>c sqrt(2 ln n x^T A^-1 x)</c>, UCB1's bonus with the arm's pull count replaced by the chain's effective count
-/// <c>1 / x^T A^-1 x</c> (exactly the count, less the prior, for a chain of one component). Optimism rather than
-/// sampling because it keeps the learner deterministic given the rewards, needs no Cholesky factor per task, and differs
-/// from <c>ucb1-chains</c> only in sharing, which is what the comparison is meant to isolate.
+/// regression: each component N(0, priorSd^2) a priori, each chain's reward an observation of the sum with N(0, noise^2)
+/// noise. With A = (noise / priorSd)^2 I + sum x x^T the posterior mean is A^-1 b and the covariance noise^2 A^-1; A^-1 is
+/// kept by rank-one updates. Exploration is optimism: the index is the posterior mean plus
+/// <c>c sqrt(2 ln n) x noise x sqrt(x^T A^-1 x)</c>, UCB1's bonus in posterior standard deviations (for a chain of one
+/// component pulled m times, noise / sqrt(m + ridge)). Optimism rather than sampling because it keeps the learner
+/// deterministic given the rewards, needs no Cholesky factor per task, and differs from <c>ucb1-chains</c> in sharing and
+/// in the noise scale, nothing else. The bonus is scaled by the noise, not by the reward range as UCB1's is: measured on
+/// the default profile with chains up to three steps, the range-scaled bonus (UCB1's c = 1 on 56 components) kept
+/// exploring long chains and settled after about 16,000 calls, the noise-scaled one after about 1,100 (docs/chains.md).
 /// A chain never routed still gets a narrow width once its components were seen in other chains, so the calls needed
 /// grow with the number of components (56 with three-step chains), not of chains (248).
 /// The sum is a model: the simulated chain effects are not exactly additive (a refinement acts on the headroom left by the
-/// earlier steps), so the learner can settle on a chain whose true value is a little below the best.
+/// earlier steps, and the cost and latency terms are capped), so the learner can settle on a chain whose true value is a
+/// little below the best.
 /// </summary>
 public sealed class ComposedChainLearner : IRoutingLearner
 {
     private readonly ChainComponents components;
     private readonly double exploration;
+    private readonly double noise;
     private readonly double[][,] inverse;
     private readonly double[][] targets;
     private readonly double[][] means;
     private readonly long[] statePulls;
     private readonly double[] scratch;
 
-    public ComposedChainLearner(int states, IReadOnlyList<RoutingChain> chains, double ridge, double exploration, bool withPairs = false)
+    public ComposedChainLearner(int states, IReadOnlyList<RoutingChain> chains, double priorSd, double noise, double exploration, bool withPairs = false)
     {
-        if (!(ridge > 0))
-            throw new ComparisonInputException($"The composed learner's ridge must be positive, got {ridge}.");
+        if (!(priorSd > 0) || !(noise > 0))
+            throw new ComparisonInputException($"The composed learner's prior standard deviation and noise must be positive, got {priorSd} and {noise}.");
         components = new ChainComponents(chains, withPairs);
         this.exploration = exploration;
+        this.noise = noise;
+        var ridge = noise * noise / (priorSd * priorSd);
         var d = components.Count;
         inverse = new double[states][,];
         targets = new double[states][];
@@ -108,7 +115,7 @@ public sealed class ComposedChainLearner : IRoutingLearner
         return v;
     }
 
-    /// <summary>x^T A^-1 x over the chain's components: its posterior variance in units of the noise.</summary>
+    /// <summary>x^T A^-1 x over the chain's components: its posterior variance in units of the noise variance.</summary>
     public double Width(int state, int chain)
     {
         var a = inverse[state];
@@ -126,7 +133,7 @@ public sealed class ComposedChainLearner : IRoutingLearner
     {
         // ln n is at least ln 2, so the first tasks of a state also explore rather than all going to chain 0.
         var logPulls = Math.Log(Math.Max(2, statePulls[state]));
-        return Value(state, chain) + exploration * Math.Sqrt(2.0 * logPulls * Width(state, chain));
+        return Value(state, chain) + exploration * noise * Math.Sqrt(2.0 * logPulls * Width(state, chain));
     }
 
     public int Choose(in RoutingContext context)

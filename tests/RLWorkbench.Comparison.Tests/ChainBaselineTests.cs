@@ -87,7 +87,7 @@ public sealed class ChainLearnerCommandTests
     [Theory]
     [InlineData("Unknown learner 'ucb1-chain'; the learners are qlearn,", "--learner", "ucb1-chain")]
     [InlineData("The chain learner 'composed-chains' routes the base problem (state = task type); leave it out of the load-balanced problem.", "--learner", "composed-chains|--load-balanced")]
-    [InlineData("chainLearners.composedRidge must be a positive number, got 0.", "--set", "chainLearners.composedRidge=0|--learner|composed-chains")]
+    [InlineData("chainLearners.composedNoise must be a positive number, got 0.", "--set", "chainLearners.composedNoise=0|--learner|composed-chains")]
     [InlineData("chainLearners.signalWindow must be between 1 and 1,000,000 tasks, got 0.", "--set", "chainLearners.signalWindow=0|--learner|ucb1-chains-state")]
     public void Bad_chain_learner_input_is_one_sentence_and_exit_code_2(string message, string option, string values)
     {

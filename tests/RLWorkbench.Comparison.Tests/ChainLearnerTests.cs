@@ -110,19 +110,19 @@ public sealed class ChainLearnerTests
     {
         var composed = Composed();
         Assert.Equal(56, composed.Components.Count);
-        Assert.Equal(170, PullsToSettle(composed, Horizon, seed: 7));
+        Assert.Equal(90, PullsToSettle(composed, Horizon, seed: 7));
     }
 
     [Fact]
-    public void The_composed_learner_needs_fewer_pulls_than_ucb1_over_chains_on_most_seeds()
+    public void The_composed_learner_needs_fewer_pulls_than_ucb1_over_chains_on_every_seed()
     {
         var seeds = Enumerable.Range(1, 10).ToArray();
         var composed = seeds.Select(s => PullsToSettle(Composed(), Horizon, s)).ToArray();
         var ucb = seeds.Select(s => PullsToSettle(Ucb1Chains(s), Horizon, s)).ToArray();
-        Assert.Equal([192, 117, 418, 34, 246, 102, 170, 54, 311, 40], composed);
+        Assert.Equal([78, 114, 66, 27, 44, 145, 90, 63, 76, 73], composed);
         Assert.Equal([725, 1955, 250, 2744, 2120, 1721, 241, 830, 501, 1969], ucb);
-        // Medians 143.5 against 1,275.5 pulls; composed is slower on one seed of ten (418 against 250).
-        Assert.Equal(9, seeds.Count(i => composed[i - 1] < ucb[i - 1]));
+        // Medians 74.5 against 1,275.5 pulls: composed settles first on every seed, in fewer pulls than there are chains (248).
+        Assert.All(seeds, i => Assert.True(composed[i - 1] < ucb[i - 1]));
     }
 
     [Fact]
@@ -131,15 +131,15 @@ public sealed class ChainLearnerTests
         var ucb = new ChainBanditLearner(1, Chains, RoutingAlgorithms.Ucb1, new BanditOptions(), new SeededRandomSource(1), new PairTable(1), 1.0);
         Assert.Equal(46, PullsToSettle(ucb, Horizon, seed: 7));
         var ts = new ChainBanditLearner(1, Chains, RoutingAlgorithms.Thompson, new BanditOptions(), new SeededRandomSource(2), new PairTable(1), 1.0);
-        Assert.Equal(37, PullsToSettle(ts, Horizon, seed: 7));
-        var composed = new ComposedChainLearner(1, Chains, ridge: 1.0, exploration: 1.0, withPairs: true);
+        Assert.Equal(84, PullsToSettle(ts, Horizon, seed: 7));
+        var composed = new ComposedChainLearner(1, Chains, priorSd: 1.0, noise: 0.1, exploration: 1.0, withPairs: true);
         Assert.Equal(68, composed.Components.Count);
-        Assert.Equal(140, PullsToSettle(composed, Horizon, seed: 7));
+        Assert.Equal(95, PullsToSettle(composed, Horizon, seed: 7));
     }
 
     private const int Horizon = 4_000;
 
     private static ChainBanditLearner Ucb1Chains(long seed) => new(1, Chains, RoutingAlgorithms.Ucb1, new BanditOptions(), new SeededRandomSource(seed));
 
-    private static ComposedChainLearner Composed() => new(1, Chains, ridge: 1.0, exploration: 1.0);
+    private static ComposedChainLearner Composed() => new(1, Chains, priorSd: 1.0, noise: 0.1, exploration: 1.0);
 }
