@@ -163,9 +163,9 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
         var random = LearnerRandom(name, seed);
         return name switch
         {
-            LearnerNames.QLearning => new SeedQLearner(problem, options.QLearning, random),
-            LearnerNames.Ucb1 => new Ucb1Learner(problem, options.Bandits.UcbExploration),
-            LearnerNames.Thompson => new ThompsonLearner(problem, options.Bandits.ThompsonNoise, random),
+            LearnerNames.QLearning => SeedQLearner.Create(problem, options.QLearning, random),
+            LearnerNames.Ucb1 => BanditLearner.Ucb1(problem, options.Bandits.UcbExploration),
+            LearnerNames.Thompson => BanditLearner.Thompson(problem, options.Bandits.ThompsonNoise, random),
             LearnerNames.Random => new RandomRouter(problem, random),
             LearnerNames.RoundRobin => new RoundRobinRouter(problem),
             LearnerNames.LeastRecentlyUsed => new LeastRecentlyUsedRouter(problem),
