@@ -24,14 +24,15 @@ public sealed class RoutedTaskBudget(RoutingProblem problem, BudgetGuard guard)
     {
         if (context is null)
             throw new InvalidOperationException("A budgeted call needs its call context (which task, which purpose).");
-        if (context.Purpose != CallPurpose.Agent)
+        // A chain's later steps were reserved with its first: the whole chain and its judge must fit before any call of it.
+        if (context.Purpose != CallPurpose.Agent || context.Step > 0)
             return;
         var task = problem.Bank.Tasks.First(t => t.Id == context.TaskId);
-        var action = new RoutingAction(context.Role, context.Provider);
-        var worst = RoutedTaskExecutor.WorstCase(task, action, problem.Providers[context.Provider], problem.Providers[problem.Judge], problem.Prices, JudgePrompt.DefaultOutputChars).Total;
+        var chain = context.Chain ?? RoutingChain.Single(new RoutingAction(context.Role, context.Provider));
+        var worst = RoutedTaskExecutor.WorstCase(task, chain, p => problem.Providers[p], problem.Providers[problem.Judge], problem.Prices, JudgePrompt.DefaultOutputChars).Total;
         if (!guard.TryReserve(worst))
             throw new ComparisonBudgetExhaustedException(
-                $"stopped before routing task {context.TaskId} to {action.Label}: its worst case (${worst:0.0000}) would take the spend past the ${guard.LimitUsd:0.00} budget (spent ${guard.SpentUsd:0.0000}).");
+                $"stopped before routing task {context.TaskId} to {chain.Label}: its worst case (${worst:0.0000}) would take the spend past the ${guard.LimitUsd:0.00} budget (spent ${guard.SpentUsd:0.0000}).");
         pending = worst;
     }
 

@@ -64,6 +64,19 @@ public sealed record ProblemOptions
 
     public LoadTrackerOptions Load { get; init; } = new();
 
+    /// <summary>
+    /// The chains on offer: maxLength 1 (the default) is the seed's single (agent, provider) actions; 2 or 3 offers every chain
+    /// of distinct agents up to that length (56 or 248), or "allowed" lists them ("researcher/openai>validator/openai").
+    /// Runs saved before chains existed have no such section and read as the default.
+    /// </summary>
+    public ChainOptions Chains { get; init; } = new();
+
+    /// <summary>
+    /// Draws per (task, chain) of the chain oracle's sampled cost-and-latency term (single steps are exact): more draws, a
+    /// smaller standard error, which the report prints with the oracle's value.
+    /// </summary>
+    public int ChainOracleSamples { get; init; } = ExactRewardModel.DefaultChainSamples;
+
     [JsonIgnore]
     public bool LoadBalanced => Kind == LoadBalancedCoordinator.Name;
 }
@@ -224,6 +237,10 @@ public sealed record ComparisonOptions
             ?? SettingLimits.QLearning(QLearning, "qLearning");
         if ((sections ?? SettingLimits.OutputFile(Record, "record", "cassette.jsonl")) is { } sectionOrFile)
             return sectionOrFile;
+        if (Problem.Chains is null)
+            return "problem.chains cannot be null; leave it out for single (agent, provider) actions.";
+        if (SettingLimits.Whole("problem.chainOracleSamples", Problem.ChainOracleSamples, 2, 10_000_000) is { } samples)
+            return samples;
         if (!(ThresholdFraction > 0 && ThresholdFraction <= 1))
             return $"The threshold fraction must be in (0, 1], got {ThresholdFraction}.";
         if (!(CheckpointGrowth > 1 && CheckpointGrowth <= 10))

@@ -65,7 +65,30 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
             providers[p] = settings;
         }
         var actions = options.Actions?.Select(ParseAction).ToArray();
-        return new RoutingProblem(bank, profile, prices, providers, RoutingNames.ParseProvider(options.JudgeProvider), options.Reward, options.Load, options.LoadBalanced, actions);
+        var chains = ChainsOf(options);
+        if (actions is not null && chains is not null)
+            throw new ComparisonInputException("Give either problem.actions (single agent/provider steps) or problem.chains, not both.");
+        return new RoutingProblem(bank, profile, prices, providers, RoutingNames.ParseProvider(options.JudgeProvider), options.Reward, options.Load, options.LoadBalanced, actions, chains);
+    }
+
+    /// <summary>The chains on offer, or null for the seed's single steps (chains off), so an old configuration builds the same problem.</summary>
+    private static IReadOnlyList<RoutingChain>? ChainsOf(ProblemOptions options)
+    {
+        var chains = options.Chains ?? new ChainOptions();
+        if (!chains.RoutesChains && chains.Allowed is not { Count: > 0 })
+        {
+            if (chains.MaxLength != 1)
+                throw new ComparisonInputException($"problem.chains.maxLength must be 1 to {ChainOptions.MaxAllowedLength}, not {chains.MaxLength}.");
+            return null;
+        }
+        try
+        {
+            return chains.Enumerate();
+        }
+        catch (RoutingInputException e)
+        {
+            throw new ComparisonInputException($"problem.chains: {e.Message}");
+        }
     }
 
     private static RoutingAction ParseAction(string label)
@@ -95,7 +118,7 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
     {
         if (options.FirstProblem() is { } problemText)
             throw new ComparisonInputException(problemText);
-        var model = new ExactRewardModel(problem);
+        var model = new ExactRewardModel(problem, options.Problem.ChainOracleSamples);
         var valuer = new PolicyValuer(model, options.EvaluationHorizon);
         var grid = CheckpointGrid(options.Budget, options.CheckpointGrowth);
         var runs = new List<SeedRun>();

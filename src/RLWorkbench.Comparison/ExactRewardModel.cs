@@ -24,23 +24,41 @@ public sealed class ExactRewardModel
 {
     private const double SkipBelow = 1e-22;
 
+    /// <summary>Samples per (task, chain) of the chain estimate when the caller names none: a standard error near 1e-4 on the default problems.</summary>
+    public const int DefaultChainSamples = 10_000;
+
     private readonly RoutingProblem problem;
-    private readonly ActionRewardLaw[][] laws;
+    private readonly ActionRewardLaw?[][] laws;
+    private readonly ChainRewardEstimate?[][] chains;
     private readonly int[][] tasksOfType;
     private readonly Dictionary<(int Type, int Action, double Penalty), double> memo = [];
 
-    public ExactRewardModel(RoutingProblem problem)
+    /// <summary>
+    /// Single steps are exact as described above. A chain of two or more steps is <see cref="ChainRewardEstimate"/>: exact in the
+    /// judge's scores, sampled (<paramref name="chainSamples"/> draws per task, seeded by <paramref name="chainSeed"/>) in the
+    /// summed cost and latency, with a standard error (<see cref="StandardError"/>, <see cref="Precision"/>).
+    /// </summary>
+    public ExactRewardModel(RoutingProblem problem, int chainSamples = DefaultChainSamples, long chainSeed = 20_240_613)
     {
         this.problem = problem;
         var qualityByKey = new Dictionary<(AgentRole, Provider, TaskType), double[]>();
-        laws = new ActionRewardLaw[problem.Bank.Count][];
+        var normals = problem.RoutesChains ? new ChainNormals(chainSamples, chainSeed) : null;
+        laws = new ActionRewardLaw?[problem.Bank.Count][];
+        chains = new ChainRewardEstimate?[problem.Bank.Count][];
         for (var t = 0; t < problem.Bank.Count; t++)
         {
             var task = problem.Bank[t];
-            laws[t] = new ActionRewardLaw[problem.ActionCount];
+            laws[t] = new ActionRewardLaw?[problem.ActionCount];
+            chains[t] = new ChainRewardEstimate?[problem.ActionCount];
             for (var a = 0; a < problem.ActionCount; a++)
             {
-                var action = problem.Actions[a];
+                var chain = problem.Chains[a];
+                if (chain.Length > 1)
+                {
+                    chains[t][a] = new ChainRewardEstimate(problem, task, chain, normals!);
+                    continue;
+                }
+                var action = chain.First;
                 var key = (action.Agent, action.Provider, task.Type);
                 if (!qualityByKey.TryGetValue(key, out var quality))
                     qualityByKey[key] = quality = QualityLaw(problem.Profile.Scores(action.Agent, action.Provider, task.Type));
@@ -48,9 +66,15 @@ public sealed class ExactRewardModel
             }
         }
         tasksOfType = RoutingNames.TaskTypes.Select(type => Enumerable.Range(0, problem.Bank.Count).Where(i => problem.Bank[i].Type == type).ToArray()).ToArray();
+        Precision = Enumerable.Range(0, RoutingProblem.TypeCount).Where(Occurs)
+            .SelectMany(type => Enumerable.Range(0, problem.ActionCount).Select(a => StandardError(type, a)))
+            .DefaultIfEmpty(0).Max();
     }
 
     public RoutingProblem Problem => problem;
+
+    /// <summary>The largest standard error of any (task type, action) value: 0 when every action is a single step (all exact).</summary>
+    public double Precision { get; }
 
     /// <summary>E[reward | a task of this type, this action, a load penalty], averaged over the bank's tasks of the type (they are equally likely).</summary>
     public double Expected(int typeIndex, int action, double penalty = 0.0)
@@ -58,12 +82,36 @@ public sealed class ExactRewardModel
         if (memo.TryGetValue((typeIndex, action, penalty), out var value))
             return value;
         var tasks = tasksOfType[typeIndex];
-        value = tasks.Length == 0 ? 0.0 : tasks.Average(t => laws[t][action].Expected(penalty));
+        value = tasks.Length == 0 ? 0.0 : tasks.Average(t => ExpectedForTask(t, action, penalty));
         memo[(typeIndex, action, penalty)] = value;
         return value;
     }
 
-    public double ExpectedForTask(int taskIndex, int action, double penalty = 0.0) => laws[taskIndex][action].Expected(penalty);
+    public double ExpectedForTask(int taskIndex, int action, double penalty = 0.0)
+    {
+        if (laws[taskIndex][action] is { } law)
+            return law.Expected(penalty);
+        // Chains are routed on the base problem only (RoutingProblem rejects them with a load penalty).
+        if (penalty != 0)
+            throw new InvalidOperationException("A chain's value is estimated without a load penalty; chains are not routed on the load-balanced problem.");
+        return chains[taskIndex][action]!.Mean;
+    }
+
+    /// <summary>The standard error of <see cref="Expected"/> for this type and action: 0 for a single step (exact).</summary>
+    public double StandardError(int typeIndex, int action)
+    {
+        var tasks = tasksOfType[typeIndex];
+        if (tasks.Length == 0 || problem.Chains[action].Length == 1)
+            return 0;
+        return Math.Sqrt(tasks.Sum(t => chains[t][action]!.StandardError * chains[t][action]!.StandardError)) / tasks.Length;
+    }
+
+    /// <summary>E[the agent calls' cost in USD | a task of this type, this action] (exact; the judge's calls are the cost of measuring, not of the choice).</summary>
+    public double ExpectedCostUsd(int typeIndex, int action)
+    {
+        var tasks = tasksOfType[typeIndex];
+        return tasks.Length == 0 ? 0.0 : tasks.Average(t => laws[t][action]?.ExpectedCostUsd ?? chains[t][action]!.ExpectedAgentCostUsd);
+    }
 
     /// <summary>Whether the bank has tasks of this type (a type without tasks never occurs, so its row does not count).</summary>
     public bool Occurs(int typeIndex) => tasksOfType[typeIndex].Length > 0;
@@ -108,18 +156,9 @@ public sealed class ExactRewardModel
         {
             var low = j == 0 ? double.NegativeInfinity : (j - 0.5) / 100.0;
             var high = j == 100 ? double.PositiveInfinity : (j + 0.5) / 100.0;
-            law[j] = Between(x, low, high);
+            law[j] = TokenLaw.Between(x, low, high);
         }
         return law;
-    }
-
-    private static double Between(NormalVariable x, double low, double high)
-    {
-        if (double.IsNegativeInfinity(low))
-            return x.Cdf(high);
-        if (double.IsPositiveInfinity(high))
-            return x.Survival(low);
-        return x.Between(low, high);
     }
 
     /// <summary>Everything random about one (task, action): quality, the cost term by output tokens, the latency term.</summary>
@@ -150,25 +189,16 @@ public sealed class ExactRewardModel
 
             // Input tokens are what the simulated backend counts: about four characters a token over both messages.
             var input = SimulatedChatClient.EstimateTokens(AgentPrompts.SystemPrompt(action.Agent)) + SimulatedChatClient.EstimateTokens(AgentPrompts.UserMessage(task));
-            var tokens = new NormalVariable(behaviour.OutputTokens.Mean, behaviour.OutputTokens.Spread);
-            const long minTokens = 16;
-            var maxTokens = Math.Max(minTokens, settings.MaxOutputTokens);
-            // Beyond 40 spreads the normal's mass is below 1e-300; lumping it into the window's ends changes nothing.
-            var low = tokens.IsConstant ? minTokens : Math.Max(minTokens, (long)Math.Floor(tokens.Mean - 40 * tokens.Spread));
-            var high = tokens.IsConstant ? maxTokens : Math.Min(maxTokens, (long)Math.Ceiling(tokens.Mean + 40 * tokens.Spread));
-            low = Math.Min(low, maxTokens);
-            high = Math.Max(high, low);
-            var count = (int)(high - low + 1);
+            var tokens = TokenLaw.Of(new NormalVariable(behaviour.OutputTokens.Mean, behaviour.OutputTokens.Spread), settings.MaxOutputTokens);
+            var count = tokens.Count;
             costTerm = new double[count];
-            costProbability = new double[count];
+            costProbability = tokens.Probability;
+            ExpectedCostUsd = 0;
             for (var i = 0; i < count; i++)
             {
-                var t = low + i;
-                var lower = t == low ? double.NegativeInfinity : t - 0.5;
-                var upper = t == high ? double.PositiveInfinity : t + 0.5;
-                costProbability[i] = Between(tokens, lower, upper);
-                var cost = problem.Prices.Cost(settings.Model, input, t);
+                var cost = problem.Prices.Cost(settings.Model, input, tokens.Low + i);
                 costTerm[i] = reward.CostWeight * Math.Min(cost / reward.CostScaleUsd, 1.0);
+                ExpectedCostUsd += costProbability[i] * cost;
             }
 
             latency = new NormalVariable(behaviour.LatencySeconds.Mean, behaviour.LatencySeconds.Spread);
@@ -187,6 +217,8 @@ public sealed class ExactRewardModel
             maxCostTerm = costTerm.Max();
             meanLatency = latencyHigh <= latencyLow ? latencyWeight : latencyFactor * latency.ClippedMean(latencyLow, latencyHigh);
         }
+
+        public double ExpectedCostUsd { get; }
 
         public double Expected(double penalty)
         {

@@ -4,7 +4,8 @@ using RLWorkbench.Routing.Learning;
 namespace RLWorkbench.Comparison;
 
 /// <summary>
-/// The exact expected reward per routed task of a policy, from <see cref="ExactRewardModel"/>.
+/// The exact expected reward per routed task of a policy, from <see cref="ExactRewardModel"/> (on a chain problem, exact for
+/// single steps and estimated to the model's stated <see cref="ExactRewardModel.Precision"/> for chains), and its expected agent cost.
 /// Base problem: tasks are independent, so the value is the type-weighted expected reward of the chosen actions.
 /// Load-balanced problem: the reward depends on the load window, so the value is the expected adjusted reward per task over
 /// tasks <c>Window + 1 .. Window + Horizon</c> of a stream that starts with an empty window, computed by carrying the exact
@@ -36,7 +37,28 @@ public sealed class PolicyValuer
     /// <summary>The best action per state ignoring the load penalty: the routing table a perfect learner of the base problem ends with.</summary>
     public int[] OracleTable() => Enumerable.Range(0, problem.StateCount).Select(s => model.BestAction(problem.StateParts(s).Type)).ToArray();
 
-    public double Value(RoutingPolicy policy)
+    public double Value(RoutingPolicy policy) => Average(policy, Measure.Reward);
+
+    /// <summary>
+    /// The policy's expected agent cost per routed task in USD, weighted exactly as <see cref="Value"/> (the judge's calls are
+    /// the cost of measuring, not of the routing choice); for "value per dollar".
+    /// </summary>
+    public double ExpectedCostUsd(RoutingPolicy policy) => Average(policy, Measure.Cost);
+
+    /// <summary>Expected reward per USD of agent calls; 0 when the policy's calls cost nothing.</summary>
+    public double ValuePerDollar(RoutingPolicy policy)
+    {
+        var cost = ExpectedCostUsd(policy);
+        return cost > 0 ? Value(policy) / cost : 0;
+    }
+
+    private enum Measure
+    {
+        Reward,
+        Cost,
+    }
+
+    private double Average(RoutingPolicy policy, Measure measure)
     {
         if (policy is TablePolicy table && table.ActionPerState.Length != problem.StateCount)
             throw new ArgumentException($"A policy table for this problem has {problem.StateCount} states, not {table.ActionPerState.Length}.", nameof(policy));
@@ -49,14 +71,16 @@ public sealed class PolicyValuer
             OraclePolicy => "oracle",
             _ => throw new ArgumentOutOfRangeException(nameof(policy)),
         };
+        if (measure == Measure.Cost)
+            key = "cost:" + key;
         if (tableMemo.TryGetValue(key, out var known))
             return known;
-        var value = windows is null ? BaseValue(policy) : LoadBalancedValue(policy);
+        var value = windows is null ? BaseValue(policy, measure) : LoadBalancedValue(policy, measure);
         tableMemo[key] = value;
         return value;
     }
 
-    private double BaseValue(RoutingPolicy policy)
+    private double BaseValue(RoutingPolicy policy, Measure measure)
     {
         double value = 0;
         for (var t = 0; t < RoutingProblem.TypeCount; t++)
@@ -64,19 +88,21 @@ public sealed class PolicyValuer
             var pt = problem.TypeProbabilities[t];
             if (pt == 0)
                 continue;
+            double Of(int a) => measure == Measure.Reward ? model.Expected(t, a) : model.ExpectedCostUsd(t, a);
             value += pt * policy switch
             {
-                TablePolicy table => model.Expected(t, table.ActionPerState[problem.StateIndex(t, 0)]),
-                UniformPolicy => Enumerable.Range(0, problem.ActionCount).Average(a => model.Expected(t, a)),
-                CyclicPolicy cyclic => cyclic.Sequence.Average(a => model.Expected(t, a)),
-                OraclePolicy => Enumerable.Range(0, problem.ActionCount).Max(a => model.Expected(t, a)),
+                TablePolicy table => Of(table.ActionPerState[problem.StateIndex(t, 0)]),
+                UniformPolicy => Enumerable.Range(0, problem.ActionCount).Average(Of),
+                CyclicPolicy cyclic => cyclic.Sequence.Average(Of),
+                // The oracle's choice is always the reward's best; its cost is that choice's.
+                OraclePolicy => measure == Measure.Reward ? Enumerable.Range(0, problem.ActionCount).Max(Of) : Of(model.BestAction(t)),
                 _ => throw new ArgumentOutOfRangeException(nameof(policy)),
             };
         }
         return value;
     }
 
-    private double LoadBalancedValue(RoutingPolicy policy)
+    private double LoadBalancedValue(RoutingPolicy policy, Measure measure)
     {
         var w = windows!;
         var types = problem.TypeProbabilities;
@@ -84,12 +110,17 @@ public sealed class PolicyValuer
         var n = problem.ActionCount;
         // Expected reward per (type, action, penalty index): the inner loop only looks numbers up.
         var expected = new double[RoutingProblem.TypeCount, n, w.Penalties.Count];
+        var measured = measure == Measure.Reward ? expected : new double[RoutingProblem.TypeCount, n, w.Penalties.Count];
         for (var t = 0; t < RoutingProblem.TypeCount; t++)
         {
             for (var a = 0; a < n; a++)
             {
                 for (var p = 0; p < w.Penalties.Count; p++)
+                {
                     expected[t, a, p] = types[t] == 0 ? 0 : model.Expected(t, a, w.Penalties[p]);
+                    if (measure == Measure.Cost)
+                        measured[t, a, p] = types[t] == 0 ? 0 : model.ExpectedCostUsd(t, a);
+                }
             }
         }
         var current = new double[1];
@@ -122,7 +153,7 @@ public sealed class PolicyValuer
                         var a = table.ActionPerState[problem.StateIndex(t, ls)];
                         var g = agentOf[a];
                         if (counted)
-                            total += mass * expected[t, a, penalty[code * 4 + g]];
+                            total += mass * measured[t, a, penalty[code * 4 + g]];
                         next[w.Push(length, code, g)] += mass;
                         continue;
                     }
@@ -133,7 +164,7 @@ public sealed class PolicyValuer
                             continue;
                         var g = agentOf[a];
                         if (counted)
-                            total += mass * choice[a] * expected[t, a, penalty[code * 4 + g]];
+                            total += mass * choice[a] * measured[t, a, penalty[code * 4 + g]];
                         next[w.Push(length, code, g)] += mass * choice[a];
                     }
                 }

@@ -20,8 +20,9 @@ public sealed record RoutingEnvironmentOptions
 
 /// <summary>
 /// The Phase 2 routing problem as a Gymnasium environment: the observation is the next task's type one-hot (plus the load
-/// state one-hot when load-balanced), the action one of the problem's (agent, provider) pairs, and one step routes that task:
-/// one agent call, one judge call, reward = the composite reward (less the load penalty when load-balanced). Every call goes
+/// state one-hot when load-balanced), the action one of the problem's (agent, provider) pairs or chains, and one step routes
+/// that task: one agent call per step of the chain, one judge call, reward = the composite reward (less the load penalty when
+/// load-balanced). Every call goes
 /// through the backend, so the environment counts LLM calls and dollars exactly as the qlearn workflow does.
 /// </summary>
 public sealed class RoutingEnvironment : IEnv
@@ -48,7 +49,7 @@ public sealed class RoutingEnvironment : IEnv
         reward = new CompositeReward(problem.Reward);
         ObservationSpace = new Box(0f, 1f, problem.ObservationSize);
         ActionSpace = new Discrete(problem.ActionCount);
-        Info = new EnvInfo("raw_reward", "penalty", "adjusted_reward", "cost_usd", "judge_cost_usd", "parse_failure", "imbalance", "llm_calls");
+        Info = new EnvInfo("raw_reward", "penalty", "adjusted_reward", "cost_usd", "judge_cost_usd", "parse_failure", "imbalance", "llm_calls", "chain_length");
         taskRandom = new SeededRandomSource(seed);
         backend = backendFactory(problem, seed);
         executor = ExecutorFor(problem, backend, reward);
@@ -114,19 +115,36 @@ public sealed class RoutingEnvironment : IEnv
         return new StepResult(step.AdjustedReward, Terminated: false, Truncated: episodeStep >= options.EpisodeLength);
     }
 
-    /// <summary>Routes the current task with the given action and draws the next task; the learners that do not need Gym's buffers call this directly.</summary>
+    /// <summary>Routes the current task with the given action (a chain's every step) and draws the next task; the learners that do not need Gym's buffers call this directly.</summary>
     public RoutedTask Route(int actionIndex)
     {
         var task = current;
-        var action = problem.Actions[actionIndex];
-        // The qlearn workflow's routed task, made synchronously: Gym's Step is synchronous and the simulated backend completes at once.
-        var (_, verdict, agentCall, judgeCall, raw) = executor.ExecuteAsync(iteration, task, action).GetAwaiter().GetResult();
+        var chain = problem.Chains[actionIndex];
+        RoutedChainResult result;
+        try
+        {
+            // The qlearn workflow's routed task, made synchronously: Gym's Step is synchronous and the simulated backend completes at once.
+            result = executor.ExecuteChainAsync(iteration, task, chain, null, CancellationToken.None).GetAwaiter().GetResult();
+        }
+        catch (ChainInterruptedException e)
+        {
+            // The calls a chain made before it failed were sent and billed: they count before the failure goes on as a single step's would.
+            LlmCalls += e.Completed.Count;
+            DollarsSpent += e.CompletedCostUsd;
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException!).Throw();
+            throw;
+        }
+        var verdict = result.Verdict;
+        var raw = result.RawReward;
         // The load-balanced problem reads the penalty before recording the assignment, as the seed's coordinator does.
-        var penalty = problem.LoadBalanced ? load.Penalty(action.Agent) : 0.0;
-        load.Record(action.Agent);
+        var penalty = problem.LoadBalanced ? load.Penalty(chain.First.Agent) : 0.0;
+        foreach (var step in chain.Steps)
+            load.Record(step.Agent);
         var adjusted = Math.Max(0.0, raw - penalty);
-        LlmCalls += 2;
-        DollarsSpent += agentCall.CostUsd + judgeCall.CostUsd;
+        var agentCost = result.AgentCostUsd;
+        var judgeCost = result.Judge.CostUsd;
+        LlmCalls += chain.Length + 1;
+        DollarsSpent += agentCost + judgeCost;
         if (verdict.ParseFailure)
             ParseFailures++;
         iteration++;
@@ -135,12 +153,13 @@ public sealed class RoutingEnvironment : IEnv
         Info["raw_reward"] = raw;
         Info["penalty"] = penalty;
         Info["adjusted_reward"] = adjusted;
-        Info["cost_usd"] = agentCall.CostUsd;
-        Info["judge_cost_usd"] = judgeCall.CostUsd;
+        Info["cost_usd"] = agentCost;
+        Info["judge_cost_usd"] = judgeCost;
         Info["parse_failure"] = verdict.ParseFailure ? 1 : 0;
         Info["imbalance"] = load.Imbalance;
         Info["llm_calls"] = LlmCalls;
-        var routed = new RoutedTask(task, actionIndex, raw, penalty, adjusted, verdict.ParseFailure, agentCall.CostUsd, judgeCall.CostUsd);
+        Info["chain_length"] = chain.Length;
+        var routed = new RoutedTask(task, actionIndex, raw, penalty, adjusted, verdict.ParseFailure, agentCost, judgeCost);
         LastStep = routed;
         return routed;
     }

@@ -60,7 +60,7 @@ public sealed class CompareExperimentKind(Func<string, string?>? environment = n
                 throw new ExperimentConfigException($"Unknown PPO device '{device}'; use one of {string.Join(", ", ComputeDevice.Choices)}.");
             var backend = options.ResolvedBackend;
             var credentials = backend == ComparisonOptions.Backends.Real
-                ? ProviderCredentials.FromEnvironment(problem.Actions.Select(a => a.Provider).Append(problem.Judge), environment)
+                ? ProviderCredentials.FromEnvironment(problem.Chains.SelectMany(c => c.Steps).Select(s => s.Provider).Append(problem.Judge), environment)
                 : null;
             IReadOnlyList<CassetteEntry>? cassette = null;
             if (backend == ComparisonOptions.Backends.Replay)

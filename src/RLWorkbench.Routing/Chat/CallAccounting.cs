@@ -13,9 +13,12 @@ public enum CallPurpose
 
 /// <summary>
 /// Who is calling and why, carried in ChatOptions.AdditionalProperties so wrappers (accounting, recording) and the simulated
-/// backend can see it. The provider-facing wrapper strips it before anything goes on the wire.
+/// backend can see it. The provider-facing wrapper strips it before anything goes on the wire. A call of a chain of more than
+/// one step carries the chain and its step index (0-based; the judge's call carries the chain only), so the simulated backend
+/// can draw each step independently and judge the chain as a whole; a single-step call carries neither and is what it always was.
 /// </summary>
-public sealed record CallContext(int Iteration, CallPurpose Purpose, Provider Provider, AgentRole Role, TaskType TaskType, string TaskId, Provider? JudgedProvider = null)
+public sealed record CallContext(
+    int Iteration, CallPurpose Purpose, Provider Provider, AgentRole Role, TaskType TaskType, string TaskId, Provider? JudgedProvider = null, int Step = 0, RoutingChain? Chain = null)
 {
     public const string Key = "rlw.call";
 

@@ -26,7 +26,8 @@ public sealed record CassetteMessage(string Role, string Text);
 
 /// <summary>
 /// Cassettes are JSON lines, one exchange per line, keyed by a hash of (provider, model, messages) so a replay finds each
-/// answer by what was asked rather than by position, which keeps working when calls overlap.
+/// answer by what was asked rather than by position, which keeps working when calls overlap. Every step of a chain is its own
+/// exchange: a later step's messages hold the previous step's answer, so its key follows from what the chain did before it.
 /// </summary>
 public static class Cassette
 {
@@ -148,7 +149,8 @@ public sealed class CassetteReplayChatClient : IChatClient
         if (!answers.TryGetValue(key, out var queue) || !queue.TryDequeue(out var entry))
         {
             var context = CallContext.From(options);
-            var what = context is null ? "" : $" (iteration {context.Iteration + 1}, {context.Purpose.ToString().ToLowerInvariant()} call, {context.Role.Name()} on task {context.TaskId})";
+            var step = context?.Chain is { } chain ? context.Purpose == CallPurpose.Agent ? $" at step {context.Step + 1} of the chain {chain.Label}" : $" of the chain {chain.Label}" : "";
+            var what = context is null ? "" : $" (iteration {context.Iteration + 1}, {context.Purpose.ToString().ToLowerInvariant()} call{step}, {context.Role.Name()} on task {context.TaskId})";
             throw new CassetteExhaustedException(
                 $"The cassette {source} has no recorded {provider.Name()} answer for this call{what}; replay with the seed, settings and iteration count it was recorded with.");
         }

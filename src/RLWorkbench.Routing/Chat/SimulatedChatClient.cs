@@ -7,8 +7,8 @@ namespace RLWorkbench.Routing.Chat;
 
 /// <summary>
 /// A provider that answers from a <see cref="SimulationProfile"/>: agent answers with drawn token counts and latency, and
-/// judge answers as JSON scores drawn for the (role, provider, task type) being judged, which then go through the same
-/// judge parser as a live answer. Each call's draws come from a stream seeded by (seed, provider, iteration, purpose), so
+/// judge answers as JSON scores drawn for the (role, provider, task type) being judged (for a chain, the profile's chain scores),
+/// which then go through the same judge parser as a live answer. Each call's draws come from a stream seeded by (seed, provider, iteration, purpose), so
 /// a run is reproducible even when calls overlap.
 /// </summary>
 public sealed class SimulatedChatClient(Provider provider, SimulationProfile profile, long seed, TimeSpan callDuration, Func<TimeSpan, CancellationToken, Task>? wait = null) : IChatClient
@@ -32,10 +32,12 @@ public sealed class SimulatedChatClient(Provider provider, SimulationProfile pro
             outputTokens = (long)Math.Clamp(Math.Round(Normal(random, behaviour.OutputTokens)), 16, max);
             latency = Math.Max(0.1, Normal(random, behaviour.LatencySeconds));
             text = $"[simulated {context.Role.Name()} answer from {provider.Name()} to task {context.TaskId}, {outputTokens} tokens]";
+            if (context.Chain is not null)
+                text = FullLength(text, outputTokens);
         }
         else
         {
-            var judged = profile.Scores(context.Role, context.JudgedProvider ?? provider, context.TaskType);
+            var judged = context.Chain is { } chain ? profile.ChainScores(chain, context.TaskType) : profile.Scores(context.Role, context.JudgedProvider ?? provider, context.TaskType);
             outputTokens = (long)Math.Max(8, Math.Round(Normal(random, behaviour.JudgeOutputTokens)));
             latency = Math.Max(0.05, Normal(random, behaviour.LatencySeconds) * behaviour.JudgeLatencyFactor);
             var scores = new[] { judged.Relevance, judged.Accuracy, judged.Completeness, judged.AgentMatch }
@@ -57,11 +59,29 @@ public sealed class SimulatedChatClient(Provider provider, SimulationProfile pro
         };
     }
 
+    /// <summary>
+    /// A chain step's answer is read by the next step (and the judge), so it carries as many tokens as it reports: exactly four
+    /// characters a token. A single step's answer keeps its short form, which every recorded single-agent number was made with.
+    /// </summary>
+    internal static string FullLength(string header, long outputTokens)
+    {
+        var length = (int)Math.Min(outputTokens * 4, int.MaxValue);
+        if (header.Length >= length)
+            return header[..length];
+        const string filler = " simulated content";
+        var text = new System.Text.StringBuilder(header, length);
+        while (text.Length < length)
+            text.Append(filler, 0, Math.Min(filler.Length, length - text.Length));
+        return text.ToString();
+    }
+
     /// <summary>About four characters per token, the usual rule of thumb for English text.</summary>
     public static long EstimateTokens(string? text) => string.IsNullOrEmpty(text) ? 0 : (text.Length + 3) / 4;
 
+    // Each step of a chain draws its own stream (the same provider may serve two steps of one iteration); step 0 is the
+    // single-agent call's stream, so single-step runs draw exactly what they always drew.
     private long CallSeed(CallContext context) =>
-        unchecked(seed * 1_000_003 + context.Iteration * 7_919 + (int)provider * 131 + (int)context.Purpose * 17 + 1);
+        unchecked(seed * 1_000_003 + context.Iteration * 7_919 + (int)provider * 131 + (int)context.Purpose * 17 + 1 + context.Step * 104_729L);
 
     private static double Normal(IRandomSource random, Distribution d)
     {

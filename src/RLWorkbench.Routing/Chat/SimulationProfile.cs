@@ -28,6 +28,15 @@ public sealed record ScoreProfile(
     public double MeanQuality => (Relevance.Mean + Accuracy.Mean + Completeness.Mean + AgentMatch.Mean) / 4.0;
 }
 
+/// <summary>How much a refinement step changes quality when work passes from one agent to another on one task type.</summary>
+public sealed record ChainGain(string TaskType, string From, string To, double Gain);
+
+/// <summary>
+/// The chain effects of a profile: ordered agent-pair gains per task type (missing pairs are 0: the receiving step changes
+/// nothing) and the diminishing factor applied once per step after the second.
+/// </summary>
+public sealed record ChainEffects(double Diminishing = 0.5, IReadOnlyList<ChainGain>? Gains = null);
+
 /// <summary>
 /// The simulated problem: per (role, provider, task type) the mean and spread of the four judge scores, plus per-provider
 /// latency and token distributions. Because the means are known, so is the best routing, which is what a learner is
@@ -37,12 +46,22 @@ public sealed class SimulationProfile
 {
     private readonly Dictionary<(AgentRole, Provider, TaskType), ScoreProfile> scores;
 
-    private SimulationProfile(string description, double judgeFormatErrorRate, IReadOnlyDictionary<Provider, SimulatedProvider> providers, Dictionary<(AgentRole, Provider, TaskType), ScoreProfile> scores)
+    private readonly Dictionary<(TaskType, AgentRole, AgentRole), double> gains;
+
+    private SimulationProfile(
+        string description,
+        double judgeFormatErrorRate,
+        IReadOnlyDictionary<Provider, SimulatedProvider> providers,
+        Dictionary<(AgentRole, Provider, TaskType), ScoreProfile> scores,
+        double chainDiminishing,
+        Dictionary<(TaskType, AgentRole, AgentRole), double> gains)
     {
         Description = description;
         JudgeFormatErrorRate = judgeFormatErrorRate;
         Providers = providers;
         this.scores = scores;
+        ChainDiminishing = chainDiminishing;
+        this.gains = gains;
     }
 
     public string Description { get; }
@@ -53,6 +72,53 @@ public sealed class SimulationProfile
     public IReadOnlyDictionary<Provider, SimulatedProvider> Providers { get; }
 
     public ScoreProfile Scores(AgentRole role, Provider provider, TaskType type) => scores[(role, provider, type)];
+
+    /// <summary>The factor a refinement step's change shrinks by for each step after the second (1: no shrinking).</summary>
+    public double ChainDiminishing { get; }
+
+    /// <summary>gain(T, A, B) in [-1, 1]: positive when B improves A's work on type T, negative when the pair works badly together.</summary>
+    public double Gain(TaskType type, AgentRole from, AgentRole to) => gains.GetValueOrDefault((type, from, to));
+
+    /// <summary>
+    /// The chain's change to the mean quality: starting from the first step's mean quality q, each step k >= 2 (1-based)
+    /// handing over from A to B moves q by g = gain(T, A, B) x (B's own mean quality with its provider on T) x diminishing^(k-2),
+    /// into the headroom (q += g (1 - q)) when g > 0 and out of what is there (q += g q) when g &lt; 0. Zero for a single step.
+    /// </summary>
+    public double ChainQualityChange(RoutingChain chain, TaskType type)
+    {
+        var first = Scores(chain.First.Agent, chain.First.Provider, type).MeanQuality;
+        var q = first;
+        var shrink = 1.0;
+        for (var k = 1; k < chain.Length; k++)
+        {
+            var to = chain.Steps[k];
+            var g = Gain(type, chain.Steps[k - 1].Agent, to.Agent) * Scores(to.Agent, to.Provider, type).MeanQuality * shrink;
+            q += g > 0 ? g * (1 - q) : g * q;
+            shrink *= ChainDiminishing;
+        }
+        return q - first;
+    }
+
+    /// <summary>
+    /// The judge's four score distributions for a chain: the first step's, every mean shifted by the chain's quality change and
+    /// clipped into [0, 1], spreads unchanged. A single step's are its own, the very same object.
+    /// </summary>
+    public ScoreProfile ChainScores(RoutingChain chain, TaskType type)
+    {
+        var first = Scores(chain.First.Agent, chain.First.Provider, type);
+        if (chain.Length == 1)
+            return first;
+        var change = ChainQualityChange(chain, type);
+        Distribution Shift(Distribution d) => d with { Mean = Math.Clamp(d.Mean + change, 0, 1) };
+        return first with
+        {
+            Role = chain.Label,
+            Relevance = Shift(first.Relevance),
+            Accuracy = Shift(first.Accuracy),
+            Completeness = Shift(first.Completeness),
+            AgentMatch = Shift(first.AgentMatch),
+        };
+    }
 
     public static SimulationProfile Default => Parse(EmbeddedData.Read("profile-default.json"), "the embedded default profile");
 
@@ -109,7 +175,23 @@ public sealed class SimulationProfile
         }
         if (file.JudgeFormatErrorRate is < 0 or > 1)
             throw new RoutingInputException($"judgeFormatErrorRate in {source} must be between 0 and 1.");
-        return new SimulationProfile(file.Description ?? "", file.JudgeFormatErrorRate, providers, scores);
+        var effects = file.ChainEffects ?? new ChainEffects();
+        if (effects.Diminishing is < 0 or > 1 || double.IsNaN(effects.Diminishing))
+            throw new RoutingInputException($"chainEffects.diminishing in {source} must be between 0 and 1, not {effects.Diminishing}.");
+        var gains = new Dictionary<(TaskType, AgentRole, AgentRole), double>();
+        foreach (var g in effects.Gains ?? [])
+        {
+            if (g?.TaskType is null || g.From is null || g.To is null)
+                throw new RoutingInputException($"A chain gain in the simulation profile {source} is missing taskType, from or to.");
+            var key = (RoutingNames.ParseTaskType(g.TaskType), RoutingNames.ParseAgent(g.From), RoutingNames.ParseAgent(g.To));
+            if (key.Item2 == key.Item3)
+                throw new RoutingInputException($"The chain gain {g.From}>{g.To} on {g.TaskType} tasks in {source} hands over to the same agent; a chain never repeats an agent.");
+            if (g.Gain is < -1 or > 1 || double.IsNaN(g.Gain))
+                throw new RoutingInputException($"The chain gain {g.From}>{g.To} on {g.TaskType} tasks in {source} is {g.Gain}; gains must be between -1 and 1.");
+            if (!gains.TryAdd(key, g.Gain))
+                throw new RoutingInputException($"The simulation profile {source} lists the chain gain {g.From}>{g.To} on {g.TaskType} tasks twice.");
+        }
+        return new SimulationProfile(file.Description ?? "", file.JudgeFormatErrorRate, providers, scores, effects.Diminishing, gains);
     }
 
     /// <summary>
@@ -137,5 +219,6 @@ public sealed class SimulationProfile
         return result;
     }
 
-    private sealed record ProfileFile(string? Description, double JudgeFormatErrorRate, Dictionary<string, SimulatedProvider?>? Providers, List<ScoreProfile>? Scores);
+    private sealed record ProfileFile(
+        string? Description, double JudgeFormatErrorRate, Dictionary<string, SimulatedProvider?>? Providers, List<ScoreProfile>? Scores, ChainEffects? ChainEffects);
 }

@@ -26,4 +26,13 @@ public static class AgentPrompts
     public static string UserMessage(RoutingTask task) =>
         string.Create(CultureInfo.InvariantCulture,
             $"Task type: {task.Type.Name().ToUpperInvariant()}\nComplexity: {task.Complexity:0.0}\nPriority: {task.Priority:0.0}\n\n{task.Description}");
+
+    /// <summary>
+    /// A later step of a chain: the task as <see cref="UserMessage"/> gives it, then the previous step's answer for this agent to
+    /// improve or check in its own role (the seed's "LLM-native shared context": the answer itself, not a summary of it).
+    /// </summary>
+    public static string HandoffMessage(RoutingTask task, AgentRole previous, string previousAnswer) =>
+        $"{UserMessage(task)}\n\nThe previous specialist ({previous.Name()}) answered:\n---\n{previousAnswer}\n---\n\n"
+        + "Improve or check this answer in your own role: keep what is right, correct what is wrong, add what is missing, "
+        + "and reply with the complete improved answer.";
 }
