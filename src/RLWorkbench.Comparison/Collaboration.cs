@@ -155,14 +155,16 @@ public sealed class CollaborationStateLearner : IRoutingLearner
 
     public int Choose(in RoutingContext context) => inner.Choose(context with { State = AugmentedState(context.State, signal) });
 
+    /// <summary>The next signal is set before the inner learner learns, so a bootstrapping learner can read it as its next state.</summary>
     public void Learn(in RoutingContext context, in RoutedTask outcome)
     {
-        inner.Learn(context with { State = AugmentedState(context.State, signal) }, outcome);
+        var routedUnder = AugmentedState(context.State, signal);
         var type = context.TypeIndex;
         var mean = typePulls[type] == 0 ? outcome.AdjustedReward : typeSums[type] / typePulls[type];
         typePulls[type]++;
         typeSums[type] += outcome.AdjustedReward;
         signal = CollaborationSignal.Of(chains[outcome.Action], outcome.AdjustedReward >= mean);
+        inner.Learn(context with { State = routedUnder }, outcome);
         // The window holds the signal each of the last tasks was routed under; the one just produced is routed under next.
         var slot = (int)(seen % recent.Length);
         if (seen >= recent.Length)

@@ -210,20 +210,36 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
             LearnerNames.ComposedChains => new ComposedChainLearner(problem.StateCount, chains, o.ComposedPriorSd, o.ComposedNoise, o.ComposedExploration),
             LearnerNames.ComposedChainsPairs => new ComposedChainLearner(problem.StateCount, chains, o.ComposedPriorSd, o.ComposedNoise, o.ComposedExploration, withPairs: true),
             LearnerNames.ComposedChainsState => Augmented(states => new ComposedChainLearner(states, chains, o.ComposedPriorSd, o.ComposedNoise, o.ComposedExploration)),
+            LearnerNames.QLearningChains => SeedQLearner.Create(problem, options.QLearning, random),
+            LearnerNames.QLearningChainsState => QLearningWithSignal(random),
             LearnerNames.LongestChain => new FixedChainRouter(problem, o.LongestChain),
             LearnerNames.BestSingle => new BestSingleRouter(problem, model),
             LearnerNames.RandomChain => new RandomRouter(problem, random),
-            _ => throw new ComparisonInputException($"The chain learner '{name}' is not available yet."),
+            _ => throw new ComparisonInputException($"Unknown learner '{name}'; the learners are {string.Join(", ", LearnerNames.All)}."),
         };
+    }
+
+    /// <summary>
+    /// The seed's Q-learning over (type, collaboration signal): it bootstraps, as the seed does, from a uniformly random next
+    /// type, under the signal this task leaves behind (which the next task is routed under).
+    /// </summary>
+    private CollaborationStateLearner QLearningWithSignal(IRandomSource random)
+    {
+        CollaborationStateLearner? learner = null;
+        learner = new CollaborationStateLearner(problem, states => new TabularQLearner(states, problem.ActionCount, options.QLearning ?? new QLearningOptions(), random)
+        {
+            NextState = (_, _) => learner!.AugmentedState(random.Choice(RoutingProblem.TypeCount), learner.Signal),
+        }, options.ChainLearners.SignalWindow);
+        return learner;
     }
 
     private IRoutingLearner CreateSingleStepLearner(string name, RoutingProblem offered, IRandomSource random, ExactRewardModel model)
     {
         return name switch
         {
-            LearnerNames.QLearning => new SeedQLearner(offered, options.QLearning, random),
-            LearnerNames.Ucb1 => new Ucb1Learner(offered, options.Bandits.UcbExploration),
-            LearnerNames.Thompson => new ThompsonLearner(offered, options.Bandits.ThompsonNoise, random),
+            LearnerNames.QLearning => SeedQLearner.Create(offered, options.QLearning, random),
+            LearnerNames.Ucb1 => BanditLearner.Ucb1(offered, options.Bandits.UcbExploration),
+            LearnerNames.Thompson => BanditLearner.Thompson(offered, options.Bandits.ThompsonNoise, random),
             LearnerNames.Random => new RandomRouter(offered, random),
             LearnerNames.RoundRobin => new RoundRobinRouter(offered),
             LearnerNames.LeastRecentlyUsed => new LeastRecentlyUsedRouter(offered),

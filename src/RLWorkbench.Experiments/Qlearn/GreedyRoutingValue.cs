@@ -57,7 +57,7 @@ internal sealed class GreedyRoutingValue
         for (var s = 0; s < table.Length; s++)
         {
             var (type, load) = problem.StateParts(s);
-            table[s] = coordinator.Table.ArgMax(coordinator.Table.StateIndex(coordinator.StateOf(RoutingNames.TaskTypes[type], LoadStates.All[load])));
+            table[s] = coordinator.RoutingLearner.Greedy(coordinator.StateIndex(coordinator.StateOf(RoutingNames.TaskTypes[type], LoadStates.All[load])));
         }
         return valuer.Value(new TablePolicy(table));
     }

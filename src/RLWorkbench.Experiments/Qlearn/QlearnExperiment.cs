@@ -162,9 +162,7 @@ public sealed class QlearnExperiment : IExperiment
             var u = r.Update;
             var choice = d.Explored ? "explore" : "greedy ";
             // Each learner's own exploration state: Q-learning's epsilon (as the decision used it); a bandit's actions tried in this state.
-            var exploration = coordinator.Bandit is { } bandit
-                ? $"tried {Enumerable.Range(0, bandit.ActionCount).Count(a => bandit.Counts[d.StateIndex, a] > 0)}/{bandit.ActionCount}"
-                : string.Create(CultureInfo.InvariantCulture, $"eps {d.Epsilon:0.000}");
+            var exploration = coordinator.RoutingLearner.DescribeExploration(d.StateIndex, new TabularChoice(d.Action.Index, d.Explored, d.Epsilon));
             return string.Create(CultureInfo.InvariantCulture,
                 $"[{r.Iteration + 1,3}/{total}] {d.Task.Id,-3} {d.State,-24} -> {d.Action.Label,-20} {choice} {exploration,-9} | judge {r.Verdict.Quality:0.00}{(r.Verdict.ParseFailure ? "?" : " ")} r {u.RawReward:0.000} pen {u.Penalty:0.000} adj {u.AdjustedReward:0.000} imb {u.Imbalance:0.00} | ${totalCostUsd:0.0000}");
         }

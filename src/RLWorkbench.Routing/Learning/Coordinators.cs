@@ -36,135 +36,110 @@ public sealed record RoutingUpdate(
     double EpsilonAfter);
 
 /// <summary>
-/// Everything a coordinator needs to continue where it stopped (Ctrl+C, then --resume). A bandit's counts and sums ride
-/// along in <paramref name="Bandit"/>; checkpoints written before bandits existed lack both new fields and read as Q-learning.
+/// Everything a coordinator needs to continue where it stopped (Ctrl+C, then --resume): Q-learning's epsilon and Q-table,
+/// or a bandit's counts and sums in <paramref name="Bandit"/>. Checkpoints written before bandits existed lack the last two
+/// fields and read as Q-learning; bandit checkpoints from before bandit tables had their own document also carry the means
+/// as a Q-table, which is not read.
 /// </summary>
 public sealed record CoordinatorSnapshot(
     string Learner,
     double Epsilon,
-    QTableDocument QTable,
+    QTableDocument? QTable,
     LoadTrackerSnapshot Load,
     string Algorithm = RoutingAlgorithms.QLearning,
     SampleMeanSnapshot? Bandit = null);
 
 /// <summary>
-/// Epsilon-greedy tabular Q-learning over (agent, provider) actions, or (with a bandit algorithm) UCB1 or Thompson sampling
-/// on per-(state, action) sample means. The two coordinators differ only in what the state is and whether the load penalty
-/// reduces the reward, so those are the two things a subclass says; the algorithm is orthogonal to both.
-/// A bandit coordinator keeps <see cref="Table"/> equal to its sample means (0 where untried), so the Q-table artifact,
-/// `plot` and `route --qtable` read it like any Q-table.
+/// Routes tasks with a tabular learner (the seed's Q-learning, UCB1 or Thompson sampling) and keeps what the seed's
+/// coordinators are for: which state a task is in, the load window, and whether the load penalty reduces the reward. The two
+/// coordinators differ only in those last two, so that is what a subclass says; the choice and the update are the learner's.
 /// Not thread-safe: the workflow calls Decide and Complete one at a time even when calls overlap.
 /// </summary>
 public abstract class QLearningCoordinator
 {
-    private readonly IRandomSource random;
-    private readonly SampleMeanBandit? bandit;
+    private static readonly string[] ActionLabels = RoutingAction.All.Select(a => a.Label).ToArray();
 
     protected QLearningCoordinator(QLearningOptions options, LoadTrackerOptions loadOptions, IRandomSource random, IReadOnlyList<string> states,
         string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null)
     {
-        Options = options;
-        this.random = random;
-        Table = new QTable(states);
-        Load = new LoadTracker(loadOptions);
-        Algorithm = algorithm;
-        if (RoutingAlgorithms.IsBandit(algorithm))
-        {
-            bandit = SampleMeanBandit.Create(algorithm, states.Count, RoutingAction.Count, banditOptions ?? new BanditOptions(), random);
-            // A bandit has no epsilon: its exploration is the untried-first rule and the index (or the draw).
-            Epsilon = 0;
-        }
-        else if (algorithm == RoutingAlgorithms.QLearning)
-        {
-            Epsilon = options.EpsilonStart;
-        }
-        else
-        {
+        if (!RoutingAlgorithms.All.Contains(algorithm))
             throw new RoutingInputException(RoutingAlgorithms.Unknown(algorithm));
-        }
+        Options = options;
+        States = states;
+        Load = new LoadTracker(loadOptions);
+        RoutingLearner = TabularLearner.Create(algorithm, states.Count, RoutingAction.Count, options, banditOptions ?? new BanditOptions(), random);
     }
 
     public abstract string Learner { get; }
 
-    /// <summary>"q-learning" (the seed's), "ucb1" or "thompson".</summary>
-    public string Algorithm { get; }
+    /// <summary>The learner that chooses and learns: Q-learning, UCB1 or Thompson sampling over this coordinator's states.</summary>
+    public TabularLearner RoutingLearner { get; }
 
-    /// <summary>The bandit's counts and sums, or null for Q-learning.</summary>
-    public SampleMeanBandit? Bandit => bandit;
+    /// <summary>"q-learning" (the seed's), "ucb1" or "thompson".</summary>
+    public string Algorithm => RoutingLearner.Algorithm;
 
     public QLearningOptions Options { get; }
 
-    public QTable Table { get; private set; }
+    /// <summary>The state labels, one per row of the learner's table.</summary>
+    public IReadOnlyList<string> States { get; }
 
     public LoadTracker Load { get; }
 
-    public double Epsilon { get; private set; }
+    public double Epsilon => RoutingLearner.Epsilon;
 
-    /// <summary>The Q-table row label for a task type under a load state.</summary>
+    /// <summary>The state label for a task type under a load state.</summary>
     public abstract string StateOf(TaskType type, string loadState);
+
+    public int StateIndex(string state)
+    {
+        for (var i = 0; i < States.Count; i++)
+        {
+            if (States[i] == state)
+                return i;
+        }
+        throw new RoutingInputException($"The {Learner} coordinator has no state '{state}'.");
+    }
+
+    /// <summary>The learner's greedy action in a state.</summary>
+    public RoutingAction Greedy(string state) => RoutingAction.FromIndex(RoutingLearner.Greedy(StateIndex(state)));
 
     protected abstract bool PenalisesLoad { get; }
 
-    /// <summary>
-    /// Reads the load state and chooses: Q-learning takes a uniformly random action with probability epsilon, else the
-    /// argmax (first on ties); a bandit takes its untried-first / index / draw choice, and "explored" means that choice is
-    /// not the best sample mean. An epsilon override of 0 (route without --learn exploration) makes either one greedy.
-    /// </summary>
+    /// <summary>Reads the load state and lets the learner choose; an epsilon override of 0 (route) makes any learner greedy.</summary>
     public RoutingDecision Decide(RoutingTask task, double? epsilonOverride = null)
     {
         var loadState = Load.LoadState;
         var state = StateOf(task.Type, loadState);
-        var s = Table.StateIndex(state);
-        if (bandit is not null)
-        {
-            var greedy = bandit.Greedy(s);
-            var chosen = epsilonOverride == 0 ? Table.ArgMax(s) : bandit.Choose(s);
-            return new RoutingDecision(task, state, s, loadState, RoutingAction.FromIndex(chosen), chosen != greedy, 0);
-        }
-        var epsilon = epsilonOverride ?? Epsilon;
-        var explore = random.Random() < epsilon;
-        var action = explore ? random.Choice(RoutingAction.Count) : Table.ArgMax(s);
-        return new RoutingDecision(task, state, s, loadState, RoutingAction.FromIndex(action), explore, epsilon);
+        var s = StateIndex(state);
+        var choice = RoutingLearner.Choose(s, epsilonOverride);
+        return new RoutingDecision(task, state, s, loadState, RoutingAction.FromIndex(choice.Action), choice.Explored, choice.Epsilon);
     }
 
     /// <summary>
-    /// After the judge: penalty (read before recording), record the assignment, then
-    /// Q += lr x (adjusted reward + gamma x max Q(next) - Q) with next = (next type, load state after recording), then decay epsilon.
-    /// A bandit instead adds the adjusted reward to its (state, action) count and sum and writes the new sample mean into the
-    /// table; it neither bootstraps from the next state nor decays anything.
+    /// After the judge: penalty (read before recording), record the assignment, then the learner learns the adjusted reward
+    /// max(0, reward - penalty), Q-learning bootstrapping from next = (next type, load state after recording).
     /// </summary>
-    public RoutingUpdate Complete(RoutingDecision decision, double reward, TaskType nextType, bool learn = true, bool decay = true)
+    public RoutingUpdate Complete(RoutingDecision decision, double reward, TaskType nextType)
     {
         var agent = decision.Action.Agent;
         var penalty = PenalisesLoad ? Load.Penalty(agent) : 0.0;
         Load.Record(agent);
         var adjusted = Math.Max(0.0, reward - penalty);
         var nextState = StateOf(nextType, Load.LoadState);
-        var next = Table.StateIndex(nextState);
         var a = decision.Action.Index;
-        var before = Table[decision.StateIndex, a];
-        if (learn && bandit is not null)
-        {
-            bandit.Record(decision.StateIndex, a, adjusted);
-            Table[decision.StateIndex, a] = bandit.Mean(decision.StateIndex, a);
-        }
-        else if (learn)
-        {
-            var target = adjusted + Options.Gamma * Table.Max(next);
-            Table[decision.StateIndex, a] = before + Options.LearningRate * (target - before);
-        }
-        if (decay && bandit is null)
-            Epsilon = Math.Max(Options.EpsilonFloor, Epsilon * Options.EpsilonDecay);
-        return new RoutingUpdate(reward, penalty, adjusted, nextState, before, Table[decision.StateIndex, a], Load.Utilisations(), Load.Imbalance, Epsilon);
+        var before = RoutingLearner.Value(decision.StateIndex, a);
+        RoutingLearner.Learn(decision.StateIndex, a, adjusted, StateIndex(nextState));
+        return new RoutingUpdate(reward, penalty, adjusted, nextState, before, RoutingLearner.Value(decision.StateIndex, a), Load.Utilisations(), Load.Imbalance, Epsilon);
     }
 
-    /// <summary>
-    /// The table as qlearn and route save it: its values plus which learner and algorithm wrote them. A table read from a file
-    /// keeps the algorithm its file names, because route changes its values only with --learn, which it allows on q-learning tables.
-    /// </summary>
-    public string TableJson() => QTable.ToJson(Table.ToDocument() with { Learner = Learner, Algorithm = Table.Algorithm ?? Algorithm });
+    /// <summary>The learned table as qlearn and route save it (a Q-table or a bandit table), naming this coordinator and its algorithm.</summary>
+    public SavedTable SaveTable() => RoutingLearner.SaveTable(States, ActionLabels, Learner);
 
-    public CoordinatorSnapshot Snapshot() => new(Learner, Epsilon, Table.ToDocument(), Load.Snapshot(), Algorithm, bandit?.Snapshot());
+    public CoordinatorSnapshot Snapshot()
+    {
+        var saved = RoutingLearner.Save(States, ActionLabels);
+        return new CoordinatorSnapshot(Learner, saved.Epsilon, saved.QTable, Load.Snapshot(), Algorithm, saved.Bandit);
+    }
 
     public void Restore(CoordinatorSnapshot snapshot)
     {
@@ -173,13 +148,10 @@ public abstract class QLearningCoordinator
         var savedAlgorithm = snapshot.Algorithm ?? RoutingAlgorithms.QLearning;
         if (savedAlgorithm != Algorithm)
             throw new RoutingInputException($"The saved coordinator learned with '{savedAlgorithm}', not '{Algorithm}'.");
-        var table = QTable.FromJson(System.Text.Json.JsonSerializer.Serialize(snapshot.QTable), "in the snapshot");
-        if (!table.States.SequenceEqual(Table.States))
+        if (Algorithm == RoutingAlgorithms.QLearning
+            && !QTable.FromJson(System.Text.Json.JsonSerializer.Serialize(snapshot.QTable), "in the snapshot").States.SequenceEqual(States))
             throw new RoutingInputException($"The saved Q-table's states do not match the {Learner} coordinator's.");
-        if (bandit is not null)
-            bandit.Restore(snapshot.Bandit ?? throw new RoutingInputException($"The saved {Algorithm} coordinator has no counts and sums."));
-        Table = table;
-        Epsilon = snapshot.Epsilon;
+        RoutingLearner.Restore(new LearnerState(snapshot.Epsilon, snapshot.QTable, snapshot.Bandit), States);
         Load.Restore(snapshot.Load);
     }
 

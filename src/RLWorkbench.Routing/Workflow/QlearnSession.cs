@@ -231,8 +231,9 @@ public static class QlearnSession
                 unwritten.Add(name);
             }
         }
-        Save("qtable.json", () => AtomicFile.WriteAllText(run.ArtifactPath("qtable.json"), coordinator.TableJson()));
-        Save("qtable.csv", () => AtomicFile.WriteAllText(run.ArtifactPath("qtable.csv"), coordinator.Table.ToCsv()));
+        var learned = coordinator.SaveTable();
+        Save(learned.JsonFileName, () => AtomicFile.WriteAllText(run.ArtifactPath(learned.JsonFileName), learned.Json));
+        Save(learned.CsvFileName, () => AtomicFile.WriteAllText(run.ArtifactPath(learned.CsvFileName), learned.Csv));
         Save("checkpoint.json", () => AtomicFile.WriteAllText(run.ArtifactPath("checkpoint.json"), checkpointText));
         Save("summary.json", () => run.WriteJson("summary.json", report.Summary));
         Save("report.txt", () => AtomicFile.WriteAllText(run.ArtifactPath("report.txt"), report.Text));

@@ -58,15 +58,15 @@ public sealed class RoutingReport
         var routing = new List<RoutingChoice>();
         foreach (var type in RoutingNames.TaskTypes)
         {
-            var balancedAction = coordinator.Table.ArgMax(coordinator.Table.StateIndex(coordinator.StateOf(type, LoadStates.Balanced)));
+            var balancedAction = coordinator.RoutingLearner.Greedy(coordinator.StateIndex(coordinator.StateOf(type, LoadStates.Balanced)));
             var loadStates = coordinator is LoadBalancedCoordinator ? LoadStates.All.Where(visited.Contains) : [LoadStates.Balanced];
             foreach (var load in loadStates)
             {
                 var state = coordinator.StateOf(type, load);
-                var s = coordinator.Table.StateIndex(state);
-                var a = coordinator.Table.ArgMax(s);
+                var s = coordinator.StateIndex(state);
+                var a = coordinator.RoutingLearner.Greedy(s);
                 var knownBest = best is null ? null : RoutingAction.FromIndex(Array.IndexOf(best[type], best[type].Max())).Label;
-                routing.Add(new RoutingChoice(state, type.Name(), load, RoutingAction.FromIndex(a).Label, coordinator.Table[s, a],
+                routing.Add(new RoutingChoice(state, type.Name(), load, RoutingAction.FromIndex(a).Label, coordinator.RoutingLearner.Value(s, a),
                     rows.Any(r => r.State == state), a != balancedAction, knownBest));
             }
         }
