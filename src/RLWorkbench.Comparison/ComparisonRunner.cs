@@ -142,7 +142,7 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
                         ? RunPpo(learner, seed, valuer, grid, cancel)
                         : RunTabular(learner, seed, model, valuer, grid, cancel);
                 }
-                catch (ComparisonBudgetExhaustedException e)
+                catch (BudgetExhaustedException e)
                 {
                     // A seed cut short has no value at its later checkpoints, so it is left out rather than padded;
                     // the seeds before it are complete and are what the report summarises.

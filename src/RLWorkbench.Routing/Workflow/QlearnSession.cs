@@ -191,9 +191,9 @@ public static class QlearnSession
         ledger.Added += callLog.Append;
 
         using var recorder = options.Record is not null ? new CassetteWriter(options.Record) : null;
-        using var backends = ChatBackends.Build(options, host.Environment, host.Time, host.Jitter, prices, ledger, progress.Notice, recorder, profile, credentials, cassette, host.SimulatedCallWait);
-        var providers = backends.Providers;
         var budget = options.BudgetUsd is { } limit ? new BudgetGuard(limit, ledger.TotalCostUsd) : null;
+        using var backends = ChatBackends.Build(options, host.Environment, host.Time, host.Jitter, prices, ledger, progress.Notice, recorder, profile, credentials, cassette, host.SimulatedCallWait, budget);
+        var providers = backends.Providers;
         var workflow = new RoutingWorkflow(bank, coordinator, providers, new CompositeReward(options.Reward), random, prices, budget, options.JudgeOutputChars, options.MaxFailedCalls, progress.Notice);
 
         var table = run.Table("iterations", IterationColumns);

@@ -102,21 +102,24 @@ public sealed class RoutingWorkflow(
                 return stop is not null;
         }
 
-        async Task RunOne(int iteration, RoutingDecision decision, RoutedTaskCost reserved)
+        async Task RunOne(int iteration, RoutingDecision decision)
         {
             try
             {
-                var result = await ExecuteAsync(iteration, decision, reserved, StopWith, stopAll.Token);
-                if (result is null)
-                    return;
+                var result = await executor.ExecuteAsync(iteration, decision.Task, decision.Action, CallAsync, stopAll.Token);
                 lock (gate)
                 {
                     var nextType = RoutingNames.TaskTypes[random.Choice(RoutingNames.TaskTypes.Count)];
-                    var update = coordinator.Complete(decision, result.Value.RawReward, nextType);
-                    onIteration(new IterationResult(iteration, decision, result.Value.Output, result.Value.Verdict, result.Value.Agent, result.Value.Judge, update));
+                    var update = coordinator.Complete(decision, result.RawReward, nextType);
+                    onIteration(new IterationResult(iteration, decision, result.Output, result.Verdict, result.Agent, result.Judge, update));
                     // Counted once its rows and checkpoint are written: an iteration whose record failed is not done.
                     done++;
                 }
+            }
+            catch (BudgetExhaustedException e)
+            {
+                // A provider billed past its worst case: the calls already sent fit in their reservations, so they finish.
+                StopWith(StopReason.Budget, e.Message, cancelInFlight: false);
             }
             catch (ProviderCallException e)
             {
@@ -133,6 +136,11 @@ public sealed class RoutingWorkflow(
             catch (OperationCanceledException) when (stopAll.IsCancellationRequested)
             {
                 // Dropped: an iteration cut off by Ctrl+C or by another iteration's failure never updates the table.
+            }
+            finally
+            {
+                // Calls this iteration never sent give their reservation back.
+                budget?.Release(iteration);
             }
         }
 
@@ -152,12 +160,12 @@ public sealed class RoutingWorkflow(
                 decision = coordinator.Decide(task);
             }
             var worstCase = WorstCaseCosts(decision);
-            if (budget is not null && !budget.TryReserve(worstCase.Total))
+            if (budget is not null && !budget.TryReserve(i, [worstCase.Agent, worstCase.Judge]))
             {
                 StopWith(StopReason.Budget, $"stopped before iteration {i + 1}: its worst case (${worstCase.Total:0.0000}) would take the spend past the {budget.Describe()}.", cancelInFlight: false);
                 break;
             }
-            inFlight.Add(RunOne(i, decision, budget is null ? RoutedTaskCost.None : worstCase));
+            inFlight.Add(RunOne(i, decision));
         }
         await Task.WhenAll(inFlight);
         if (stop is { } s)
@@ -167,45 +175,16 @@ public sealed class RoutingWorkflow(
         return new WorkflowOutcome(StopReason.Completed, done, null);
     }
 
-    /// <summary>One iteration's two calls; null when it was stopped between them (the budget no longer fits the judge call).</summary>
-    private async Task<RoutedTaskResult?> ExecuteAsync(
-        int iteration, RoutingDecision decision, RoutedTaskCost reserved, Action<StopReason, string?, bool> stopWith, CancellationToken cancellationToken)
-    {
-        var judgeReserved = reserved.Judge;
-        try
-        {
-            var task = decision.Task;
-            var action = decision.Action;
-            var agent = await executor.AgentAsync(iteration, task, action, (provider, messages, context, token) => CallAsync(provider, reserved.Agent, messages, context, token), cancellationToken);
-            if (budget is not null && budget.OverLimit)
-            {
-                stopWith(StopReason.Budget, $"stopped before the judge call of iteration {iteration + 1}: the spend (${budget.SpentUsd:0.0000}) is past the ${BudgetGuard.Usd(budget.LimitUsd)} budget because a provider billed more than its worst case.", false);
-                return null;
-            }
-            judgeReserved = 0;
-            return await executor.JudgeAsync(iteration, task, action, agent, (provider, messages, context, token) => CallAsync(provider, reserved.Judge, messages, context, token), cancellationToken);
-        }
-        finally
-        {
-            // A judge call never sent gives its reservation back.
-            if (judgeReserved > 0)
-                budget?.Settle(judgeReserved, 0);
-        }
-    }
-
     /// <summary>
-    /// One call, settled against its reservation. An answer that is not valid for the provider's API comes back as null text
-    /// with the accounting stage's record of it (the provider received the call); past the failure limit the run stops.
+    /// One call (the budget stage of the pipeline settles it). An answer that is not valid for the provider's API comes back
+    /// as null text with the accounting stage's record of it (the provider received the call); past the failure limit the run stops.
     /// </summary>
-    private async Task<ProviderAnswer> CallAsync(
-        Provider provider, double reserved, IList<ChatMessage> messages, CallContext context, CancellationToken cancellationToken)
+    private async Task<ProviderAnswer> CallAsync(Provider provider, IList<ChatMessage> messages, CallContext context, CancellationToken cancellationToken)
     {
-        var spent = 0.0;
         try
         {
             var answer = await executor.SendAsync(provider, messages, context, cancellationToken);
             var record = answer.Record;
-            spent = record.CostUsd;
             var max = providers.Settings(provider).MaxOutputTokens;
             if (record.OutputTokens > max)
                 notice?.Invoke(string.Create(CultureInfo.InvariantCulture,
@@ -214,16 +193,11 @@ public sealed class RoutingWorkflow(
         }
         catch (ProviderCallException e) when (e.Failure == ProviderFailure.MalformedResponse && e.Call is { } failed)
         {
-            spent = failed.CostUsd;
             var count = Interlocked.Increment(ref failedCalls);
             notice?.Invoke($"{e.Message} Counted as failed call {count} of at most {maxFailedCalls}.");
             if (count > maxFailedCalls)
                 throw new ProviderCallException(provider, e.Failure, $"{count} calls got answers that are not valid for their API, more than the {maxFailedCalls} allowed (maxFailedCalls); the last: {e.Message}", e);
             return new ProviderAnswer(null, failed);
-        }
-        finally
-        {
-            budget?.Settle(reserved, spent);
         }
     }
 
@@ -232,69 +206,4 @@ public sealed class RoutingWorkflow(
 
     private RoutedTaskCost WorstCaseCosts(RoutingDecision decision) =>
         RoutedTaskExecutor.WorstCase(decision.Task, decision.Action, providers.Settings(decision.Action.Provider), providers.Settings(providers.Judge), prices, judgeOutputChars);
-}
-
-/// <summary>A hard spending cap: an iteration starts only if its worst case fits in what is left, counting iterations still in flight.</summary>
-public sealed class BudgetGuard(double limitUsd, double alreadySpentUsd = 0)
-{
-    private readonly Lock gate = new();
-    private double committed = alreadySpentUsd;
-    private double reserved;
-
-    public double LimitUsd { get; } = limitUsd >= 0 ? limitUsd : throw new RoutingInputException($"The budget must not be negative (got {limitUsd}).");
-
-    public double SpentUsd
-    {
-        get
-        {
-            lock (gate)
-                return committed;
-        }
-    }
-
-    /// <summary>A budget as given: a cap under a cent is not rounded to $0.01 or $0.00.</summary>
-    public static string Usd(double usd) => usd.ToString("0.00####", CultureInfo.InvariantCulture);
-
-    /// <summary>
-    /// "the $X budget (spent $Y, $Z held for the calls in flight)": with calls in flight the spend alone does not explain
-    /// why an iteration no longer fits, their reserved worst cases do.
-    /// </summary>
-    public string Describe()
-    {
-        lock (gate)
-        {
-            var held = reserved > 0 ? $", ${reserved.ToString("0.0000", CultureInfo.InvariantCulture)} held for the calls in flight" : "";
-            return $"${Usd(LimitUsd)} budget (spent ${committed.ToString("0.0000", CultureInfo.InvariantCulture)}{held})";
-        }
-    }
-
-    public bool TryReserve(double worstCaseUsd)
-    {
-        lock (gate)
-        {
-            if (committed + reserved + worstCaseUsd > LimitUsd)
-                return false;
-            reserved += worstCaseUsd;
-            return true;
-        }
-    }
-
-    /// <summary>True once the spend alone is past the limit: a provider billed more than the worst case reserved for it.</summary>
-    public bool OverLimit
-    {
-        get
-        {
-            lock (gate)
-                return committed + reserved > LimitUsd;
-        }
-    }
-
-    public void Settle(double reservedUsd, double actualUsd)
-    {
-        lock (gate)
-        {
-            reserved -= reservedUsd;
-            committed += actualUsd;
-        }
-    }
 }
