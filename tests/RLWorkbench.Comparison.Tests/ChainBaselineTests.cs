@@ -62,7 +62,7 @@ public sealed class ChainBaselineTests
     {
         var problem = ChainProblem(new[] { "researcher/openai>analyst/openai", "coder/openai", "validator/anthropic", "analyst/openai>coder/openai", "analyst/anthropic" }
             .Select(l => RoutingChain.Parse(l)).ToArray());
-        var learner = new SingleStepLearner(problem, singles => new Ucb1Learner(singles, 1.0), "ucb1");
+        var learner = new SingleStepLearner(problem, singles => BanditLearner.Ucb1(singles, 1.0), "ucb1");
         Assert.Equal(["coder/openai", "validator/anthropic", "analyst/anthropic"], learner.SingleSteps.Chains.Select(c => c.Label));
         // Untried first, in the single steps' order: problem chains 1, 2, 4.
         var rewards = new Dictionary<int, double> { [1] = 0.3, [2] = 0.7, [4] = 0.5 };
@@ -76,7 +76,7 @@ public sealed class ChainBaselineTests
         // An untouched state keeps the first single step, which is problem chain 1.
         Assert.Equal(1, ((TablePolicy)learner.GreedyPolicy()).ActionPerState[3]);
         var tooFew = ChainProblem(new[] { "researcher/openai>analyst/openai", "coder/openai" }.Select(l => RoutingChain.Parse(l)).ToArray());
-        var refused = Assert.Throws<ComparisonInputException>(() => new SingleStepLearner(tooFew, singles => new Ucb1Learner(singles, 1.0), "ucb1"));
+        var refused = Assert.Throws<ComparisonInputException>(() => new SingleStepLearner(tooFew, singles => BanditLearner.Ucb1(singles, 1.0), "ucb1"));
         Assert.Equal("The single-agent learner 'ucb1' needs at least two single (agent, provider) steps among the problem's chains; this problem offers 1, so allow single steps or leave 'ucb1' out.", refused.Message);
     }
 }
