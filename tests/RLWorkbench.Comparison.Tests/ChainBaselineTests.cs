@@ -84,6 +84,33 @@ public sealed class ChainBaselineTests
 /// <summary>`compare` refuses chain learner names and settings it cannot run, exit 2, before any run directory.</summary>
 public sealed class ChainLearnerCommandTests
 {
+    [Fact]
+    public void The_chain_smoke_configuration_runs_every_chain_learner_and_baseline()
+    {
+        var root = new System.CommandLine.RootCommand("test");
+        root.Subcommands.Add(RLWorkbench.Cli.Commands.CompareCommand.Create());
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var dir = Path.Combine(Path.GetTempPath(), "rlw-compare-tests", Guid.NewGuid().ToString("N"));
+        var config = Path.Combine(RepositoryPaths.Root, "experiments", "compare-chains-smoke.json");
+        // The file names its profile relative to the checkout, as a user runs it; the test runs elsewhere.
+        var code = RLWorkbench.Cli.CommandLine.Invoke(root, ["compare", "--config", config, "--profile", Path.Combine(RepositoryPaths.Root, "experiments", "profiles", "chains.json"), "--seeds", "1", "--budget", "1000", "--out", dir], output, error);
+        Assert.True(code == 0, error.ToString());
+        var lines = File.ReadAllLines(Path.Combine(dir, "summary.csv"));
+        var header = lines[0].Split(',');
+        var rows = lines.Skip(1).Select(l => l.Split(',')).ToDictionary(c => c[0], c => header.Select((h, i) => (h, i)).ToDictionary(x => x.h, x => c[x.i]));
+        Assert.Equal(17, rows.Count);
+        string Final(string learner) => double.Parse(rows[learner]["final_expected_reward"], System.Globalization.CultureInfo.InvariantCulture).ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture);
+        // The chains profile's oracle, the best single agent per type (98.5% of it, below the 99% threshold), always
+        // researcher>analyst>validator on openai, and the uniform chain: fixed policies, so their values are known.
+        Assert.Equal(("0.7994", "1"), (Final("oracle"), rows["oracle"]["settled_seeds"]));
+        Assert.Equal(("0.7878", "0"), (Final("best-single"), rows["best-single"]["settled_seeds"]));
+        Assert.Equal("0.5825", Final("longest-chain"));
+        Assert.Equal("0.4787", Final("random-chain"));
+        // ucb1 on the single steps tries each of 8 once per type and ends at the best single agent within 1,000 calls.
+        Assert.Equal("0.7878", Final("ucb1"));
+    }
+
     [Theory]
     [InlineData("Unknown learner 'ucb1-chain'; the learners are qlearn,", "--learner", "ucb1-chain")]
     [InlineData("The chain learner 'composed-chains' routes the base problem (state = task type); leave it out of the load-balanced problem.", "--learner", "composed-chains|--load-balanced")]
