@@ -107,6 +107,40 @@ public sealed class ChainOracleTests(ITestOutputHelper output)
         Assert.True(chain.AgentCostUsd > 3 * single.AgentCostUsd, $"{chain.AgentCostUsd} vs {single.AgentCostUsd}");
     }
 
+    /// <summary>The simulated backend, except that one provider's agent calls after a chain's first step fail as a provider would.</summary>
+    private sealed class FailingLaterSteps(RoutingProblem problem, long seed, Provider failing) : IRoutingBackend
+    {
+        private readonly SimulatedRoutingBackend inner = new(problem, seed);
+
+        public Microsoft.Extensions.AI.IChatClient Client(Provider provider) =>
+            provider == failing ? new Failing(inner.Client(provider), provider) : inner.Client(provider);
+
+        public void Dispose() => inner.Dispose();
+
+        private sealed class Failing(Microsoft.Extensions.AI.IChatClient client, Provider provider) : Microsoft.Extensions.AI.DelegatingChatClient(client)
+        {
+            public override Task<Microsoft.Extensions.AI.ChatResponse> GetResponseAsync(
+                IEnumerable<Microsoft.Extensions.AI.ChatMessage> messages, Microsoft.Extensions.AI.ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+                CallContext.From(options) is { Step: > 0 }
+                    ? throw new ProviderCallException(provider, ProviderFailure.ServerError, "anthropic answered 503 three times.")
+                    : base.GetResponseAsync(messages, options, cancellationToken);
+        }
+    }
+
+    [Fact]
+    public void A_provider_failure_mid_chain_counts_the_calls_already_made_before_the_failure_goes_on()
+    {
+        var problem = ChainProblem(["researcher/openai>validator/anthropic", "coder/openai"]);
+        using var env = new RoutingEnvironment(problem, (p, seed) => new FailingLaterSteps(p, seed, Provider.Anthropic), seed: 3);
+        env.Reset(3, new float[problem.ObservationSize]);
+
+        var e = Assert.Throws<ProviderCallException>(() => env.Route(0));
+
+        Assert.Equal("anthropic answered 503 three times.", e.Message);
+        Assert.Equal(1, env.LlmCalls);
+        Assert.True(env.DollarsSpent > 0, "the first step's call was billed");
+    }
+
     [Fact]
     public void The_policy_valuer_values_and_prices_policies_on_a_chain_problem()
     {
