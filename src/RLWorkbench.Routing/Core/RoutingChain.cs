@@ -86,6 +86,7 @@ public sealed record ChainOptions
     /// <summary>Chain labels ("researcher/openai>analyst/anthropic"); null or empty means every chain up to MaxLength.</summary>
     public IReadOnlyList<string>? Allowed { get; init; }
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool RoutesChains => MaxLength > 1 || Allowed is { Count: > 0 } list && list.Any(l => l.Contains(RoutingChain.Separator));
 
     /// <summary>The chains on offer, in a fixed order: by length, then agent-major, then provider (single steps in action-index order).</summary>
