@@ -24,7 +24,8 @@ internal sealed class GreedyRoutingValue
     /// <summary>The valuation of a simulated run's routing problem; null when the exact model cannot handle its settings.</summary>
     public static GreedyRoutingValue? For(QlearnOptions options, int horizon = 32)
     {
-        if (options.Backend != QlearnOptions.Backends.Simulated)
+        // The exact model values single agents; a chain run's curve is its rows (compare values chains).
+        if (options.Backend != QlearnOptions.Backends.Simulated || options.Chains.RoutesChains)
             return null;
         try
         {

@@ -20,8 +20,13 @@ public sealed record QLearningOptions
     public static QLearningOptions LoadBalancedDefaults { get; } = new() { EpsilonDecay = 0.98 };
 }
 
-/// <summary>What the coordinator chose for one task, and from which state (kept so the update can happen later, when the judge returns).</summary>
-public sealed record RoutingDecision(RoutingTask Task, string State, int StateIndex, string LoadState, RoutingAction Action, bool Explored, double Epsilon);
+/// <summary>
+/// What the coordinator chose for one task, and from which state (kept so the update can happen later, when the judge returns):
+/// the chain at index <paramref name="ActionIndex"/> of the coordinator's chains; <paramref name="Action"/> is its first step
+/// (for the seed's single-step actions, the action itself, whose index is ActionIndex).
+/// </summary>
+public sealed record RoutingDecision(RoutingTask Task, string State, int StateIndex, string LoadState, RoutingAction Action, bool Explored, double Epsilon,
+    int ActionIndex, RoutingChain Chain);
 
 /// <summary>What one update did: the reward before and after the load penalty, the next state it bootstrapped from, the load afterwards.</summary>
 public sealed record RoutingUpdate(
@@ -57,18 +62,31 @@ public sealed record CoordinatorSnapshot(
 /// </summary>
 public abstract class QLearningCoordinator
 {
-    private static readonly string[] ActionLabels = RoutingAction.All.Select(a => a.Label).ToArray();
+    private static readonly RoutingChain[] SingleSteps = RoutingAction.All.Select(RoutingChain.Single).ToArray();
+
+    private readonly string[] actionLabels;
 
     protected QLearningCoordinator(QLearningOptions options, LoadTrackerOptions loadOptions, IRandomSource random, IReadOnlyList<string> states,
-        string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null)
+        string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null, IReadOnlyList<RoutingChain>? chains = null)
     {
         if (!RoutingAlgorithms.All.Contains(algorithm))
             throw new RoutingInputException(RoutingAlgorithms.Unknown(algorithm));
         Options = options;
         States = states;
+        Chains = chains ?? SingleSteps;
+        actionLabels = Chains.Select(c => c.Label).ToArray();
+        RoutesChains = Chains.Any(c => c.Length > 1) || !actionLabels.SequenceEqual(SingleSteps.Select(c => c.Label));
         Load = new LoadTracker(loadOptions);
-        RoutingLearner = TabularLearner.Create(algorithm, states.Count, RoutingAction.Count, options, banditOptions ?? new BanditOptions(), random);
+        RoutingLearner = TabularLearner.Create(algorithm, states.Count, Chains.Count, options, banditOptions ?? new BanditOptions(), random);
     }
+
+    /// <summary>What the learner's action i routes to: Chains[i]. Without chains, the seed's eight single (agent, provider) steps in index order.</summary>
+    public IReadOnlyList<RoutingChain> Chains { get; }
+
+    /// <summary>True unless the actions are exactly the seed's eight single steps (then tables and checkpoints are the seed's shape).</summary>
+    public bool RoutesChains { get; }
+
+    public IReadOnlyList<string> ActionLabels => actionLabels;
 
     public abstract string Learner { get; }
 
@@ -101,7 +119,7 @@ public abstract class QLearningCoordinator
     }
 
     /// <summary>The learner's greedy action in a state.</summary>
-    public RoutingAction Greedy(string state) => RoutingAction.FromIndex(RoutingLearner.Greedy(StateIndex(state)));
+    public RoutingChain Greedy(string state) => Chains[RoutingLearner.Greedy(StateIndex(state))];
 
     protected abstract bool PenalisesLoad { get; }
 
@@ -112,32 +130,43 @@ public abstract class QLearningCoordinator
         var state = StateOf(task.Type, loadState);
         var s = StateIndex(state);
         var choice = RoutingLearner.Choose(s, epsilonOverride);
-        return new RoutingDecision(task, state, s, loadState, RoutingAction.FromIndex(choice.Action), choice.Explored, choice.Epsilon);
+        var chain = Chains[choice.Action];
+        return new RoutingDecision(task, state, s, loadState, chain.First, choice.Explored, choice.Epsilon, choice.Action, chain);
     }
 
     /// <summary>
-    /// After the judge: penalty (read before recording), record the assignment, then the learner learns the adjusted reward
-    /// max(0, reward - penalty), Q-learning bootstrapping from next = (next type, load state after recording).
+    /// After the judge: penalty on the first agent (read before recording), record every step's agent, then the learner learns
+    /// the adjusted reward max(0, reward - penalty), Q-learning bootstrapping from next = (next type, load state after recording).
     /// </summary>
     public RoutingUpdate Complete(RoutingDecision decision, double reward, TaskType nextType)
     {
-        var agent = decision.Action.Agent;
-        var penalty = PenalisesLoad ? Load.Penalty(agent) : 0.0;
-        Load.Record(agent);
+        var penalty = PenalisesLoad ? Load.Penalty(decision.Chain.First.Agent) : 0.0;
+        foreach (var step in decision.Chain.Steps)
+            Load.Record(step.Agent);
         var adjusted = Math.Max(0.0, reward - penalty);
         var nextState = StateOf(nextType, Load.LoadState);
-        var a = decision.Action.Index;
+        var a = decision.ActionIndex;
         var before = RoutingLearner.Value(decision.StateIndex, a);
         RoutingLearner.Learn(decision.StateIndex, a, adjusted, StateIndex(nextState));
         return new RoutingUpdate(reward, penalty, adjusted, nextState, before, RoutingLearner.Value(decision.StateIndex, a), Load.Utilisations(), Load.Imbalance, Epsilon);
     }
 
+    /// <summary>
+    /// A task whose chain failed part-way (a provider failed after earlier steps answered): nothing is learned and the load is
+    /// left as it was, since the failure says nothing about the chain's quality; the update reports a zero reward.
+    /// </summary>
+    public RoutingUpdate Failed(RoutingDecision decision)
+    {
+        var value = RoutingLearner.Value(decision.StateIndex, decision.ActionIndex);
+        return new RoutingUpdate(0, 0, 0, decision.State, value, value, Load.Utilisations(), Load.Imbalance, Epsilon);
+    }
+
     /// <summary>The learned table as qlearn and route save it (a Q-table or a bandit table), naming this coordinator and its algorithm.</summary>
-    public SavedTable SaveTable() => RoutingLearner.SaveTable(States, ActionLabels, Learner);
+    public SavedTable SaveTable() => RoutingLearner.SaveTable(States, actionLabels, Learner);
 
     public CoordinatorSnapshot Snapshot()
     {
-        var saved = RoutingLearner.Save(States, ActionLabels);
+        var saved = RoutingLearner.Save(States, actionLabels);
         return new CoordinatorSnapshot(Learner, saved.Epsilon, saved.QTable, Load.Snapshot(), Algorithm, saved.Bandit);
     }
 
@@ -148,26 +177,31 @@ public abstract class QLearningCoordinator
         var savedAlgorithm = snapshot.Algorithm ?? RoutingAlgorithms.QLearning;
         if (savedAlgorithm != Algorithm)
             throw new RoutingInputException($"The saved coordinator learned with '{savedAlgorithm}', not '{Algorithm}'.");
-        if (Algorithm == RoutingAlgorithms.QLearning
+        // The seed's single-step table is checked as any Q-table file is; a chain table's actions must be this run's chains.
+        if (Algorithm == RoutingAlgorithms.QLearning && !RoutesChains
             && !QTable.FromJson(System.Text.Json.JsonSerializer.Serialize(snapshot.QTable), "in the snapshot").States.SequenceEqual(States))
             throw new RoutingInputException($"The saved Q-table's states do not match the {Learner} coordinator's.");
+        if (Algorithm == RoutingAlgorithms.QLearning && RoutesChains && snapshot.QTable?.Actions is { } saved && !saved.SequenceEqual(actionLabels))
+            throw new RoutingInputException($"The saved Q-table routes {saved.Length} chains, not this run's {actionLabels.Length} (its chain settings differ).");
+        if (snapshot.Bandit is { Counts: { } counts } && counts.Any(r => r is not null && r.Length != actionLabels.Length))
+            throw new RoutingInputException($"The saved bandit routes another number of chains than this run's {actionLabels.Length} (its chain settings differ).");
         RoutingLearner.Restore(new LearnerState(snapshot.Epsilon, snapshot.QTable, snapshot.Bandit), States);
         Load.Restore(snapshot.Load);
     }
 
     public static QLearningCoordinator Create(string learner, QLearningOptions options, LoadTrackerOptions loadOptions, IRandomSource random,
-        string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null) => learner switch
+        string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null, IReadOnlyList<RoutingChain>? chains = null) => learner switch
     {
-        TaskTypeCoordinator.Name => new TaskTypeCoordinator(options, loadOptions, random, algorithm, banditOptions),
-        LoadBalancedCoordinator.Name => new LoadBalancedCoordinator(options, loadOptions, random, algorithm, banditOptions),
+        TaskTypeCoordinator.Name => new TaskTypeCoordinator(options, loadOptions, random, algorithm, banditOptions, chains),
+        LoadBalancedCoordinator.Name => new LoadBalancedCoordinator(options, loadOptions, random, algorithm, banditOptions, chains),
         _ => throw new RoutingInputException($"Unknown learner '{learner}'; the learners are {TaskTypeCoordinator.Name} and {LoadBalancedCoordinator.Name}."),
     };
 }
 
 /// <summary>The seed's base coordinator: the state is the task type, 4 x 8 values.</summary>
 public sealed class TaskTypeCoordinator(QLearningOptions options, LoadTrackerOptions loadOptions, IRandomSource random,
-    string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null)
-    : QLearningCoordinator(options, loadOptions, random, RoutingNames.TaskTypes.Select(t => t.Name()).ToArray(), algorithm, banditOptions)
+    string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null, IReadOnlyList<RoutingChain>? chains = null)
+    : QLearningCoordinator(options, loadOptions, random, RoutingNames.TaskTypes.Select(t => t.Name()).ToArray(), algorithm, banditOptions, chains)
 {
     public const string Name = "base";
 
@@ -180,9 +214,9 @@ public sealed class TaskTypeCoordinator(QLearningOptions options, LoadTrackerOpt
 
 /// <summary>The seed's load-balanced coordinator: the state is (task type, load state), 20 x 8 values, rewards reduced by the load penalty.</summary>
 public sealed class LoadBalancedCoordinator(QLearningOptions options, LoadTrackerOptions loadOptions, IRandomSource random,
-    string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null)
+    string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null, IReadOnlyList<RoutingChain>? chains = null)
     : QLearningCoordinator(options, loadOptions, random,
-        RoutingNames.TaskTypes.SelectMany(t => LoadStates.All.Select(l => $"{t.Name()}|{l}")).ToArray(), algorithm, banditOptions)
+        RoutingNames.TaskTypes.SelectMany(t => LoadStates.All.Select(l => $"{t.Name()}|{l}")).ToArray(), algorithm, banditOptions, chains)
 {
     public const string Name = "load-balanced";
 

@@ -101,6 +101,8 @@ public sealed class QTable
         }
         if (doc?.States is null || doc.Values is null || doc.Actions is null)
             throw new RoutingInputException($"The Q-table {source} needs \"actions\", \"states\" and \"values\".");
+        if (doc.Actions.Any(a => a is not null && a.Contains(RoutingChain.Separator)))
+            throw new RoutingInputException($"The Q-table {source} routes chains (a qlearn --chains run); route sends each request to one agent, so it reads single-agent tables only.");
         if (!doc.Actions.SequenceEqual(RoutingAction.All.Select(a => a.Label)))
             throw new RoutingInputException($"The Q-table {source} has actions '{string.Join(",", doc.Actions)}', not the {RoutingAction.Count} agent/provider actions in agent-major order.");
         if (doc.Values.Length != doc.States.Length || doc.Values.Any(r => r is null || r.Length != RoutingAction.Count || r.Any(v => !double.IsFinite(v))))

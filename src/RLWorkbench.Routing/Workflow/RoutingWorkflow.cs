@@ -36,7 +36,11 @@ public sealed class ChatProviders(IReadOnlyDictionary<Provider, IChatClient> cli
     }
 }
 
-/// <summary>Everything one iteration produced, in the order it happened.</summary>
+/// <summary>
+/// Everything one iteration produced, in the order it happened. For a chain, <paramref name="Agent"/> sums its steps' calls
+/// (tokens, latency, cost) and <paramref name="AgentOutput"/> is the last step's answer; a chain that failed part-way has an
+/// empty output, a failed verdict and the calls it made (its judge call, never sent, costs nothing).
+/// </summary>
 public sealed record IterationResult(int Iteration, RoutingDecision Decision, string AgentOutput, JudgeVerdict Verdict, CallRecord Agent, CallRecord Judge, RoutingUpdate Update);
 
 public enum StopReason
@@ -106,12 +110,40 @@ public sealed class RoutingWorkflow(
         {
             try
             {
-                var result = await executor.ExecuteAsync(iteration, decision.Task, decision.Action, CallAsync, stopAll.Token);
+                RoutedChainResult? result = null;
+                ChainInterruptedException? broken = null;
+                try
+                {
+                    result = await executor.ExecuteChainAsync(iteration, decision.Task, decision.Chain, CallAsync, stopAll.Token);
+                }
+                catch (ChainInterruptedException e) when (e.InnerException is ProviderCallException)
+                {
+                    broken = e;
+                }
+                catch (ChainInterruptedException e)
+                {
+                    // Not a provider's failure (the budget, a cassette that ran out, a failed write): handled as for a single agent.
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException!);
+                }
+                if (broken is not null && !FailedChain(iteration, broken))
+                {
+                    StopWith(StopReason.ProviderDown, $"{failedCalls} calls failed, more than the {maxFailedCalls} allowed (maxFailedCalls); the last: {broken.Message}");
+                    return;
+                }
                 lock (gate)
                 {
-                    var nextType = RoutingNames.TaskTypes[random.Choice(RoutingNames.TaskTypes.Count)];
-                    var update = coordinator.Complete(decision, result.RawReward, nextType);
-                    onIteration(new IterationResult(iteration, decision, result.Output, result.Verdict, result.Agent, result.Judge, update));
+                    IterationResult finished;
+                    if (result is not null)
+                    {
+                        var nextType = RoutingNames.TaskTypes[random.Choice(RoutingNames.TaskTypes.Count)];
+                        var update = coordinator.Complete(decision, result.RawReward, nextType);
+                        finished = new IterationResult(iteration, decision, result.Output, result.Verdict, AgentCalls(result.Steps.Select(s => s.Record).ToArray()), result.Judge, update);
+                    }
+                    else
+                    {
+                        finished = FailedIteration(iteration, decision, broken!);
+                    }
+                    onIteration(finished);
                     // Counted once its rows and checkpoint are written: an iteration whose record failed is not done.
                     done++;
                 }
@@ -160,7 +192,7 @@ public sealed class RoutingWorkflow(
                 decision = coordinator.Decide(task);
             }
             var worstCase = WorstCaseCosts(decision);
-            if (budget is not null && !budget.TryReserve(i, [worstCase.Agent, worstCase.Judge]))
+            if (budget is not null && !budget.TryReserve(i, [.. worstCase.Steps, worstCase.Judge]))
             {
                 StopWith(StopReason.Budget, $"stopped before iteration {i + 1}: its worst case (${worstCase.Total:0.0000}) would take the spend past the {budget.Describe()}.", cancelInFlight: false);
                 break;
@@ -201,9 +233,56 @@ public sealed class RoutingWorkflow(
         }
     }
 
-    /// <summary>The most one iteration can cost (<see cref="RoutedTaskExecutor.WorstCase"/>).</summary>
+    /// <summary>
+    /// A chain failed part-way: its calls are already in the call log (the accounting stage records each as it ends) and in
+    /// the budget; the task counts as failed, and as one failed call toward maxFailedCalls. False once past that limit.
+    /// </summary>
+    private bool FailedChain(int iteration, ChainInterruptedException e)
+    {
+        var count = Interlocked.Increment(ref failedCalls);
+        notice?.Invoke(string.Create(CultureInfo.InvariantCulture,
+            $"iteration {iteration + 1}: {e.Message.TrimEnd('.')}. Its {e.Completed.Count} calls (${e.CompletedCostUsd:0.0000}) are recorded and the task counts as failed ({count} of at most {maxFailedCalls} failed calls)."));
+        return count <= maxFailedCalls;
+    }
+
+    /// <summary>The row of a chain that failed part-way: nothing learned, a failed verdict, the calls it made.</summary>
+    private IterationResult FailedIteration(int iteration, RoutingDecision decision, ChainInterruptedException e)
+    {
+        var agentCalls = e.Completed.Where(c => !string.Equals(c.Purpose, nameof(CallPurpose.Judge), StringComparison.OrdinalIgnoreCase)).ToArray();
+        var judge = e.Completed.FirstOrDefault(c => string.Equals(c.Purpose, nameof(CallPurpose.Judge), StringComparison.OrdinalIgnoreCase))
+            ?? new CallRecord(iteration + 1, "judge", providers.Judge.Name(), providers.Settings(providers.Judge).Model, null, 0, 0, false, 0, 0, DateTimeOffset.MinValue, "not sent: the chain failed before it");
+        var agent = agentCalls.Length > 0 ? AgentCalls(agentCalls)
+            : new CallRecord(iteration + 1, "agent", decision.Chain.First.Provider.Name(), providers.Settings(decision.Chain.First.Provider).Model, null, 0, 0, false, 0, 0, DateTimeOffset.MinValue, "no step answered");
+        return new IterationResult(iteration, decision, "", JudgeVerdict.Failed(e.Message), agent, judge, coordinator.Failed(decision));
+    }
+
+    /// <summary>A chain's agent calls as one record: tokens, latency and cost summed in step order (one step is its own record).</summary>
+    private static CallRecord AgentCalls(IReadOnlyList<CallRecord> steps)
+    {
+        if (steps.Count == 1)
+            return steps[0];
+        var cost = 0.0;
+        var latency = 0.0;
+        foreach (var c in steps)
+        {
+            cost += c.CostUsd;
+            latency += c.LatencySeconds;
+        }
+        return steps[^1] with
+        {
+            Provider = string.Join(RoutingChain.Separator, steps.Select(c => c.Provider)),
+            Model = string.Join(RoutingChain.Separator, steps.Select(c => c.Model)),
+            InputTokens = steps.Sum(c => c.InputTokens),
+            OutputTokens = steps.Sum(c => c.OutputTokens),
+            UsageReported = steps.All(c => c.UsageReported),
+            LatencySeconds = latency,
+            CostUsd = cost,
+        };
+    }
+
+    /// <summary>The most one iteration can cost: each call of its chain at its full allowance (<see cref="RoutedTaskExecutor.WorstCase(RoutingTask, RoutingChain, Func{Provider, ProviderSettings}, ProviderSettings, PriceTable, int)"/>).</summary>
     public double WorstCaseCost(RoutingDecision decision) => WorstCaseCosts(decision).Total;
 
-    private RoutedTaskCost WorstCaseCosts(RoutingDecision decision) =>
-        RoutedTaskExecutor.WorstCase(decision.Task, decision.Action, providers.Settings(decision.Action.Provider), providers.Settings(providers.Judge), prices, judgeOutputChars);
+    private RoutedChainCost WorstCaseCosts(RoutingDecision decision) =>
+        RoutedTaskExecutor.WorstCase(decision.Task, decision.Chain, providers.Settings, providers.Settings(providers.Judge), prices, judgeOutputChars);
 }
