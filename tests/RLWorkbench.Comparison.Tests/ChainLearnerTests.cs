@@ -137,6 +137,20 @@ public sealed class ChainLearnerTests
         Assert.Equal(95, PullsToSettle(composed, Horizon, seed: 7));
     }
 
+    [Fact]
+    public void The_seeds_q_learning_over_chains_does_not_find_the_best_chain()
+    {
+        // qlearn-chains as compare builds it: the seed's settings, bootstrapping from a random next type.
+        var problem = ChainBaselineTests.ChainProblem(Chains);
+        var seeds = new[] { 1L, 2L, 3L };
+        var learners = seeds.Select(s => SeedQLearner.Create(problem, null, new SeededRandomSource(s))).ToArray();
+        Assert.Equal([-1, -1, -1], seeds.Select((s, i) => PullsToSettle(learners[i], Horizon, s)));
+        // Epsilon is at its 0.05 floor after about 100 pulls, and it ends on chains well below the best (0.75).
+        Assert.All(learners, q => Assert.Equal(0.05, q.Epsilon, 1e-12));
+        Assert.Equal(["validator/openai>coder/anthropic>researcher/openai 0.67", "validator/anthropic>coder/openai 0.70", "validator/anthropic>researcher/anthropic>analyst/openai 0.50"],
+            learners.Select(q => FormattableString.Invariant($"{Chains[q.Greedy(0)].Label} {TrueValue(Chains[q.Greedy(0)]):0.00}")));
+    }
+
     private const int Horizon = 4_000;
 
     private static ChainBanditLearner Ucb1Chains(long seed) => new(1, Chains, RoutingAlgorithms.Ucb1, new BanditOptions(), new SeededRandomSource(seed));
