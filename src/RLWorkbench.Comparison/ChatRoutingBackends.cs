@@ -6,79 +6,6 @@ using RLWorkbench.Routing.Workflow;
 
 namespace RLWorkbench.Comparison;
 
-/// <summary>A live comparison reached its --budget-usd before a routed task whose worst case could pass it.</summary>
-public sealed class ComparisonBudgetExhaustedException(string message) : Exception(message);
-
-/// <summary>
-/// The hard USD cap of a live comparison, checked per routed task: before the agent call, the worst case of the agent call
-/// and its judge call (the routed-task executor's estimate, as qlearn's) must fit in what is left, so a task is never
-/// started that could not also be judged within the cap. The environment routes one task at a time, so one pending reservation is enough.
-/// </summary>
-public sealed class RoutedTaskBudget(RoutingProblem problem, BudgetGuard guard)
-{
-    private double pending;
-
-    public BudgetGuard Guard => guard;
-
-    public void BeforeCall(CallContext? context)
-    {
-        if (context is null)
-            throw new InvalidOperationException("A budgeted call needs its call context (which task, which purpose).");
-        // A chain's later steps were reserved with its first: the whole chain and its judge must fit before any call of it.
-        if (context.Purpose != CallPurpose.Agent || context.Step > 0)
-            return;
-        var task = problem.Bank.Tasks.First(t => t.Id == context.TaskId);
-        var chain = context.Chain ?? RoutingChain.Single(new RoutingAction(context.Role, context.Provider));
-        var worst = RoutedTaskExecutor.WorstCase(task, chain, p => problem.Providers[p], problem.Providers[problem.Judge], problem.Prices, JudgePrompt.DefaultOutputChars).Total;
-        if (!guard.TryReserve(worst))
-            throw new ComparisonBudgetExhaustedException(
-                $"stopped before routing task {context.TaskId} to {chain.Label}: its worst case (${worst:0.0000}) would take the spend past the ${guard.LimitUsd:0.00} budget (spent ${guard.SpentUsd:0.0000}).");
-        pending = worst;
-    }
-
-    public void AfterCall(CallContext context, double costUsd)
-    {
-        if (context.Purpose == CallPurpose.Agent)
-        {
-            guard.Settle(0, costUsd);
-        }
-        else
-        {
-            guard.Settle(pending, costUsd);
-            pending = 0;
-        }
-    }
-
-    /// <summary>A call that failed releases the task's reservation (what it cost, if anything, is unknown: nothing came back).</summary>
-    public void Failed()
-    {
-        guard.Settle(pending, 0);
-        pending = 0;
-    }
-}
-
-/// <summary>Outermost stage of a live pipeline: reserves before the agent call, settles with the cost the accounting stage measured.</summary>
-internal sealed class BudgetedChatClient(IChatClient inner, RoutedTaskBudget budget) : DelegatingChatClient(inner)
-{
-    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        var context = CallContext.From(options);
-        budget.BeforeCall(context);
-        ChatResponse response;
-        try
-        {
-            response = await base.GetResponseAsync(messages, options, cancellationToken);
-        }
-        catch (Exception)
-        {
-            budget.Failed();
-            throw;
-        }
-        budget.AfterCall(context!, CallRecord.Of(response).CostUsd);
-        return response;
-    }
-}
-
 /// <summary>Shares one pipeline between environments: an environment's backend disposing it must not close the shared client.</summary>
 internal sealed class SharedChatClient(IChatClient inner) : IChatClient
 {
@@ -136,9 +63,9 @@ public sealed class ComparisonBackends : IDisposable
     private readonly RoutingProblem problem;
     private readonly CallLedger ledger;
     private readonly CassetteWriter? recorder;
-    private readonly RoutedTaskBudget? budget;
+    private readonly BudgetGuard? budget;
 
-    private ComparisonBackends(RoutingProblem problem, CallLedger ledger, CassetteWriter? recorder, RoutedTaskBudget? budget, Func<ComparisonBackends, Func<Provider, long, IChatClient>> source)
+    private ComparisonBackends(RoutingProblem problem, CallLedger ledger, CassetteWriter? recorder, BudgetGuard? budget, Func<ComparisonBackends, Func<Provider, long, IChatClient>> source)
     {
         this.problem = problem;
         this.ledger = ledger;
@@ -155,11 +82,22 @@ public sealed class ComparisonBackends : IDisposable
             var model = problem.Providers[p].Model;
             var client = ChatPipeline.Around(source(p, seed), p, model, problem.Prices, ledger, recorder, TimeProvider.System);
             if (budget is not null)
-                client = new BudgetedChatClient(client, budget);
+                client = new BudgetedChatClient(client, budget, WorstCase);
             clients[p] = client;
         }
         return new ChatRoutingBackend(clients);
     };
+
+    /// <summary>
+    /// The worst case of the routed task a call starts (its chain's steps and the judge, the executor's estimate as qlearn's):
+    /// the environment routes one task at a time, so the budget stage reserves it at the task's first call.
+    /// </summary>
+    private (string Label, RoutedChainCost WorstCase) WorstCase(CallContext context)
+    {
+        var task = problem.Bank.Tasks.First(t => t.Id == context.TaskId);
+        var chain = context.Chain ?? RoutingChain.Single(new RoutingAction(context.Role, context.Provider));
+        return (chain.Label, RoutedTaskExecutor.WorstCase(task, chain, p => problem.Providers[p], problem.Providers[problem.Judge], problem.Prices, JudgePrompt.DefaultOutputChars));
+    }
 
     /// <summary>The simulated providers, as <see cref="SimulatedRoutingBackend"/>, with every exchange recorded.</summary>
     public static ComparisonBackends Simulated(RoutingProblem problem, CallLedger ledger, CassetteWriter? recorder) =>
@@ -177,8 +115,7 @@ public sealed class ComparisonBackends : IDisposable
         RoutingProblem problem, CallLedger ledger, CassetteWriter? recorder, ProviderCredentials credentials, BudgetGuard guard,
         ResilienceOptions resilience, TimeProvider time, IRandomSource jitter, Action<string> notice)
     {
-        var budget = new RoutedTaskBudget(problem, guard);
-        return new(problem, ledger, recorder, budget, self =>
+        return new(problem, ledger, recorder, guard, self =>
         {
             // Built on first use: a problem that never calls a provider needs no key for it.
             var shared = new Dictionary<Provider, IChatClient>();

@@ -19,10 +19,36 @@ public static class LearnerNames
     public const string RoundRobin = "round-robin";
     public const string LeastRecentlyUsed = "lru";
     public const string Oracle = "oracle";
+    public const string Ucb1Chains = "ucb1-chains";
+    public const string Ucb1ChainsState = "ucb1-chains-state";
+    public const string Ucb1ChainsPairs = "ucb1-chains-pairs";
+    public const string ThompsonChains = "thompson-chains";
+    public const string ThompsonChainsState = "thompson-chains-state";
+    public const string ThompsonChainsPairs = "thompson-chains-pairs";
+    public const string QLearningChains = "qlearn-chains";
+    public const string QLearningChainsState = "qlearn-chains-state";
+    public const string ComposedChains = "composed-chains";
+    public const string ComposedChainsState = "composed-chains-state";
+    public const string ComposedChainsPairs = "composed-chains-pairs";
+    public const string LongestChain = "longest-chain";
+    public const string BestSingle = "best-single";
+    public const string RandomChain = "random-chain";
 
-    public static IReadOnlyList<string> All { get; } = [QLearning, PpoSeed, PpoSmall, PpoSeedSettings, Ucb1, Thompson, Random, RoundRobin, LeastRecentlyUsed, Oracle];
+    /// <summary>What `compare` runs when no learner is named: the single-step learners (the chain learners are named in compare-chains*.json).</summary>
+    public static IReadOnlyList<string> Default { get; } = [QLearning, PpoSeed, PpoSmall, PpoSeedSettings, Ucb1, Thompson, Random, RoundRobin, LeastRecentlyUsed, Oracle];
+
+    public static IReadOnlyList<string> Chain { get; } =
+    [
+        Ucb1Chains, Ucb1ChainsState, Ucb1ChainsPairs, ThompsonChains, ThompsonChainsState, ThompsonChainsPairs, QLearningChains, QLearningChainsState,
+        ComposedChains, ComposedChainsState, ComposedChainsPairs, LongestChain, BestSingle, RandomChain,
+    ];
+
+    public static IReadOnlyList<string> All { get; } = [.. Default, .. Chain];
 
     public static bool IsPpo(string name) => name is PpoSeed or PpoSmall or PpoSeedSettings;
+
+    /// <summary>The learners that see only single (agent, provider) steps when the problem routes chains.</summary>
+    public static bool IsSingleStep(string name) => name is QLearning or Ucb1 or Thompson or LeastRecentlyUsed;
 
     public static string Describe(string name) => name switch
     {
@@ -36,6 +62,20 @@ public static class LearnerNames
         RoundRobin => "round-robin",
         LeastRecentlyUsed => "least recently used agent",
         Oracle => "oracle",
+        Ucb1Chains => "UCB1 over chains",
+        Ucb1ChainsState => "UCB1 over chains, collaboration state",
+        Ucb1ChainsPairs => "UCB1 over chains, pair table",
+        ThompsonChains => "Thompson sampling over chains",
+        ThompsonChainsState => "Thompson sampling over chains, collaboration state",
+        ThompsonChainsPairs => "Thompson sampling over chains, pair table",
+        QLearningChains => "Q-learning over chains (seed settings)",
+        QLearningChainsState => "Q-learning over chains, collaboration state",
+        ComposedChains => "composed per-step values (optimism)",
+        ComposedChainsState => "composed per-step values, collaboration state",
+        ComposedChainsPairs => "composed per-step values with pair components",
+        LongestChain => "always the longest chain",
+        BestSingle => "best single agent per type (oracle)",
+        RandomChain => "uniform random chain",
         _ => name,
     };
 }
@@ -131,7 +171,7 @@ public sealed record ComparisonOptions
 {
     public ProblemOptions Problem { get; init; } = new();
 
-    public string[] Learners { get; init; } = [.. LearnerNames.All];
+    public string[] Learners { get; init; } = [.. LearnerNames.Default];
 
     public int Seeds { get; init; } = 10;
 
@@ -168,6 +208,8 @@ public sealed record ComparisonOptions
     public BanditOptions Bandits { get; init; } = new();
 
     public PpoComparisonOptions Ppo { get; init; } = new();
+
+    public ChainLearnerOptions ChainLearners { get; init; } = new();
 
     /// <summary>Where the answers come from: "simulated" (the default), "replay" (set by <see cref="Replay"/>) or "real" (live calls, needs <see cref="BudgetUsd"/>).</summary>
     public string Backend { get; init; } = Backends.Simulated;
@@ -265,6 +307,10 @@ public sealed record ComparisonOptions
         }
         if (Bandits.Problem() is { } bandits)
             return bandits;
+        if (ChainLearners is null)
+            return "chainLearners cannot be null; leave the section out for its defaults.";
+        if (ChainLearners.Problem() is { } chainLearners)
+            return chainLearners;
         if (Learners.Contains(LearnerNames.PpoSeedSettings))
         {
             if ((Ppo.SeedTrainer with { HiddenSizes = Ppo.SeedNetwork }).Problem() is { } seedSettings)

@@ -142,7 +142,7 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
                         ? RunPpo(learner, seed, valuer, grid, cancel)
                         : RunTabular(learner, seed, model, valuer, grid, cancel);
                 }
-                catch (ComparisonBudgetExhaustedException e)
+                catch (BudgetExhaustedException e)
                 {
                     // A seed cut short has no value at its later checkpoints, so it is left out rather than padded;
                     // the seeds before it are complete and are what the report summarises.
@@ -188,15 +188,66 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
     public IRoutingLearner CreateLearner(string name, long seed, ExactRewardModel model)
     {
         var random = LearnerRandom(name, seed);
+        // On a chain problem the seed's single-agent learners see only the single steps, as the seed's routing did.
+        if (problem.RoutesChains && LearnerNames.IsSingleStep(name))
+            return new SingleStepLearner(problem, singles => CreateSingleStepLearner(name, singles, random, model), name);
+        if (LearnerNames.Chain.Contains(name))
+            return CreateChainLearner(name, random, model);
+        return CreateSingleStepLearner(name, problem, random, model);
+    }
+
+    private IRoutingLearner CreateChainLearner(string name, IRandomSource random, ExactRewardModel model)
+    {
+        if (problem.LoadBalanced)
+            throw new ComparisonInputException($"The chain learner '{name}' routes the base problem (state = task type); leave it out of the load-balanced problem.");
+        var chains = problem.Chains;
+        var o = options.ChainLearners;
+        CollaborationStateLearner Augmented(Func<int, IRoutingLearner> inner) => new(problem, inner, o.SignalWindow);
         return name switch
         {
-            LearnerNames.QLearning => new SeedQLearner(problem, options.QLearning, random),
-            LearnerNames.Ucb1 => new Ucb1Learner(problem, options.Bandits.UcbExploration),
-            LearnerNames.Thompson => new ThompsonLearner(problem, options.Bandits.ThompsonNoise, random),
-            LearnerNames.Random => new RandomRouter(problem, random),
-            LearnerNames.RoundRobin => new RoundRobinRouter(problem),
-            LearnerNames.LeastRecentlyUsed => new LeastRecentlyUsedRouter(problem),
-            LearnerNames.Oracle => new OracleRouter(problem, model),
+            LearnerNames.Ucb1Chains => new ChainBanditLearner(problem.StateCount, chains, RoutingAlgorithms.Ucb1, options.Bandits, random),
+            LearnerNames.ThompsonChains => new ChainBanditLearner(problem.StateCount, chains, RoutingAlgorithms.Thompson, options.Bandits, random),
+            LearnerNames.Ucb1ChainsPairs => new ChainBanditLearner(problem.StateCount, chains, RoutingAlgorithms.Ucb1, options.Bandits, random, new PairTable(problem.StateCount), o.PairPriorPulls),
+            LearnerNames.ThompsonChainsPairs => new ChainBanditLearner(problem.StateCount, chains, RoutingAlgorithms.Thompson, options.Bandits, random, new PairTable(problem.StateCount), o.PairPriorPulls),
+            LearnerNames.Ucb1ChainsState => Augmented(states => new ChainBanditLearner(states, chains, RoutingAlgorithms.Ucb1, options.Bandits, random)),
+            LearnerNames.ThompsonChainsState => Augmented(states => new ChainBanditLearner(states, chains, RoutingAlgorithms.Thompson, options.Bandits, random)),
+            LearnerNames.ComposedChains => new ComposedChainLearner(problem.StateCount, chains, o.ComposedPriorSd, o.ComposedNoise, o.ComposedExploration),
+            LearnerNames.ComposedChainsPairs => new ComposedChainLearner(problem.StateCount, chains, o.ComposedPriorSd, o.ComposedNoise, o.ComposedExploration, withPairs: true),
+            LearnerNames.ComposedChainsState => Augmented(states => new ComposedChainLearner(states, chains, o.ComposedPriorSd, o.ComposedNoise, o.ComposedExploration)),
+            LearnerNames.QLearningChains => SeedQLearner.Create(problem, options.QLearning, random),
+            LearnerNames.QLearningChainsState => QLearningWithSignal(random),
+            LearnerNames.LongestChain => new FixedChainRouter(problem, o.LongestChain),
+            LearnerNames.BestSingle => new BestSingleRouter(problem, model),
+            LearnerNames.RandomChain => new RandomRouter(problem, random),
+            _ => throw new ComparisonInputException($"Unknown learner '{name}'; the learners are {string.Join(", ", LearnerNames.All)}."),
+        };
+    }
+
+    /// <summary>
+    /// The seed's Q-learning over (type, collaboration signal): it bootstraps, as the seed does, from a uniformly random next
+    /// type, under the signal this task leaves behind (which the next task is routed under).
+    /// </summary>
+    private CollaborationStateLearner QLearningWithSignal(IRandomSource random)
+    {
+        CollaborationStateLearner? learner = null;
+        learner = new CollaborationStateLearner(problem, states => new TabularQLearner(states, problem.ActionCount, options.QLearning ?? new QLearningOptions(), random)
+        {
+            NextState = (_, _) => learner!.AugmentedState(random.Choice(RoutingProblem.TypeCount), learner.Signal),
+        }, options.ChainLearners.SignalWindow);
+        return learner;
+    }
+
+    private IRoutingLearner CreateSingleStepLearner(string name, RoutingProblem offered, IRandomSource random, ExactRewardModel model)
+    {
+        return name switch
+        {
+            LearnerNames.QLearning => SeedQLearner.Create(offered, options.QLearning, random),
+            LearnerNames.Ucb1 => BanditLearner.Ucb1(offered, options.Bandits.UcbExploration),
+            LearnerNames.Thompson => BanditLearner.Thompson(offered, options.Bandits.ThompsonNoise, random),
+            LearnerNames.Random => new RandomRouter(offered, random),
+            LearnerNames.RoundRobin => new RoundRobinRouter(offered),
+            LearnerNames.LeastRecentlyUsed => new LeastRecentlyUsedRouter(offered),
+            LearnerNames.Oracle => new OracleRouter(offered, model),
             _ => throw new ComparisonInputException($"Unknown learner '{name}'; the learners are {string.Join(", ", LearnerNames.All)}."),
         };
     }

@@ -5,110 +5,38 @@ using RLWorkbench.Routing.Learning;
 namespace RLWorkbench.Comparison;
 
 /// <summary>
-/// The seed's Q-learning, through the routing module's coordinator (base or load-balanced, with the seed's settings):
-/// nothing of its update is repeated here. The coordinator keeps its own load window; it sees the same assignments as the
-/// environment's, and a mismatch in penalty would mean the two had drifted apart, so it is checked.
+/// The seed's Q-learning as the comparison runs it: the routing module's <see cref="TabularQLearner"/> (the one qlearn and
+/// route drive) over the problem's states and actions, with the seed's settings for the problem's kind. It learns the reward
+/// the environment paid (less the load penalty on the load-balanced problem) and bootstraps as the seed does.
 /// </summary>
-public sealed class SeedQLearner : IRoutingLearner
+public static class SeedQLearner
 {
-    private readonly RoutingProblem problem;
-    private readonly QLearningCoordinator coordinator;
-    private readonly IRandomSource random;
-    private RoutingDecision? pending;
-
-    public SeedQLearner(RoutingProblem problem, QLearningOptions? options, IRandomSource random)
+    public static TabularQLearner Create(RoutingProblem problem, QLearningOptions? options, IRandomSource random)
     {
-        if (problem.ActionCount != RoutingAction.Count)
-            throw new ComparisonInputException($"The seed's Q-learning coordinator routes over all {RoutingAction.Count} actions; this problem offers {problem.ActionCount}, so leave qlearn out or offer every action.");
-        this.problem = problem;
-        this.random = random;
-        var learner = problem.LoadBalanced ? LoadBalancedCoordinator.Name : TaskTypeCoordinator.Name;
         options ??= problem.LoadBalanced ? QLearningOptions.LoadBalancedDefaults : new QLearningOptions();
-        coordinator = QLearningCoordinator.Create(learner, options, problem.Load, random);
-    }
-
-    public QLearningCoordinator Coordinator => coordinator;
-
-    public long LearnedParameters => (long)coordinator.Table.States.Count * coordinator.Table.ActionCount;
-
-    public int Choose(in RoutingContext context)
-    {
-        pending = coordinator.Decide(context.Task);
-        return pending.Action.Index;
-    }
-
-    public void Learn(in RoutingContext context, in RoutedTask outcome)
-    {
-        var decision = pending ?? throw new InvalidOperationException("Learn was called before Choose.");
-        pending = null;
-        // The seed bootstraps from a uniformly random next type, not the task that actually comes next.
-        var nextType = RoutingNames.TaskTypes[random.Choice(RoutingNames.TaskTypes.Count)];
-        var update = coordinator.Complete(decision, outcome.RawReward, nextType);
-        if (Math.Abs(update.Penalty - outcome.Penalty) > 1e-12)
-            throw new InvalidOperationException($"The coordinator's load penalty {update.Penalty} differs from the environment's {outcome.Penalty}: their load windows have drifted apart.");
-    }
-
-    public RoutingPolicy GreedyPolicy()
-    {
-        var table = new int[problem.StateCount];
-        for (var s = 0; s < table.Length; s++)
+        return new TabularQLearner(problem.StateCount, problem.ActionCount, options, random)
         {
-            var (type, load) = problem.StateParts(s);
-            var row = coordinator.Table.StateIndex(coordinator.StateOf(RoutingNames.TaskTypes[type], LoadStates.All[load]));
-            table[s] = coordinator.Table.ArgMax(row);
-        }
-        return new TablePolicy(table);
+            // The seed bootstraps from a uniformly random next type, not the task that actually comes next, under the load
+            // state after this assignment (the environment has recorded it by the time the learner learns).
+            NextState = (context, _) => problem.StateIndex(random.Choice(RoutingNames.TaskTypes.Count),
+                problem.LoadBalanced ? LoadStates.IndexOf(context.Load.LoadState) : 0),
+        };
     }
 }
 
 /// <summary>
-/// The bandit learners as the comparison runs them: the routing module's <see cref="SampleMeanBandit"/> (the one
-/// implementation, also behind `qlearn --learner`) over the problem's states and actions.
+/// The bandit learners as the comparison runs them: the routing module's <see cref="SampleMeanLearner"/> (the one qlearn and
+/// route drive) over the problem's states and actions.
 /// </summary>
-public abstract class BanditLearner(RoutingProblem problem, SampleMeanBandit bandit) : IRoutingLearner
+public static class BanditLearner
 {
-    protected RoutingProblem Problem { get; } = problem;
+    /// <summary>UCB1 (see <see cref="Ucb1Bandit"/>).</summary>
+    public static SampleMeanLearner Ucb1(RoutingProblem problem, double exploration) =>
+        new(new Ucb1Bandit(problem.StateCount, problem.ActionCount, exploration));
 
-    public SampleMeanBandit Bandit { get; } = bandit;
-
-    public long[,] Counts => Bandit.Counts;
-
-    public double[,] Sums => Bandit.Sums;
-
-    public long[] StatePulls => Bandit.StatePulls;
-
-    /// <summary>Counts and sums per (state, action).</summary>
-    public long LearnedParameters => Bandit.LearnedParameters;
-
-    public double Mean(int state, int action) => Bandit.Mean(state, action);
-
-    public int Choose(in RoutingContext context) => Bandit.Choose(context.State);
-
-    /// <summary>The bandit learns the reward the environment paid, which for the load-balanced problem includes the penalty.</summary>
-    public void Learn(in RoutingContext context, in RoutedTask outcome) => Bandit.Record(context.State, outcome.Action, outcome.AdjustedReward);
-
-    /// <summary>The best sample mean per state (first on ties); a state never seen keeps action 0.</summary>
-    public RoutingPolicy GreedyPolicy()
-    {
-        var table = new int[Problem.StateCount];
-        for (var s = 0; s < table.Length; s++)
-            table[s] = Math.Max(Bandit.Greedy(s), 0);
-        return new TablePolicy(table);
-    }
-}
-
-/// <summary>UCB1 (see <see cref="Ucb1Bandit"/>).</summary>
-public sealed class Ucb1Learner(RoutingProblem problem, double exploration)
-    : BanditLearner(problem, new Ucb1Bandit(problem.StateCount, problem.ActionCount, exploration))
-{
-    public double Index(int state, int action) => ((Ucb1Bandit)Bandit).Index(state, action);
-}
-
-/// <summary>Gaussian Thompson sampling (see <see cref="ThompsonBandit"/>).</summary>
-public sealed class ThompsonLearner(RoutingProblem problem, double noise, IRandomSource random)
-    : BanditLearner(problem, new ThompsonBandit(problem.StateCount, problem.ActionCount, noise, random))
-{
-    internal static double StandardNormal(IRandomSource random) => ThompsonBandit.StandardNormal(random);
+    /// <summary>Gaussian Thompson sampling (see <see cref="ThompsonBandit"/>).</summary>
+    public static SampleMeanLearner Thompson(RoutingProblem problem, double noise, IRandomSource random) =>
+        new(new ThompsonBandit(problem.StateCount, problem.ActionCount, noise, random));
 }
 
 /// <summary>Uniformly random routing: the floor any learner must beat.</summary>

@@ -69,6 +69,7 @@ public sealed class PolicyValuer
             CyclicPolicy c => "cycle:" + string.Join(',', c.Sequence),
             UniformPolicy => "uniform",
             OraclePolicy => "oracle",
+            MixturePolicy m => "mixture:" + m.Key,
             _ => throw new ArgumentOutOfRangeException(nameof(policy)),
         };
         if (measure == Measure.Cost)
@@ -96,6 +97,7 @@ public sealed class PolicyValuer
                 CyclicPolicy cyclic => cyclic.Sequence.Average(Of),
                 // The oracle's choice is always the reward's best; its cost is that choice's.
                 OraclePolicy => measure == Measure.Reward ? Enumerable.Range(0, problem.ActionCount).Max(Of) : Of(model.BestAction(t)),
+                MixturePolicy mixture => mixture.ChainWeights[problem.StateIndex(t, 0)].Sum(w => w.Value * Of(w.Key)),
                 _ => throw new ArgumentOutOfRangeException(nameof(policy)),
             };
         }

@@ -55,6 +55,14 @@ public sealed class BadInputTests : IDisposable
         { ["qlearn", "--resume", "OUT", "--iterations", "40", "--budget-usd", "0.5"], "--resume continues with the run's saved configuration, so --budget-usd cannot be given with it; change a saved setting with --set (for example --set budgetUsd=0.5)." },
         { ["qlearn", "--resume", "OUT", "--concurrency", "0"], "--resume continues with the run's saved configuration, so --concurrency cannot be given with it; change a saved setting with --set (for example --set budgetUsd=0.5)." },
         { ["qlearn", "--resume", "OUT", "--real"], "--resume continues with the run's saved configuration, so --real cannot be given with it; change a saved setting with --set (for example --set budgetUsd=0.5)." },
+        // Chains (issue 13): a repeated agent, an unknown agent or provider, a chain too long, checked before any call.
+        { ["qlearn", "--chains", "researcher/openai>researcher/anthropic", "--out", "OUT"], "The chain 'researcher/openai>researcher/anthropic' uses the researcher agent twice; each agent appears at most once in a chain." },
+        { ["qlearn", "--chains", "researcher/openai>wizard/openai", "--out", "OUT"], "Unknown agent 'wizard'; the agents are researcher, analyst, coder, validator." },
+        { ["qlearn", "--chains", "coder/openai>validator/mistral", "--out", "OUT"], "Unknown provider 'mistral'; the providers are openai, anthropic." },
+        { ["qlearn", "--chains", "researcher/openai>analyst/openai>coder/openai>validator/openai", "--out", "OUT"], "The chain 'researcher/openai>analyst/openai>coder/openai>validator/openai' has 4 steps; chains may have at most 3." },
+        { ["qlearn", "--chains", "4", "--out", "OUT"], "--chains 4: the longest chain must be 1 to 3 steps." },
+        { ["qlearn", "--chains", "2", "--load-balanced", "--out", "OUT"], "Chains are routed by the base coordinator (state = task type); the load-balanced coordinator routes single agents, so leave out --load-balanced or the chains." },
+        { ["qlearn", "--set", "chains.allowed=[\"coder/openai>coder/anthropic\"]", "--set", "chains.maxLength=2", "--out", "OUT"], "The chain 'coder/openai>coder/anthropic' uses the coder agent twice; each agent appears at most once in a chain." },
         // Null sections.
         { ["ppo", "--config", "FILE:ppo.json:{\"ppo\": null}", "--out", "OUT"], "'ppo' cannot be null; leave it out for its defaults, or set its settings (ppo.numEnvs, ppo.stepsPerEnv, ppo.minibatchSize, ...)." },
         { ["qlearn", "--config", "FILE:q.json:{\"resilience\": null}", "--out", "OUT"], "'resilience' cannot be null; leave it out for its defaults, or set its settings (resilience.maxRetries, resilience.baseDelaySeconds, resilience.maxDelaySeconds, ...)." },

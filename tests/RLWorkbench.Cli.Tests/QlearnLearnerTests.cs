@@ -58,20 +58,31 @@ public class QlearnLearnerTests
     }
 
     [Fact]
-    public void A_ucb1_run_writes_a_q_table_that_plot_and_route_read()
+    public void A_ucb1_run_writes_a_bandit_table_that_plot_reads_and_route_continues_with_ucb1()
     {
         var dir = Path.Combine(Workbench.TempDirectory(), "ucb1");
         var run = Workbench.Run("qlearn", "--learner", "ucb1", "--iterations", "40", "--out", dir);
         Assert.True(run.ExitCode == 0, run.Error);
         Assert.Contains("base coordinator, ucb1", run.Output);
         Assert.Contains("UCB1 routing", run.Output);
+        Assert.False(File.Exists(Path.Combine(dir, "artifacts", "qtable.json")));
         var plot = Workbench.Run("plot", dir);
         Assert.True(plot.ExitCode == 0, plot.Error);
-        var route = Workbench.Run("route", "Write a thread-safe LRU cache", "--type", "coding", "--qtable", Path.Combine(dir, "artifacts", "qtable.json"));
+        Assert.True(File.Exists(Path.Combine(dir, "artifacts", "plots", "qtable.png")), plot.Output + plot.Error);
+        var table = Path.Combine(dir, "artifacts", "bandit.json");
+        var route = Workbench.Run("route", "Write a thread-safe LRU cache", "--type", "coding", "--qtable", table);
         Assert.True(route.ExitCode == 0, route.Error);
-        // The table says a bandit wrote it: continuing it with Q-learning updates would be a different learner.
-        var learn = Workbench.Run("route", "Write a thread-safe LRU cache", "--type", "coding", "--qtable", Path.Combine(dir, "artifacts", "qtable.json"), "--learn");
-        Assert.Equal(2, learn.ExitCode);
-        Assert.Contains("The Q-table was written by ucb1", learn.Error);
+        // The table keeps the bandit's counts, so --learn continues the same UCB1 statistics: three more pulls in "coding".
+        var saved = Path.Combine(Workbench.TempDirectory(), "continued.json");
+        var learn = Workbench.Run("route", "Write a thread-safe LRU cache", "--type", "coding", "--qtable", table, "--learn", "--repeat", "3", "--save-qtable", saved);
+        Assert.True(learn.ExitCode == 0, learn.Error);
+        long Pulls(string file, string state)
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(file));
+            var states = doc.RootElement.GetProperty("states").EnumerateArray().Select(e => e.GetString()).ToList();
+            Assert.Equal("ucb1", doc.RootElement.GetProperty("algorithm").GetString());
+            return doc.RootElement.GetProperty("counts")[states.IndexOf(state)].EnumerateArray().Sum(e => e.GetInt64());
+        }
+        Assert.Equal(Pulls(table, "coding") + 3, Pulls(saved, "coding"));
     }
 }

@@ -15,7 +15,7 @@ public sealed class LearnerTests
     public void Ucb1_tries_every_action_then_adds_the_exploration_bonus_exactly()
     {
         var problem = Problems.Default();
-        var ucb = new Ucb1Learner(problem, exploration: 1.0);
+        var ucb = BanditLearner.Ucb1(problem, exploration: 1.0);
         var rewards = new[] { 0.5, 0.6, 0.2, 0.3, 0.1, 0.9, 0.4, 0.7 };
         for (var a = 0; a < 8; a++)
         {
@@ -24,9 +24,9 @@ public sealed class LearnerTests
         }
         ucb.Learn(Context(2), Outcome(5, 0.5));
         // Action 5: two pulls, mean 0.7; nine pulls in the state.
-        Assert.Equal(0.7, ucb.Mean(2, 5), 1e-15);
-        Assert.Equal(0.7 + Math.Sqrt(2 * Math.Log(9) / 2), ucb.Index(2, 5), 1e-15);
-        Assert.Equal(0.7 + Math.Sqrt(2 * Math.Log(9) / 1), ucb.Index(2, 7), 1e-15);
+        Assert.Equal(0.7, ucb.Bandit.Mean(2, 5), 1e-15);
+        Assert.Equal(0.7 + Math.Sqrt(2 * Math.Log(9) / 2), ((Ucb1Bandit)ucb.Bandit).Index(2, 5), 1e-15);
+        Assert.Equal(0.7 + Math.Sqrt(2 * Math.Log(9) / 1), ((Ucb1Bandit)ucb.Bandit).Index(2, 7), 1e-15);
         // 0.7 + sqrt(2 ln 9) beats 0.7 + sqrt(ln 9): the once-pulled 0.7 (action 7) is routed to.
         Assert.Equal(7, ucb.Choose(Context(2)));
         // Greedy is the best sample mean: actions 5 and 7 tie at 0.7, so the first.
@@ -41,15 +41,15 @@ public sealed class LearnerTests
         var problem = Problems.Default();
         var random = new SeededRandomSource(5);
         var twin = new SeededRandomSource(5);
-        var ts = new ThompsonLearner(problem, noise: 0.1, random);
+        var ts = BanditLearner.Thompson(problem, noise: 0.1, random);
         for (var a = 0; a < 8; a++)
         {
             Assert.Equal(a, ts.Choose(Context(1)));
             ts.Learn(Context(1), Outcome(a, 0.1 * a));
         }
         ts.Learn(Context(1), Outcome(3, 0.5));
-        Assert.Equal(2, ts.Counts[1, 3]);
-        Assert.Equal(0.8, ts.Sums[1, 3], 1e-15);
+        Assert.Equal(2, ts.Bandit.Counts[1, 3]);
+        Assert.Equal(0.8, ts.Bandit.Sums[1, 3], 1e-15);
         // Replay the draws by hand with the same stream: value = mean + 0.1 / sqrt(n) x z.
         var best = -1;
         var bestDraw = double.NegativeInfinity;
@@ -57,7 +57,7 @@ public sealed class LearnerTests
         {
             var n = a == 3 ? 2 : 1;
             var mean = a == 3 ? 0.4 : 0.1 * a;
-            var draw = mean + 0.1 / Math.Sqrt(n) * ThompsonLearner.StandardNormal(twin);
+            var draw = mean + 0.1 / Math.Sqrt(n) * ThompsonBandit.StandardNormal(twin);
             if (draw > bestDraw)
                 (best, bestDraw) = (a, draw);
         }
@@ -77,18 +77,17 @@ public sealed class LearnerTests
     }
 
     [Fact]
-    public void Q_learning_goes_through_the_routing_coordinator()
+    public void Q_learning_is_the_routing_module_s_tabular_q_learner()
     {
         var problem = Problems.Default();
-        var q = new SeedQLearner(problem, null, new SeededRandomSource(3));
+        var q = SeedQLearner.Create(problem, null, new SeededRandomSource(3));
         using var env = new RoutingEnvironment(problem, SimulatedRoutingBackend.Factory, 3);
         var context = new RoutingContext(env.CurrentTask, env.CurrentTypeIndex, 0, env.CurrentState, env.LoadTracker);
         var action = q.Choose(context);
         var outcome = env.Route(action);
         q.Learn(context, outcome);
-        var row = q.Coordinator.Table.StateIndex(env.Problem.StateLabel(context.State));
         // A zero table: Q = 0.15 x (reward + 0.95 x 0).
-        Assert.Equal(0.15 * outcome.RawReward, q.Coordinator.Table[row, action], 1e-12);
-        Assert.Equal(0.97, q.Coordinator.Epsilon, 1e-12);
+        Assert.Equal(0.15 * outcome.RawReward, q[context.State, action], 1e-12);
+        Assert.Equal(0.97, q.Epsilon, 1e-12);
     }
 }

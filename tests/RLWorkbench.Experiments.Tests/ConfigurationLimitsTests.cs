@@ -114,7 +114,7 @@ public class ConfigurationLimitsTests
                 loaded++;
             }
         }
-        Assert.Equal(15, loaded);
+        Assert.Equal(17, loaded);
     }
 
     [Fact]

@@ -10,6 +10,8 @@ namespace RLWorkbench.Routing.Tests;
 /// <summary>`qlearn --learner ucb1|thompson`: the bandit arithmetic inside the coordinator's Decide/Complete shape.</summary>
 public class BanditTests
 {
+    private static SampleMeanBandit B(QLearningCoordinator c) => ((SampleMeanLearner)c.RoutingLearner).Bandit;
+
     private static readonly RoutingTask Coding = new("c1", "d", TaskType.Coding, 0.6, 0.9);
 
     private static readonly double[] Rewards = [0.5, 0.6, 0.2, 0.3, 0.1, 0.9, 0.4, 0.7];
@@ -20,7 +22,7 @@ public class BanditTests
         // No scripted draws: UCB1 must not touch the random stream (no epsilon coin, no tie-break draw).
         var c = new TaskTypeCoordinator(new QLearningOptions(), new LoadTrackerOptions(), new ScriptedRandom(), RoutingAlgorithms.Ucb1);
         Assert.Equal(0, c.Epsilon);
-        var s = c.Table.StateIndex("coding");
+        var s = c.StateIndex("coding");
         for (var a = 0; a < 8; a++)
         {
             var d = c.Decide(Coding);
@@ -28,7 +30,7 @@ public class BanditTests
             Assert.True(d.Explored);
             var u = c.Complete(d, Rewards[a], TaskType.Coding);
             Assert.Equal(Rewards[a], u.AdjustedReward);
-            Assert.Equal(Rewards[a], c.Table[s, a]);
+            Assert.Equal(Rewards[a], c.RoutingLearner.Value(s, a));
         }
         // All tried once: every bonus is sqrt(2 ln 8), so the best mean (action 5, 0.9) wins and is the greedy choice.
         var fifth = c.Decide(Coding);
@@ -36,9 +38,9 @@ public class BanditTests
         var update = c.Complete(fifth, 0.5, TaskType.Coding);
         Assert.Equal(0.9, update.QBefore);
         Assert.Equal(0.7, update.QAfter, 1e-15);
-        Assert.Equal(0.7, c.Table[s, 5], 1e-15);
-        Assert.Equal((2L, 1.4, 9L), (c.Bandit!.Counts[s, 5], c.Bandit.Sums[s, 5], c.Bandit.StatePulls[s]));
-        var ucb = (Ucb1Bandit)c.Bandit;
+        Assert.Equal(0.7, c.RoutingLearner.Value(s, 5), 1e-15);
+        Assert.Equal((2L, 1.4, 9L), (B(c).Counts[s, 5], B(c).Sums[s, 5], B(c).StatePulls[s]));
+        var ucb = (Ucb1Bandit)B(c);
         Assert.Equal(0.7 + Math.Sqrt(2 * Math.Log(9) / 2), ucb.Index(s, 5), 1e-15);
         Assert.Equal(0.7 + Math.Sqrt(2 * Math.Log(9)), ucb.Index(s, 7), 1e-15);
         // 5 and 7 tie on the mean (greedy takes the first, 5); 7's larger bonus routes the task there, counted as exploring.
@@ -46,7 +48,7 @@ public class BanditTests
         Assert.Equal((7, true), (next.Action.Index, next.Explored));
         Assert.Equal(0, c.Epsilon);
         // The other states are untouched: all zero, and they start from action 0.
-        Assert.All(c.Table.States.Where(x => x != "coding"), x => Assert.All(c.Table.Row(c.Table.StateIndex(x)), v => Assert.Equal(0, v)));
+        Assert.All(c.States.Where(x => x != "coding"), x => Assert.All(Enumerable.Range(0, 8).Select(a => c.RoutingLearner.Value(c.StateIndex(x), a)), v => Assert.Equal(0, v)));
     }
 
     [Fact]
@@ -105,10 +107,10 @@ public class BanditTests
         var u = c.Complete(d, 0.8, TaskType.Coding);
         Assert.True(u.Penalty > 0);
         Assert.Equal(Math.Max(0, 0.8 - u.Penalty), u.AdjustedReward);
-        var s = c.Table.StateIndex("coding|researcher_hot");
-        Assert.Equal(u.AdjustedReward, c.Table[s, 0]);
-        Assert.Equal(u.AdjustedReward, c.Bandit!.Sums[s, 0]);
-        Assert.Equal(0, c.Table[c.Table.StateIndex("coding|balanced"), 0]);
+        var s = c.StateIndex("coding|researcher_hot");
+        Assert.Equal(u.AdjustedReward, c.RoutingLearner.Value(s, 0));
+        Assert.Equal(u.AdjustedReward, B(c).Sums[s, 0]);
+        Assert.Equal(0, c.RoutingLearner.Value(c.StateIndex("coding|balanced"), 0));
     }
 
     [Fact]
@@ -122,10 +124,10 @@ public class BanditTests
         Assert.Equal(RoutingAlgorithms.Ucb1, saved.Algorithm);
         var copy = new TaskTypeCoordinator(new QLearningOptions(), new LoadTrackerOptions(), new ScriptedRandom(), RoutingAlgorithms.Ucb1);
         copy.Restore(saved);
-        Assert.Equal(c.Table.ToCsv(), copy.Table.ToCsv());
-        Assert.Equal(c.Bandit!.Counts, copy.Bandit!.Counts);
-        Assert.Equal(c.Bandit.Sums, copy.Bandit.Sums);
-        Assert.Equal(c.Bandit.StatePulls, copy.Bandit.StatePulls);
+        Assert.Equal(c.SaveTable().Csv, copy.SaveTable().Csv);
+        Assert.Equal(B(c).Counts, B(copy).Counts);
+        Assert.Equal(B(c).Sums, B(copy).Sums);
+        Assert.Equal(B(c).StatePulls, B(copy).StatePulls);
         Assert.Equal(c.Decide(Coding).Action, copy.Decide(Coding).Action);
 
         var q = new TaskTypeCoordinator(new QLearningOptions(), new LoadTrackerOptions(), new ScriptedRandom());
@@ -155,7 +157,7 @@ public class BanditTests
     [Theory]
     [InlineData(RoutingAlgorithms.Ucb1, "base")]
     [InlineData(RoutingAlgorithms.Thompson, "load-balanced")]
-    public async Task A_stopped_bandit_run_resumes_exactly_and_its_q_table_holds_the_sample_means(string algorithm, string learner)
+    public async Task A_stopped_bandit_run_resumes_exactly_and_its_bandit_table_holds_the_counts_and_sums(string algorithm, string learner)
     {
         using var tmp = new TempDir();
         var options = new QlearnOptions { Learner = learner, Algorithm = algorithm, Iterations = 40 };
@@ -168,19 +170,22 @@ public class BanditTests
         var resumed = await QlearnSession.RunAsync(Request(tmp["unused"], tmp["part"]), new CollectingProgress(), default);
         Assert.Equal(StopReason.Completed, resumed.Outcome.Reason);
         Assert.Equal(File.ReadAllText(tmp["whole/iterations.csv"]), File.ReadAllText(tmp["part/iterations.csv"]));
-        Assert.Equal(File.ReadAllText(tmp["whole/artifacts/qtable.csv"]), File.ReadAllText(tmp["part/artifacts/qtable.csv"]));
+        Assert.Equal(File.ReadAllText(tmp["whole/artifacts/bandit.csv"]), File.ReadAllText(tmp["part/artifacts/bandit.csv"]));
+        Assert.False(File.Exists(tmp["part/artifacts/qtable.json"]));
         Assert.Contains(algorithm, File.ReadAllText(tmp["part/config.json"]));
 
-        // Each (state, action) cell is the mean adjusted reward of the rows routed there, 0 where nothing was.
-        var table = QTable.Load(tmp["part/artifacts/qtable.json"]);
+        // Each (state, action) cell counts the rows routed there and sums their adjusted rewards.
+        var table = LearnedTable.Load(tmp["part/artifacts/bandit.json"]);
+        Assert.Equal((learner, algorithm), (table.Learner, table.Algorithm));
         var rows = IterationRow.ReadCsv(tmp["part/iterations.csv"]).ToArray();
         Assert.Equal(40, rows.Length);
         for (var s = 0; s < table.States.Count; s++)
         {
-            for (var a = 0; a < table.ActionCount; a++)
+            for (var a = 0; a < RoutingAction.Count; a++)
             {
                 var mine = rows.Where(r => r.State == table.States[s] && r.Action == a).Select(r => r.AdjustedReward).ToArray();
-                Assert.Equal(mine.Length == 0 ? 0 : mine.Average(), table[s, a], 1e-12);
+                Assert.Equal(mine.Length, table.State.Bandit!.Counts[s][a]);
+                Assert.Equal(mine.Sum(), table.State.Bandit.Sums[s][a], 1e-12);
             }
         }
         Assert.All(rows, r => Assert.Equal(0, r.Epsilon));

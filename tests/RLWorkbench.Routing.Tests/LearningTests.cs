@@ -86,14 +86,16 @@ public class LoadTrackerTests
 
 public class CoordinatorTests
 {
+    private static TabularQLearner Q(QLearningCoordinator c) => (TabularQLearner)c.RoutingLearner;
+
     private static readonly RoutingTask Coding = new("c1", "d", TaskType.Coding, 0.6, 0.9);
 
     [Fact]
     public void Base_coordinator_is_four_by_eight_zeros_with_the_seed_defaults()
     {
         var c = new TaskTypeCoordinator(new QLearningOptions(), new LoadTrackerOptions(), new ScriptedRandom());
-        Assert.Equal(["analysis", "coding", "research", "validation"], c.Table.States);
-        Assert.All(Enumerable.Range(0, 4), s => Assert.Equal(new double[8], c.Table.Row(s)));
+        Assert.Equal(["analysis", "coding", "research", "validation"], c.States);
+        Assert.All(Enumerable.Range(0, 4), s => Assert.Equal(new double[8], Q(c).Row(s)));
         Assert.Equal((0.15, 0.95, 1.0, 0.97, 0.05), (c.Options.LearningRate, c.Options.Gamma, c.Epsilon, c.Options.EpsilonDecay, c.Options.EpsilonFloor));
     }
 
@@ -104,8 +106,8 @@ public class CoordinatorTests
         var d = c.Decide(Coding, epsilonOverride: 0.1);
         Assert.False(d.Explored);
         Assert.Equal(0, d.Action.Index);
-        c.Table[1, 3] = 0.4;
-        c.Table[1, 6] = 0.4;
+        Q(c)[1, 3] = 0.4;
+        Q(c)[1, 6] = 0.4;
         Assert.Equal(3, c.Decide(Coding, epsilonOverride: 0.1).Action.Index);
     }
 
@@ -123,11 +125,11 @@ public class CoordinatorTests
     public void Update_bootstraps_from_the_next_types_row_and_decays_epsilon()
     {
         var c = new TaskTypeCoordinator(new QLearningOptions(), new LoadTrackerOptions(), new ScriptedRandom(("random", 0.0), ("choice", 4)));
-        c.Table[2, 1] = 0.5; // research row max
+        Q(c)[2, 1] = 0.5; // research row max
         var d = c.Decide(Coding);
         var u = c.Complete(d, reward: 0.8, nextType: TaskType.Research);
         // Q = 0 + 0.15 x (0.8 + 0.95 x 0.5 - 0)
-        Assert.Equal(0.15 * (0.8 + 0.95 * 0.5), c.Table[1, 4], 12);
+        Assert.Equal(0.15 * (0.8 + 0.95 * 0.5), Q(c)[1, 4], 12);
         Assert.Equal("research", u.NextState);
         Assert.Equal(0.0, u.Penalty);
         Assert.Equal(0.8, u.AdjustedReward);
@@ -152,9 +154,9 @@ public class CoordinatorTests
     public void Load_balanced_coordinator_is_twenty_by_eight_and_decays_by_0_98()
     {
         var c = new LoadBalancedCoordinator(QLearningOptions.LoadBalancedDefaults, new LoadTrackerOptions(), new ScriptedRandom(("random", 0.0), ("choice", 0)));
-        Assert.Equal(20, c.Table.States.Count);
-        Assert.Equal("analysis|balanced", c.Table.States[0]);
-        Assert.Equal("validation|validator_hot", c.Table.States[19]);
+        Assert.Equal(20, c.States.Count);
+        Assert.Equal("analysis|balanced", c.States[0]);
+        Assert.Equal("validation|validator_hot", c.States[19]);
         c.Complete(c.Decide(Coding), 0.5, TaskType.Coding);
         Assert.Equal(0.98, c.Epsilon, 12);
     }
@@ -171,8 +173,8 @@ public class CoordinatorTests
         Assert.Equal("researcher_hot", d.LoadState);
         Assert.Equal("coding|researcher_hot", d.State);
         Assert.Equal(AgentRole.Researcher, d.Action.Agent);
-        var nextRow = c.Table.StateIndex("research|researcher_hot");
-        c.Table[nextRow, 2] = 0.4;
+        var nextRow = c.StateIndex("research|researcher_hot");
+        Q(c)[nextRow, 2] = 0.4;
         var u = c.Complete(d, reward: 0.5, nextType: TaskType.Research);
         // penalty from 3/7 before recording: (3/7 / 0.25 - 1) x 0.15
         var penalty = (3.0 / 7 / 0.25 - 1) * 0.15;
@@ -180,7 +182,7 @@ public class CoordinatorTests
         Assert.Equal(0.5 - penalty, u.AdjustedReward, 12);
         // after recording: 4 of 8 researcher -> still hot, next state uses it
         Assert.Equal("research|researcher_hot", u.NextState);
-        Assert.Equal(0.15 * (0.5 - penalty + 0.95 * 0.4), c.Table[d.StateIndex, 0], 12);
+        Assert.Equal(0.15 * (0.5 - penalty + 0.95 * 0.4), Q(c)[d.StateIndex, 0], 12);
         Assert.Equal(0.5, u.Utilisations[0], 12);
     }
 
@@ -202,7 +204,7 @@ public class CoordinatorTests
         c.Complete(c.Decide(Coding), 0.7, TaskType.Coding);
         var copy = new LoadBalancedCoordinator(QLearningOptions.LoadBalancedDefaults, new LoadTrackerOptions(), new ScriptedRandom());
         copy.Restore(c.Snapshot());
-        Assert.Equal(c.Table.ToCsv(), copy.Table.ToCsv());
+        Assert.Equal(c.SaveTable().Csv, copy.SaveTable().Csv);
         Assert.Equal(c.Epsilon, copy.Epsilon);
         Assert.Equal(c.Load.LifetimeCounts, copy.Load.LifetimeCounts);
         Assert.Throws<RoutingInputException>(() => new TaskTypeCoordinator(new QLearningOptions(), new LoadTrackerOptions(), new ScriptedRandom()).Restore(c.Snapshot()));

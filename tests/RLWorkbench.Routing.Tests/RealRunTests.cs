@@ -217,4 +217,34 @@ public class RealRunTests
         // A budget under a cent is shown as given, not rounded to $0.01 or $0.00.
         Assert.Matches(@"^stopped before iteration \d+: its worst case \(\$[0-9.]+\) would take the spend past the \$0\.005 budget \(spent \$[0-9.]+\)\.$", result.Outcome.Message);
     }
+    [Fact]
+    public async Task Real_chain_run_sends_every_step_and_a_provider_failure_part_way_is_a_failed_task_with_its_calls_billed()
+    {
+        using var tmp = new TempDir();
+        // Anthropic's second request, a step after the first of some chain, is refused (400: not retried, nothing billed).
+        var anthropic = 0;
+        using var server = Providers(_ => Interlocked.Increment(ref anthropic) == 2
+            ? LoopbackServer.AnthropicError(400, "invalid_request_error", "prompt is too long")
+            : LoopbackServer.AnthropicAnswer("An answer from the Anthropic side.", 110, 500));
+        var chains = new ChainOptions { MaxLength = 3, Allowed = ["researcher/openai>analyst/anthropic>validator/openai", "coder/anthropic>analyst/openai>validator/anthropic"] };
+        var progress = new CollectingProgress();
+        var result = await Run(new QlearnOptions { Backend = "real", Iterations = 6, Chains = chains, BudgetUsd = 5 }, tmp["run"], Env(server), progress);
+        Assert.Equal((StopReason.Completed, 6), (result.Outcome.Reason, result.Outcome.IterationsDone));
+        var rows = IterationRow.ReadCsv(tmp["run/iterations.csv"]).ToArray();
+        var failed = rows.Where(r => r.ParseFailure).ToArray();
+        Assert.Single(failed);
+        // Every call that answered is on the record and billed, the failed task's earlier steps included; the refused one is not.
+        Assert.Equal(server.Requests.Count - 1, result.Report.Summary.Calls.TotalCalls);
+        var log = CallLog.Read(tmp["run/artifacts/calls.jsonl"], _ => { }).ToArray();
+        var failedCalls = log.Where(c => c.Iteration == failed[0].Iteration).ToArray();
+        Assert.InRange(failedCalls.Length, 1, 2);
+        Assert.All(failedCalls, c => Assert.Equal("agent", c.Purpose));
+        Assert.Equal(failedCalls.Sum(c => c.CostUsd), failed[0].CostUsd, 15);
+        Assert.Equal(4 * 5 + failedCalls.Length, log.Length);
+        Assert.Equal(result.Report.Summary.Calls.TotalCostUsd, rows.Sum(r => r.CostUsd + r.JudgeCostUsd), 12);
+        Assert.Equal((0.0, 0.0), (failed[0].RawReward, failed[0].JudgeCostUsd));
+        foreach (var row in rows.Where(r => !r.ParseFailure))
+            Assert.Equal(3, row.Agent.Split('>').Length);
+        Assert.Equal(6 * 4, progress.Plan!.ExpectedCalls);
+    }
 }

@@ -44,7 +44,7 @@ public class RouterTests
         var ledger = new CallLedger();
         var backends = ChatBackends.Build(options, _ => null, TimeProvider.System, null, PriceTable.Default, ledger, _ => { }, null, SimulationProfile.Default, null, null);
         var random = new SeededRandomSource(5);
-        return (new ProductionRouter(ProductionRouter.CoordinatorFor(table, options, random), backends.Providers, new CompositeReward(options.Reward), ledger, random,
+        return (new ProductionRouter(ProductionRouter.CoordinatorFor(LearnedTable.FromQTable(table), options, random), backends.Providers, new CompositeReward(options.Reward), ledger, random,
             new RequestRateLimit(perMinute, TimeProvider.System), learn), ledger);
     }
 
@@ -62,7 +62,7 @@ public class RouterTests
             Assert.Equal(new RoutingAction(AgentRole.Coder, Provider.Anthropic), outcome.Action);
         }
         Assert.Equal(5, ledger.Calls.Count);
-        Assert.Equal(0.7, router.Coordinator.Table[1, 5]);
+        Assert.Equal(0.7, router.Coordinator.RoutingLearner.Value(1, 5));
         var health = router.Health();
         Assert.Equal(("healthy", 5, 5, 0, 5, (double?)null, "coder_hot"), (health.Status, health.Requests, health.Answered, health.RateLimited, health.LlmCalls, health.MeanReward, health.LoadState));
         Assert.Equal(1.0, health.Utilisation["coder"]);
@@ -77,7 +77,7 @@ public class RouterTests
             outcomes.Add(await router.RouteAsync("Check this claim", TaskType.Validation, CancellationToken.None));
         Assert.Equal([RouteStatus.Answered, RouteStatus.Answered, RouteStatus.Answered, RouteStatus.RateLimited, RouteStatus.RateLimited], outcomes.Select(o => o.Status));
         Assert.Equal(6, ledger.Calls.Count);
-        Assert.NotEqual(0.0, router.Coordinator.Table[3, outcomes[0].Action!.Value.Index]);
+        Assert.NotEqual(0.0, router.Coordinator.RoutingLearner.Value(3, outcomes[0].Action!.Value.Index));
         var health = router.Health();
         Assert.Equal(("throttled", 5, 3, 2), (health.Status, health.Requests, health.Answered, health.RateLimited));
         Assert.Equal(outcomes.Take(3).Average(o => o.Reward!.Value), health.MeanReward!.Value, 12);
@@ -91,34 +91,52 @@ public class RouterTests
         Assert.StartsWith("The Q-table q.json has actions 'a'", e.Message);
         var six = new QTable(["a", "b", "c", "d", "e", "f"]);
         Assert.Equal("A Q-table has 4 states (base) or 20 (load-balanced), not 6.",
-            Assert.Throws<RoutingInputException>(() => ProductionRouter.CoordinatorFor(six, new QlearnOptions(), new SeededRandomSource(1))).Message);
+            Assert.Throws<RoutingInputException>(() => ProductionRouter.CoordinatorFor(LearnedTable.FromQTable(six), new QlearnOptions(), new SeededRandomSource(1))).Message);
     }
 
     [Fact]
-    public void A_saved_table_records_its_learner_and_route_learns_on_only_a_q_learning_one()
+    public void A_bandit_table_is_its_own_document_and_route_continues_it_with_the_same_bandit()
     {
+        using var tmp = new TempDir();
         var ucb1 = QLearningCoordinator.Create(TaskTypeCoordinator.Name, new QLearningOptions(), new LoadTrackerOptions(), new SeededRandomSource(1), RoutingAlgorithms.Ucb1);
         ucb1.Complete(ucb1.Decide(TaskBank.Default[0]), 0.25, TaskType.Coding);
         var decision = ucb1.Decide(TaskBank.Default[0]);
         ucb1.Complete(decision, 0.75, TaskType.Coding);
         Assert.NotEqual(0, decision.Action.Index);
-        var json = ucb1.TableJson();
-        Assert.Contains("\"learner\": \"base\"", json);
-        Assert.Contains("\"algorithm\": \"ucb1\"", json);
+        var saved = ucb1.SaveTable();
+        Assert.Equal(("bandit.json", "bandit.csv"), (saved.JsonFileName, saved.CsvFileName));
+        Assert.Contains("\"learner\": \"base\"", saved.Json);
+        Assert.Contains("\"algorithm\": \"ucb1\"", saved.Json);
+        Assert.DoesNotContain("\"values\"", saved.Json);
+        Assert.Contains("coding,coder/anthropic,0,0,\n", saved.Csv);
 
-        var table = QTable.FromJson(json, "q.json");
+        File.WriteAllText(tmp["bandit.json"], saved.Json);
+        var table = LearnedTable.Load(tmp["bandit.json"]);
         Assert.Equal((TaskTypeCoordinator.Name, RoutingAlgorithms.Ucb1), (table.Learner, table.Algorithm));
-        Assert.Equal("The Q-table was written by ucb1, whose counts are in its run's checkpoint, not the table; --learn continues only a q-learning table (without --learn, route follows this one greedily).",
-            Assert.Throws<RoutingInputException>(() => ProductionRouter.CoordinatorFor(table, new QlearnOptions(), new SeededRandomSource(1), learnOnline: true)).Message);
-        var greedy = ProductionRouter.CoordinatorFor(table, new QlearnOptions(), new SeededRandomSource(1));
-        Assert.Equal(decision.Action, greedy.Decide(decision.Task, epsilonOverride: 0).Action);
-        // Saved again without learning, the table still names the algorithm whose values it holds.
-        Assert.Contains("\"algorithm\": \"ucb1\"", greedy.TableJson());
+        var routed = ProductionRouter.CoordinatorFor(table, new QlearnOptions(), new SeededRandomSource(1));
+        Assert.Equal(RoutingAlgorithms.Ucb1, routed.Algorithm);
+        Assert.Equal(decision.Action, routed.Decide(decision.Task, epsilonOverride: 0).Action);
+        // The counts came along: one more reward continues the same sample mean.
+        routed.Complete(routed.Decide(decision.Task, epsilonOverride: 0), 0.25, TaskType.Coding);
+        Assert.Equal(0.5, routed.RoutingLearner.Value(decision.StateIndex, decision.Action.Index), 12);
+        Assert.Equal(saved.Json.Length, ucb1.SaveTable().Json.Length);
 
         var q = QLearningCoordinator.Create(LoadBalancedCoordinator.Name, QLearningOptions.LoadBalancedDefaults, new LoadTrackerOptions(), new SeededRandomSource(1));
-        var qTable = QTable.FromJson(q.TableJson(), "q.json");
+        var qSaved = q.SaveTable();
+        Assert.Equal(("qtable.json", "qtable.csv"), (qSaved.JsonFileName, qSaved.CsvFileName));
+        var qTable = QTable.FromJson(qSaved.Json, "q.json");
         Assert.Equal((LoadBalancedCoordinator.Name, RoutingAlgorithms.QLearning), (qTable.Learner, qTable.Algorithm));
-        Assert.Equal(RoutingAlgorithms.QLearning, ProductionRouter.CoordinatorFor(qTable, new QlearnOptions(), new SeededRandomSource(1), learnOnline: true).Algorithm);
+        Assert.Equal(RoutingAlgorithms.QLearning, ProductionRouter.CoordinatorFor(LearnedTable.FromQTable(qTable), new QlearnOptions(), new SeededRandomSource(1)).Algorithm);
+    }
+
+    [Fact]
+    public void An_old_q_table_holding_bandit_means_fails_with_one_sentence_naming_the_file()
+    {
+        using var tmp = new TempDir();
+        var json = new QTable(["analysis", "coding", "research", "validation"]).ToJson().Replace("\"values\"", "\"algorithm\": \"ucb1\", \"values\"");
+        File.WriteAllText(tmp["qtable.json"], json);
+        Assert.Equal($"The Q-table {tmp["qtable.json"]} holds the sample means of a ucb1 run from before bandit tables kept their counts; route reads the artifacts/bandit.json such a run writes now.",
+            Assert.Throws<RoutingInputException>(() => LearnedTable.Load(tmp["qtable.json"])).Message);
     }
 
     [Fact]

@@ -21,7 +21,7 @@ public static class CompareCommand
     {
         var config = new Option<string?>("--config") { Description = "A JSON settings file (experiments/compare.json, compare-load-balanced.json, compare-smoke.json); options below and --set override it." };
         var loadBalanced = new Option<bool>("--load-balanced") { Description = "The load-balanced problem: state = task type x load state, rewards less the load penalty." };
-        var learners = new Option<string[]>("--learner") { Description = $"Learners to run (repeat or separate with commas; default all): {string.Join(", ", LearnerNames.All)}. The first is the one scores.json reports.", AllowMultipleArgumentsPerToken = true };
+        var learners = new Option<string[]>("--learner") { Description = $"Learners to run (repeat or separate with commas; default every single-step learner): {string.Join(", ", LearnerNames.All)}. The first is the one scores.json reports.", AllowMultipleArgumentsPerToken = true };
         var seeds = new Option<int?>("--seeds") { Description = "Seeds per learner (default 10)." }.AnyNumber();
         var firstSeed = new Option<long?>("--first-seed") { Description = "The first seed; seed k is first-seed + k (default 1)." }.AnyNumber();
         var budget = new Option<int?>("--budget") { Description = "LLM calls per learner and seed, two per routed task (default 100000 on the simulated and replay backends; required with --real)." }.AnyNumber();

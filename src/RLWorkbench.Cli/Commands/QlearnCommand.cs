@@ -32,11 +32,16 @@ public static class QlearnCommand
         var concurrency = new Option<int?>("--concurrency") { Description = "Iterations in flight at once (default 1, the seed's sequential loop)." }.AnyNumber();
         var profile = new Option<string?>("--profile") { Description = "Simulation profile JSON (default experiments/profiles/default.json, embedded)." };
         var callSeconds = new Option<double?>("--simulated-call-seconds") { Description = "Wall-clock seconds each simulated call takes (for benchmarks; default 0)." }.AnyNumber();
+        var chains = new Option<string?>("--chains")
+        {
+            Description = "Route chains of distinct agents: a longest length (2 or 3: every chain up to it), or the chains allowed, comma-separated "
+                + "(for example \"researcher/openai>validator/anthropic,coder/openai\"). Each step gets the task and the previous answer; the judge scores the last.",
+        };
         var set = ExperimentOptions.Set();
         var seeds = SeedSweep.Option();
         var command = new Command("qlearn", "Phase 2: Q-learning that routes tasks to LLM agents (simulated unless --real or --replay).")
         {
-            loadBalanced, learner, iterations, seed, config, outDir, real, budget, record, replay, resume, concurrency, profile, callSeconds, set, seeds,
+            loadBalanced, learner, iterations, seed, config, outDir, real, budget, record, replay, resume, concurrency, profile, callSeconds, chains, set, seeds,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -61,7 +66,7 @@ public static class QlearnCommand
                     ("--config", parse.GetValue(config) is not null), ("--out", parse.GetValue(outDir) is not null), ("--real", parse.GetValue(real)),
                     ("--budget-usd", parse.GetValue(budget) is not null), ("--record", parse.GetValue(record) is not null), ("--replay", parse.GetValue(replay) is not null),
                     ("--concurrency", parse.GetValue(concurrency) is not null), ("--profile", parse.GetValue(profile) is not null),
-                    ("--simulated-call-seconds", parse.GetValue(callSeconds) is not null),
+                    ("--simulated-call-seconds", parse.GetValue(callSeconds) is not null), ("--chains", parse.GetValue(chains) is not null),
                 })
                 {
                     if (given)
@@ -97,6 +102,7 @@ public static class QlearnCommand
                     .. ExperimentOptions.Given(parse, concurrency, "concurrency"),
                     .. ExperimentOptions.Given(parse, profile, "profile"),
                     .. ExperimentOptions.Given(parse, callSeconds, "simulatedCallSeconds"),
+                    .. ChainSettings(parse.GetValue(chains)),
                 ], parse.GetValue(set));
             }
             var experiment = kind.Create(configuration);
@@ -135,5 +141,30 @@ public static class QlearnCommand
             }
         });
         return command;
+    }
+
+    /// <summary>
+    /// --chains as settings: a number is the longest chain (every chain up to it); anything else is the allowed list, whose
+    /// longest entry sets the length. A chain that repeats an agent or names an unknown one is refused when the settings resolve.
+    /// </summary>
+    private static (string, JsonNode?)[] ChainSettings(string? given)
+    {
+        if (given is null)
+            return [];
+        if (int.TryParse(given, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var length))
+        {
+            if (length is < 1 or > ChainOptions.MaxAllowedLength)
+                throw new UsageException($"--chains {given}: the longest chain must be 1 to {ChainOptions.MaxAllowedLength} steps.");
+            return [("chains.maxLength", JsonValue.Create(length))];
+        }
+        var labels = given.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (labels.Length == 0)
+            throw new UsageException("--chains needs a longest length (1 to 3) or a comma-separated list of chains such as researcher/openai>validator/anthropic.");
+        var longest = labels.Max(l => l.Split(RoutingChain.Separator).Length);
+        return
+        [
+            ("chains.maxLength", JsonValue.Create(Math.Min(longest, ChainOptions.MaxAllowedLength))),
+            ("chains.allowed", new JsonArray(labels.Select(l => (JsonNode?)JsonValue.Create(l)).ToArray())),
+        ];
     }
 }

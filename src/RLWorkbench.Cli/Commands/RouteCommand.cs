@@ -21,7 +21,7 @@ public static class RouteCommand
     {
         var task = new Argument<string>("task") { Description = "The task to route, in words." };
         var type = new Option<string>("--type") { Description = "Task type: analysis, coding, research or validation.", Required = true };
-        var qtable = new Option<string>("--qtable") { Description = "A Q-table JSON written by qlearn (artifacts/qtable.json of a run).", Required = true };
+        var qtable = new Option<string>("--qtable") { Description = "The table a qlearn run learned: artifacts/qtable.json (Q-learning) or artifacts/bandit.json (ucb1, thompson); --learn continues with the same learner.", Required = true };
         var learn = new Option<bool>("--learn") { Description = "Judge each answer and update the Q-table online (one more LLM call per request)." };
         var save = new Option<string?>("--save-qtable") { Description = "Write the Q-table here after the requests (with --learn, to keep what was learned)." };
         var real = new Option<bool>("--real") { Description = "Call the real providers (keys from OPENAI_API_KEY / ANTHROPIC_API_KEY); the default is the simulated backend." };
@@ -55,7 +55,7 @@ public static class RouteCommand
                 if (parse.GetValue(replay) is { } rep)
                     options = options with { Replay = rep };
                 options = options.Resolve();
-                var table = QTable.Load(parse.GetValue(qtable)!);
+                var table = LearnedTable.Load(parse.GetValue(qtable)!);
                 var prices = options.Prices is null ? PriceTable.Default : PriceTable.Load(options.Prices);
                 var profile = options.Backend == QlearnOptions.Backends.Simulated ? (options.Profile is null ? SimulationProfile.Default : SimulationProfile.Load(options.Profile)) : null;
                 var credentials = options.Backend == QlearnOptions.Backends.Real ? ProviderCredentials.FromEnvironment(RoutingNames.Providers, Environment.GetEnvironmentVariable) : null;
@@ -63,7 +63,7 @@ public static class RouteCommand
                 using var backends = ChatBackends.Build(options, Environment.GetEnvironmentVariable, TimeProvider.System, null, prices, ledger,
                     m => output.WriteLine($"  ! {m}"), null, profile, credentials, null);
                 var random = new SeededRandomSource(options.Seed);
-                var router = new ProductionRouter(ProductionRouter.CoordinatorFor(table, options, random, parse.GetValue(learn)), backends.Providers,
+                var router = new ProductionRouter(ProductionRouter.CoordinatorFor(table, options, random), backends.Providers,
                     new CompositeReward(options.Reward), ledger, random, new RequestRateLimit(parse.GetValue(perMinute), TimeProvider.System), parse.GetValue(learn));
                 for (var i = 0; i < times; i++)
                 {
@@ -89,7 +89,7 @@ public static class RouteCommand
                     $"  load state {h.LoadState}, imbalance {h.Imbalance:0.000}, utilisation {string.Join(", ", h.Utilisation.Select(kv => $"{kv.Key} {kv.Value * 100:0}%"))}"));
                 if (parse.GetValue(save) is { } path)
                 {
-                    AtomicFile.WriteAllText(path, router.Coordinator.TableJson());
+                    AtomicFile.WriteAllText(path, router.Coordinator.SaveTable().Json);
                     output.WriteLine($"Q-table saved to {path}");
                 }
                 return h.Failed > 0 ? CommandLine.Failure : CommandLine.Ok;

@@ -56,6 +56,8 @@ public sealed class CompareExperimentKind(Func<string, string?>? environment = n
             // The run's config.json records the budget it ran with, not "the default".
             options = options with { BudgetCalls = options.Budget };
             var problem = ComparisonRunner.BuildProblem(options.Problem);
+            if (ChainLearnerChecks.Problem(options, problem) is { } learnerText)
+                throw new ExperimentConfigException(learnerText);
             if (options.Ppo.Device is { } device && !ComputeDevice.IsKnown(device))
                 throw new ExperimentConfigException($"Unknown PPO device '{device}'; use one of {string.Join(", ", ComputeDevice.Choices)}.");
             var backend = options.ResolvedBackend;

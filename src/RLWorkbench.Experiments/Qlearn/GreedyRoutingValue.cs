@@ -24,7 +24,8 @@ internal sealed class GreedyRoutingValue
     /// <summary>The valuation of a simulated run's routing problem; null when the exact model cannot handle its settings.</summary>
     public static GreedyRoutingValue? For(QlearnOptions options, int horizon = 32)
     {
-        if (options.Backend != QlearnOptions.Backends.Simulated)
+        // The exact model values single agents; a chain run's curve is its rows (compare values chains).
+        if (options.Backend != QlearnOptions.Backends.Simulated || options.Chains.RoutesChains)
             return null;
         try
         {
@@ -57,7 +58,7 @@ internal sealed class GreedyRoutingValue
         for (var s = 0; s < table.Length; s++)
         {
             var (type, load) = problem.StateParts(s);
-            table[s] = coordinator.Table.ArgMax(coordinator.Table.StateIndex(coordinator.StateOf(RoutingNames.TaskTypes[type], LoadStates.All[load])));
+            table[s] = coordinator.RoutingLearner.Greedy(coordinator.StateIndex(coordinator.StateOf(RoutingNames.TaskTypes[type], LoadStates.All[load])));
         }
         return valuer.Value(new TablePolicy(table));
     }

@@ -162,11 +162,9 @@ public sealed class QlearnExperiment : IExperiment
             var u = r.Update;
             var choice = d.Explored ? "explore" : "greedy ";
             // Each learner's own exploration state: Q-learning's epsilon (as the decision used it); a bandit's actions tried in this state.
-            var exploration = coordinator.Bandit is { } bandit
-                ? $"tried {Enumerable.Range(0, bandit.ActionCount).Count(a => bandit.Counts[d.StateIndex, a] > 0)}/{bandit.ActionCount}"
-                : string.Create(CultureInfo.InvariantCulture, $"eps {d.Epsilon:0.000}");
+            var exploration = coordinator.RoutingLearner.DescribeExploration(d.StateIndex, new TabularChoice(d.ActionIndex, d.Explored, d.Epsilon));
             return string.Create(CultureInfo.InvariantCulture,
-                $"[{r.Iteration + 1,3}/{total}] {d.Task.Id,-3} {d.State,-24} -> {d.Action.Label,-20} {choice} {exploration,-9} | judge {r.Verdict.Quality:0.00}{(r.Verdict.ParseFailure ? "?" : " ")} r {u.RawReward:0.000} pen {u.Penalty:0.000} adj {u.AdjustedReward:0.000} imb {u.Imbalance:0.00} | ${totalCostUsd:0.0000}");
+                $"[{r.Iteration + 1,3}/{total}] {d.Task.Id,-3} {d.State,-24} -> {d.Chain.Label,-20} {choice} {exploration,-9} | judge {r.Verdict.Quality:0.00}{(r.Verdict.ParseFailure ? "?" : " ")} r {u.RawReward:0.000} pen {u.Penalty:0.000} adj {u.AdjustedReward:0.000} imb {u.Imbalance:0.00} | ${totalCostUsd:0.0000}");
         }
 
         /// <summary>Printed once before the first line, so every number on a line is defined where it is shown.</summary>
@@ -201,13 +199,18 @@ public sealed class QlearnExperiment : IExperiment
                 RoutingAlgorithms.Thompson => string.Create(CultureInfo.InvariantCulture, $"Thompson noise {options.Bandits.ThompsonNoise}, untried actions first"),
                 _ => string.Create(CultureInfo.InvariantCulture, $"lr {q.LearningRate}, gamma {q.Gamma}, epsilon {q.EpsilonStart} x{q.EpsilonDecay} floor {q.EpsilonFloor}"),
             };
+            var chains = options.ChainList();
+            var routes = options.Chains.RoutesChains
+                ? string.Create(CultureInfo.InvariantCulture, $", {chains.Count} chains of up to {chains.Max(c => c.Length)} steps")
+                : "";
+            var calls = options.Chains.RoutesChains ? "iterations x each step of the chain + judge" : "iterations x agent + judge";
             return string.Join('\n',
                 string.Create(CultureInfo.InvariantCulture,
-                    $"qlearn: {options.Learner} coordinator, {options.Algorithm}, {options.Backend} backend, iterations {firstIteration + 1}..{total}, seed {options.Seed}, concurrency {options.Concurrency}"),
+                    $"qlearn: {options.Learner} coordinator, {options.Algorithm}{routes}, {options.Backend} backend, iterations {firstIteration + 1}..{total}, seed {options.Seed}, concurrency {options.Concurrency}"),
                 string.Create(CultureInfo.InvariantCulture,
                     $"  {rule}; window {options.Load.Window}; judge {options.JudgeProvider}; models {string.Join(", ", options.Providers.Select(p => $"{p.Key}={p.Value.Model}"))}"),
                 string.Create(CultureInfo.InvariantCulture,
-                    $"  expected {plan.ExpectedCalls} calls ({plan.Iterations} iterations x agent + judge), estimated cost ${plan.EstimatedCostUsd:0.0000} (worst case ${plan.WorstCaseCostUsd:0.0000}){(options.BudgetUsd is { } b ? $", budget ${BudgetGuard.Usd(b)}" : "")}"),
+                    $"  expected {plan.ExpectedCalls} calls ({plan.Iterations} {calls}), estimated cost ${plan.EstimatedCostUsd:0.0000} (worst case ${plan.WorstCaseCostUsd:0.0000}){(options.BudgetUsd is { } b ? $", budget ${BudgetGuard.Usd(b)}" : "")}"),
                 $"  settings and results: {runDirectory}",
                 Legend(options));
         }

@@ -46,8 +46,12 @@ public sealed record CallRecord(
     double LatencySeconds,
     double CostUsd,
     DateTimeOffset FinishedUtc,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Failure = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Failure = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Step = null)
 {
+    /// <summary>A chain's agent calls share an iteration and purpose; the 0-based step tells them apart (null for a single agent and the judge).</summary>
+    public static int? StepOf(CallContext? context) => context is { Chain: not null, Purpose: CallPurpose.Agent } ? context.Step : null;
+
     public const string Key = "rlw.call_record";
 
     /// <summary>Backends that know the latency better than a wall clock (simulated, replay) report it under this key.</summary>
@@ -96,7 +100,7 @@ public sealed class CallLedger
             list.GroupBy(c => c.Model).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Sum(c => c.CostUsd)),
             list.Count(c => !c.UsageReported),
             list.Count(c => c.Failure is not null),
-            list.Length - list.Select(c => (c.Iteration, c.Purpose)).Distinct().Count());
+            list.Length - list.Select(c => (c.Iteration, c.Purpose, c.Step)).Distinct().Count());
     }
 }
 
@@ -148,7 +152,8 @@ public sealed class UsageAccountingChatClient(IChatClient inner, Provider provid
                 time.GetElapsedTime(started).TotalSeconds,
                 0,
                 time.GetUtcNow(),
-                "malformed-response");
+                "malformed-response",
+                CallRecord.StepOf(context));
             ledger.Add(failed);
             throw new ProviderCallException(e.Provider, e.Failure, e.Message, e) { Call = failed };
         }
@@ -169,7 +174,8 @@ public sealed class UsageAccountingChatClient(IChatClient inner, Provider provid
             usage?.InputTokenCount is not null && usage.OutputTokenCount is not null,
             latency,
             prices.Cost(requested, input, output),
-            time.GetUtcNow());
+            time.GetUtcNow(),
+            Step: CallRecord.StepOf(context));
         ledger.Add(record);
         (response.AdditionalProperties ??= [])[CallRecord.Key] = record;
         return response;

@@ -191,3 +191,56 @@ public sealed class ThompsonBandit(int states, int actions, double noise, IRando
         return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2);
     }
 }
+
+/// <summary>
+/// A sample-mean bandit (UCB1 or Thompson sampling) as a tabular learner: it learns the reward it is given, never
+/// bootstraps and decays nothing. Its saved table is its own document (<see cref="BanditTableDocument"/>): counts and sums,
+/// from which route continues learning exactly.
+/// </summary>
+public sealed class SampleMeanLearner(SampleMeanBandit bandit) : TabularLearner(bandit.StateCount, bandit.ActionCount)
+{
+    public SampleMeanBandit Bandit { get; } = bandit;
+
+    public override string Algorithm => Bandit.Algorithm;
+
+    public override long LearnedParameters => Bandit.LearnedParameters;
+
+    /// <summary>"Explored" means the choice is not the best sample mean (or nothing was tried in the state yet).</summary>
+    public override TabularChoice Choose(int state, double? epsilonOverride = null)
+    {
+        var greedy = Bandit.Greedy(state);
+        var chosen = epsilonOverride == 0 ? Greedy(state) : Bandit.Choose(state);
+        return new TabularChoice(chosen, chosen != greedy, 0);
+    }
+
+    /// <summary>The best sample mean (first on ties); a state never tried routes to action 0.</summary>
+    public override int Greedy(int state) => Math.Max(Bandit.Greedy(state), 0);
+
+    public override double Value(int state, int action) => Bandit.Counts[state, action] == 0 ? 0 : Bandit.Mean(state, action);
+
+    public override void Learn(int state, int action, double reward, int nextState) => Bandit.Record(state, action, reward);
+
+    public override string DescribeExploration(int state, in TabularChoice choice) =>
+        $"tried {Enumerable.Range(0, ActionCount).Count(a => Bandit.Counts[state, a] > 0)}/{ActionCount}";
+
+    public override LearnerState Save(IReadOnlyList<string> states, IReadOnlyList<string> actions) => new(0, null, Bandit.Snapshot());
+
+    public override void Restore(LearnerState saved, IReadOnlyList<string> states) =>
+        Bandit.Restore(saved.Bandit ?? throw new RoutingInputException($"The saved {Algorithm} coordinator has no counts and sums."));
+
+    public override SavedTable SaveTable(IReadOnlyList<string> states, IReadOnlyList<string> actions, string coordinator)
+    {
+        var snapshot = Bandit.Snapshot();
+        var json = BanditTableDocument.ToJson(new BanditTableDocument(actions.ToArray(), states.ToArray(), snapshot.Counts, snapshot.Sums, coordinator, Algorithm));
+        var csv = new System.Text.StringBuilder("state,action,count,sum,mean\n");
+        for (var s = 0; s < StateCount; s++)
+        {
+            for (var a = 0; a < ActionCount; a++)
+            {
+                var mean = Bandit.Counts[s, a] == 0 ? "" : Bandit.Mean(s, a).ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+                csv.Append(System.Globalization.CultureInfo.InvariantCulture, $"{states[s]},{actions[a]},{Bandit.Counts[s, a]},{Bandit.Sums[s, a].ToString("R", System.Globalization.CultureInfo.InvariantCulture)},{mean}\n");
+            }
+        }
+        return new SavedTable(BanditTableDocument.FileName, json, BanditTableDocument.CsvFileName, csv.ToString());
+    }
+}

@@ -20,8 +20,13 @@ public sealed record QLearningOptions
     public static QLearningOptions LoadBalancedDefaults { get; } = new() { EpsilonDecay = 0.98 };
 }
 
-/// <summary>What the coordinator chose for one task, and from which state (kept so the update can happen later, when the judge returns).</summary>
-public sealed record RoutingDecision(RoutingTask Task, string State, int StateIndex, string LoadState, RoutingAction Action, bool Explored, double Epsilon);
+/// <summary>
+/// What the coordinator chose for one task, and from which state (kept so the update can happen later, when the judge returns):
+/// the chain at index <paramref name="ActionIndex"/> of the coordinator's chains; <paramref name="Action"/> is its first step
+/// (for the seed's single-step actions, the action itself, whose index is ActionIndex).
+/// </summary>
+public sealed record RoutingDecision(RoutingTask Task, string State, int StateIndex, string LoadState, RoutingAction Action, bool Explored, double Epsilon,
+    int ActionIndex, RoutingChain Chain);
 
 /// <summary>What one update did: the reward before and after the load penalty, the next state it bootstrapped from, the load afterwards.</summary>
 public sealed record RoutingUpdate(
@@ -36,135 +41,134 @@ public sealed record RoutingUpdate(
     double EpsilonAfter);
 
 /// <summary>
-/// Everything a coordinator needs to continue where it stopped (Ctrl+C, then --resume). A bandit's counts and sums ride
-/// along in <paramref name="Bandit"/>; checkpoints written before bandits existed lack both new fields and read as Q-learning.
+/// Everything a coordinator needs to continue where it stopped (Ctrl+C, then --resume): Q-learning's epsilon and Q-table,
+/// or a bandit's counts and sums in <paramref name="Bandit"/>. Checkpoints written before bandits existed lack the last two
+/// fields and read as Q-learning; bandit checkpoints from before bandit tables had their own document also carry the means
+/// as a Q-table, which is not read.
 /// </summary>
 public sealed record CoordinatorSnapshot(
     string Learner,
     double Epsilon,
-    QTableDocument QTable,
+    QTableDocument? QTable,
     LoadTrackerSnapshot Load,
     string Algorithm = RoutingAlgorithms.QLearning,
     SampleMeanSnapshot? Bandit = null);
 
 /// <summary>
-/// Epsilon-greedy tabular Q-learning over (agent, provider) actions, or (with a bandit algorithm) UCB1 or Thompson sampling
-/// on per-(state, action) sample means. The two coordinators differ only in what the state is and whether the load penalty
-/// reduces the reward, so those are the two things a subclass says; the algorithm is orthogonal to both.
-/// A bandit coordinator keeps <see cref="Table"/> equal to its sample means (0 where untried), so the Q-table artifact,
-/// `plot` and `route --qtable` read it like any Q-table.
+/// Routes tasks with a tabular learner (the seed's Q-learning, UCB1 or Thompson sampling) and keeps what the seed's
+/// coordinators are for: which state a task is in, the load window, and whether the load penalty reduces the reward. The two
+/// coordinators differ only in those last two, so that is what a subclass says; the choice and the update are the learner's.
 /// Not thread-safe: the workflow calls Decide and Complete one at a time even when calls overlap.
 /// </summary>
 public abstract class QLearningCoordinator
 {
-    private readonly IRandomSource random;
-    private readonly SampleMeanBandit? bandit;
+    private static readonly RoutingChain[] SingleSteps = RoutingAction.All.Select(RoutingChain.Single).ToArray();
+
+    private readonly string[] actionLabels;
 
     protected QLearningCoordinator(QLearningOptions options, LoadTrackerOptions loadOptions, IRandomSource random, IReadOnlyList<string> states,
-        string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null)
+        string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null, IReadOnlyList<RoutingChain>? chains = null)
     {
-        Options = options;
-        this.random = random;
-        Table = new QTable(states);
-        Load = new LoadTracker(loadOptions);
-        Algorithm = algorithm;
-        if (RoutingAlgorithms.IsBandit(algorithm))
-        {
-            bandit = SampleMeanBandit.Create(algorithm, states.Count, RoutingAction.Count, banditOptions ?? new BanditOptions(), random);
-            // A bandit has no epsilon: its exploration is the untried-first rule and the index (or the draw).
-            Epsilon = 0;
-        }
-        else if (algorithm == RoutingAlgorithms.QLearning)
-        {
-            Epsilon = options.EpsilonStart;
-        }
-        else
-        {
+        if (!RoutingAlgorithms.All.Contains(algorithm))
             throw new RoutingInputException(RoutingAlgorithms.Unknown(algorithm));
-        }
+        Options = options;
+        States = states;
+        Chains = chains ?? SingleSteps;
+        actionLabels = Chains.Select(c => c.Label).ToArray();
+        RoutesChains = Chains.Any(c => c.Length > 1) || !actionLabels.SequenceEqual(SingleSteps.Select(c => c.Label));
+        Load = new LoadTracker(loadOptions);
+        RoutingLearner = TabularLearner.Create(algorithm, states.Count, Chains.Count, options, banditOptions ?? new BanditOptions(), random);
     }
+
+    /// <summary>What the learner's action i routes to: Chains[i]. Without chains, the seed's eight single (agent, provider) steps in index order.</summary>
+    public IReadOnlyList<RoutingChain> Chains { get; }
+
+    /// <summary>True unless the actions are exactly the seed's eight single steps (then tables and checkpoints are the seed's shape).</summary>
+    public bool RoutesChains { get; }
+
+    public IReadOnlyList<string> ActionLabels => actionLabels;
 
     public abstract string Learner { get; }
 
-    /// <summary>"q-learning" (the seed's), "ucb1" or "thompson".</summary>
-    public string Algorithm { get; }
+    /// <summary>The learner that chooses and learns: Q-learning, UCB1 or Thompson sampling over this coordinator's states.</summary>
+    public TabularLearner RoutingLearner { get; }
 
-    /// <summary>The bandit's counts and sums, or null for Q-learning.</summary>
-    public SampleMeanBandit? Bandit => bandit;
+    /// <summary>"q-learning" (the seed's), "ucb1" or "thompson".</summary>
+    public string Algorithm => RoutingLearner.Algorithm;
 
     public QLearningOptions Options { get; }
 
-    public QTable Table { get; private set; }
+    /// <summary>The state labels, one per row of the learner's table.</summary>
+    public IReadOnlyList<string> States { get; }
 
     public LoadTracker Load { get; }
 
-    public double Epsilon { get; private set; }
+    public double Epsilon => RoutingLearner.Epsilon;
 
-    /// <summary>The Q-table row label for a task type under a load state.</summary>
+    /// <summary>The state label for a task type under a load state.</summary>
     public abstract string StateOf(TaskType type, string loadState);
+
+    public int StateIndex(string state)
+    {
+        for (var i = 0; i < States.Count; i++)
+        {
+            if (States[i] == state)
+                return i;
+        }
+        throw new RoutingInputException($"The {Learner} coordinator has no state '{state}'.");
+    }
+
+    /// <summary>The learner's greedy action in a state.</summary>
+    public RoutingChain Greedy(string state) => Chains[RoutingLearner.Greedy(StateIndex(state))];
 
     protected abstract bool PenalisesLoad { get; }
 
-    /// <summary>
-    /// Reads the load state and chooses: Q-learning takes a uniformly random action with probability epsilon, else the
-    /// argmax (first on ties); a bandit takes its untried-first / index / draw choice, and "explored" means that choice is
-    /// not the best sample mean. An epsilon override of 0 (route without --learn exploration) makes either one greedy.
-    /// </summary>
+    /// <summary>Reads the load state and lets the learner choose; an epsilon override of 0 (route) makes any learner greedy.</summary>
     public RoutingDecision Decide(RoutingTask task, double? epsilonOverride = null)
     {
         var loadState = Load.LoadState;
         var state = StateOf(task.Type, loadState);
-        var s = Table.StateIndex(state);
-        if (bandit is not null)
-        {
-            var greedy = bandit.Greedy(s);
-            var chosen = epsilonOverride == 0 ? Table.ArgMax(s) : bandit.Choose(s);
-            return new RoutingDecision(task, state, s, loadState, RoutingAction.FromIndex(chosen), chosen != greedy, 0);
-        }
-        var epsilon = epsilonOverride ?? Epsilon;
-        var explore = random.Random() < epsilon;
-        var action = explore ? random.Choice(RoutingAction.Count) : Table.ArgMax(s);
-        return new RoutingDecision(task, state, s, loadState, RoutingAction.FromIndex(action), explore, epsilon);
+        var s = StateIndex(state);
+        var choice = RoutingLearner.Choose(s, epsilonOverride);
+        var chain = Chains[choice.Action];
+        return new RoutingDecision(task, state, s, loadState, chain.First, choice.Explored, choice.Epsilon, choice.Action, chain);
     }
 
     /// <summary>
-    /// After the judge: penalty (read before recording), record the assignment, then
-    /// Q += lr x (adjusted reward + gamma x max Q(next) - Q) with next = (next type, load state after recording), then decay epsilon.
-    /// A bandit instead adds the adjusted reward to its (state, action) count and sum and writes the new sample mean into the
-    /// table; it neither bootstraps from the next state nor decays anything.
+    /// After the judge: penalty on the first agent (read before recording), record every step's agent, then the learner learns
+    /// the adjusted reward max(0, reward - penalty), Q-learning bootstrapping from next = (next type, load state after recording).
     /// </summary>
-    public RoutingUpdate Complete(RoutingDecision decision, double reward, TaskType nextType, bool learn = true, bool decay = true)
+    public RoutingUpdate Complete(RoutingDecision decision, double reward, TaskType nextType)
     {
-        var agent = decision.Action.Agent;
-        var penalty = PenalisesLoad ? Load.Penalty(agent) : 0.0;
-        Load.Record(agent);
+        var penalty = PenalisesLoad ? Load.Penalty(decision.Chain.First.Agent) : 0.0;
+        foreach (var step in decision.Chain.Steps)
+            Load.Record(step.Agent);
         var adjusted = Math.Max(0.0, reward - penalty);
         var nextState = StateOf(nextType, Load.LoadState);
-        var next = Table.StateIndex(nextState);
-        var a = decision.Action.Index;
-        var before = Table[decision.StateIndex, a];
-        if (learn && bandit is not null)
-        {
-            bandit.Record(decision.StateIndex, a, adjusted);
-            Table[decision.StateIndex, a] = bandit.Mean(decision.StateIndex, a);
-        }
-        else if (learn)
-        {
-            var target = adjusted + Options.Gamma * Table.Max(next);
-            Table[decision.StateIndex, a] = before + Options.LearningRate * (target - before);
-        }
-        if (decay && bandit is null)
-            Epsilon = Math.Max(Options.EpsilonFloor, Epsilon * Options.EpsilonDecay);
-        return new RoutingUpdate(reward, penalty, adjusted, nextState, before, Table[decision.StateIndex, a], Load.Utilisations(), Load.Imbalance, Epsilon);
+        var a = decision.ActionIndex;
+        var before = RoutingLearner.Value(decision.StateIndex, a);
+        RoutingLearner.Learn(decision.StateIndex, a, adjusted, StateIndex(nextState));
+        return new RoutingUpdate(reward, penalty, adjusted, nextState, before, RoutingLearner.Value(decision.StateIndex, a), Load.Utilisations(), Load.Imbalance, Epsilon);
     }
 
     /// <summary>
-    /// The table as qlearn and route save it: its values plus which learner and algorithm wrote them. A table read from a file
-    /// keeps the algorithm its file names, because route changes its values only with --learn, which it allows on q-learning tables.
+    /// A task whose chain failed part-way (a provider failed after earlier steps answered): nothing is learned and the load is
+    /// left as it was, since the failure says nothing about the chain's quality; the update reports a zero reward.
     /// </summary>
-    public string TableJson() => QTable.ToJson(Table.ToDocument() with { Learner = Learner, Algorithm = Table.Algorithm ?? Algorithm });
+    public RoutingUpdate Failed(RoutingDecision decision)
+    {
+        var value = RoutingLearner.Value(decision.StateIndex, decision.ActionIndex);
+        return new RoutingUpdate(0, 0, 0, decision.State, value, value, Load.Utilisations(), Load.Imbalance, Epsilon);
+    }
 
-    public CoordinatorSnapshot Snapshot() => new(Learner, Epsilon, Table.ToDocument(), Load.Snapshot(), Algorithm, bandit?.Snapshot());
+    /// <summary>The learned table as qlearn and route save it (a Q-table or a bandit table), naming this coordinator and its algorithm.</summary>
+    public SavedTable SaveTable() => RoutingLearner.SaveTable(States, actionLabels, Learner);
+
+    public CoordinatorSnapshot Snapshot()
+    {
+        var saved = RoutingLearner.Save(States, actionLabels);
+        return new CoordinatorSnapshot(Learner, saved.Epsilon, saved.QTable, Load.Snapshot(), Algorithm, saved.Bandit);
+    }
 
     public void Restore(CoordinatorSnapshot snapshot)
     {
@@ -173,29 +177,31 @@ public abstract class QLearningCoordinator
         var savedAlgorithm = snapshot.Algorithm ?? RoutingAlgorithms.QLearning;
         if (savedAlgorithm != Algorithm)
             throw new RoutingInputException($"The saved coordinator learned with '{savedAlgorithm}', not '{Algorithm}'.");
-        var table = QTable.FromJson(System.Text.Json.JsonSerializer.Serialize(snapshot.QTable), "in the snapshot");
-        if (!table.States.SequenceEqual(Table.States))
+        // The seed's single-step table is checked as any Q-table file is; a chain table's actions must be this run's chains.
+        if (Algorithm == RoutingAlgorithms.QLearning && !RoutesChains
+            && !QTable.FromJson(System.Text.Json.JsonSerializer.Serialize(snapshot.QTable), "in the snapshot").States.SequenceEqual(States))
             throw new RoutingInputException($"The saved Q-table's states do not match the {Learner} coordinator's.");
-        if (bandit is not null)
-            bandit.Restore(snapshot.Bandit ?? throw new RoutingInputException($"The saved {Algorithm} coordinator has no counts and sums."));
-        Table = table;
-        Epsilon = snapshot.Epsilon;
+        if (Algorithm == RoutingAlgorithms.QLearning && RoutesChains && snapshot.QTable?.Actions is { } saved && !saved.SequenceEqual(actionLabels))
+            throw new RoutingInputException($"The saved Q-table routes {saved.Length} chains, not this run's {actionLabels.Length} (its chain settings differ).");
+        if (snapshot.Bandit is { Counts: { } counts } && counts.Any(r => r is not null && r.Length != actionLabels.Length))
+            throw new RoutingInputException($"The saved bandit routes another number of chains than this run's {actionLabels.Length} (its chain settings differ).");
+        RoutingLearner.Restore(new LearnerState(snapshot.Epsilon, snapshot.QTable, snapshot.Bandit), States);
         Load.Restore(snapshot.Load);
     }
 
     public static QLearningCoordinator Create(string learner, QLearningOptions options, LoadTrackerOptions loadOptions, IRandomSource random,
-        string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null) => learner switch
+        string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null, IReadOnlyList<RoutingChain>? chains = null) => learner switch
     {
-        TaskTypeCoordinator.Name => new TaskTypeCoordinator(options, loadOptions, random, algorithm, banditOptions),
-        LoadBalancedCoordinator.Name => new LoadBalancedCoordinator(options, loadOptions, random, algorithm, banditOptions),
+        TaskTypeCoordinator.Name => new TaskTypeCoordinator(options, loadOptions, random, algorithm, banditOptions, chains),
+        LoadBalancedCoordinator.Name => new LoadBalancedCoordinator(options, loadOptions, random, algorithm, banditOptions, chains),
         _ => throw new RoutingInputException($"Unknown learner '{learner}'; the learners are {TaskTypeCoordinator.Name} and {LoadBalancedCoordinator.Name}."),
     };
 }
 
 /// <summary>The seed's base coordinator: the state is the task type, 4 x 8 values.</summary>
 public sealed class TaskTypeCoordinator(QLearningOptions options, LoadTrackerOptions loadOptions, IRandomSource random,
-    string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null)
-    : QLearningCoordinator(options, loadOptions, random, RoutingNames.TaskTypes.Select(t => t.Name()).ToArray(), algorithm, banditOptions)
+    string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null, IReadOnlyList<RoutingChain>? chains = null)
+    : QLearningCoordinator(options, loadOptions, random, RoutingNames.TaskTypes.Select(t => t.Name()).ToArray(), algorithm, banditOptions, chains)
 {
     public const string Name = "base";
 
@@ -208,9 +214,9 @@ public sealed class TaskTypeCoordinator(QLearningOptions options, LoadTrackerOpt
 
 /// <summary>The seed's load-balanced coordinator: the state is (task type, load state), 20 x 8 values, rewards reduced by the load penalty.</summary>
 public sealed class LoadBalancedCoordinator(QLearningOptions options, LoadTrackerOptions loadOptions, IRandomSource random,
-    string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null)
+    string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null, IReadOnlyList<RoutingChain>? chains = null)
     : QLearningCoordinator(options, loadOptions, random,
-        RoutingNames.TaskTypes.SelectMany(t => LoadStates.All.Select(l => $"{t.Name()}|{l}")).ToArray(), algorithm, banditOptions)
+        RoutingNames.TaskTypes.SelectMany(t => LoadStates.All.Select(l => $"{t.Name()}|{l}")).ToArray(), algorithm, banditOptions, chains)
 {
     public const string Name = "load-balanced";
 

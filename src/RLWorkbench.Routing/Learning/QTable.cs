@@ -15,6 +15,11 @@ public sealed class QTable
 
     private readonly double[][] values;
 
+    /// <summary>Where a Q-learning run saves its table (artifacts/); bandit runs save <see cref="BanditTableDocument.FileName"/>.</summary>
+    public const string FileName = "qtable.json";
+
+    public const string CsvFileName = "qtable.csv";
+
     public QTable(IReadOnlyList<string> states)
     {
         States = states;
@@ -96,12 +101,17 @@ public sealed class QTable
         }
         if (doc?.States is null || doc.Values is null || doc.Actions is null)
             throw new RoutingInputException($"The Q-table {source} needs \"actions\", \"states\" and \"values\".");
+        if (doc.Actions.Any(a => a is not null && a.Contains(RoutingChain.Separator)))
+            throw new RoutingInputException($"The Q-table {source} routes chains (a qlearn --chains run); route sends each request to one agent, so it reads single-agent tables only.");
         if (!doc.Actions.SequenceEqual(RoutingAction.All.Select(a => a.Label)))
             throw new RoutingInputException($"The Q-table {source} has actions '{string.Join(",", doc.Actions)}', not the {RoutingAction.Count} agent/provider actions in agent-major order.");
         if (doc.Values.Length != doc.States.Length || doc.Values.Any(r => r is null || r.Length != RoutingAction.Count || r.Any(v => !double.IsFinite(v))))
             throw new RoutingInputException($"The Q-table {source} needs one row of {RoutingAction.Count} finite values per state.");
         if (doc.Algorithm is { } algorithm && !RoutingAlgorithms.All.Contains(algorithm))
             throw new RoutingInputException($"The Q-table {source} says it was written by '{algorithm}'; the learners are {string.Join(", ", RoutingAlgorithms.All)}.");
+        // Bandit runs used to save their sample means here, without the counts a bandit learns from; they now save bandit.json.
+        if (doc.Algorithm is { } bandit && RoutingAlgorithms.IsBandit(bandit))
+            throw new RoutingInputException($"The Q-table {source} holds the sample means of a {bandit} run from before bandit tables kept their counts; route reads the artifacts/{BanditTableDocument.FileName} such a run writes now.");
         var table = new QTable(doc.States) { Learner = doc.Learner, Algorithm = doc.Algorithm };
         for (var s = 0; s < doc.States.Length; s++)
             doc.Values[s].CopyTo(table.values[s], 0);
@@ -122,3 +132,70 @@ public sealed record QTableDocument(
     double[][] Values,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Learner = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Algorithm = null);
+
+/// <summary>
+/// A bandit run's learned table (artifacts/bandit.json): pull counts and reward sums per (state, action), and which
+/// coordinator and algorithm wrote them, so `route --learn` continues the same bandit exactly.
+/// </summary>
+public sealed record BanditTableDocument(string[] Actions, string[] States, long[][] Counts, double[][] Sums, string? Learner, string? Algorithm)
+{
+    public const string FileName = "bandit.json";
+
+    public const string CsvFileName = "bandit.csv";
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    public static string ToJson(BanditTableDocument document) => JsonSerializer.Serialize(document, Indented);
+}
+
+/// <summary>A learned table file as route reads it: its states, the coordinator and algorithm that wrote it, and what its learner restores.</summary>
+public sealed record LearnedTable(IReadOnlyList<string> States, string? Learner, string Algorithm, LearnerState State)
+{
+    /// <summary>Reads a Q-table (qtable.json) or a bandit table (bandit.json); either is refused with one sentence naming the file.</summary>
+    public static LearnedTable Load(string path)
+    {
+        if (!File.Exists(path))
+            throw new RoutingInputException(InputFile.Missing("The Q-table file", path));
+        var json = File.ReadAllText(path);
+        return IsBanditTable(json) ? Bandit(json, path) : FromQTable(QTable.FromJson(json, path));
+    }
+
+    public static LearnedTable FromQTable(QTable table) =>
+        new(table.States, table.Learner, table.Algorithm ?? RoutingAlgorithms.QLearning, new LearnerState(0, table.ToDocument(), null));
+
+    private static bool IsBanditTable(string json)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("counts", out _);
+        }
+        catch (JsonException)
+        {
+            // Not JSON at all: the Q-table reader says so in its own words.
+            return false;
+        }
+    }
+
+    private static LearnedTable Bandit(string json, string path)
+    {
+        BanditTableDocument? doc;
+        try
+        {
+            doc = JsonSerializer.Deserialize<BanditTableDocument>(json, EmbeddedData.Json);
+        }
+        catch (JsonException e)
+        {
+            throw new RoutingInputException($"The bandit table {path} is not valid JSON ({JsonProblem.Describe(e)}).", e);
+        }
+        if (doc?.States is null || doc.Counts is null || doc.Sums is null || doc.Actions is null || doc.Algorithm is null)
+            throw new RoutingInputException($"The bandit table {path} needs \"actions\", \"states\", \"counts\", \"sums\" and \"algorithm\".");
+        if (!RoutingAlgorithms.IsBandit(doc.Algorithm))
+            throw new RoutingInputException($"The bandit table {path} says it was written by '{doc.Algorithm}'; the bandits are {RoutingAlgorithms.Ucb1} and {RoutingAlgorithms.Thompson}.");
+        if (!doc.Actions.SequenceEqual(RoutingAction.All.Select(a => a.Label)))
+            throw new RoutingInputException($"The bandit table {path} has actions '{string.Join(",", doc.Actions)}', not the {RoutingAction.Count} agent/provider actions in agent-major order.");
+        if (doc.Counts.Length != doc.States.Length || doc.Sums.Length != doc.States.Length)
+            throw new RoutingInputException($"The bandit table {path} needs one row of counts and one of sums per state.");
+        return new LearnedTable(doc.States, doc.Learner, doc.Algorithm, new LearnerState(0, null, new SampleMeanSnapshot(doc.Algorithm, doc.Counts, doc.Sums)));
+    }
+}

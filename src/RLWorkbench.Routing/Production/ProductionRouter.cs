@@ -98,8 +98,7 @@ public sealed class ProductionRouter(QLearningCoordinator coordinator, ChatProvi
                 if (verdict.ParseFailure)
                     parseFailures++;
                 var r = routed.RawReward;
-                // Production keeps exploring off: learning updates the table but epsilon is neither used nor decayed.
-                var update = coordinator.Complete(decision, r, RoutingNames.TaskTypes[random.Choice(RoutingNames.TaskTypes.Count)], learn: true, decay: false);
+                var update = coordinator.Complete(decision, r, RoutingNames.TaskTypes[random.Choice(RoutingNames.TaskTypes.Count)]);
                 rewards.Add(update.AdjustedReward);
                 answered++;
                 return new RouteOutcome(RouteStatus.Answered, action, decision.State, routed.Output, verdict, r, update.Penalty, null);
@@ -125,22 +124,24 @@ public sealed class ProductionRouter(QLearningCoordinator coordinator, ChatProvi
     }
 
     /// <summary>
-    /// Which coordinator a saved Q-table belongs to: the learner its file records, else the one its states imply. A table a
-    /// bandit wrote holds its sample means but not its counts, so route follows it greedily but cannot continue learning it.
+    /// Which coordinator a saved table belongs to: the learner its file records, else the one its states imply; the table's
+    /// algorithm (Q-learning, or a bandit whose counts its bandit.json keeps) is the one that continues learning with --learn.
+    /// Production keeps exploring off: Q-learning's epsilon stays 0 (no decay) and every choice is greedy.
     /// </summary>
-    public static QLearningCoordinator CoordinatorFor(QTable table, QlearnOptions options, IRandomSource random, bool learnOnline = false)
+    public static QLearningCoordinator CoordinatorFor(LearnedTable table, QlearnOptions options, IRandomSource random)
     {
-        if (learnOnline && table.Algorithm is { } algorithm && algorithm != RoutingAlgorithms.QLearning)
-            throw new RoutingInputException(
-                $"The Q-table was written by {algorithm}, whose counts are in its run's checkpoint, not the table; --learn continues only a {RoutingAlgorithms.QLearning} table (without --learn, route follows this one greedily).");
         var learner = table.Learner ?? table.States.Count switch
         {
             4 => TaskTypeCoordinator.Name,
             20 => LoadBalancedCoordinator.Name,
             _ => throw new RoutingInputException($"A Q-table has 4 states (base) or 20 (load-balanced), not {table.States.Count}."),
         };
-        var coordinator = QLearningCoordinator.Create(learner, (options with { Learner = learner }).Resolve().QLearning!, options.Load, random);
-        coordinator.Restore(new CoordinatorSnapshot(learner, 0, table.ToDocument(), coordinator.Load.Snapshot()));
+        var resolved = (options with { Learner = learner }).Resolve();
+        var noExploration = resolved.QLearning! with { EpsilonStart = 0, EpsilonDecay = 1, EpsilonFloor = 0 };
+        var coordinator = QLearningCoordinator.Create(learner, noExploration, options.Load, random, table.Algorithm, resolved.Bandits);
+        if (!table.States.SequenceEqual(coordinator.States))
+            throw new RoutingInputException($"The saved Q-table's states do not match the {learner} coordinator's.");
+        coordinator.Restore(new CoordinatorSnapshot(learner, 0, table.State.QTable, coordinator.Load.Snapshot(), table.Algorithm, table.State.Bandit));
         return coordinator;
     }
 }

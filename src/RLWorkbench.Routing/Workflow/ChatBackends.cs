@@ -8,7 +8,7 @@ namespace RLWorkbench.Routing.Workflow;
 
 /// <summary>
 /// Builds one chat pipeline per provider (<see cref="ChatPipeline"/>) for the chosen backend:
-/// accounting -> [recording] -> simulated | replay | (error translation -> SDK -> resilient HTTP handler).
+/// [budget] -> accounting -> [recording] -> simulated | replay | (error translation -> SDK -> resilient HTTP handler).
 /// </summary>
 public sealed class ChatBackends : IDisposable
 {
@@ -45,7 +45,8 @@ public sealed class ChatBackends : IDisposable
         SimulationProfile? profile,
         ProviderCredentials? credentials,
         IReadOnlyList<CassetteEntry>? cassette,
-        Func<TimeSpan, CancellationToken, Task>? simulatedCallWait = null)
+        Func<TimeSpan, CancellationToken, Task>? simulatedCallWait = null,
+        BudgetGuard? budget = null)
     {
         var settings = options.ProviderSettings();
         var owned = new List<IDisposable>();
@@ -73,7 +74,8 @@ public sealed class ChatBackends : IDisposable
                     client = ChatPipeline.RealSource(p, settings[p], keys, options.Resilience, time, jitter ?? new SeededRandomSource(options.Seed ^ 0x5EED), notice, owned, health.For(p));
                     break;
             }
-            clients[p] = ChatPipeline.Around(client, p, settings[p].Model, prices, ledger, recorder, time);
+            var pipeline = ChatPipeline.Around(client, p, settings[p].Model, prices, ledger, recorder, time);
+            clients[p] = budget is null ? pipeline : new BudgetedChatClient(pipeline, budget);
         }
         return new ChatBackends(new ChatProviders(clients, settings, RoutingNames.ParseProvider(options.JudgeProvider)), health, simulatedClock, owned);
     }

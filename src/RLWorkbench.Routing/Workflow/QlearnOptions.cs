@@ -59,6 +59,15 @@ public sealed record QlearnOptions
 
     public int JudgeOutputChars { get; init; } = JudgePrompt.DefaultOutputChars;
 
+    /// <summary>
+    /// The chains the run routes to: every chain of distinct agents up to <c>maxLength</c> steps, or the <c>allowed</c> list.
+    /// The default (one step) is the seed's eight single (agent, provider) actions.
+    /// </summary>
+    public ChainOptions Chains { get; init; } = new();
+
+    /// <summary>The chains on offer, in the learner's action order (a bad chain is one sentence naming it).</summary>
+    public IReadOnlyList<RoutingChain> ChainList() => Chains.Enumerate();
+
     /// <summary>Null takes the learner's defaults (epsilon decay 0.97 base, 0.98 load-balanced).</summary>
     public QLearningOptions? QLearning { get; init; }
 
@@ -149,6 +158,13 @@ public sealed record QlearnOptions
             throw new RoutingInputException("The Q-learning settings need learningRate in (0, 1], gamma, epsilonStart and epsilonFloor in [0, 1], and epsilonDecay in (0, 1].");
         if (Load.Window < 1 || Load.MinimumEntries < 0)
             throw new RoutingInputException("The load tracker needs a window of at least 1.");
+        if (Chains is null)
+            throw new RoutingInputException("'chains' cannot be null; give its settings, or leave it out for single agents.");
+        var chains = ChainList();
+        if (chains.Count < 2)
+            throw new RoutingInputException($"The allowed chains must offer at least two to choose between; '{string.Join(",", chains.Select(c => c.Label))}' is one.");
+        if (loadBalanced && Chains.RoutesChains)
+            throw new RoutingInputException("Chains are routed by the base coordinator (state = task type); the load-balanced coordinator routes single agents, so leave out --load-balanced or the chains.");
         return resolved;
     }
 

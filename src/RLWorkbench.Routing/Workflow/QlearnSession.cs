@@ -162,7 +162,7 @@ public static class QlearnSession
         var random = new SeededRandomSource(options.Seed);
         if (checkpoint is not null)
             random.SetState(checkpoint.RandomState);
-        var coordinator = QLearningCoordinator.Create(options.Learner, options.QLearning!, options.Load, random, options.Algorithm, options.Bandits);
+        var coordinator = QLearningCoordinator.Create(options.Learner, options.QLearning!, options.Load, random, options.Algorithm, options.Bandits, options.ChainList());
         if (checkpoint is not null)
         {
             try
@@ -194,9 +194,9 @@ public static class QlearnSession
         ledger.Added += callLog.Append;
 
         using var recorder = options.Record is not null ? new CassetteWriter(options.Record) : null;
-        using var backends = ChatBackends.Build(options, host.Environment, host.Time, host.Jitter, prices, ledger, progress.Notice, recorder, profile, credentials, cassette, host.SimulatedCallWait);
-        var providers = backends.Providers;
         var budget = options.BudgetUsd is { } limit ? new BudgetGuard(limit, ledger.TotalCostUsd) : null;
+        using var backends = ChatBackends.Build(options, host.Environment, host.Time, host.Jitter, prices, ledger, progress.Notice, recorder, profile, credentials, cassette, host.SimulatedCallWait, budget);
+        var providers = backends.Providers;
         var workflow = new RoutingWorkflow(bank, coordinator, providers, new CompositeReward(options.Reward), random, prices, budget, options.JudgeOutputChars, options.MaxFailedCalls, progress.Notice);
 
         var table = run.Table("iterations", IterationColumns);
@@ -234,8 +234,9 @@ public static class QlearnSession
                 unwritten.Add(name);
             }
         }
-        Save("qtable.json", () => AtomicFile.WriteAllText(run.ArtifactPath("qtable.json"), coordinator.TableJson()));
-        Save("qtable.csv", () => AtomicFile.WriteAllText(run.ArtifactPath("qtable.csv"), coordinator.Table.ToCsv()));
+        var learned = coordinator.SaveTable();
+        Save(learned.JsonFileName, () => AtomicFile.WriteAllText(run.ArtifactPath(learned.JsonFileName), learned.Json));
+        Save(learned.CsvFileName, () => AtomicFile.WriteAllText(run.ArtifactPath(learned.CsvFileName), learned.Csv));
         Save("checkpoint.json", () => AtomicFile.WriteAllText(run.ArtifactPath("checkpoint.json"), checkpointText));
         Save("summary.json", () => run.WriteJson("summary.json", report.Summary));
         Save("report.txt", () => AtomicFile.WriteAllText(run.ArtifactPath("report.txt"), report.Text));
@@ -296,26 +297,42 @@ public static class QlearnSession
             AtomicFile.WriteAllText(path, string.Join('\n', complete.Take(iterationsDone + 1)) + "\n");
     }
 
-    /// <summary>Expected calls and cost: every iteration is one agent and one judge call; agents are assumed to use half their output allowance and the judge 120 tokens.</summary>
+    /// <summary>
+    /// Expected calls and cost: every iteration is one call per step of its chain (one for a single agent) and one judge call,
+    /// averaged over the chains on offer; agents are assumed to use half their output allowance (a later step also reads half
+    /// of the previous one's) and the judge 120 tokens. The worst case is the budget's own: the dearest chain's every call at
+    /// its full allowance, so the plan printed before a paid run is the cap the run enforces.
+    /// </summary>
     public static RunPlan Plan(QlearnOptions options, TaskBank bank, PriceTable prices, int iterations)
     {
         var settings = options.ProviderSettings();
         var judge = settings[RoutingNames.ParseProvider(options.JudgeProvider)];
+        var chains = options.ChainList();
         double expected = 0, worst = 0;
         foreach (var task in bank.Tasks)
         {
-            foreach (var action in RoutingAction.All)
+            foreach (var chain in chains)
             {
-                var s = settings[action.Provider];
-                var agentIn = SimulatedChatClient.EstimateTokens(AgentPrompts.SystemPrompt(action.Agent)) + SimulatedChatClient.EstimateTokens(AgentPrompts.UserMessage(task));
-                var judgeIn = SimulatedChatClient.EstimateTokens(JudgePrompt.SystemPrompt + JudgePrompt.UserMessage(task, action.Agent, new string('x', Math.Min(options.JudgeOutputChars, s.MaxOutputTokens * 2))));
-                expected += prices.Cost(s.Model, agentIn, s.MaxOutputTokens / 2) + prices.Cost(judge.Model, judgeIn, Math.Min(120, judge.MaxOutputTokens));
-                // The budget guard's own worst case, so the plan printed before a paid run is the cap the run enforces.
-                worst = Math.Max(worst, RoutedTaskExecutor.WorstCase(task, action, s, judge, prices, options.JudgeOutputChars).Total);
+                var previousTokens = 0;
+                var agentCost = 0.0;
+                for (var k = 0; k < chain.Length; k++)
+                {
+                    var step = chain.Steps[k];
+                    var s = settings[step.Provider];
+                    var agentIn = SimulatedChatClient.EstimateTokens(AgentPrompts.SystemPrompt(step.Agent)) + SimulatedChatClient.EstimateTokens(AgentPrompts.UserMessage(task)) + previousTokens;
+                    agentCost += prices.Cost(s.Model, agentIn, s.MaxOutputTokens / 2);
+                    previousTokens = s.MaxOutputTokens / 2;
+                }
+                var last = settings[chain.Last.Provider];
+                var judgeIn = SimulatedChatClient.EstimateTokens(JudgePrompt.SystemPrompt + JudgePrompt.UserMessage(task, chain.Last.Agent, new string('x', Math.Min(options.JudgeOutputChars, last.MaxOutputTokens * 2))));
+                // One sum per chain, as for a single agent (agent + judge), so a single-step plan is the seed run's to the bit.
+                expected += agentCost + prices.Cost(judge.Model, judgeIn, Math.Min(120, judge.MaxOutputTokens));
+                worst = Math.Max(worst, RoutedTaskExecutor.WorstCase(task, chain, p => settings[p], judge, prices, options.JudgeOutputChars).Total);
             }
         }
-        var perIteration = expected / (bank.Count * RoutingAction.Count);
-        return new RunPlan(iterations, 2 * iterations, perIteration * iterations, worst * iterations);
+        var perIteration = expected / (bank.Count * chains.Count);
+        var callsPerIteration = chains.Average(c => c.Length + 1.0);
+        return new RunPlan(iterations, (int)Math.Round(callsPerIteration * iterations), perIteration * iterations, worst * iterations);
     }
 
     private static string CheckpointText(QLearningCoordinator coordinator, SeededRandomSource random, int done) =>
@@ -389,8 +406,10 @@ public sealed record IterationRow(
         var d = r.Decision;
         var v = r.Verdict;
         var u = r.Update.Utilisations;
+        // A chain's agents and providers in step order ("researcher>validator", "openai>anthropic"); one step is the seed's row.
         return new IterationRow(
-            r.Iteration + 1, d.Task.Id, d.Task.Type.Name(), d.State, d.LoadState, d.Action.Index, d.Action.Agent.Name(), d.Action.Provider.Name(),
+            r.Iteration + 1, d.Task.Id, d.Task.Type.Name(), d.State, d.LoadState, d.ActionIndex,
+            string.Join(RoutingChain.Separator, d.Chain.Steps.Select(a => a.Agent.Name())), string.Join(RoutingChain.Separator, d.Chain.Steps.Select(a => a.Provider.Name())),
             v.Relevance, v.Accuracy, v.Completeness, v.AgentMatch, v.Quality, r.Update.RawReward, r.Update.Penalty, r.Update.AdjustedReward,
             r.Agent.InputTokens, r.Agent.OutputTokens, r.Agent.LatencySeconds, r.Agent.CostUsd, r.Judge.CostUsd, d.Epsilon,
             u[0], u[1], u[2], u[3], r.Update.Imbalance, v.ParseFailure);

@@ -58,15 +58,16 @@ public sealed class RoutingReport
         var routing = new List<RoutingChoice>();
         foreach (var type in RoutingNames.TaskTypes)
         {
-            var balancedAction = coordinator.Table.ArgMax(coordinator.Table.StateIndex(coordinator.StateOf(type, LoadStates.Balanced)));
+            var balancedAction = coordinator.RoutingLearner.Greedy(coordinator.StateIndex(coordinator.StateOf(type, LoadStates.Balanced)));
             var loadStates = coordinator is LoadBalancedCoordinator ? LoadStates.All.Where(visited.Contains) : [LoadStates.Balanced];
             foreach (var load in loadStates)
             {
                 var state = coordinator.StateOf(type, load);
-                var s = coordinator.Table.StateIndex(state);
-                var a = coordinator.Table.ArgMax(s);
-                var knownBest = best is null ? null : RoutingAction.FromIndex(Array.IndexOf(best[type], best[type].Max())).Label;
-                routing.Add(new RoutingChoice(state, type.Name(), load, RoutingAction.FromIndex(a).Label, coordinator.Table[s, a],
+                var s = coordinator.StateIndex(state);
+                var a = coordinator.RoutingLearner.Greedy(s);
+                // The profile's expected rewards are per single agent; a chain run has no known best to compare with.
+                var knownBest = best is null || coordinator.RoutesChains ? null : RoutingAction.FromIndex(Array.IndexOf(best[type], best[type].Max())).Label;
+                routing.Add(new RoutingChoice(state, type.Name(), load, coordinator.Chains[a].Label, coordinator.RoutingLearner.Value(s, a),
                     rows.Any(r => r.State == state), a != balancedAction, knownBest));
             }
         }
@@ -77,10 +78,10 @@ public sealed class RoutingReport
             return new AgentPerformance(agent.Name(), mine.Length, mine.Length == 0 ? 0 : mine.Average(r => r.AdjustedReward), mine.Sum(r => r.AdjustedReward),
                 coordinator.Load.LifetimeCounts[(int)agent] / (double)lifetimeTotal);
         }).ToArray();
-        var actions = RoutingAction.All.Select(action =>
+        var actions = coordinator.Chains.Select((chain, index) =>
         {
-            var mine = rows.Where(r => r.Action == action.Index).ToArray();
-            return new ActionCount(action.Label, mine.Length, mine.Length == 0 ? 0 : mine.Average(r => r.RawReward));
+            var mine = rows.Where(r => r.Action == index).ToArray();
+            return new ActionCount(chain.Label, mine.Length, mine.Length == 0 ? 0 : mine.Average(r => r.RawReward));
         }).ToArray();
         var byType = RoutingNames.TaskTypes.Where(t => rows.Any(r => r.TaskType == t.Name()))
             .ToDictionary(t => t.Name(), t => rows.Where(r => r.TaskType == t.Name()).Average(r => r.RawReward));
@@ -101,7 +102,7 @@ public sealed class RoutingReport
             actions,
             byType,
             loadCounts,
-            best is null ? null : balancedRows.Count(r => r.Action == r.KnownBest),
+            best is null || coordinator.RoutesChains ? null : balancedRows.Count(r => r.Action == r.KnownBest),
             coordinator.Algorithm);
         return new RoutingReport(summary, Render(summary, coordinator is LoadBalancedCoordinator));
     }
@@ -147,7 +148,10 @@ public sealed class RoutingReport
         Line($"  {"agent",-11} {"tasks",5} {"avg reward",10} {"total",8} {"lifetime",9}");
         foreach (var a in s.Agents)
             Line($"  {a.Agent,-11} {a.Tasks,5} {a.AverageReward,10:0.000} {a.TotalReward,8:0.000} {a.LifetimeShare * 100,8:0}%");
-        Line($"Tasks per action (fair share {s.Iterations / 8.0:0.0}): {string.Join(", ", s.Actions.Select(a => $"{a.Action} {a.Tasks}"))}");
+        // With dozens of chains on offer, only those routed to are listed.
+        var routed = s.Actions.Count > RoutingAction.Count ? s.Actions.Where(a => a.Tasks > 0).ToArray() : s.Actions;
+        var listed = routed.Count == s.Actions.Count ? "" : $", {routed.Count} of {s.Actions.Count} chains routed to";
+        Line($"Tasks per action (fair share {s.Iterations / (double)s.Actions.Count:0.0}{listed}): {string.Join(", ", routed.Select(a => $"{a.Action} {a.Tasks}"))}");
         if (s.MeanRewardByTaskType.Count > 0)
             Line($"Mean reward by task type: {string.Join(", ", s.MeanRewardByTaskType.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value:0.000}")))}");
         if (loadBalanced)

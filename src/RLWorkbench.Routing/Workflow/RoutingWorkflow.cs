@@ -36,7 +36,11 @@ public sealed class ChatProviders(IReadOnlyDictionary<Provider, IChatClient> cli
     }
 }
 
-/// <summary>Everything one iteration produced, in the order it happened.</summary>
+/// <summary>
+/// Everything one iteration produced, in the order it happened. For a chain, <paramref name="Agent"/> sums its steps' calls
+/// (tokens, latency, cost) and <paramref name="AgentOutput"/> is the last step's answer; a chain that failed part-way has an
+/// empty output, a failed verdict and the calls it made (its judge call, never sent, costs nothing).
+/// </summary>
 public sealed record IterationResult(int Iteration, RoutingDecision Decision, string AgentOutput, JudgeVerdict Verdict, CallRecord Agent, CallRecord Judge, RoutingUpdate Update);
 
 public enum StopReason
@@ -102,21 +106,52 @@ public sealed class RoutingWorkflow(
                 return stop is not null;
         }
 
-        async Task RunOne(int iteration, RoutingDecision decision, RoutedTaskCost reserved)
+        async Task RunOne(int iteration, RoutingDecision decision)
         {
             try
             {
-                var result = await ExecuteAsync(iteration, decision, reserved, StopWith, stopAll.Token);
-                if (result is null)
+                RoutedChainResult? result = null;
+                ChainInterruptedException? broken = null;
+                try
+                {
+                    result = await executor.ExecuteChainAsync(iteration, decision.Task, decision.Chain, CallAsync, stopAll.Token);
+                }
+                catch (ChainInterruptedException e) when (e.InnerException is ProviderCallException)
+                {
+                    broken = e;
+                }
+                catch (ChainInterruptedException e)
+                {
+                    // Not a provider's failure (the budget, a cassette that ran out, a failed write): handled as for a single agent.
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException!);
+                }
+                if (broken is not null && !FailedChain(iteration, broken))
+                {
+                    StopWith(StopReason.ProviderDown, $"{failedCalls} calls failed, more than the {maxFailedCalls} allowed (maxFailedCalls); the last: {broken.Message}");
                     return;
+                }
                 lock (gate)
                 {
-                    var nextType = RoutingNames.TaskTypes[random.Choice(RoutingNames.TaskTypes.Count)];
-                    var update = coordinator.Complete(decision, result.Value.RawReward, nextType);
-                    onIteration(new IterationResult(iteration, decision, result.Value.Output, result.Value.Verdict, result.Value.Agent, result.Value.Judge, update));
+                    IterationResult finished;
+                    if (result is not null)
+                    {
+                        var nextType = RoutingNames.TaskTypes[random.Choice(RoutingNames.TaskTypes.Count)];
+                        var update = coordinator.Complete(decision, result.RawReward, nextType);
+                        finished = new IterationResult(iteration, decision, result.Output, result.Verdict, AgentCalls(result.Steps.Select(s => s.Record).ToArray()), result.Judge, update);
+                    }
+                    else
+                    {
+                        finished = FailedIteration(iteration, decision, broken!);
+                    }
+                    onIteration(finished);
                     // Counted once its rows and checkpoint are written: an iteration whose record failed is not done.
                     done++;
                 }
+            }
+            catch (BudgetExhaustedException e)
+            {
+                // A provider billed past its worst case: the calls already sent fit in their reservations, so they finish.
+                StopWith(StopReason.Budget, e.Message, cancelInFlight: false);
             }
             catch (ProviderCallException e)
             {
@@ -133,6 +168,11 @@ public sealed class RoutingWorkflow(
             catch (OperationCanceledException) when (stopAll.IsCancellationRequested)
             {
                 // Dropped: an iteration cut off by Ctrl+C or by another iteration's failure never updates the table.
+            }
+            finally
+            {
+                // Calls this iteration never sent give their reservation back.
+                budget?.Release(iteration);
             }
         }
 
@@ -152,12 +192,12 @@ public sealed class RoutingWorkflow(
                 decision = coordinator.Decide(task);
             }
             var worstCase = WorstCaseCosts(decision);
-            if (budget is not null && !budget.TryReserve(worstCase.Total))
+            if (budget is not null && !budget.TryReserve(i, [.. worstCase.Steps, worstCase.Judge]))
             {
                 StopWith(StopReason.Budget, $"stopped before iteration {i + 1}: its worst case (${worstCase.Total:0.0000}) would take the spend past the {budget.Describe()}.", cancelInFlight: false);
                 break;
             }
-            inFlight.Add(RunOne(i, decision, budget is null ? RoutedTaskCost.None : worstCase));
+            inFlight.Add(RunOne(i, decision));
         }
         await Task.WhenAll(inFlight);
         if (stop is { } s)
@@ -167,45 +207,16 @@ public sealed class RoutingWorkflow(
         return new WorkflowOutcome(StopReason.Completed, done, null);
     }
 
-    /// <summary>One iteration's two calls; null when it was stopped between them (the budget no longer fits the judge call).</summary>
-    private async Task<RoutedTaskResult?> ExecuteAsync(
-        int iteration, RoutingDecision decision, RoutedTaskCost reserved, Action<StopReason, string?, bool> stopWith, CancellationToken cancellationToken)
-    {
-        var judgeReserved = reserved.Judge;
-        try
-        {
-            var task = decision.Task;
-            var action = decision.Action;
-            var agent = await executor.AgentAsync(iteration, task, action, (provider, messages, context, token) => CallAsync(provider, reserved.Agent, messages, context, token), cancellationToken);
-            if (budget is not null && budget.OverLimit)
-            {
-                stopWith(StopReason.Budget, $"stopped before the judge call of iteration {iteration + 1}: the spend (${budget.SpentUsd:0.0000}) is past the ${BudgetGuard.Usd(budget.LimitUsd)} budget because a provider billed more than its worst case.", false);
-                return null;
-            }
-            judgeReserved = 0;
-            return await executor.JudgeAsync(iteration, task, action, agent, (provider, messages, context, token) => CallAsync(provider, reserved.Judge, messages, context, token), cancellationToken);
-        }
-        finally
-        {
-            // A judge call never sent gives its reservation back.
-            if (judgeReserved > 0)
-                budget?.Settle(judgeReserved, 0);
-        }
-    }
-
     /// <summary>
-    /// One call, settled against its reservation. An answer that is not valid for the provider's API comes back as null text
-    /// with the accounting stage's record of it (the provider received the call); past the failure limit the run stops.
+    /// One call (the budget stage of the pipeline settles it). An answer that is not valid for the provider's API comes back
+    /// as null text with the accounting stage's record of it (the provider received the call); past the failure limit the run stops.
     /// </summary>
-    private async Task<ProviderAnswer> CallAsync(
-        Provider provider, double reserved, IList<ChatMessage> messages, CallContext context, CancellationToken cancellationToken)
+    private async Task<ProviderAnswer> CallAsync(Provider provider, IList<ChatMessage> messages, CallContext context, CancellationToken cancellationToken)
     {
-        var spent = 0.0;
         try
         {
             var answer = await executor.SendAsync(provider, messages, context, cancellationToken);
             var record = answer.Record;
-            spent = record.CostUsd;
             var max = providers.Settings(provider).MaxOutputTokens;
             if (record.OutputTokens > max)
                 notice?.Invoke(string.Create(CultureInfo.InvariantCulture,
@@ -214,87 +225,64 @@ public sealed class RoutingWorkflow(
         }
         catch (ProviderCallException e) when (e.Failure == ProviderFailure.MalformedResponse && e.Call is { } failed)
         {
-            spent = failed.CostUsd;
             var count = Interlocked.Increment(ref failedCalls);
             notice?.Invoke($"{e.Message} Counted as failed call {count} of at most {maxFailedCalls}.");
             if (count > maxFailedCalls)
                 throw new ProviderCallException(provider, e.Failure, $"{count} calls got answers that are not valid for their API, more than the {maxFailedCalls} allowed (maxFailedCalls); the last: {e.Message}", e);
             return new ProviderAnswer(null, failed);
         }
-        finally
-        {
-            budget?.Settle(reserved, spent);
-        }
     }
-
-    /// <summary>The most one iteration can cost (<see cref="RoutedTaskExecutor.WorstCase"/>).</summary>
-    public double WorstCaseCost(RoutingDecision decision) => WorstCaseCosts(decision).Total;
-
-    private RoutedTaskCost WorstCaseCosts(RoutingDecision decision) =>
-        RoutedTaskExecutor.WorstCase(decision.Task, decision.Action, providers.Settings(decision.Action.Provider), providers.Settings(providers.Judge), prices, judgeOutputChars);
-}
-
-/// <summary>A hard spending cap: an iteration starts only if its worst case fits in what is left, counting iterations still in flight.</summary>
-public sealed class BudgetGuard(double limitUsd, double alreadySpentUsd = 0)
-{
-    private readonly Lock gate = new();
-    private double committed = alreadySpentUsd;
-    private double reserved;
-
-    public double LimitUsd { get; } = limitUsd >= 0 ? limitUsd : throw new RoutingInputException($"The budget must not be negative (got {limitUsd}).");
-
-    public double SpentUsd
-    {
-        get
-        {
-            lock (gate)
-                return committed;
-        }
-    }
-
-    /// <summary>A budget as given: a cap under a cent is not rounded to $0.01 or $0.00.</summary>
-    public static string Usd(double usd) => usd.ToString("0.00####", CultureInfo.InvariantCulture);
 
     /// <summary>
-    /// "the $X budget (spent $Y, $Z held for the calls in flight)": with calls in flight the spend alone does not explain
-    /// why an iteration no longer fits, their reserved worst cases do.
+    /// A chain failed part-way: its calls are already in the call log (the accounting stage records each as it ends) and in
+    /// the budget; the task counts as failed, and as one failed call toward maxFailedCalls. False once past that limit.
     /// </summary>
-    public string Describe()
+    private bool FailedChain(int iteration, ChainInterruptedException e)
     {
-        lock (gate)
-        {
-            var held = reserved > 0 ? $", ${reserved.ToString("0.0000", CultureInfo.InvariantCulture)} held for the calls in flight" : "";
-            return $"${Usd(LimitUsd)} budget (spent ${committed.ToString("0.0000", CultureInfo.InvariantCulture)}{held})";
-        }
+        var count = Interlocked.Increment(ref failedCalls);
+        notice?.Invoke(string.Create(CultureInfo.InvariantCulture,
+            $"iteration {iteration + 1}: {e.Message.TrimEnd('.')}. Its {e.Completed.Count} calls (${e.CompletedCostUsd:0.0000}) are recorded and the task counts as failed ({count} of at most {maxFailedCalls} failed calls)."));
+        return count <= maxFailedCalls;
     }
 
-    public bool TryReserve(double worstCaseUsd)
+    /// <summary>The row of a chain that failed part-way: nothing learned, a failed verdict, the calls it made.</summary>
+    private IterationResult FailedIteration(int iteration, RoutingDecision decision, ChainInterruptedException e)
     {
-        lock (gate)
-        {
-            if (committed + reserved + worstCaseUsd > LimitUsd)
-                return false;
-            reserved += worstCaseUsd;
-            return true;
-        }
+        var agentCalls = e.Completed.Where(c => !string.Equals(c.Purpose, nameof(CallPurpose.Judge), StringComparison.OrdinalIgnoreCase)).ToArray();
+        var judge = e.Completed.FirstOrDefault(c => string.Equals(c.Purpose, nameof(CallPurpose.Judge), StringComparison.OrdinalIgnoreCase))
+            ?? new CallRecord(iteration + 1, "judge", providers.Judge.Name(), providers.Settings(providers.Judge).Model, null, 0, 0, false, 0, 0, DateTimeOffset.MinValue, "not sent: the chain failed before it");
+        var agent = agentCalls.Length > 0 ? AgentCalls(agentCalls)
+            : new CallRecord(iteration + 1, "agent", decision.Chain.First.Provider.Name(), providers.Settings(decision.Chain.First.Provider).Model, null, 0, 0, false, 0, 0, DateTimeOffset.MinValue, "no step answered");
+        return new IterationResult(iteration, decision, "", JudgeVerdict.Failed(e.Message), agent, judge, coordinator.Failed(decision));
     }
 
-    /// <summary>True once the spend alone is past the limit: a provider billed more than the worst case reserved for it.</summary>
-    public bool OverLimit
+    /// <summary>A chain's agent calls as one record: tokens, latency and cost summed in step order (one step is its own record).</summary>
+    private static CallRecord AgentCalls(IReadOnlyList<CallRecord> steps)
     {
-        get
+        if (steps.Count == 1)
+            return steps[0];
+        var cost = 0.0;
+        var latency = 0.0;
+        foreach (var c in steps)
         {
-            lock (gate)
-                return committed + reserved > LimitUsd;
+            cost += c.CostUsd;
+            latency += c.LatencySeconds;
         }
+        return steps[^1] with
+        {
+            Provider = string.Join(RoutingChain.Separator, steps.Select(c => c.Provider)),
+            Model = string.Join(RoutingChain.Separator, steps.Select(c => c.Model)),
+            InputTokens = steps.Sum(c => c.InputTokens),
+            OutputTokens = steps.Sum(c => c.OutputTokens),
+            UsageReported = steps.All(c => c.UsageReported),
+            LatencySeconds = latency,
+            CostUsd = cost,
+        };
     }
 
-    public void Settle(double reservedUsd, double actualUsd)
-    {
-        lock (gate)
-        {
-            reserved -= reservedUsd;
-            committed += actualUsd;
-        }
-    }
+    /// <summary>The most one iteration can cost: each call of its chain at its full allowance (<see cref="RoutedTaskExecutor.WorstCase(RoutingTask, RoutingChain, Func{Provider, ProviderSettings}, ProviderSettings, PriceTable, int)"/>).</summary>
+    public double WorstCaseCost(RoutingDecision decision) => WorstCaseCosts(decision).Total;
+
+    private RoutedChainCost WorstCaseCosts(RoutingDecision decision) =>
+        RoutedTaskExecutor.WorstCase(decision.Task, decision.Chain, providers.Settings, providers.Settings(providers.Judge), prices, judgeOutputChars);
 }

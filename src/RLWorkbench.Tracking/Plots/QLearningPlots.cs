@@ -24,12 +24,15 @@ public static class QLearningPlots
             else
                 notes.Add("iterations.csv has no load states (state = task type only): no load-state counts.");
         }
-        if (run.ReadJson("artifacts/qtable.json") is not { } qtable)
+        // A bandit run saves counts and sums (artifacts/bandit.json) instead of a Q-table; its heatmap shows their means.
+        var qtable = run.ReadJson("artifacts/qtable.json");
+        var bandit = qtable is null ? run.ReadJson("artifacts/bandit.json") : null;
+        if (qtable is null && bandit is null)
         {
             notes.Add("no artifacts/qtable.json: no Q-table heatmaps.");
             return;
         }
-        var table = QTable.From(qtable);
+        var table = qtable is not null ? QTable.From(qtable) : QTable.FromBandit(bandit!);
         files.AddRange(Heatmaps(run, table, iterations, dir, notes));
     }
 
@@ -242,6 +245,25 @@ public sealed record QTable(IReadOnlyList<string> States, IReadOnlyList<string> 
         catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException)
         {
             throw new RunFormatException("qtable.json is not shaped { \"states\": [...], \"actions\": [...], \"values\": [[...]] }.", e);
+        }
+    }
+
+    /// <summary>A bandit table's sample means (sums / counts), 0 where an action was never tried, as the heatmap shows them.</summary>
+    public static QTable FromBandit(JsonNode json)
+    {
+        try
+        {
+            var states = json["states"]!.AsArray().Select(s => s!.ToString()).ToList();
+            var actions = json["actions"]!.AsArray().Select(a => a!.ToString()).ToList();
+            var counts = json["counts"]!.AsArray().Select(row => row!.AsArray().Select(v => v!.GetValue<long>()).ToArray()).ToList();
+            var sums = json["sums"]!.AsArray().Select(row => row!.AsArray().Select(v => v!.GetValue<double>()).ToArray()).ToList();
+            if (counts.Count != states.Count || sums.Count != states.Count || counts.Any(c => c.Length != actions.Count) || sums.Any(c => c.Length != actions.Count))
+                throw new RunFormatException($"bandit.json has {states.Count} states and {actions.Count} actions but its counts and sums are not {states.Count} x {actions.Count} tables.");
+            return new QTable(states, actions, counts.Select((c, s) => c.Select((n, a) => n == 0 ? 0 : sums[s][a] / n).ToArray()).ToList());
+        }
+        catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException)
+        {
+            throw new RunFormatException("bandit.json is not shaped { \"states\": [...], \"actions\": [...], \"counts\": [[...]], \"sums\": [[...]] }.", e);
         }
     }
 }
