@@ -211,6 +211,16 @@ public sealed record ComparisonOptions
 
     public ChainLearnerOptions ChainLearners { get; init; } = new();
 
+    /// <summary>
+    /// A Pareto sweep (docs/pareto.md): each weight vector ("quality=1,cost=40" or {"quality": 1, "cost": 40}) scalarises the
+    /// reward vector, every learner learns each one, and the learned greedy policies are valued on quality, cost per task and
+    /// p95 latency against the exact front. Null is the ordinary comparison on the seed's reward.
+    /// </summary>
+    public RewardWeights[]? Weights { get; init; }
+
+    /// <summary>The learners whose greedy policy is a per-state table, which a Pareto sweep values on each objective; the fixed rules are its baselines.</summary>
+    public static IReadOnlyList<string> ParetoLearners { get; } = [LearnerNames.QLearning, LearnerNames.Ucb1, LearnerNames.Thompson, LearnerNames.PpoSeed, LearnerNames.PpoSmall, LearnerNames.PpoSeedSettings];
+
     /// <summary>Where the answers come from: "simulated" (the default), "replay" (set by <see cref="Replay"/>) or "real" (live calls, needs <see cref="BudgetUsd"/>).</summary>
     public string Backend { get; init; } = Backends.Simulated;
 
@@ -266,6 +276,21 @@ public sealed record ComparisonOptions
         }
         if (Learners.Distinct().Count() != Learners.Length)
             return "A learner is listed twice.";
+        if (Weights is not null)
+        {
+            if (Weights.Length == 0)
+                return $"weights lists no weight vector; give at least one, for example [\"{RewardWeights.Example}\"], or leave it out for the seed's reward.";
+            if (Weights.Any(w => w is null))
+                return "weights holds a null entry; every entry is a weight vector such as \"quality=1,cost=40\".";
+            if (Weights.Distinct().Count() != Weights.Length)
+                return "weights lists the same weight vector twice.";
+            if (Learners.FirstOrDefault(l => !ParetoLearners.Contains(l)) is { } fixedRule)
+                return $"The learner '{fixedRule}' has no greedy table to place on a Pareto front; with weights the learners are {string.Join(", ", ParetoLearners)} (the fixed rules are drawn as baselines).";
+            if (Problem.Kind != TaskTypeCoordinator.Name || Problem.Chains is { RoutesChains: true })
+                return "Weighted objectives (weights) are compared on the base problem with single (agent, provider) actions; leave out problem.chains and the load-balanced kind.";
+            if (ResolvedBackend != Backends.Simulated)
+                return "A Pareto sweep (weights) runs on the simulated backend: its exact front is the simulation's.";
+        }
         if (Seeds < 1 || Seeds > 1000)
             return $"Seeds must be between 1 and 1000, got {Seeds}.";
         // Each seed also seeds the environment and PPO, which take 32-bit seeds.

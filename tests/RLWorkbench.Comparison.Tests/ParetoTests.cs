@@ -125,11 +125,20 @@ public sealed class ParetoTests
         Assert.Equal((3 * 0.9 + 8 * 0.4) / 11, front.CostFront[0].Quality, 1e-12);
         Assert.Equal(codingOnAnthropic, front.CostFront[1].Cost, 1e-15);
         Assert.Equal((3 * 0.95 + 8 * 0.4) / 11, front.CostFront[1].Quality, 1e-12);
-        // The reference is (the dearest policy's cost, the lowest quality): only the second point encloses area.
-        Assert.Equal(dearest, front.CostReference.Cost, 1e-15);
-        Assert.Equal((dearest - codingOnAnthropic) * (3 * 0.05 / 11), front.CostHypervolume, 1e-15);
-        Assert.Equal(1.0, front.CostRatio([front.CostFront[1].ToObjectives()]), 1e-12);
-        Assert.Equal(0.0, front.CostRatio([front.CostFront[0].ToObjectives()]), 1e-12);
+        // The reference is the front's nadir (its dearest cost, its lowest quality) moved out by a tenth of the front's range.
+        var (q0, q1) = ((3 * 0.9 + 8 * 0.4) / 11, (3 * 0.95 + 8 * 0.4) / 11);
+        var referenceCost = codingOnAnthropic + 0.1 * (codingOnAnthropic - cheapest);
+        var referenceQuality = q0 - 0.1 * (q1 - q0);
+        Assert.Equal(referenceCost, front.CostReference.Cost, 1e-15);
+        Assert.Equal(referenceQuality, front.CostReference.Quality, 1e-12);
+        var cheapArea = (referenceCost - cheapest) * (q0 - referenceQuality);
+        var exactArea = (codingOnAnthropic - cheapest) * (q0 - referenceQuality) + (referenceCost - codingOnAnthropic) * (q1 - referenceQuality);
+        Assert.Equal(exactArea, front.CostHypervolume, 1e-15);
+        Assert.Equal(1.0, front.CostRatio(front.CostFront.Select(p => p.ToObjectives())), 1e-12);
+        Assert.Equal(cheapArea / exactArea, front.CostRatio([front.CostFront[0].ToObjectives()]), 1e-12);
+        // The dearest policy (anthropic everywhere) is dominated and lies beyond the reference cost: it covers nothing.
+        Assert.True(dearest > referenceCost);
+        Assert.Equal(0.0, front.CostRatio([new PolicyObjectives(q1, dearest, 0)]));
         // Equal latencies: every policy has the same p95, so there is no latency trade-off to cover.
         Assert.Equal(0.0, front.LatencyHypervolume);
         Assert.True(double.IsNaN(front.LatencyRatio([front.CostFront[1].ToObjectives()])));

@@ -8,9 +8,8 @@ public sealed record TablePoint(int[] ActionPerType, PolicyObjectives Objectives
 /// them, 8^4 = 4,096 on the default problem; a type the bank never draws keeps action 0), valued exactly by
 /// <see cref="ObjectiveModel"/>, and their Pareto fronts in the (cost, quality) and (p95 latency, quality) planes. Mixing
 /// policies at random is not counted: a mixture's quality and cost are on the segment between its parts, but its p95 latency
-/// is not, and a router deploys one table. The reference point of each plane is the worst of all these policies on both
-/// objectives (lowest quality, highest cost or p95 latency), so every policy lies inside the box and the ratio of two
-/// hypervolumes says how much of what is achievable a set of policies covers.
+/// is not, and a router deploys one table. The ratio of a set's hypervolume to the front's, against the same reference
+/// (<see cref="Reference"/>), says how much of the achievable trade-off the set covers.
 /// </summary>
 public sealed class ExactFront
 {
@@ -33,21 +32,36 @@ public sealed class ExactFront
             all[code] = new TablePoint(table, objectives.Of(TaskPolicy.FromTypeTable(problem, table)));
         }
         Policies = all;
-        CostReference = new TradeOffPoint(all.Max(p => p.Objectives.CostUsd), all.Min(p => p.Objectives.Quality));
-        LatencyReference = new TradeOffPoint(all.Max(p => p.Objectives.P95LatencySeconds), CostReference.Quality);
         CostFront = ParetoFront.Of(all.Select(CostPoint));
         LatencyFront = ParetoFront.Of(all.Select(LatencyPoint));
+        CostReference = Reference(CostFront);
+        LatencyReference = Reference(LatencyFront);
         CostHypervolume = ParetoFront.Hypervolume(CostFront, CostReference);
         LatencyHypervolume = ParetoFront.Hypervolume(LatencyFront, LatencyReference);
     }
 
+    /// <summary>Share of each objective's range along the front by which the reference lies beyond the front's worst values.</summary>
+    public const double ReferenceMargin = 0.1;
+
     public IReadOnlyList<TablePoint> Policies { get; }
 
-    /// <summary>(highest cost per task of any policy, lowest quality of any policy).</summary>
+    /// <summary>The (cost, quality) plane's reference: the front's nadir (its highest cost, its lowest quality) moved out by <see cref="ReferenceMargin"/> of the front's range.</summary>
     public TradeOffPoint CostReference { get; }
 
-    /// <summary>(highest p95 latency of any policy, lowest quality of any policy).</summary>
+    /// <summary>The (p95 latency, quality) plane's reference, built the same way from that plane's front.</summary>
     public TradeOffPoint LatencyReference { get; }
+
+    /// <summary>
+    /// The nadir of the front pushed out by a tenth of its range (a usual convention): every efficient policy, the extremes
+    /// included, then encloses some area, while the policies far below the front (wrong agents: quality near 0.5) enclose none,
+    /// so the ratio measures the trade-off region rather than the distance from the worst policy.
+    /// </summary>
+    private static TradeOffPoint Reference(IReadOnlyList<TradeOffPoint> front)
+    {
+        var (lowCost, highCost) = (front[0].Cost, front[^1].Cost);
+        var (lowQuality, highQuality) = (front[0].Quality, front[^1].Quality);
+        return new TradeOffPoint(highCost + ReferenceMargin * (highCost - lowCost), lowQuality - ReferenceMargin * (highQuality - lowQuality));
+    }
 
     public IReadOnlyList<TradeOffPoint> CostFront { get; }
 
