@@ -34,6 +34,9 @@ public static class LearnerNames
     public const string BestSingle = "best-single";
     public const string RandomChain = "random-chain";
 
+    /// <summary>Learns the reward vector once for every weight vector of a Pareto sweep; runs only there (docs/pareto.md).</summary>
+    public const string Ucb1Vector = "ucb1-vector";
+
     /// <summary>What `compare` runs when no learner is named: the single-step learners (the chain learners are named in compare-chains*.json).</summary>
     public static IReadOnlyList<string> Default { get; } = [QLearning, PpoSeed, PpoSmall, PpoSeedSettings, Ucb1, Thompson, Random, RoundRobin, LeastRecentlyUsed, Oracle];
 
@@ -76,6 +79,7 @@ public static class LearnerNames
         LongestChain => "always the longest chain",
         BestSingle => "best single agent per type (oracle)",
         RandomChain => "uniform random chain",
+        Ucb1Vector => "UCB1 on the reward vector (one run for all weights)",
         _ => name,
     };
 }
@@ -219,7 +223,7 @@ public sealed record ComparisonOptions
     public RewardWeights[]? Weights { get; init; }
 
     /// <summary>The learners whose greedy policy is a per-state table, which a Pareto sweep values on each objective; the fixed rules are its baselines.</summary>
-    public static IReadOnlyList<string> ParetoLearners { get; } = [LearnerNames.QLearning, LearnerNames.Ucb1, LearnerNames.Thompson, LearnerNames.PpoSeed, LearnerNames.PpoSmall, LearnerNames.PpoSeedSettings];
+    public static IReadOnlyList<string> ParetoLearners { get; } = [LearnerNames.Ucb1Vector, LearnerNames.QLearning, LearnerNames.Ucb1, LearnerNames.Thompson, LearnerNames.PpoSeed, LearnerNames.PpoSmall, LearnerNames.PpoSeedSettings];
 
     /// <summary>Where the answers come from: "simulated" (the default), "replay" (set by <see cref="Replay"/>) or "real" (live calls, needs <see cref="BudgetUsd"/>).</summary>
     public string Backend { get; init; } = Backends.Simulated;
@@ -271,8 +275,10 @@ public sealed record ComparisonOptions
             return $"Name at least one learner; the learners are {string.Join(", ", LearnerNames.All)}.";
         foreach (var name in Learners)
         {
-            if (!LearnerNames.All.Contains(name))
-                return $"Unknown learner '{name}'; the learners are {string.Join(", ", LearnerNames.All)}.";
+            if (name == LearnerNames.Ucb1Vector && Weights is null)
+                return $"The learner '{name}' learns the reward vector for a Pareto sweep; give weights (docs/pareto.md) or leave it out.";
+            if (!LearnerNames.All.Contains(name) && name != LearnerNames.Ucb1Vector)
+                return $"Unknown learner '{name}'; the learners are {string.Join(", ", LearnerNames.All)}, and {LearnerNames.Ucb1Vector} with weights.";
         }
         if (Learners.Distinct().Count() != Learners.Length)
             return "A learner is listed twice.";

@@ -85,6 +85,9 @@ public sealed class RoutingEnvironment : IEnv
 
     public RoutedTask? LastStep { get; private set; }
 
+    /// <summary>The last routed task's objectives kept apart (quality, agent cost, agent latency, load penalty), for learners that learn them separately.</summary>
+    public RewardVector? LastVector { get; private set; }
+
     public void Reset(int? seed, Span<float> observation)
     {
         if (seed is { } s)
@@ -164,6 +167,7 @@ public sealed class RoutingEnvironment : IEnv
         Info["chain_length"] = chain.Length;
         var routed = new RoutedTask(task, actionIndex, raw, penalty, adjusted, verdict.ParseFailure, agentCost, judgeCost);
         LastStep = routed;
+        LastVector = new RewardVector(verdict.Quality, agentCost, result.AgentLatencySeconds, penalty);
         return routed;
     }
 

@@ -31,7 +31,6 @@ public static class ParetoReport
     public static IReadOnlyList<LearnerFront> Summarise(ParetoResult result)
     {
         var fraction = result.Options.ThresholdFraction;
-        var budget = result.Checkpoints[^1];
         var fronts = new List<LearnerFront>();
         foreach (var learner in result.Learners)
         {
@@ -41,8 +40,10 @@ public static class ParetoReport
             var ratios = seeds.Select(s => result.Ratios(learner, s)).ToArray();
             SeedMean[] Curve(Func<(double[] Cost, double[] Latency), double[]> plane) =>
                 Enumerable.Range(0, result.Checkpoints.Length).Select(k => SeedMean.Of(ratios.Select(r => plane(r)[k]).ToArray())).ToArray();
+            // Counted in calls for the whole front, so a learner that serves every weight vector from one run is compared fairly.
+            var frontCalls = result.Checkpoints.Select(c => result.FrontCalls(learner, c)).ToArray();
             MedianCalls Calls(Func<(double[] Cost, double[] Latency), double[]> plane) =>
-                SeedBootstrap.Median(ratios.Select(r => ThresholdEvents.Settled(plane(r), result.Checkpoints, fraction)).ToArray(), budget);
+                SeedBootstrap.Median(ratios.Select(r => ThresholdEvents.Settled(plane(r), frontCalls, fraction)).ToArray(), frontCalls[^1]);
             static double[] Both((double[] Cost, double[] Latency) r) => r.Cost.Zip(r.Latency, Math.Min).ToArray();
             fronts.Add(new LearnerFront(learner, Curve(r => r.Cost), Curve(r => r.Latency), Calls(r => r.Cost), Calls(r => r.Latency), Calls(Both)));
         }
@@ -72,19 +73,19 @@ public static class ParetoReport
                 summary.AppendRow(learner, w.ToString(), finals.Length, q.Mean, F(q.Lower), F(q.Upper), c.Mean, F(c.Lower), F(c.Upper), l.Mean, F(l.Lower), F(l.Upper));
             }
         }
-        var curve = run.Table("pareto_hypervolume", ["learner", "calls", "cost_ratio", "cost_lower95", "cost_upper95", "latency_ratio", "latency_lower95", "latency_upper95"]);
+        var curve = run.Table("pareto_hypervolume", ["learner", "calls", "front_calls", "cost_ratio", "cost_lower95", "cost_upper95", "latency_ratio", "latency_lower95", "latency_upper95"]);
         foreach (var f in fronts)
         {
             for (var k = 0; k < result.Checkpoints.Length; k++)
-                curve.AppendRow(f.Learner, result.Checkpoints[k], F(f.CostRatio[k].Mean), F(f.CostRatio[k].Lower), F(f.CostRatio[k].Upper), F(f.LatencyRatio[k].Mean), F(f.LatencyRatio[k].Lower), F(f.LatencyRatio[k].Upper));
+                curve.AppendRow(f.Learner, result.Checkpoints[k], result.FrontCalls(f.Learner, result.Checkpoints[k]), F(f.CostRatio[k].Mean), F(f.CostRatio[k].Lower), F(f.CostRatio[k].Upper), F(f.LatencyRatio[k].Mean), F(f.LatencyRatio[k].Lower), F(f.LatencyRatio[k].Upper));
         }
-        var learners = run.Table("pareto_learners", ["learner", "description", "seeds", "weight_vectors", "budget_calls", "final_cost_ratio", "final_cost_lower95", "final_cost_upper95",
+        var learners = run.Table("pareto_learners", ["learner", "description", "seeds", "weight_vectors", "budget_calls", "front_budget_calls", "final_cost_ratio", "final_cost_lower95", "final_cost_upper95",
             "final_latency_ratio", "final_latency_lower95", "final_latency_upper95", "cost_reached_seeds", "cost_median_calls", "cost_median_lower95", "cost_median_upper95",
             "latency_reached_seeds", "latency_median_calls", "latency_median_lower95", "latency_median_upper95", "both_reached_seeds", "both_median_calls", "both_median_lower95", "both_median_upper95"]);
         foreach (var f in fronts)
         {
             var (c, l) = (f.CostRatio[^1], f.LatencyRatio[^1]);
-            learners.AppendRow(f.Learner, LearnerNames.Describe(f.Learner), f.CostCalls.Seeds, result.Weights.Count, result.Checkpoints[^1], F(c.Mean), F(c.Lower), F(c.Upper), F(l.Mean), F(l.Lower), F(l.Upper),
+            learners.AppendRow(f.Learner, LearnerNames.Describe(f.Learner), f.CostCalls.Seeds, result.Weights.Count, result.Checkpoints[^1], result.FrontCalls(f.Learner, result.Checkpoints[^1]), F(c.Mean), F(c.Lower), F(c.Upper), F(l.Mean), F(l.Lower), F(l.Upper),
                 f.CostCalls.Reached, F(f.CostCalls.Median), F(f.CostCalls.Lower), F(f.CostCalls.Upper),
                 f.LatencyCalls.Reached, F(f.LatencyCalls.Median), F(f.LatencyCalls.Lower), F(f.LatencyCalls.Upper),
                 f.BothCalls.Reached, F(f.BothCalls.Median), F(f.BothCalls.Lower), F(f.BothCalls.Upper));
@@ -143,11 +144,11 @@ public static class ParetoReport
         var inv = CultureInfo.InvariantCulture;
         sb.AppendLine("# Pareto fronts: quality against cost per task and against p95 latency").AppendLine();
         sb.AppendLine(string.Create(inv, $"{result.Weights.Count} weight vectors x {o.Learners.Length} learners x {o.Seeds} seeds (first {o.FirstSeed}), {result.Checkpoints[^1]:N0} LLM calls per (weight vector, learner, seed); {totalWallSeconds:0} s in all."));
-        sb.AppendLine(string.Create(inv, $"A learner's front after c calls is its greedy policies for all weight vectors, each after c calls of learning that scalarisation ({result.Weights.Count} x c calls for the whole front)."));
+        sb.AppendLine(string.Create(inv, $"A learner's front after c calls per weight vector is its greedy policies for all weight vectors, each after c calls of learning that scalarisation: {result.Weights.Count} x c calls for the whole front; {LearnerNames.Ucb1Vector} learns every weight vector from one run, c calls for the whole front. Calls below are for the whole front."));
         sb.AppendLine(string.Create(inv, $"Exact front: all {exact.Policies.Count:N0} deterministic per-type policies, valued exactly. Reference points (each front's nadir moved out by {ExactFront.ReferenceMargin:P0} of its range): (cost ${exact.CostReference.Cost:0.000000} per task, quality {exact.CostReference.Quality:0.0000}) and (p95 latency {exact.LatencyReference.Cost:0.000} s, quality {exact.LatencyReference.Quality:0.0000})."));
         var optimum = result.WeightedOptima.Select(x => x.Objectives).ToArray();
         sb.AppendLine(string.Create(inv, $"The best policy for each weight vector (weighted oracle) covers {exact.CostRatio(optimum):0.0000} of the exact (cost, quality) hypervolume and {exact.LatencyRatio(optimum):0.0000} of the (p95 latency, quality) one: the most these weights can give a learner that finds each optimum.")).AppendLine();
-        sb.AppendLine($"| learner | hypervolume ratio, cost plane [95% CI] | latency plane | median calls per weight vector to {fraction:P0} (cost plane) | latency plane | both |");
+        sb.AppendLine($"| learner | hypervolume ratio, cost plane [95% CI] | latency plane | median calls for the front to {fraction:P0} (cost plane) | latency plane | both |");
         sb.AppendLine("| --- | --- | --- | --- | --- | --- |");
         foreach (var f in fronts)
             sb.AppendLine($"| {LearnerNames.Describe(f.Learner)} | {Interval(f.CostRatio[^1], "0.0000")} | {Interval(f.LatencyRatio[^1], "0.0000")} | {Calls(f.CostCalls)} | {Calls(f.LatencyCalls)} | {Calls(f.BothCalls)} |");

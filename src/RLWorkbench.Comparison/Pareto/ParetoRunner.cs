@@ -33,6 +33,9 @@ public sealed record ParetoResult(
         return (cost, latency);
     }
 
+    /// <summary>LLM calls the learner's whole front took when each weight vector's policy had <paramref name="calls"/>: one run for the vector learner, one per weight vector for the others.</summary>
+    public long FrontCalls(string learner, long calls) => learner == LearnerNames.Ucb1Vector ? calls : calls * Weights.Count;
+
     public IEnumerable<long> Seeds => Enumerable.Range(0, Options.Seeds).Select(k => Options.FirstSeed + k);
 }
 
@@ -63,14 +66,28 @@ public sealed class ParetoRunner(ComparisonOptions options, RoutingProblem probl
         var optima = new List<(RewardWeights, PolicyObjectives)>();
         var runs = new List<WeightedRun>();
         var grid = ComparisonRunner.CheckpointGrid(options.Budget, options.CheckpointGrowth);
-        var total = weights.Length * options.Learners.Length * options.Seeds;
+        // The vector learner runs once for all weight vectors; every other learner once per weight vector.
+        var scalarised = options.Learners.Where(l => l != LearnerNames.Ucb1Vector).ToArray();
+        var total = (weights.Length * scalarised.Length + (options.Learners.Length - scalarised.Length)) * options.Seeds;
         var done = 0;
+        if (scalarised.Length != options.Learners.Length)
+        {
+            for (var k = 0; k < options.Seeds; k++)
+            {
+                cancel.ThrowIfCancellationRequested();
+                var seed = options.FirstSeed + k;
+                runs.AddRange(RunVector(seed, weights, grid, Of, cancel));
+                progress?.SeedFinished(new SeedRun(LearnerNames.Ucb1Vector, seed, [double.NaN], runs[^1].CallsSpent, 0, runs[^1].WallSeconds, 0, 0, 0, null), ++done, total);
+            }
+        }
         foreach (var w in weights)
         {
             var weighted = problem.WithWeights(w);
             var oracle = new PolicyValuer(new ExactRewardModel(weighted), options.EvaluationHorizon).OracleTable();
             optima.Add((w, Of(oracle)));
-            var result = new ComparisonRunner(options, weighted, backendFactory).Run(new Counting(progress, total, done), cancel);
+            if (scalarised.Length == 0)
+                continue;
+            var result = new ComparisonRunner(options with { Learners = scalarised }, weighted, backendFactory).Run(new Counting(progress, total, done), cancel);
             if (result.StoppedEarly is not null)
                 throw new ComparisonInputException($"The Pareto sweep stopped early ({result.StoppedEarly}); a front needs every weight vector's runs.");
             foreach (var run in result.Runs)
@@ -81,6 +98,35 @@ public sealed class ParetoRunner(ComparisonOptions options, RoutingProblem probl
             done += result.Runs.Count;
         }
         return new ParetoResult(options, grid, exact, baselines, optima, runs);
+    }
+
+    /// <summary>One run of the vector bandit on the unweighted problem; its greedy table for each weight vector at every checkpoint.</summary>
+    private IEnumerable<WeightedRun> RunVector(long seed, RewardWeights[] weights, long[] grid, Func<int[], PolicyObjectives> of, CancellationToken cancel)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var learner = new VectorUcbLearner(problem.StateCount, problem.ActionCount, weights, options.Bandits.UcbExploration, ComparisonRunner.LearnerRandom(LearnerNames.Ucb1Vector, seed));
+        var unweighted = problem.WithWeights(null);
+        using var env = new RoutingEnvironment(unweighted, backendFactory, seed);
+        env.Reset(checked((int)seed), new float[unweighted.ObservationSize]);
+        var points = weights.Select(_ => new PolicyObjectives[grid.Length]).ToArray();
+        void Record(int checkpoint)
+        {
+            for (var i = 0; i < weights.Length; i++)
+                points[i][checkpoint] = of(learner.GreedyTable(weights[i]));
+        }
+        Record(0);
+        var next = 1;
+        while (next < grid.Length)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var state = env.CurrentState;
+            var action = learner.Choose(state);
+            env.Route(action);
+            learner.Learn(state, action, env.LastVector!);
+            while (next < grid.Length && env.LlmCalls >= grid[next])
+                Record(next++);
+        }
+        return weights.Select((w, i) => new WeightedRun(LearnerNames.Ucb1Vector, w, seed, points[i], env.LlmCalls, clock.Elapsed.TotalSeconds));
     }
 
     /// <summary>Numbers each (learner, seed) of one weight vector's comparison within the whole sweep.</summary>
