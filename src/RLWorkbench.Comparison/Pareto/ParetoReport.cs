@@ -153,6 +153,16 @@ public static class ParetoReport
         foreach (var f in fronts)
             sb.AppendLine($"| {LearnerNames.Describe(f.Learner)} | {Interval(f.CostRatio[^1], "0.0000")} | {Interval(f.LatencyRatio[^1], "0.0000")} | {Calls(f.CostCalls)} | {Calls(f.LatencyCalls)} | {Calls(f.BothCalls)} |");
         sb.AppendLine();
+        foreach (var ((learner, _), _) in result.OfferedFronts.Take(1))
+        {
+            // A bigger offered set can only cover more, so say how big it is and how much of it is truly efficient.
+            var finals = result.OfferedFronts.Where(f => f.Key.Learner == learner).Select(f => f.Value[^1]).ToArray();
+            var sizes = finals.Select(f => f.Length).ToArray();
+            var efficient = new HashSet<(double, double)>(exact.CostFront.Select(p => (p.Cost, p.Quality)));
+            var efficientLatency = new HashSet<(double, double)>(exact.LatencyFront.Select(p => (p.Cost, p.Quality)));
+            var onFront = finals.SelectMany(f => f).Count(p => efficient.Contains((p.CostUsd, p.Quality)) || efficientLatency.Contains((p.P95LatencySeconds, p.Quality)));
+            sb.AppendLine(string.Create(inv, $"{learner}'s front is the set of tables it estimates efficient in either plane (not one table per weight vector): at the budget {sizes.Average():0.#} tables per seed (from {sizes.Min()} to {sizes.Max()}), {(double)onFront / sizes.Sum():P0} of them on the exact front of one plane or the other; the exact fronts have {exact.CostFront.Count} and {exact.LatencyFront.Count} tables.")).AppendLine();
+        }
         sb.AppendLine("Calls are Kaplan-Meier medians of the calls after which a seed's ratio stays at or above the target (censored at the budget), with 95% bootstrap intervals and the seeds that got there.").AppendLine();
         sb.AppendLine("## Fixed rules").AppendLine();
         sb.AppendLine("| rule | quality | cost per task (USD) | p95 latency (s) |");

@@ -14,6 +14,9 @@ public sealed record ParetoResult(
     IReadOnlyList<(RewardWeights Weights, PolicyObjectives Objectives)> WeightedOptima,
     IReadOnlyList<WeightedRun> Runs)
 {
+    /// <summary>Per (learner, seed), the policies a learner that estimates its own front offers at each checkpoint (the vector bandit's estimated front); others offer one policy per weight vector.</summary>
+    public IReadOnlyDictionary<(string Learner, long Seed), PolicyObjectives[][]> OfferedFronts { get; init; } = new Dictionary<(string, long), PolicyObjectives[][]>();
+
     public IReadOnlyList<string> Learners => Options.Learners;
 
     public IReadOnlyList<RewardWeights> Weights => Options.Weights!;
@@ -22,11 +25,12 @@ public sealed record ParetoResult(
     public (double[] Cost, double[] Latency) Ratios(string learner, long seed)
     {
         var runs = Runs.Where(r => r.Learner == learner && r.Seed == seed).ToArray();
+        OfferedFronts.TryGetValue((learner, seed), out var offered);
         var cost = new double[Checkpoints.Length];
         var latency = new double[Checkpoints.Length];
         for (var k = 0; k < Checkpoints.Length; k++)
         {
-            var points = runs.Select(r => r.AtCheckpoint[k]).ToArray();
+            var points = offered?[k] ?? runs.Select(r => r.AtCheckpoint[k]).ToArray();
             cost[k] = Exact.CostRatio(points);
             latency[k] = Exact.LatencyRatio(points);
         }
@@ -65,6 +69,7 @@ public sealed class ParetoRunner(ComparisonOptions options, RoutingProblem probl
         }
         var optima = new List<(RewardWeights, PolicyObjectives)>();
         var runs = new List<WeightedRun>();
+        var offered = new Dictionary<(string, long), PolicyObjectives[][]>();
         var grid = ComparisonRunner.CheckpointGrid(options.Budget, options.CheckpointGrowth);
         // The vector learner runs once for all weight vectors; every other learner once per weight vector.
         var scalarised = options.Learners.Where(l => l != LearnerNames.Ucb1Vector).ToArray();
@@ -76,7 +81,7 @@ public sealed class ParetoRunner(ComparisonOptions options, RoutingProblem probl
             {
                 cancel.ThrowIfCancellationRequested();
                 var seed = options.FirstSeed + k;
-                runs.AddRange(RunVector(seed, weights, grid, Of, cancel));
+                runs.AddRange(RunVector(seed, weights, grid, Of, offered, cancel));
                 progress?.SeedFinished(new SeedRun(LearnerNames.Ucb1Vector, seed, [double.NaN], runs[^1].CallsSpent, 0, runs[^1].WallSeconds, 0, 0, 0, null), ++done, total);
             }
         }
@@ -97,11 +102,12 @@ public sealed class ParetoRunner(ComparisonOptions options, RoutingProblem probl
             }
             done += result.Runs.Count;
         }
-        return new ParetoResult(options, grid, exact, baselines, optima, runs);
+        return new ParetoResult(options, grid, exact, baselines, optima, runs) { OfferedFronts = offered };
     }
 
     /// <summary>One run of the vector bandit on the unweighted problem; its greedy table for each weight vector at every checkpoint.</summary>
-    private IEnumerable<WeightedRun> RunVector(long seed, RewardWeights[] weights, long[] grid, Func<int[], PolicyObjectives> of, CancellationToken cancel)
+    private IEnumerable<WeightedRun> RunVector(long seed, RewardWeights[] weights, long[] grid, Func<int[], PolicyObjectives> of,
+        Dictionary<(string, long), PolicyObjectives[][]> offered, CancellationToken cancel)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var learner = new VectorUcbLearner(problem.StateCount, problem.ActionCount, weights, options.Bandits.UcbExploration, ComparisonRunner.LearnerRandom(LearnerNames.Ucb1Vector, seed));
@@ -109,10 +115,13 @@ public sealed class ParetoRunner(ComparisonOptions options, RoutingProblem probl
         using var env = new RoutingEnvironment(unweighted, backendFactory, seed);
         env.Reset(checked((int)seed), new float[unweighted.ObservationSize]);
         var points = weights.Select(_ => new PolicyObjectives[grid.Length]).ToArray();
+        var fronts = new PolicyObjectives[grid.Length][];
+        offered[(LearnerNames.Ucb1Vector, seed)] = fronts;
         void Record(int checkpoint)
         {
             for (var i = 0; i < weights.Length; i++)
                 points[i][checkpoint] = of(learner.GreedyTable(weights[i]));
+            fronts[checkpoint] = learner.EstimatedFront(unweighted.TypeProbabilities).Select(of).ToArray();
         }
         Record(0);
         var next = 1;

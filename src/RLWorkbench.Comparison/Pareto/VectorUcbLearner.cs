@@ -95,5 +95,55 @@ public sealed class VectorUcbLearner
         return table;
     }
 
+    /// <summary>
+    /// The tables this learner believes efficient: every deterministic per-type table (untried actions left out), valued on its
+    /// estimated means weighted by the type shares, and kept when no other table is estimated at least as good in quality and
+    /// strictly cheaper, or better at no more cost, in the (cost, quality) or the (mean latency, quality) plane. Weight vectors
+    /// only reach the convex part of a front, and two types with nearly the same trade-off rate need a weight inside a narrow
+    /// window to be split; the estimated front has no windows.
+    /// </summary>
+    public IReadOnlyList<int[]> EstimatedFront(IReadOnlyList<double> typeShares)
+    {
+        var occurring = Enumerable.Range(0, typeShares.Count).Where(t => typeShares[t] > 0).ToArray();
+        var tried = occurring.Select(t => Enumerable.Range(0, actions).Where(a => pulls[t, a] > 0).ToArray()).ToArray();
+        if (tried.Any(list => list.Length == 0))
+            return [GreedyTable(weights[0])];
+        var count = tried.Aggregate(1, (n, list) => n * list.Length);
+        var tables = new int[count][];
+        var q = new double[count];
+        var c = new double[count];
+        var l = new double[count];
+        for (var code = 0; code < count; code++)
+        {
+            var table = new int[visits.Length];
+            var rest = code;
+            for (var i = 0; i < occurring.Length; i++)
+            {
+                var t = occurring[i];
+                var a = tried[i][rest % tried[i].Length];
+                rest /= tried[i].Length;
+                table[t] = a;
+                q[code] += typeShares[t] * quality[t, a];
+                c[code] += typeShares[t] * cost[t, a];
+                l[code] += typeShares[t] * latency[t, a];
+            }
+            tables[code] = table;
+        }
+        var kept = new HashSet<int>();
+        foreach (var x in new[] { c, l })
+        {
+            var best = double.NegativeInfinity;
+            foreach (var i in Enumerable.Range(0, count).OrderBy(i => x[i]).ThenByDescending(i => q[i]))
+            {
+                if (q[i] > best)
+                {
+                    kept.Add(i);
+                    best = q[i];
+                }
+            }
+        }
+        return kept.Order().Select(i => tables[i]).ToArray();
+    }
+
     private double Weighted(RewardWeights w, int s, int a) => w.Quality * quality[s, a] - w.Cost * cost[s, a] - w.Latency * latency[s, a];
 }
