@@ -150,3 +150,64 @@ internal static class TradeOffPointTestExtensions
     /// <summary>A (cost, quality) point as the objectives of a policy whose latency does not matter to the test.</summary>
     public static PolicyObjectives ToObjectives(this TradeOffPoint p) => new(p.Quality, p.Cost, 0);
 }
+
+public sealed class ParetoLearnerTests
+{
+    private static readonly RewardWeights QualityOnly = RewardWeights.Parse("quality=1");
+    private static readonly RewardWeights Frugal = RewardWeights.Parse("quality=1,cost=100");
+
+    [Fact]
+    public void The_vector_bandit_answers_every_weight_vector_from_one_set_of_means()
+    {
+        // One state, two actions: action 0 quality 0.8 at $0.002, action 1 quality 0.7 at $0.0002 (latency equal).
+        var learner = new VectorUcbLearner(1, 2, [QualityOnly, Frugal], 1.0, new RLWorkbench.Gym.Random.SeededRandomSource(1));
+        Assert.Equal(0, learner.Choose(0));
+        learner.Learn(0, 0, new RewardVector(0.8, 0.002, 3, 0));
+        Assert.Equal(1, learner.Choose(0));
+        learner.Learn(0, 1, new RewardVector(0.6, 0.0002, 2, 0));
+        learner.Learn(0, 1, new RewardVector(0.8, 0.0002, 4, 0));
+        // Quality only: 0.8 against 0.7. Cost 100 per USD: 0.8 - 0.2 = 0.6 against 0.7 - 0.02 = 0.68.
+        Assert.Equal([0], learner.GreedyTable(QualityOnly));
+        Assert.Equal([1], learner.GreedyTable(Frugal));
+        Assert.Equal([0], learner.GreedyTable(RewardWeights.Parse("quality=1,latency=0.01")));
+        Assert.Equal(6, learner.LearnedParameters);
+        // Both tables are efficient: one has the quality, the other the price.
+        Assert.Equal([[0], [1]], learner.EstimatedFront([1.0]));
+    }
+
+    [Fact]
+    public void The_estimated_front_leaves_out_what_its_means_say_is_dominated()
+    {
+        var learner = new VectorUcbLearner(1, 3, [QualityOnly], 1.0, new RLWorkbench.Gym.Random.SeededRandomSource(1));
+        learner.Learn(0, 0, new RewardVector(0.8, 0.002, 3, 0));
+        learner.Learn(0, 1, new RewardVector(0.7, 0.003, 4, 0));
+        // Action 1 is worse and dearer and slower than action 0; action 2 is untried, so it is not offered.
+        Assert.Equal([[0]], learner.EstimatedFront([1.0]));
+    }
+
+    [Fact]
+    public void The_fixed_rules_are_the_policies_their_names_say()
+    {
+        var problem = Problems.Default();
+        var model = new ExactRewardModel(problem);
+        var objectives = new ObjectiveModel(model);
+        var rules = FixedRules.All(objectives, model).ToDictionary(r => r.Name, r => r.Objectives);
+        int Action(AgentRole agent, Provider provider) => new RoutingAction(agent, provider).Index;
+        // Types in order analysis, coding, research, validation; each to its own agent.
+        int[] On(Provider p) => [Action(AgentRole.Analyst, p), Action(AgentRole.Coder, p), Action(AgentRole.Researcher, p), Action(AgentRole.Validator, p)];
+        var openAi = objectives.Of(TaskPolicy.FromTypeTable(problem, On(Provider.OpenAI)));
+        var anthropic = objectives.Of(TaskPolicy.FromTypeTable(problem, On(Provider.Anthropic)));
+        // gpt-4o-mini is cheaper for every task and openai's latency (2.4 s) is lower than anthropic's (3.3 s).
+        Assert.Equal(openAi, rules["cheapest"]);
+        Assert.Equal(openAi, rules["lowest-latency"]);
+        Assert.Equal(openAi, rules["routellm-inf"]);
+        // Claude is the dearer model, so the strong one: a threshold at the lowest complexity (0.3) sends everything to it.
+        Assert.Equal(anthropic, rules["routellm-0.3"]);
+        // Least busy alternates providers: half of each type's tasks on each.
+        Assert.Equal((openAi.Quality + anthropic.Quality) / 2, rules["least-busy"].Quality, 1e-12);
+        Assert.Equal((openAi.CostUsd + anthropic.CostUsd) / 2, rules["least-busy"].CostUsd, 1e-15);
+        // Best quality: the highest expected quality per type, whatever it costs.
+        var best = Enumerable.Range(0, 4).Select(t => Enumerable.Range(0, 8).MaxBy(a => model.ExpectedQuality(t, a))).ToArray();
+        Assert.Equal(objectives.Of(TaskPolicy.FromTypeTable(problem, best)), rules["best-quality"]);
+    }
+}
