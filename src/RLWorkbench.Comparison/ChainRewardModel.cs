@@ -117,8 +117,9 @@ internal sealed class ChainRewardEstimate
         }
         ExpectedAgentCostUsd = expectedCost;
 
-        double sum = 0;
-        double sumSquares = 0;
+        // Welford's running mean and sum of squared deviations: exact zero spread when every draw gives the same value.
+        double mean = 0;
+        double squares = 0;
         for (var s = 0; s < normals.Samples; s++)
         {
             double cost = 0;
@@ -135,13 +136,13 @@ internal sealed class ChainRewardEstimate
             // g(x) = E[(Q - x); Q > x], from the first grid point above x.
             var j = Math.Clamp((int)Math.Floor(x * 400) + 1, 0, law.Length);
             var g = tailMean[j] - x * tailMass[j];
-            sum += g;
-            sumSquares += g * g;
+            var delta = g - mean;
+            mean += delta / (s + 1);
+            squares += delta * (g - mean);
         }
         var n = normals.Samples;
-        Mean = sum / n;
-        var variance = n > 1 ? Math.Max(0, (sumSquares - n * Mean * Mean) / (n - 1)) : 0;
-        StandardError = Math.Sqrt(variance / n);
+        Mean = mean;
+        StandardError = Math.Sqrt(squares / (n - 1) / n);
     }
 
     public double Mean { get; }

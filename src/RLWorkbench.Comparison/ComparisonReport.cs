@@ -73,14 +73,16 @@ public static class ComparisonReport
         var summary = run.Table("summary", ["learner", "description", "seeds", "learned_parameters", "final_expected_reward", "final_lower95", "final_upper95",
             "final_regret", "regret_lower95", "regret_upper95", "budget_calls", "settled_seeds", "settled_median_calls", "settled_median_lower95", "settled_median_upper95",
             "first_crossing_seeds", "first_crossing_median_calls", "first_crossing_median_lower95", "first_crossing_median_upper95",
-            "dollars_mean", "wall_s_mean", "final_imbalance_mean", "parse_failures"]);
+            "dollars_mean", "wall_s_mean", "final_imbalance_mean", "parse_failures",
+            "final_cost_per_task_usd", "value_per_dollar", "value_per_dollar_lower95", "value_per_dollar_upper95"]);
         foreach (var s in summaries)
         {
             var (settled, first) = (s.SettledMedian, s.FirstCrossingMedian);
             summary.AppendRow(s.Learner, LearnerNames.Describe(s.Learner), s.Seeds, s.LearnedParameters, s.FinalValue.Mean, F(s.FinalValue.Lower), F(s.FinalValue.Upper),
                 s.FinalRegret.Mean, F(s.FinalRegret.Lower), F(s.FinalRegret.Upper), settled.Budget, settled.Reached, F(settled.Median), F(settled.Lower), F(settled.Upper),
                 first.Reached, F(first.Median), F(first.Lower), F(first.Upper),
-                s.DollarsMean, s.WallSecondsMean, result.Problem.LoadBalanced ? F(s.FinalImbalanceMean) : "", s.ParseFailures);
+                s.DollarsMean, s.WallSecondsMean, result.Problem.LoadBalanced ? F(s.FinalImbalanceMean) : "", s.ParseFailures,
+                F(s.FinalCostUsd.Mean), F(s.FinalValuePerDollar.Mean), F(s.FinalValuePerDollar.Lower), F(s.FinalValuePerDollar.Upper));
         }
         var ratios = run.Table("ratios", ["q_learner", "ppo_learner", "kind", "q_over_ppo", "lower95", "upper95", "sentence"]);
         foreach (var h in headlines)
@@ -107,13 +109,41 @@ public static class ComparisonReport
             OracleValue = result.OracleValue,
             Threshold = result.Threshold,
             ThresholdFraction = result.Options.ThresholdFraction,
-            Method = "exact: judge scores as rounded clipped normals convolved, token and latency laws in closed form (docs/compare.md)",
+            Method = problem.RoutesChains
+                ? "single steps exact; chains exact in the judge's scores, sampled in the summed cost and latency (docs/compare.md)"
+                : "exact: judge scores as rounded clipped normals convolved, token and latency laws in closed form (docs/compare.md)",
+            Precision = result.Model.Precision,
+            ChainSamples = problem.RoutesChains ? result.Options.Problem.ChainOracleSamples : (int?)null,
+            OracleCostPerTaskUsd = result.Valuer.ExpectedCostUsd(new Routing.Learning.OraclePolicy()),
+            OracleValuePerDollar = result.Valuer.ValuePerDollar(new Routing.Learning.OraclePolicy()),
             TypeProbabilities = types.ToDictionary(t => Routing.Core.RoutingNames.TaskTypes[t].ToString().ToLowerInvariant(), t => problem.TypeProbabilities[t]),
             ExpectedRewardNoPenalty = types.ToDictionary(
                 t => Routing.Core.RoutingNames.TaskTypes[t].ToString().ToLowerInvariant(),
                 t => Enumerable.Range(0, problem.ActionCount).ToDictionary(a => problem.ActionLabel(a), a => result.Model.Expected(t, a))),
             BestActionPerType = types.ToDictionary(t => Routing.Core.RoutingNames.TaskTypes[t].ToString().ToLowerInvariant(), t => problem.ActionLabel(result.Model.BestAction(t))),
+            StandardError = problem.RoutesChains
+                ? types.ToDictionary(
+                    t => Routing.Core.RoutingNames.TaskTypes[t].ToString().ToLowerInvariant(),
+                    t => Enumerable.Range(0, problem.ActionCount).ToDictionary(a => problem.ActionLabel(a), a => result.Model.StandardError(t, a)))
+                : null,
+            ExpectedAgentCostUsd = types.ToDictionary(
+                t => Routing.Core.RoutingNames.TaskTypes[t].ToString().ToLowerInvariant(),
+                t => Enumerable.Range(0, problem.ActionCount).ToDictionary(a => problem.ActionLabel(a), a => result.Model.ExpectedCostUsd(t, a))),
         });
+    }
+
+    /// <summary>
+    /// The oracle's value as the reports print it: exact for single steps; on a chain problem with the largest standard error of
+    /// any (task type, chain) value, the precision the comparison's numbers are good to.
+    /// </summary>
+    public static string OracleSentence(ComparisonResult result)
+    {
+        var value = string.Create(CultureInfo.InvariantCulture, $"Oracle expected reward per task {result.OracleValue:0.0000}");
+        if (!result.Problem.RoutesChains)
+            return value;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{value} (chains estimated: largest standard error {result.Model.Precision:0.000000} of any type and chain, {result.Options.Problem.ChainOracleSamples:N0} draws per task and chain; single steps exact), "
+            + $"{result.Valuer.ValuePerDollar(new Routing.Learning.OraclePolicy()):N0} per agent dollar");
     }
 
     public static string Markdown(ComparisonResult result, IReadOnlyList<LearnerSummary> summaries, IReadOnlyList<HeadlineRatio> headlines, double totalWallSeconds)
@@ -124,8 +154,12 @@ public static class ComparisonReport
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"# Comparison: {o.Problem.Kind} routing problem, {budget:N0} LLM calls per learner and seed, {o.Seeds} seeds");
         sb.AppendLine();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"Oracle expected reward per task: {result.OracleValue:0.0000}; threshold ({percent}): {result.Threshold:0.0000}. "
-            + $"Expected rewards are exact (computed from the profile), for each learner's greedy policy at each checkpoint. Total wall time {totalWallSeconds:0.0} s.");
+        if (result.Problem.RoutesChains)
+            sb.AppendLine(CultureInfo.InvariantCulture, $"{OracleSentence(result)}; threshold ({percent}): {result.Threshold:0.0000}. "
+                + $"Expected rewards are computed from the profile for each learner's greedy policy at each checkpoint. Total wall time {totalWallSeconds:0.0} s.");
+        else
+            sb.AppendLine(CultureInfo.InvariantCulture, $"Oracle expected reward per task: {result.OracleValue:0.0000}; threshold ({percent}): {result.Threshold:0.0000}. "
+                + $"Expected rewards are exact (computed from the profile), for each learner's greedy policy at each checkpoint. Total wall time {totalWallSeconds:0.0} s.");
         sb.AppendLine();
         if (result.Backend != "simulated")
         {
@@ -149,13 +183,13 @@ public static class ComparisonReport
         sb.AppendLine(Definitions(percent));
         sb.AppendLine();
         var imbalance = result.Problem.LoadBalanced ? " final imbalance |" : "";
-        sb.AppendLine($"| learner | learned parameters | final expected reward [95% CI] | final regret vs oracle [95% CI] | settled at {percent} (seeds) | median calls to settle [95% CI] | first crossed {percent} (seeds) | median calls to first crossing [95% CI] | dollars per seed | wall time per seed (s) |{imbalance}");
-        sb.AppendLine("| --- | ---: | --- | --- | ---: | --- | ---: | --- | ---: | ---: |" + (result.Problem.LoadBalanced ? " ---: |" : ""));
+        sb.AppendLine($"| learner | learned parameters | final expected reward [95% CI] | final regret vs oracle [95% CI] | settled at {percent} (seeds) | median calls to settle [95% CI] | first crossed {percent} (seeds) | median calls to first crossing [95% CI] | dollars per seed | wall time per seed (s) |{imbalance} agent $ per task (final policy) | value per agent dollar [95% CI] |");
+        sb.AppendLine("| --- | ---: | --- | --- | ---: | --- | ---: | --- | ---: | ---: |" + (result.Problem.LoadBalanced ? " ---: |" : "") + " ---: | --- |");
         foreach (var s in summaries)
         {
             var lb = result.Problem.LoadBalanced ? string.Create(CultureInfo.InvariantCulture, $" {s.FinalImbalanceMean:0.000} |") : "";
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"| {LearnerNames.Describe(s.Learner)} (`{s.Learner}`) | {s.LearnedParameters:N0} | {Interval(s.FinalValue)} | {Interval(s.FinalRegret)} | {s.SettledMedian.Reached}/{s.Seeds} | {Calls(s.SettledMedian)} | {s.FirstCrossingMedian.Reached}/{s.Seeds} | {Calls(s.FirstCrossingMedian)} | ${s.DollarsMean:0.0000} | {s.WallSecondsMean:0.00} |{lb}");
+                $"| {LearnerNames.Describe(s.Learner)} (`{s.Learner}`) | {s.LearnedParameters:N0} | {Interval(s.FinalValue)} | {Interval(s.FinalRegret)} | {s.SettledMedian.Reached}/{s.Seeds} | {Calls(s.SettledMedian)} | {s.FirstCrossingMedian.Reached}/{s.Seeds} | {Calls(s.FirstCrossingMedian)} | ${s.DollarsMean:0.0000} | {s.WallSecondsMean:0.00} |{lb} ${s.FinalCostUsd.Mean:0.000000} | {PerDollar(s.FinalValuePerDollar)} |");
         }
         sb.AppendLine();
         var failures = summaries.Sum(s => s.ParseFailures);
@@ -174,7 +208,7 @@ public static class ComparisonReport
         var o = result.Options;
         var percent = string.Create(CultureInfo.InvariantCulture, $"{o.ThresholdFraction * 100:0.#}%");
         var sb = new StringBuilder();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"Oracle expected reward per task {result.OracleValue:0.0000}, threshold ({percent}) {result.Threshold:0.0000}, budget {result.Checkpoints[^1]:N0} LLM calls per learner and seed, {o.Seeds} seeds.");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"{OracleSentence(result)}, threshold ({percent}) {result.Threshold:0.0000}, budget {result.Checkpoints[^1]:N0} LLM calls per learner and seed, {o.Seeds} seeds.");
         if (result.StoppedEarly is not null)
             sb.AppendLine(CultureInfo.InvariantCulture, $"Stopped early: {result.StoppedEarly}");
         sb.AppendLine();
@@ -187,11 +221,11 @@ public static class ComparisonReport
             sb.AppendLine(ppo.Replace("`", "", StringComparison.Ordinal));
             sb.AppendLine();
         }
-        var rows = new List<string[]> { new[] { "learner", "final expected reward", "settled", "median calls to settle [95% CI]", "first crossed", "median first crossing", "$ per seed" } };
+        var rows = new List<string[]> { new[] { "learner", "final expected reward", "settled", "median calls to settle [95% CI]", "first crossed", "median first crossing", "$ per seed", "value per agent $" } };
         foreach (var s in summaries)
         {
             rows.Add([s.Learner, Interval(s.FinalValue), $"{s.SettledMedian.Reached}/{s.Seeds}", Calls(s.SettledMedian), $"{s.FirstCrossingMedian.Reached}/{s.Seeds}",
-                Calls(s.FirstCrossingMedian with { Lower = null, Upper = null }), s.DollarsMean.ToString("0.00", CultureInfo.InvariantCulture)]);
+                Calls(s.FirstCrossingMedian with { Lower = null, Upper = null }), s.DollarsMean.ToString("0.00", CultureInfo.InvariantCulture), PerDollar(s.FinalValuePerDollar with { Lower = double.NaN })]);
         }
         Columns(sb, rows);
         sb.AppendLine();
@@ -226,6 +260,12 @@ public static class ComparisonReport
         foreach (var row in rows)
             sb.AppendLine(string.Join("  ", row.Select((cell, i) => cell.PadRight(widths[i]))).TrimEnd());
     }
+
+    /// <summary>Expected reward per agent dollar: whole numbers (a good policy earns hundreds to thousands per dollar here).</summary>
+    private static string PerDollar(SeedMean e) =>
+        !double.IsFinite(e.Mean) ? ""
+        : e.HasInterval ? string.Create(CultureInfo.InvariantCulture, $"{e.Mean:N0} [{e.Lower:N0}, {e.Upper:N0}]")
+        : e.Mean.ToString("N0", CultureInfo.InvariantCulture);
 
     private static string Interval(SeedMean e) =>
         e.HasInterval

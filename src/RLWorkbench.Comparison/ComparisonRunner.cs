@@ -19,7 +19,11 @@ public sealed record SeedRun(
     long LearnedParameters,
     double FinalImbalance,
     int ParseFailures,
-    int[]? FinalTable);
+    int[]? FinalTable)
+{
+    /// <summary>The final greedy policy's expected agent cost per routed task (USD), for value per dollar; NaN when not measured.</summary>
+    public double FinalCostUsd { get; init; } = double.NaN;
+}
 
 /// <summary>What the comparison measured, before any statistics.</summary>
 public sealed record ComparisonResult(
@@ -216,9 +220,9 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
             while (next < grid.Length && env.LlmCalls >= grid[next])
                 values[next++] = valuer.Value(learner.GreedyPolicy());
         }
-        var final = learner.GreedyPolicy() as TablePolicy;
+        var greedy = learner.GreedyPolicy();
         return new SeedRun(name, seed, values, env.LlmCalls, env.DollarsSpent, clock.Elapsed.TotalSeconds, learner.LearnedParameters,
-            env.LoadTracker.Imbalance, env.ParseFailures, final?.ActionPerState);
+            env.LoadTracker.Imbalance, env.ParseFailures, (greedy as TablePolicy)?.ActionPerState) { FinalCostUsd = valuer.ExpectedCostUsd(greedy) };
     }
 }
 
@@ -274,7 +278,7 @@ public sealed class PpoContender(ComparisonOptions options, RoutingProblem probl
         if (trainer.Learn(long.MaxValue, callback, cancel) == TrainingOutcome.Cancelled)
             cancel.ThrowIfCancellationRequested();
         return new SeedRun(learner, seed, values, envs.Sum(e => e.LlmCalls), envs.Sum(e => e.DollarsSpent), clock.Elapsed.TotalSeconds,
-            trainer.Policy.Parameters.Count, envs[0].LoadTracker.Imbalance, envs.Sum(e => e.ParseFailures), table);
+            trainer.Policy.Parameters.Count, envs[0].LoadTracker.Imbalance, envs.Sum(e => e.ParseFailures), table) { FinalCostUsd = valuer.ExpectedCostUsd(new TablePolicy(table)) };
     }
 
     private sealed class ValueAtCheckpoints(Func<ITrainingContext, TrainingDecision> onStep) : ITrainingCallback

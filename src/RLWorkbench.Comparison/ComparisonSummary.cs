@@ -29,7 +29,14 @@ public sealed record LearnerSummary(
     double WallSecondsMean,
     long LearnedParameters,
     double FinalImbalanceMean,
-    int ParseFailures);
+    int ParseFailures)
+{
+    /// <summary>The final greedy policy's expected agent cost per routed task in USD, over seeds.</summary>
+    public SeedMean FinalCostUsd { get; init; } = new(double.NaN, double.NaN, double.NaN);
+
+    /// <summary>The final greedy policy's expected reward per USD of agent calls (expected reward / expected cost per task), over seeds.</summary>
+    public SeedMean FinalValuePerDollar { get; init; } = new(double.NaN, double.NaN, double.NaN);
+}
 
 /// <summary>How much the headline ratio says: a measured ratio, a bound because one median lies beyond the budget, or nothing.</summary>
 public enum RatioKind
@@ -88,7 +95,11 @@ public static class ComparisonSummary
                 runs.Average(r => r.WallSeconds),
                 runs[0].LearnedParameters,
                 runs.Average(r => r.FinalImbalance),
-                runs.Sum(r => r.ParseFailures)));
+                runs.Sum(r => r.ParseFailures))
+            {
+                FinalCostUsd = SeedMean.Of(runs.Select(r => r.FinalCostUsd).ToList()),
+                FinalValuePerDollar = SeedMean.Of(runs.Select(r => r.FinalCostUsd > 0 ? r.Values[^1] / r.FinalCostUsd : double.NaN).ToList()),
+            });
         }
         return summaries;
     }

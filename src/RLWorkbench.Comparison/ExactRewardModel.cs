@@ -19,6 +19,8 @@ namespace RLWorkbench.Comparison;
 /// the correction is an exact double sum over the quality and token distributions of a closed-form expectation over the
 /// latency. Terms of the correction whose quality probability is below 1e-22 are skipped (an error below 1e-19).
 /// The upper clip at 1 never binds because quality is at most 1 and the cost and latency terms are non-negative.
+/// On a chain problem the single steps are still exactly this; a chain of two or more steps is a <see cref="ChainRewardEstimate"/>
+/// (exact in the judge's scores, sampled in the summed cost and latency) with its standard error.
 /// </summary>
 public sealed class ExactRewardModel
 {

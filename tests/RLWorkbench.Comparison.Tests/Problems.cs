@@ -18,17 +18,18 @@ internal static class Problems
     public static RoutingProblem Default(bool loadBalanced = false, IReadOnlyList<RoutingAction>? actions = null) =>
         new(TaskBank.Default, SimulationProfile.Default, PriceTable.Default, Providers, Provider.OpenAI, new RewardOptions(), new LoadTrackerOptions(), loadBalanced, actions);
 
-    public static RoutingProblem FromProfile(string profileJson, bool loadBalanced = false, string? pricesJson = null) =>
+    public static RoutingProblem FromProfile(string profileJson, bool loadBalanced = false, string? pricesJson = null, IReadOnlyList<string>? chains = null) =>
         new(TaskBank.Default, SimulationProfile.Parse(profileJson, "the test profile"),
             pricesJson is null ? PriceTable.Default : PriceTable.Parse(pricesJson, "the test prices"),
-            Providers, Provider.OpenAI, new RewardOptions(), new LoadTrackerOptions(), loadBalanced);
+            Providers, Provider.OpenAI, new RewardOptions(), new LoadTrackerOptions(), loadBalanced,
+            chains: chains?.Select(c => RoutingChain.Parse(c)).ToArray());
 
     /// <summary>
     /// A profile where every score has the given spread, the matching role scores <paramref name="good"/> on every score and
     /// other roles <paramref name="poor"/>; anthropic is <paramref name="anthropicBonus"/> better for coding only.
     /// </summary>
     public static string Profile(double good = 0.9, double poor = 0.4, double spread = 0.05, double anthropicBonus = 0.05,
-        double latencySpread = 0.5, double tokenSpread = 100, double formatErrors = 0.0, double latencyMean = 2.0, double tokensMean = 400)
+        double latencySpread = 0.5, double tokenSpread = 100, double formatErrors = 0.0, double latencyMean = 2.0, double tokensMean = 400, string? chainEffects = null)
     {
         var scores = new List<string>();
         foreach (var role in RoutingNames.Agents)
@@ -48,6 +49,7 @@ internal static class Problems
             }
         }
         var provider0 = FormattableString.Invariant($"{{\"latencySeconds\": {{\"mean\": {latencyMean}, \"spread\": {latencySpread}}}, \"outputTokens\": {{\"mean\": {tokensMean}, \"spread\": {tokenSpread}}}, \"judgeOutputTokens\": {{\"mean\": 60, \"spread\": 0}}, \"judgeLatencyFactor\": 0.4}}");
-        return FormattableString.Invariant($"{{\"description\": \"test\", \"judgeFormatErrorRate\": {formatErrors}, \"providers\": {{\"openai\": {provider0}, \"anthropic\": {provider0}}}, \"scores\": [{string.Join(",\n", scores)}]}}");
+        var effects = chainEffects is null ? "" : $", \"chainEffects\": {chainEffects}";
+        return FormattableString.Invariant($"{{\"description\": \"test\", \"judgeFormatErrorRate\": {formatErrors}, \"providers\": {{\"openai\": {provider0}, \"anthropic\": {provider0}}}, \"scores\": [{string.Join(",\n", scores)}]{effects}}}");
     }
 }

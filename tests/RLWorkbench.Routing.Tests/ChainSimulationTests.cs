@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.AI;
 using RLWorkbench.Routing.Chat;
 using RLWorkbench.Routing.Core;
+using RLWorkbench.Routing.Workflow;
 
 namespace RLWorkbench.Routing.Tests;
 
@@ -152,5 +153,45 @@ public class ChainSimulationTests
         // spread 0.06 have a standard error near 0.002.
         Assert.InRange(single / n, 0.9175 - 0.01, 0.9175 + 0.01);
         Assert.InRange(chained / n, 0.40140625 - 0.01, 0.40140625 + 0.01);
+    }
+
+    private static readonly Dictionary<Provider, ProviderSettings> Settings = new()
+    {
+        [Provider.OpenAI] = new() { Model = "gpt-4o-mini" },
+        [Provider.Anthropic] = new() { Model = "claude-3-5-haiku-latest" },
+    };
+
+    private static RoutedTaskExecutor Executor(Func<Provider, IChatClient> source, CassetteWriter? recorder) =>
+        new(new ChatProviders(
+            RoutingNames.Providers.ToDictionary(p => p, p => ChatPipeline.Around(source(p), p, Settings[p].Model, PriceTable.Default, new CallLedger(), recorder, TimeProvider.System)),
+            Settings, Provider.OpenAI), new CompositeReward(new RewardOptions()));
+
+    [Fact]
+    public async Task A_cassette_records_every_step_of_a_chain_and_replays_it_exactly()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"rlw-chain-cassette-{Guid.NewGuid():N}.jsonl");
+        var profile = SimulationProfile.Load(ShippedProfile("chains.json"));
+        var chain = RoutingChain.Parse("researcher/openai>validator/anthropic>analyst/openai");
+        var task = TaskBank.Default.Tasks.First(t => t.Type == TaskType.Research);
+        RoutedChainResult recorded;
+        using (var writer = new CassetteWriter(path))
+            recorded = await Executor(p => new SimulatedChatClient(p, profile, seed: 9, TimeSpan.Zero), writer).ExecuteChainAsync(2, task, chain, null, CancellationToken.None);
+
+        var entries = Cassette.Read(path);
+        var replayed = await Executor(p => new CassetteReplayChatClient(p, Settings[p].Model, entries, path), null).ExecuteChainAsync(2, task, chain, null, CancellationToken.None);
+
+        Assert.Equal(["openai", "anthropic", "openai", "openai"], entries.Select(e => e.Provider));
+        Assert.Contains(recorded.Steps[0].Output, entries[1].Messages[1].Text);
+        Assert.Equal(recorded.Steps.Select(s => s.Output), replayed.Steps.Select(s => s.Output));
+        Assert.Equal(recorded.Calls.Select(c => (c.InputTokens, c.OutputTokens, c.CostUsd, c.LatencySeconds)), replayed.Calls.Select(c => (c.InputTokens, c.OutputTokens, c.CostUsd, c.LatencySeconds)));
+        Assert.Equal(recorded.Verdict, replayed.Verdict);
+        Assert.Equal(recorded.RawReward, replayed.RawReward);
+
+        // Another chain asks what was never recorded: the replay names the step and the chain, and the caller gets the step before it.
+        var other = RoutingChain.Parse("researcher/openai>analyst/anthropic");
+        var e = await Assert.ThrowsAsync<ChainInterruptedException>(() =>
+            Executor(p => new CassetteReplayChatClient(p, Settings[p].Model, entries, path), null).ExecuteChainAsync(2, task, other, null, CancellationToken.None));
+        Assert.Single(e.Completed);
+        Assert.Contains("(iteration 3, agent call at step 2 of the chain researcher/openai>analyst/anthropic, analyst on task r1)", Assert.IsType<CassetteExhaustedException>(e.InnerException).Message);
     }
 }
