@@ -98,6 +98,13 @@ public static class ParetoReport
         var baselines = run.Table("pareto_baselines", ["name", "description", "quality", "cost_usd", "p95_latency_s"]);
         foreach (var b in result.Baselines)
             baselines.AppendRow(b.Name, b.Description, b.Objectives.Quality, b.Objectives.CostUsd, b.Objectives.P95LatencySeconds);
+        // The tables a learner that estimates its own front offers at the budget, per seed (what its hypervolume counts).
+        var offeredTable = run.Table("pareto_offered", ["learner", "seed", "quality", "cost_usd", "p95_latency_s"]);
+        foreach (var ((learner, seed), atCheckpoint) in result.OfferedFronts.OrderBy(f => f.Key.Learner, StringComparer.Ordinal).ThenBy(f => f.Key.Seed))
+        {
+            foreach (var o in atCheckpoint[^1])
+                offeredTable.AppendRow(learner, seed, o.Quality, o.CostUsd, o.P95LatencySeconds);
+        }
         var optima = run.Table("pareto_optima", ["weights", "quality", "cost_usd", "p95_latency_s"]);
         foreach (var (w, o) in result.WeightedOptima)
             optima.AppendRow(w.ToString(), o.Quality, o.CostUsd, o.P95LatencySeconds);

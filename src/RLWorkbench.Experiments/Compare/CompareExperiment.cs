@@ -24,7 +24,7 @@ public sealed class CompareExperiment : IExperiment
 
     /// <summary>The tables a comparison writes when it ends; an earlier unfinished attempt's are removed first.</summary>
     private static readonly string[] ReportTables = ["curves", "curve_summary", "seeds", "summary", PrimaryCurveTable,
-        "pareto_runs", "pareto_summary", "pareto_hypervolume", "pareto_learners", "pareto_exact", "pareto_baselines", "pareto_optima"];
+        "pareto_runs", "pareto_summary", "pareto_hypervolume", "pareto_learners", "pareto_exact", "pareto_baselines", "pareto_optima", "pareto_offered"];
 
     private static readonly JsonSerializerOptions CallLogJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 

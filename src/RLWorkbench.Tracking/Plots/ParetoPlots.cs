@@ -25,16 +25,16 @@ internal static class ParetoPlots
             return;
         }
         var learners = summary.Strings("learner").Distinct().ToArray();
-        files.Add(Plane(summary, run.Table("pareto_runs"), exact, baselines, learners, "cost", "cost_usd", "cost_lower95", "cost_upper95", "mean agent cost per task (USD)",
+        files.Add(Plane(summary, run.Table("pareto_runs"), run.Table("pareto_offered"), exact, baselines, learners, "cost", "cost_usd", "cost_lower95", "cost_upper95", "mean agent cost per task (USD)",
             "Quality against cost per task", Path.Combine(dir, "pareto_quality_vs_cost.png")));
-        files.Add(Plane(summary, run.Table("pareto_runs"), exact, baselines, learners, "latency", "p95_latency_s", "p95_lower95", "p95_upper95", "95th-percentile latency of the agent call (s)",
+        files.Add(Plane(summary, run.Table("pareto_runs"), run.Table("pareto_offered"), exact, baselines, learners, "latency", "p95_latency_s", "p95_lower95", "p95_upper95", "95th-percentile latency of the agent call (s)",
             "Quality against p95 latency", Path.Combine(dir, "pareto_quality_vs_latency.png")));
         files.Add(Hypervolume(curve, learners, Path.Combine(dir, "pareto_hypervolume_vs_calls.png")));
     }
 
     private static readonly MarkerShape[] LearnerMarkers = [MarkerShape.FilledCircle, MarkerShape.FilledSquare, MarkerShape.FilledTriangleUp, MarkerShape.FilledDiamond, MarkerShape.OpenCircle, MarkerShape.OpenSquare];
 
-    private static string Plane(RunTable summary, RunTable? runs, RunTable exact, RunTable baselines, string[] learners, string plane, string x, string lower, string upper, string xLabel, string title, string path)
+    private static string Plane(RunTable summary, RunTable? runs, RunTable? offered, RunTable exact, RunTable baselines, string[] learners, string plane, string x, string lower, string upper, string xLabel, string title, string path)
     {
         var plot = Figure.New($"{title}: learned greedy policies at the budget (mean and 95% interval over seeds per weight vector)", xLabel, "mean judge quality per task");
         var scale = plane == "cost" ? 1000.0 : 1.0;
@@ -63,6 +63,24 @@ internal static class ParetoPlots
                 var seedPoints = plot.Add.ScatterPoints(mine.Select(i => rx[i] * scale).ToArray(), mine.Select(i => rq[i]).ToArray(), Figure.Palette[k % Figure.Palette.Length].WithAlpha(0.3));
                 seedPoints.MarkerShape = LearnerMarkers[k % LearnerMarkers.Length];
                 seedPoints.MarkerSize = 5;
+            }
+        }
+
+        // A learner that offers its own estimated front: every table it offered at the budget, over all seeds.
+        if (offered is { RowCount: > 0 })
+        {
+            var offeredLearner = offered.Strings("learner");
+            var ox = offered.Numbers(x == "cost_usd" ? "cost_usd" : "p95_latency_s");
+            var oq = offered.Numbers("quality");
+            for (var k = 0; k < learners.Length; k++)
+            {
+                var mine = Enumerable.Range(0, offered.RowCount).Where(i => offeredLearner[i] == learners[k]).ToArray();
+                if (mine.Length == 0)
+                    continue;
+                var tables = plot.Add.ScatterPoints(mine.Select(i => ox[i] * scale).ToArray(), mine.Select(i => oq[i]).ToArray(), Figure.Palette[k % Figure.Palette.Length]);
+                tables.MarkerShape = MarkerShape.OpenSquare;
+                tables.MarkerSize = 12;
+                tables.LegendText = $"{learners[k]}: tables of its estimated front (all seeds; its hypervolume)";
             }
         }
 
