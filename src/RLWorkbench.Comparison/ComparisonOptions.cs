@@ -34,6 +34,9 @@ public static class LearnerNames
     public const string BestSingle = "best-single";
     public const string RandomChain = "random-chain";
 
+    /// <summary>Learns the reward vector once for every weight vector of a Pareto sweep; runs only there (docs/pareto.md).</summary>
+    public const string Ucb1Vector = "ucb1-vector";
+
     /// <summary>What `compare` runs when no learner is named: the single-step learners (the chain learners are named in compare-chains*.json).</summary>
     public static IReadOnlyList<string> Default { get; } = [QLearning, PpoSeed, PpoSmall, PpoSeedSettings, Ucb1, Thompson, Random, RoundRobin, LeastRecentlyUsed, Oracle];
 
@@ -76,6 +79,7 @@ public static class LearnerNames
         LongestChain => "always the longest chain",
         BestSingle => "best single agent per type (oracle)",
         RandomChain => "uniform random chain",
+        Ucb1Vector => "UCB1 on the reward vector (one run for all weights)",
         _ => name,
     };
 }
@@ -211,6 +215,16 @@ public sealed record ComparisonOptions
 
     public ChainLearnerOptions ChainLearners { get; init; } = new();
 
+    /// <summary>
+    /// A Pareto sweep (docs/pareto.md): each weight vector ("quality=1,cost=40" or {"quality": 1, "cost": 40}) scalarises the
+    /// reward vector, every learner learns each one, and the learned greedy policies are valued on quality, cost per task and
+    /// p95 latency against the exact front. Null is the ordinary comparison on the seed's reward.
+    /// </summary>
+    public RewardWeights[]? Weights { get; init; }
+
+    /// <summary>The learners whose greedy policy is a per-state table, which a Pareto sweep values on each objective; the fixed rules are its baselines.</summary>
+    public static IReadOnlyList<string> ParetoLearners { get; } = [LearnerNames.Ucb1Vector, LearnerNames.QLearning, LearnerNames.Ucb1, LearnerNames.Thompson, LearnerNames.PpoSeed, LearnerNames.PpoSmall, LearnerNames.PpoSeedSettings];
+
     /// <summary>Where the answers come from: "simulated" (the default), "replay" (set by <see cref="Replay"/>) or "real" (live calls, needs <see cref="BudgetUsd"/>).</summary>
     public string Backend { get; init; } = Backends.Simulated;
 
@@ -261,11 +275,28 @@ public sealed record ComparisonOptions
             return $"Name at least one learner; the learners are {string.Join(", ", LearnerNames.All)}.";
         foreach (var name in Learners)
         {
-            if (!LearnerNames.All.Contains(name))
-                return $"Unknown learner '{name}'; the learners are {string.Join(", ", LearnerNames.All)}.";
+            if (name == LearnerNames.Ucb1Vector && Weights is null)
+                return $"The learner '{name}' learns the reward vector for a Pareto sweep; give weights (docs/pareto.md) or leave it out.";
+            if (!LearnerNames.All.Contains(name) && name != LearnerNames.Ucb1Vector)
+                return $"Unknown learner '{name}'; the learners are {string.Join(", ", LearnerNames.All)}, and {LearnerNames.Ucb1Vector} with weights.";
         }
         if (Learners.Distinct().Count() != Learners.Length)
             return "A learner is listed twice.";
+        if (Weights is not null)
+        {
+            if (Weights.Length == 0)
+                return $"weights lists no weight vector; give at least one, for example [\"{RewardWeights.Example}\"], or leave it out for the seed's reward.";
+            if (Weights.Any(w => w is null))
+                return "weights holds a null entry; every entry is a weight vector such as \"quality=1,cost=40\".";
+            if (Weights.Distinct().Count() != Weights.Length)
+                return "weights lists the same weight vector twice.";
+            if (Learners.FirstOrDefault(l => !ParetoLearners.Contains(l)) is { } fixedRule)
+                return $"The learner '{fixedRule}' has no greedy table to place on a Pareto front; with weights the learners are {string.Join(", ", ParetoLearners)} (the fixed rules are drawn as baselines).";
+            if (Problem.Kind != TaskTypeCoordinator.Name || Problem.Chains is { RoutesChains: true })
+                return "Weighted objectives (weights) are compared on the base problem with single (agent, provider) actions; leave out problem.chains and the load-balanced kind.";
+            if (ResolvedBackend != Backends.Simulated)
+                return "A Pareto sweep (weights) runs on the simulated backend: its exact front is the simulation's.";
+        }
         if (Seeds < 1 || Seeds > 1000)
             return $"Seeds must be between 1 and 1000, got {Seeds}.";
         // Each seed also seeds the environment and PPO, which take 32-bit seeds.

@@ -23,6 +23,9 @@ public sealed record SeedRun(
 {
     /// <summary>The final greedy policy's expected agent cost per routed task (USD), for value per dollar; NaN when not measured.</summary>
     public double FinalCostUsd { get; init; } = double.NaN;
+
+    /// <summary>The greedy per-state table at every checkpoint when the learner's greedy policy is a table (null otherwise): what a Pareto sweep values on each objective.</summary>
+    public int[][]? CheckpointTables { get; init; }
 }
 
 /// <summary>What the comparison measured, before any statistics.</summary>
@@ -259,7 +262,14 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
         using var env = new RoutingEnvironment(problem, backendFactory, seed);
         env.Reset(checked((int)seed), new float[problem.ObservationSize]);
         var values = new double[grid.Length];
-        values[0] = valuer.Value(learner.GreedyPolicy());
+        var tables = new int[grid.Length][];
+        void Record(int checkpoint)
+        {
+            var policy = learner.GreedyPolicy();
+            values[checkpoint] = valuer.Value(policy);
+            tables[checkpoint] = (policy as TablePolicy)?.ActionPerState.ToArray()!;
+        }
+        Record(0);
         var next = 1;
         while (next < grid.Length)
         {
@@ -269,11 +279,15 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
             var outcome = env.Route(action);
             learner.Learn(context, outcome);
             while (next < grid.Length && env.LlmCalls >= grid[next])
-                values[next++] = valuer.Value(learner.GreedyPolicy());
+                Record(next++);
         }
         var greedy = learner.GreedyPolicy();
         return new SeedRun(name, seed, values, env.LlmCalls, env.DollarsSpent, clock.Elapsed.TotalSeconds, learner.LearnedParameters,
-            env.LoadTracker.Imbalance, env.ParseFailures, (greedy as TablePolicy)?.ActionPerState) { FinalCostUsd = valuer.ExpectedCostUsd(greedy) };
+            env.LoadTracker.Imbalance, env.ParseFailures, (greedy as TablePolicy)?.ActionPerState)
+        {
+            FinalCostUsd = valuer.ExpectedCostUsd(greedy),
+            CheckpointTables = tables.All(t => t is not null) ? tables : null,
+        };
     }
 }
 
@@ -302,6 +316,7 @@ public sealed class PpoContender(ComparisonOptions options, RoutingProblem probl
         var actions = new float[problem.StateCount];
         var logProbs = new float[problem.StateCount];
         var values = new double[grid.Length];
+        var tables = new int[grid.Length][];
         int[] Greedy()
         {
             readout.Act(observations, actions, logProbs, deterministic: true, trainer.Random);
@@ -309,6 +324,7 @@ public sealed class PpoContender(ComparisonOptions options, RoutingProblem probl
         }
         var table = Greedy();
         values[0] = valuer.Value(new TablePolicy(table));
+        tables[0] = table;
         var valuedAtUpdate = 0;
         var current = values[0];
         var next = 1;
@@ -322,14 +338,17 @@ public sealed class PpoContender(ComparisonOptions options, RoutingProblem probl
                 valuedAtUpdate = t.Updates;
             }
             while (next < grid.Length && calls >= grid[next])
+            {
+                tables[next] = table;
                 values[next++] = current;
+            }
             // The budget is spent: end training at this step.
             return next >= grid.Length ? TrainingDecision.Stop : TrainingDecision.Continue;
         });
         if (trainer.Learn(long.MaxValue, callback, cancel) == TrainingOutcome.Cancelled)
             cancel.ThrowIfCancellationRequested();
         return new SeedRun(learner, seed, values, envs.Sum(e => e.LlmCalls), envs.Sum(e => e.DollarsSpent), clock.Elapsed.TotalSeconds,
-            trainer.Policy.Parameters.Count, envs[0].LoadTracker.Imbalance, envs.Sum(e => e.ParseFailures), table) { FinalCostUsd = valuer.ExpectedCostUsd(new TablePolicy(table)) };
+            trainer.Policy.Parameters.Count, envs[0].LoadTracker.Imbalance, envs.Sum(e => e.ParseFailures), table) { FinalCostUsd = valuer.ExpectedCostUsd(new TablePolicy(table)), CheckpointTables = tables };
     }
 
     private sealed class ValueAtCheckpoints(Func<ITrainingContext, TrainingDecision> onStep) : ITrainingCallback

@@ -92,7 +92,7 @@ public sealed class ExactRewardModel
     public double ExpectedForTask(int taskIndex, int action, double penalty = 0.0)
     {
         if (laws[taskIndex][action] is { } law)
-            return law.Expected(penalty);
+            return problem.Weights is { } weights ? law.ExpectedWeighted(weights, penalty) : law.Expected(penalty);
         // Chains are routed on the base problem only (RoutingProblem rejects them with a load penalty).
         if (penalty != 0)
             throw new InvalidOperationException("A chain's value is estimated without a load penalty; chains are not routed on the load-balanced problem.");
@@ -114,6 +114,22 @@ public sealed class ExactRewardModel
         var tasks = tasksOfType[typeIndex];
         return tasks.Length == 0 ? 0.0 : tasks.Average(t => laws[t][action]?.ExpectedCostUsd ?? chains[t][action]!.ExpectedAgentCostUsd);
     }
+
+    /// <summary>E[the judge's quality | a task of this type, this single-step action] (exact; the same for every task of the type).</summary>
+    public double ExpectedQuality(int typeIndex, int action) =>
+        tasksOfType[typeIndex].Length == 0 ? 0.0 : SingleStep(tasksOfType[typeIndex][0], action).MeanQuality;
+
+    /// <summary>E[the agent call's cost in USD | this task of the bank, this single-step action] (exact).</summary>
+    public double ExpectedCostUsdForTask(int taskIndex, int action) => SingleStep(taskIndex, action).ExpectedCostUsd;
+
+    /// <summary>The simulated latency of this single-step action's agent call, max(0.1, N(mean, sd)) in seconds, as its normal N.</summary>
+    public NormalVariable LatencyOf(int action) => SingleStep(0, action).Latency;
+
+    /// <summary>The clip below which the simulated backend never reports a latency.</summary>
+    public const double MinLatencySeconds = 0.1;
+
+    private ActionRewardLaw SingleStep(int taskIndex, int action) =>
+        laws[taskIndex][action] ?? throw new InvalidOperationException("Quality, cost and latency laws are exact for single steps only; this action is a chain.");
 
     /// <summary>Whether the bank has tasks of this type (a type without tasks never occurs, so its row does not count).</summary>
     public bool Occurs(int typeIndex) => tasksOfType[typeIndex].Length > 0;
@@ -204,6 +220,10 @@ public sealed class ExactRewardModel
             }
 
             latency = new NormalVariable(behaviour.LatencySeconds.Mean, behaviour.LatencySeconds.Spread);
+            // E[max(0.1, X)]: the clip's mass at 0.1 plus the partial mean above it.
+            MeanLatencySeconds = latency.IsConstant
+                ? Math.Max(MinLatencySeconds, latency.Mean)
+                : MinLatencySeconds * latency.Cdf(MinLatencySeconds) + latency.Mean * latency.Survival(MinLatencySeconds) + latency.Spread * latency.Spread * latency.Density(MinLatencySeconds);
             latencyWeight = reward.LatencyWeight;
             latencyLow = 0.1;
             latencyHigh = reward.LatencyScaleSeconds;
@@ -221,6 +241,16 @@ public sealed class ExactRewardModel
         }
 
         public double ExpectedCostUsd { get; }
+
+        public double MeanQuality => meanQuality;
+
+        public double MeanLatencySeconds { get; }
+
+        public NormalVariable Latency => latency;
+
+        /// <summary>E[weights' scalarisation of the reward vector]: linear and unclipped, so the expectation of each objective weighted.</summary>
+        public double ExpectedWeighted(RewardWeights weights, double penalty) =>
+            weights.Quality * meanQuality - weights.Cost * ExpectedCostUsd - weights.Latency * MeanLatencySeconds - weights.Fairness * penalty;
 
         public double Expected(double penalty)
         {

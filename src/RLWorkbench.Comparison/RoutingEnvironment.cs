@@ -85,6 +85,9 @@ public sealed class RoutingEnvironment : IEnv
 
     public RoutedTask? LastStep { get; private set; }
 
+    /// <summary>The last routed task's objectives kept apart (quality, agent cost, agent latency, load penalty), for learners that learn them separately.</summary>
+    public RewardVector? LastVector { get; private set; }
+
     public void Reset(int? seed, Span<float> observation)
     {
         if (seed is { } s)
@@ -135,12 +138,15 @@ public sealed class RoutingEnvironment : IEnv
             throw;
         }
         var verdict = result.Verdict;
-        var raw = result.RawReward;
+        // With weights the reward is the vector's scalarisation (the problem allows them only without a load penalty); without, the seed's composite reward.
+        var raw = problem.Weights is { } weights
+            ? weights.Scalarise(new RewardVector(verdict.Quality, result.AgentCostUsd, result.AgentLatencySeconds, 0.0))
+            : result.RawReward;
         // The load-balanced problem reads the penalty before recording the assignment, as the seed's coordinator does.
         var penalty = problem.LoadBalanced ? load.Penalty(chain.First.Agent) : 0.0;
         foreach (var step in chain.Steps)
             load.Record(step.Agent);
-        var adjusted = Math.Max(0.0, raw - penalty);
+        var adjusted = problem.Weights is null ? Math.Max(0.0, raw - penalty) : raw;
         var agentCost = result.AgentCostUsd;
         var judgeCost = result.Judge.CostUsd;
         LlmCalls += chain.Length + 1;
@@ -161,6 +167,7 @@ public sealed class RoutingEnvironment : IEnv
         Info["chain_length"] = chain.Length;
         var routed = new RoutedTask(task, actionIndex, raw, penalty, adjusted, verdict.ParseFailure, agentCost, judgeCost);
         LastStep = routed;
+        LastVector = new RewardVector(verdict.Quality, agentCost, result.AgentLatencySeconds, penalty);
         return routed;
     }
 

@@ -25,7 +25,8 @@ public sealed class RoutingProblem
         LoadTrackerOptions load,
         bool loadBalanced,
         IReadOnlyList<RoutingAction>? actions = null,
-        IReadOnlyList<RoutingChain>? chains = null)
+        IReadOnlyList<RoutingChain>? chains = null,
+        RewardWeights? weights = null)
     {
         Bank = bank;
         Profile = profile;
@@ -55,6 +56,11 @@ public sealed class RoutingProblem
             if (!providers.ContainsKey(p))
                 throw new ComparisonInputException($"The problem has no settings for provider '{p.Name()}'.");
         }
+        if (weights is not null && (RoutesChains || loadBalanced))
+            throw new ComparisonInputException("Weighted objectives (weights) are compared on the base problem with single (agent, provider) actions; leave out problem.chains and the load-balanced kind.");
+        Weights = weights;
+        actionList = actions;
+        chainList = chains;
         TypeProbabilities = RoutingNames.TaskTypes.Select(t => bank.Tasks.Count(x => x.Type == t) / (double)bank.Count).ToArray();
     }
 
@@ -73,6 +79,19 @@ public sealed class RoutingProblem
     public LoadTrackerOptions Load { get; }
 
     public bool LoadBalanced { get; }
+
+    /// <summary>
+    /// When set, a routed task's reward is these weights' scalarisation of its reward vector (quality, agent cost in USD,
+    /// agent latency in seconds, fairness), unclipped; null is the seed's composite reward, bit for bit.
+    /// </summary>
+    public RewardWeights? Weights { get; }
+
+    private readonly IReadOnlyList<RoutingAction>? actionList;
+    private readonly IReadOnlyList<RoutingChain>? chainList;
+
+    /// <summary>The same problem with its reward scalarised by other weights (a Pareto sweep learns one problem per weight vector).</summary>
+    public RoutingProblem WithWeights(RewardWeights? weights) =>
+        new(Bank, Profile, Prices, Providers, Judge, Reward, Load, LoadBalanced, actionList, chainList, weights);
 
     private readonly RoutingAction[]? singleSteps;
 

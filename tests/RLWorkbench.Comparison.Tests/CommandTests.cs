@@ -57,7 +57,35 @@ public sealed class CommandTests
         return lines.Skip(1).Select(l => l.Split(',')).ToDictionary(cells => cells[0], cells => header.Select((h, i) => (h, i)).ToDictionary(c => c.h, c => cells[c.i]));
     }
 
+    [Fact]
+    public void The_pareto_smoke_configuration_writes_its_tables_report_and_figures()
+    {
+        var dir = TempDirectory();
+        var (code, output, error) = Invoke("--config", Path.Combine(RepositoryPaths.Root, "experiments", "compare-pareto-smoke.json"), "--out", dir);
+        Assert.True(code == 0, error);
+        foreach (var file in new[] { "pareto_runs.csv", "pareto_summary.csv", "pareto_hypervolume.csv", "pareto_learners.csv", "pareto_exact.csv", "pareto_baselines.csv",
+            "pareto_optima.csv", "pareto.json", "summary.md", "artifacts/plots/pareto_quality_vs_cost.png", "artifacts/plots/pareto_quality_vs_latency.png", "artifacts/plots/pareto_hypervolume_vs_calls.png" })
+            Assert.True(File.Exists(Path.Combine(dir, file)), $"{file} is missing");
+        // Seven weight vectors x four learners x three seeds: the vector bandit's one run per seed is listed under every weight vector.
+        Assert.Equal(1 + 7 * 4 * 3, File.ReadAllLines(Path.Combine(dir, "pareto_runs.csv")).Length);
+        // Every deterministic per-type policy: 8^4.
+        Assert.Contains("\"deterministicPolicies\": 4096", File.ReadAllText(Path.Combine(dir, "pareto.json")));
+        var learners = File.ReadAllLines(Path.Combine(dir, "pareto_learners.csv"));
+        var header = learners[0].Split(',');
+        var rows = learners.Skip(1).Select(l => l.Split(',')).ToDictionary(c => c[0], c => header.Select((h, i) => (h, i)).ToDictionary(x => x.h, x => c[x.i]));
+        // The vector bandit's whole front took one run of 2,000 calls; the others one run per weight vector.
+        Assert.Equal(("2000", "14000"), (rows["ucb1-vector"]["front_budget_calls"], rows["ucb1"]["front_budget_calls"]));
+        Assert.Contains("# Pareto fronts", output);
+    }
+
     [Theory]
+    [InlineData("Unknown objective 'speed'", "--weights", "quality=1,speed=2")]
+    [InlineData("The weight of cost must be a finite number of at least 0, not '-1'.", "--weights", "quality=1,cost=-1")]
+    [InlineData("The weight of quality must be a finite number of at least 0, not 'NaN'.", "--weights", "quality=NaN")]
+    [InlineData("are all zero", "--weights", "quality=0,cost=0")]
+    [InlineData("The learner 'ucb1-vector' learns the reward vector for a Pareto sweep; give weights", "--learner", "ucb1-vector")]
+    [InlineData("The learner 'random' has no greedy table to place on a Pareto front", "--set", "learners=[\"random\"]")]
+    [InlineData("Weighted objectives (weights) are compared on the base problem", "--load-balanced", "WEIGHTED")]
     [InlineData("Unknown learner 'dqn'", "--learner", "dqn")]
     [InlineData("too small to evaluate", "--budget", "10")]
     [InlineData("too small to evaluate PPO", "--budget", "200")]
@@ -75,7 +103,12 @@ public sealed class CommandTests
             File.WriteAllText(value, """{"problem": {"actions": ["coder/anthropic"]}, "learners": ["random"]}""");
         }
         var dir = TempDirectory();
-        var (code, _, error) = Invoke(option, value, "--out", dir);
+        var pareto = Path.Combine(RepositoryPaths.Root, "experiments", "compare-pareto-smoke.json");
+        var (code, _, error) = option == "--load-balanced"
+            ? Invoke("--config", pareto, option, "--out", dir)
+            : option == "--weights" || value.Contains("random", StringComparison.Ordinal)
+                ? Invoke("--config", pareto, option, value, "--out", dir)
+                : Invoke(option, value, "--out", dir);
         Assert.Equal(2, code);
         Assert.Contains(message, error);
         Assert.Single(error.Trim().Split('\n'));

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using RLWorkbench.Comparison;
 using RLWorkbench.Experiments;
 using RLWorkbench.Experiments.Compare;
+using RLWorkbench.Routing.Core;
 using RLWorkbench.Routing.Learning;
 using RLWorkbench.Tracking;
 
@@ -31,10 +32,11 @@ public static class CompareCommand
         var budgetUsd = new Option<double?>("--budget-usd") { Description = "Hard cap in USD for --real: the comparison stops before a routed task whose worst case could pass it, keeping the finished seeds." }.AnyNumber();
         var replay = new Option<string?>("--replay") { Description = "Answer every call from this cassette (recorded with compare --record): no network, no keys, no spend." };
         var record = new Option<string?>("--record") { Description = "Append every exchange to this cassette, so the comparison can be replayed." };
+        var weights = new Option<string[]>("--weights") { Description = $"A Pareto sweep (docs/pareto.md): one weight vector per --weights ({RewardWeights.Example}; several separated by ';'). Learners learn each scalarisation; their fronts are drawn against the exact one." };
         var set = ExperimentOptions.Set();
         var command = new Command("compare", "Measure PPO against Q-learning, bandits and baselines on one routing problem, counted in LLM calls and dollars (simulated unless --real or --replay).")
         {
-            config, loadBalanced, learners, seeds, firstSeed, budget, profile, outDir, real, budgetUsd, replay, record, set,
+            config, loadBalanced, learners, seeds, firstSeed, budget, profile, outDir, real, budgetUsd, replay, record, weights, set,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -47,12 +49,17 @@ public static class CompareCommand
             // PPO spends thousands of calls before it learns anything, so live runs leave it out unless asked for by name.
             var chosen = named ?? (live ? [LearnerNames.QLearning] : null);
 
+            // A weight vector's own commas separate objectives, so vectors are separated by ';' or by repeating the option.
+            var weightList = parse.GetValue(weights) is { Length: > 0 } given
+                ? given.SelectMany(w => w.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray()
+                : null;
             var kind = new CompareExperimentKind(environment, time);
             var configuration = parse.GetValue(config) is { } file ? kind.Load(file) : kind.Defaults();
             ExperimentOptions.Apply(configuration,
             [
                 .. parse.GetValue(loadBalanced) ? [("problem.kind", JsonValue.Create(LoadBalancedCoordinator.Name))] : Array.Empty<(string, JsonNode?)>(),
                 .. chosen is null ? [] : new (string, JsonNode?)[] { ("learners", new JsonArray([.. chosen.Select(l => JsonValue.Create(l))])) },
+                .. weightList is null ? [] : new (string, JsonNode?)[] { ("weights", new JsonArray([.. weightList.Select(w => JsonValue.Create(w))])) },
                 .. live ? [("backend", JsonValue.Create("real"))] : Array.Empty<(string, JsonNode?)>(),
                 .. ExperimentOptions.Given(parse, budgetUsd, "budgetUsd"),
                 .. ExperimentOptions.Given(parse, replay, "replay"),

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RLWorkbench.Comparison;
+using RLWorkbench.Comparison.Pareto;
 using RLWorkbench.Gym.Random;
 using RLWorkbench.Routing.Chat;
 using RLWorkbench.Routing.Core;
@@ -22,7 +23,8 @@ public sealed class CompareExperiment : IExperiment
     public const string PrimaryCurveTable = "primary_curve";
 
     /// <summary>The tables a comparison writes when it ends; an earlier unfinished attempt's are removed first.</summary>
-    private static readonly string[] ReportTables = ["curves", "curve_summary", "seeds", "summary", PrimaryCurveTable];
+    private static readonly string[] ReportTables = ["curves", "curve_summary", "seeds", "summary", PrimaryCurveTable,
+        "pareto_runs", "pareto_summary", "pareto_hypervolume", "pareto_learners", "pareto_exact", "pareto_baselines", "pareto_optima", "pareto_offered"];
 
     private static readonly JsonSerializerOptions CallLogJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
@@ -49,7 +51,7 @@ public sealed class CompareExperiment : IExperiment
 
     /// <summary>Calls the comparison will make: every learner spends its budget on every seed (PPO can overshoot by part of a rollout).</summary>
     public static long ExpectedCalls(ComparisonOptions options) =>
-        (long)options.Learners.Length * options.Seeds * ComparisonRunner.CheckpointGrid(options.Budget, options.CheckpointGrowth)[^1];
+        (long)options.Learners.Length * options.Seeds * (options.Weights?.Length ?? 1) * ComparisonRunner.CheckpointGrid(options.Budget, options.CheckpointGrowth)[^1];
 
     public Task<ExperimentResult> RunAsync(Run run, IExperimentProgress progress, CancellationToken cancel) =>
         // The comparison is synchronous work on this thread (PPO's libtorch settings expect one thread).
@@ -84,6 +86,8 @@ public sealed class CompareExperiment : IExperiment
         progress.Started(Describe(run, backend), 0, total, "calls");
         var clock = Stopwatch.StartNew();
         var reporting = new Reporting(progress, clock);
+        if (options.Weights is not null)
+            return ExecutePareto(run, progress, reporting, clock, factory, cancel);
         ComparisonResult result;
         try
         {
@@ -123,6 +127,54 @@ public sealed class CompareExperiment : IExperiment
         var written = ComparisonReport.Write(run, result, clock.Elapsed.TotalSeconds);
         var scores = Finished(run, result, written, clock.Elapsed.TotalSeconds);
         run.Finish(RunStatus.Finished, result.StoppedEarly is null ? null : "budget: " + result.StoppedEarly);
+        return End(run, ExperimentOutcome.Finished, scores, null);
+    }
+
+    /// <summary>The Pareto sweep (weights): its own tables and report; scores.json is the first learner's share of the exact fronts' hypervolume.</summary>
+    private ExperimentResult ExecutePareto(Run run, IExperimentProgress progress, Reporting reporting, Stopwatch clock, RoutingBackendFactory factory, CancellationToken cancel)
+    {
+        ParetoResult result;
+        try
+        {
+            result = new ParetoRunner(Options, problem, factory).Run(reporting, cancel);
+        }
+        catch (OperationCanceledException)
+        {
+            run.Finish(RunStatus.Killed, "stopped by the user before every weight vector finished; nothing was summarised");
+            return End(run, ExperimentOutcome.Stopped, Unfinished(reporting, clock), "Stopped before every weight vector finished; nothing was summarised.");
+        }
+        catch (ComparisonInputException e)
+        {
+            run.Finish(RunStatus.Failed, e.Message);
+            run.WriteJson(RunScores.FileName, Unfinished(reporting, clock));
+            throw new ExperimentConfigException(e.Message);
+        }
+        catch (Exception e)
+        {
+            run.Finish(RunStatus.Failed, e.Message);
+            run.WriteJson(RunScores.FileName, Unfinished(reporting, clock));
+            throw;
+        }
+        var seconds = clock.Elapsed.TotalSeconds;
+        var written = ParetoReport.Write(run, result, seconds);
+        var calls = result.Runs.Sum(r => r.CallsSpent);
+        var name = string.Create(CultureInfo.InvariantCulture,
+            $"{Options.Learners[0]}: share of the exact (cost, quality) front's hypervolume its greedy policies over {Options.Weights!.Length} weight vectors cover at the end of the budget, mean over {Options.Seeds} seeds");
+        var curve = run.Table(PrimaryCurveTable, ["calls", "cost_hypervolume_ratio"]);
+        var primary = written.Fronts.FirstOrDefault(f => f.Learner == Options.Learners[0]);
+        RunScores scores;
+        if (primary is null)
+        {
+            scores = new RunScores(name, null, null, calls, "calls", PerSecond(calls, seconds), new CurveSource(PrimaryCurveTable, "calls", "cost_hypervolume_ratio"));
+        }
+        else
+        {
+            for (var k = 0; k < result.Checkpoints.Length; k++)
+                curve.AppendRow(result.Checkpoints[k], primary.CostRatio[k].Mean);
+            scores = new RunScores(name, primary.CostRatio[^1].Mean, primary.CostRatio.Max(p => p.Mean), calls, "calls", PerSecond(calls, seconds),
+                new CurveSource(PrimaryCurveTable, "calls", "cost_hypervolume_ratio"));
+        }
+        run.Finish(RunStatus.Finished, null);
         return End(run, ExperimentOutcome.Finished, scores, null);
     }
 
@@ -173,6 +225,8 @@ public sealed class CompareExperiment : IExperiment
                 lines.Add("  PPO is left out of live runs unless named (--learner qlearn,ppo-small): its budget of calls is expensive.");
         }
         lines.Add($"  learners: {string.Join(", ", options.Learners)}");
+        if (options.Weights is { } weights)
+            lines.Add($"  Pareto sweep over {weights.Length} weight vectors: {string.Join("; ", weights.Select(w => w.ToString()))}");
         foreach (var learner in options.Learners.Where(LearnerNames.IsPpo))
         {
             var t = options.Ppo.TrainerFor(learner);

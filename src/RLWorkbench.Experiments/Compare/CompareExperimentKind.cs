@@ -48,7 +48,16 @@ public sealed class CompareExperimentKind(Func<string, string?>? environment = n
     /// </summary>
     public IExperiment Create(JsonObject configuration)
     {
-        var options = ConfigurationJson.Bind<ComparisonOptions>(configuration, Json);
+        ComparisonOptions options;
+        try
+        {
+            options = ConfigurationJson.Bind<ComparisonOptions>(configuration, Json);
+        }
+        catch (RoutingInputException e)
+        {
+            // A weight vector that is not one (unknown objective, negative, all zero) is refused as it is read.
+            throw new ExperimentConfigException($"weights: {e.Message}");
+        }
         try
         {
             if (options.FirstProblem() is { } problemText)

@@ -11,6 +11,11 @@ internal static class ComparisonPlots
 {
     public static void Draw(RunRecord run, string dir, List<string> files, List<string> notes)
     {
+        if (ParetoPlots.IsPareto(run))
+        {
+            ParetoPlots.Draw(run, dir, files, notes);
+            return;
+        }
         var summary = run.Table("summary");
         var curves = run.Table("curve_summary");
         var oracle = run.ReadJson("oracle.json");
