@@ -28,7 +28,11 @@ public sealed record QLearningOptions
 public sealed record RoutingDecision(RoutingTask Task, string State, int StateIndex, string LoadState, RoutingAction Action, bool Explored, double Epsilon,
     int ActionIndex, RoutingChain Chain);
 
-/// <summary>What one update did: the reward before and after the load penalty, the next state it bootstrapped from, the load afterwards.</summary>
+/// <summary>
+/// What one update did: the reward before and after the load penalty, the next state it bootstrapped from, the load afterwards,
+/// and the task's reward vector with its fairness (the first agent's load penalty, measured whether or not the coordinator
+/// subtracts it; null where the caller gave no vector).
+/// </summary>
 public sealed record RoutingUpdate(
     double RawReward,
     double Penalty,
@@ -38,7 +42,8 @@ public sealed record RoutingUpdate(
     double QAfter,
     IReadOnlyList<double> Utilisations,
     double Imbalance,
-    double EpsilonAfter);
+    double EpsilonAfter,
+    RewardVector? Vector = null);
 
 /// <summary>
 /// Everything a coordinator needs to continue where it stopped (Ctrl+C, then --resume): Q-learning's epsilon and Q-table,
@@ -138,17 +143,39 @@ public abstract class QLearningCoordinator
     /// After the judge: penalty on the first agent (read before recording), record every step's agent, then the learner learns
     /// the adjusted reward max(0, reward - penalty), Q-learning bootstrapping from next = (next type, load state after recording).
     /// </summary>
-    public RoutingUpdate Complete(RoutingDecision decision, double reward, TaskType nextType)
+    public RoutingUpdate Complete(RoutingDecision decision, double reward, TaskType nextType) => Complete(decision, reward, null, nextType, null);
+
+    /// <summary>
+    /// As above, also keeping the task's reward vector with its fairness (the first agent's load penalty, read before recording,
+    /// whichever coordinator). Without weights the learner learns the seed's reward exactly as above. With weights it learns
+    /// their scalarisation of the vector, not clipped at 0; the raw reward is then the scalarisation without fairness and the
+    /// penalty the fairness weight times the fairness, so adjusted = raw - penalty still holds.
+    /// </summary>
+    public RoutingUpdate Complete(RoutingDecision decision, double reward, RewardVector? vector, TaskType nextType, RewardWeights? weights)
     {
-        var penalty = PenalisesLoad ? Load.Penalty(decision.Chain.First.Agent) : 0.0;
+        if (weights is not null && vector is null)
+            throw new ArgumentNullException(nameof(vector), "Weights scalarise a reward vector; none was given.");
+        var fairness = Load.Penalty(decision.Chain.First.Agent);
+        var measured = vector?.WithFairness(fairness);
+        double penalty, adjusted;
+        if (weights is null)
+        {
+            penalty = PenalisesLoad ? fairness : 0.0;
+            adjusted = Math.Max(0.0, reward - penalty);
+        }
+        else
+        {
+            reward = weights.Scalarise(measured!.WithFairness(0));
+            penalty = weights.Fairness * fairness;
+            adjusted = weights.Scalarise(measured);
+        }
         foreach (var step in decision.Chain.Steps)
             Load.Record(step.Agent);
-        var adjusted = Math.Max(0.0, reward - penalty);
         var nextState = StateOf(nextType, Load.LoadState);
         var a = decision.ActionIndex;
         var before = RoutingLearner.Value(decision.StateIndex, a);
         RoutingLearner.Learn(decision.StateIndex, a, adjusted, StateIndex(nextState));
-        return new RoutingUpdate(reward, penalty, adjusted, nextState, before, RoutingLearner.Value(decision.StateIndex, a), Load.Utilisations(), Load.Imbalance, Epsilon);
+        return new RoutingUpdate(reward, penalty, adjusted, nextState, before, RoutingLearner.Value(decision.StateIndex, a), Load.Utilisations(), Load.Imbalance, Epsilon, measured);
     }
 
     /// <summary>

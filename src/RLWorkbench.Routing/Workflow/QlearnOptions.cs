@@ -75,6 +75,12 @@ public sealed record QlearnOptions
 
     public RewardOptions Reward { get; init; } = new();
 
+    /// <summary>
+    /// What the learner learns: null is the seed's composite reward (every number as before); weights, as
+    /// "quality=1,cost=20,latency=0.05,fairness=0.1" or {"quality": 1, "cost": 20}, scalarise each task's reward vector.
+    /// </summary>
+    public RewardWeights? Weights { get; init; }
+
     public ResilienceOptions Resilience { get; init; } = new();
 
     /// <summary>Hard cap in USD on the run's spend; the run stops before an iteration whose worst case would pass it.</summary>

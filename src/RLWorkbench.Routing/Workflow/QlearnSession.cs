@@ -83,7 +83,7 @@ public static class QlearnSession
         "iteration", "task_id", "task_type", "state", "load_state", "action", "agent", "provider",
         "relevance", "accuracy", "completeness", "agent_match", "quality", "raw_reward", "penalty", "adjusted_reward",
         "input_tokens", "output_tokens", "latency_s", "cost_usd", "judge_cost_usd", "epsilon",
-        "util_researcher", "util_analyst", "util_coder", "util_validator", "imbalance", "parse_failure",
+        "util_researcher", "util_analyst", "util_coder", "util_validator", "imbalance", "parse_failure", "fairness",
     ];
 
     /// <summary>
@@ -197,7 +197,7 @@ public static class QlearnSession
         var budget = options.BudgetUsd is { } limit ? new BudgetGuard(limit, ledger.TotalCostUsd) : null;
         using var backends = ChatBackends.Build(options, host.Environment, host.Time, host.Jitter, prices, ledger, progress.Notice, recorder, profile, credentials, cassette, host.SimulatedCallWait, budget);
         var providers = backends.Providers;
-        var workflow = new RoutingWorkflow(bank, coordinator, providers, new CompositeReward(options.Reward), random, prices, budget, options.JudgeOutputChars, options.MaxFailedCalls, progress.Notice);
+        var workflow = new RoutingWorkflow(bank, coordinator, providers, new CompositeReward(options.Reward), random, prices, budget, options.JudgeOutputChars, options.MaxFailedCalls, progress.Notice, options.Weights);
 
         var table = run.Table("iterations", IterationColumns);
         var done = first;
@@ -399,8 +399,14 @@ public sealed record IterationRow(
     int Iteration, string TaskId, string TaskType, string State, string LoadState, int Action, string Agent, string Provider,
     double Relevance, double Accuracy, double Completeness, double AgentMatch, double Quality, double RawReward, double Penalty, double AdjustedReward,
     long InputTokens, long OutputTokens, double LatencySeconds, double CostUsd, double JudgeCostUsd, double Epsilon,
-    double UtilResearcher, double UtilAnalyst, double UtilCoder, double UtilValidator, double Imbalance, bool ParseFailure)
+    double UtilResearcher, double UtilAnalyst, double UtilCoder, double UtilValidator, double Imbalance, bool ParseFailure, double? Fairness)
 {
+    /// <summary>
+    /// The task's reward vector: quality, the agent calls' cost and latency, fairness; null for a row written before the
+    /// fairness column existed, whose fairness was not measured.
+    /// </summary>
+    public RewardVector? Vector => Fairness is { } f ? new RewardVector(Quality, CostUsd, LatencySeconds, f) : null;
+
     public static IterationRow From(IterationResult r)
     {
         var d = r.Decision;
@@ -412,7 +418,9 @@ public sealed record IterationRow(
             string.Join(RoutingChain.Separator, d.Chain.Steps.Select(a => a.Agent.Name())), string.Join(RoutingChain.Separator, d.Chain.Steps.Select(a => a.Provider.Name())),
             v.Relevance, v.Accuracy, v.Completeness, v.AgentMatch, v.Quality, r.Update.RawReward, r.Update.Penalty, r.Update.AdjustedReward,
             r.Agent.InputTokens, r.Agent.OutputTokens, r.Agent.LatencySeconds, r.Agent.CostUsd, r.Judge.CostUsd, d.Epsilon,
-            u[0], u[1], u[2], u[3], r.Update.Imbalance, v.ParseFailure);
+            u[0], u[1], u[2], u[3], r.Update.Imbalance, v.ParseFailure,
+            // A chain that failed part-way was never assigned, so its choice cost no fairness.
+            r.Update.Vector?.Fairness ?? 0.0);
     }
 
     public object?[] Values() =>
@@ -420,7 +428,7 @@ public sealed record IterationRow(
         Iteration, TaskId, TaskType, State, LoadState, Action, Agent, Provider,
         Relevance, Accuracy, Completeness, AgentMatch, Quality, RawReward, Penalty, AdjustedReward,
         InputTokens, OutputTokens, LatencySeconds, CostUsd, JudgeCostUsd, Epsilon,
-        UtilResearcher, UtilAnalyst, UtilCoder, UtilValidator, Imbalance, ParseFailure,
+        UtilResearcher, UtilAnalyst, UtilCoder, UtilValidator, Imbalance, ParseFailure, Fairness,
     ];
 
     public IEnumerable<KeyValuePair<string, object?>> ValuesByColumn() =>
@@ -441,7 +449,8 @@ public sealed record IterationRow(
             if (string.IsNullOrWhiteSpace(line))
                 continue;
             var f = line.Split(',');
-            if (f.Length != QlearnSession.IterationColumns.Count)
+            // A run from before the fairness column has one field fewer; its rows read with the fairness unknown.
+            if (f.Length != QlearnSession.IterationColumns.Count && f.Length != QlearnSession.IterationColumns.Count - 1)
                 throw new RoutingInputException($"{path} line {number} has {f.Length} fields where an iterations row has {QlearnSession.IterationColumns.Count}.");
             double D(int i) => double.TryParse(f[i], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
                 : throw new RoutingInputException($"{path} line {number}, column '{QlearnSession.IterationColumns[i]}': '{f[i]}' is not a number.");
@@ -451,7 +460,7 @@ public sealed record IterationRow(
                 (int)L(0), f[1], f[2], f[3], f[4], (int)L(5), f[6], f[7],
                 D(8), D(9), D(10), D(11), D(12), D(13), D(14), D(15),
                 L(16), L(17), D(18), D(19), D(20), D(21),
-                D(22), D(23), D(24), D(25), D(26), f[27] == "true");
+                D(22), D(23), D(24), D(25), D(26), f[27] == "true", f.Length > 28 ? D(28) : null);
         }
     }
 }

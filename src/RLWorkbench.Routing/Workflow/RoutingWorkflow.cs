@@ -73,7 +73,8 @@ public sealed class RoutingWorkflow(
     BudgetGuard? budget = null,
     int judgeOutputChars = JudgePrompt.DefaultOutputChars,
     int maxFailedCalls = QlearnOptions.DefaultMaxFailedCalls,
-    Action<string>? notice = null)
+    Action<string>? notice = null,
+    RewardWeights? weights = null)
 {
     private readonly Lock gate = new();
     private readonly RoutedTaskExecutor executor = new(providers, reward, judgeOutputChars);
@@ -136,7 +137,7 @@ public sealed class RoutingWorkflow(
                     if (result is not null)
                     {
                         var nextType = RoutingNames.TaskTypes[random.Choice(RoutingNames.TaskTypes.Count)];
-                        var update = coordinator.Complete(decision, result.RawReward, nextType);
+                        var update = coordinator.Complete(decision, result.RawReward, result.Vector, nextType, weights);
                         finished = new IterationResult(iteration, decision, result.Output, result.Verdict, AgentCalls(result.Steps.Select(s => s.Record).ToArray()), result.Judge, update);
                     }
                     else
