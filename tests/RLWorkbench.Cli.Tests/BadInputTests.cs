@@ -63,6 +63,16 @@ public sealed class BadInputTests : IDisposable
         { ["qlearn", "--chains", "4", "--out", "OUT"], "--chains 4: the longest chain must be 1 to 3 steps." },
         { ["qlearn", "--chains", "2", "--load-balanced", "--out", "OUT"], "Chains are routed by the base coordinator (state = task type); the load-balanced coordinator routes single agents, so leave out --load-balanced or the chains." },
         { ["qlearn", "--set", "chains.allowed=[\"coder/openai>coder/anthropic\"]", "--set", "chains.maxLength=2", "--out", "OUT"], "The chain 'coder/openai>coder/anthropic' uses the coder agent twice; each agent appears at most once in a chain." },
+        // Weights (issue 14): unknown objectives, negative, non-finite, all zero, repeated; on the command line, in a file, by --set.
+        { ["qlearn", "--weights", "quality=1,speed=2", "--out", "OUT"], "Unknown objective 'speed' in the weights 'quality=1,speed=2'; the objectives are quality, cost, latency and fairness." },
+        { ["qlearn", "--weights", "quality=-1", "--out", "OUT"], "The weight of quality must be a finite number of at least 0, not '-1'." },
+        { ["qlearn", "--weights", "quality=NaN", "--out", "OUT"], "The weight of quality must be a finite number of at least 0, not 'NaN'." },
+        { ["qlearn", "--weights", "quality=0,cost=0", "--out", "OUT"], "The weights 'quality=0,cost=0' are all zero; give at least one objective a positive weight." },
+        { ["qlearn", "--weights", "quality", "--out", "OUT"], "'quality' in the weights 'quality' is not objective=weight; write them as quality=1,cost=20,latency=0.05,fairness=0.1." },
+        { ["qlearn", "--set", "weights=latency=1e999", "--out", "OUT"], "The weight of latency must be a finite number of at least 0, not '1e999'." },
+        { ["qlearn", "--config", "FILE:w.json:{\"weights\": {\"quality\": 1, \"cost\": -2}}", "--out", "OUT"], "The weight of cost must be a finite number of at least 0, not -2." },
+        { ["qlearn", "--resume", "OUT", "--weights", "quality=1"], "--resume continues with the run's saved configuration, so --weights cannot be given with it; change a saved setting with --set (for example --set budgetUsd=0.5)." },
+        { ["runs", "rescore", "OUT", "--weights", "quality=1,Quality=2"], "The objective quality is weighted twice in the weights 'quality=1,Quality=2'; give each objective at most once." },
         // Null sections.
         { ["ppo", "--config", "FILE:ppo.json:{\"ppo\": null}", "--out", "OUT"], "'ppo' cannot be null; leave it out for its defaults, or set its settings (ppo.numEnvs, ppo.stepsPerEnv, ppo.minibatchSize, ...)." },
         { ["qlearn", "--config", "FILE:q.json:{\"resilience\": null}", "--out", "OUT"], "'resilience' cannot be null; leave it out for its defaults, or set its settings (resilience.maxRetries, resilience.baseDelaySeconds, resilience.maxDelaySeconds, ...)." },
