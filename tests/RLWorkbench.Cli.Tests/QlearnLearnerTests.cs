@@ -85,4 +85,29 @@ public class QlearnLearnerTests
         }
         Assert.Equal(Pulls(table, "coding") + 3, Pulls(saved, "coding"));
     }
+
+    [Fact]
+    public void Qlearn_chains_takes_a_longest_length_or_the_allowed_chains_and_names_them_in_its_rows()
+    {
+        var dir = Path.Combine(Workbench.TempDirectory(), "chains");
+        var run = Workbench.Run("qlearn", "--chains", "researcher/openai>validator/anthropic, coder/openai", "--iterations", "6", "--out", dir);
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("q-learning, 2 chains of up to 2 steps", run.Output);
+        var config = File.ReadAllText(Path.Combine(dir, "config.json"));
+        using (var doc = System.Text.Json.JsonDocument.Parse(config))
+        {
+            var chains = doc.RootElement.GetProperty("chains");
+            Assert.Equal(2, chains.GetProperty("maxLength").GetInt32());
+            Assert.Equal(["researcher/openai>validator/anthropic", "coder/openai"], chains.GetProperty("allowed").EnumerateArray().Select(e => e.GetString() ?? "").ToArray());
+        }
+        Assert.DoesNotContain("routesChains", config);
+        var agents = File.ReadAllLines(Path.Combine(dir, "iterations.csv")).Skip(1).Select(l => l.Split(',')[6] + " " + l.Split(',')[7]).ToHashSet();
+        Assert.Subset(new HashSet<string> { "researcher>validator openai>anthropic", "coder openai" }, agents);
+        Assert.Equal(6, File.ReadAllLines(Path.Combine(dir, "iterations.csv")).Length - 1);
+
+        var longest = Path.Combine(Workbench.TempDirectory(), "chains3");
+        run = Workbench.Run("qlearn", "--chains", "3", "--iterations", "4", "--out", longest);
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("248 chains of up to 3 steps", run.Output);
+    }
 }

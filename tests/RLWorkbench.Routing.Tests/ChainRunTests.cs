@@ -50,6 +50,8 @@ public class ChainRunTests
         // The plan averages the calls over the chains on offer: (8 x 2 + 48 x 3) / 56 per iteration.
         Assert.Equal((int)Math.Round(20 * 160 / 56.0), progress.Plan!.ExpectedCalls);
         Assert.Contains("chains routed to", result.Report.Text);
+        // A chain's row counts for each of its agents in the per-agent table.
+        Assert.Equal(rows.Sum(r => r.Agent.Split('>').Length), result.Report.Summary.Agents.Sum(a => a.Tasks));
         Assert.Contains("\"maxLength\": 2", File.ReadAllText(tmp["run/config.json"]));
     }
 

@@ -74,7 +74,8 @@ public sealed class RoutingReport
         var lifetimeTotal = Math.Max(1, coordinator.Load.LifetimeTotal);
         var agents = RoutingNames.Agents.Select(agent =>
         {
-            var mine = rows.Where(r => r.Agent == agent.Name()).ToArray();
+            // A chain's row counts for every agent in it ("coder>researcher"); a single agent's row is that agent's.
+            var mine = rows.Where(r => r.Agent.Split(RoutingChain.Separator).Contains(agent.Name())).ToArray();
             return new AgentPerformance(agent.Name(), mine.Length, mine.Length == 0 ? 0 : mine.Average(r => r.AdjustedReward), mine.Sum(r => r.AdjustedReward),
                 coordinator.Load.LifetimeCounts[(int)agent] / (double)lifetimeTotal);
         }).ToArray();
