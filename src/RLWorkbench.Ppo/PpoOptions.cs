@@ -62,6 +62,13 @@ public sealed record PpoOptions
 
     public double AdamEpsilon { get; init; } = 1e-5;
 
+    /// <summary>
+    /// Compute the seed Gaussian's loss with tensor ops on the CPU too. By default the CPU computes that loss and its
+    /// gradient on the host (<see cref="HostGaussianLoss"/>), which is faster and equal up to rounding; true gives the
+    /// tensor path, whose runs are bit-identical to runs made before the host path existed.
+    /// </summary>
+    public bool TensorLoss { get; init; }
+
     public int[] HiddenSizes { get; init; } = [256, 256, 128];
 
     /// <summary>Normalise advantages per minibatch (SB3 normalize_advantage, on in the seed).</summary>

@@ -55,6 +55,10 @@ public sealed partial class PpoTrainer : IDisposable
 
     private bool envsStarted;
 
+    // The seed's Gaussian on the CPU computes its loss gradient on the host (HostGaussianLoss); null means the tensor path.
+    private readonly HostGaussianLoss? hostLoss;
+    private readonly HostLossBuffers? hostGradients;
+
     public PpoTrainer(PpoOptions options, Func<int, IEnv> makeEnv, Device device)
     {
         if (options.Problem() is { } problem)
@@ -97,6 +101,44 @@ public sealed partial class PpoTrainer : IDisposable
         permutationTensor = zeros([buffer.Size], ScalarType.Int64, device);
         lossSums = zeros([4], ScalarType.Float32, device);
         klSum = zeros([1], ScalarType.Float32, device);
+        if (UsesHostLoss(options, Policy, device))
+        {
+            hostLoss = new HostGaussianLoss(options.MinibatchSize, width);
+            hostGradients = new HostLossBuffers(Policy, options.MinibatchSize, width);
+        }
+    }
+
+    /// <summary>
+    /// The host path covers the seed's policy (a diagonal Gaussian with a free log std) on the CPU. Elsewhere the tensor
+    /// path stays: other distributions have their own formulas, and on a GPU reading the outputs back every minibatch
+    /// would cost more than the ops it saves.
+    /// </summary>
+    public static bool UsesHostLoss(PpoOptions options, ActorCritic policy, Device device) =>
+        device.type == DeviceType.CPU && policy.Distribution is DiagonalGaussianDistribution { StateDependentStd: false } && !options.TensorLoss;
+
+    /// <summary>Gathers minibatch b's stored columns from the packed rollout on the host and computes the loss and its gradients.</summary>
+    private MinibatchLosses ComputeOnHost(HostGaussianLoss loss, int b, Tensor head, Tensor value, double entropyWeight)
+    {
+        var g = hostGradients!;
+        var batchSize = loss.BatchSize;
+        var width = loss.ActionWidth;
+        var obsSize = Shape.ObservationSize;
+        var packedWidth = buffer.PackedWidth;
+        var column = obsSize + width;
+        for (var i = 0; i < batchSize; i++)
+        {
+            var row = packed.AsSpan((int)permutation[b * batchSize + i] * packedWidth, packedWidth);
+            row.Slice(obsSize, width).CopyTo(g.Actions.AsSpan(i * width, width));
+            g.OldLogProb[i] = row[column];
+            g.Advantages[i] = row[column + 1];
+            g.Returns[i] = row[column + 2];
+            g.OldValues[i] = row[column + 3];
+        }
+        HostTransfer.CopyToHost<float>(head, g.Head);
+        HostTransfer.CopyToHost<float>(value, g.ValueOut);
+        HostTransfer.CopyToHost<float>(Policy.StateIndependent!, g.LogStdValues);
+        var settings = new PpoLossSettings(Options.ClipRange, Options.ValueClipRange, Options.NormalizeAdvantage, entropyWeight, Options.ValueCoefficient);
+        return loss.Compute(g.Head, g.LogStdValues, g.ValueOut, g.Actions, g.OldLogProb, g.Advantages, g.Returns, g.OldValues, settings, g.Mean, g.Value, g.LogStd);
     }
 
     public PpoOptions Options { get; }
@@ -339,6 +381,8 @@ public sealed partial class PpoTrainer : IDisposable
         using var savedSecond = optimizer.SecondMoment.clone();
         var savedSteps = optimizer.StepCount;
         lossSums.zero_();
+        var hostSums = new double[4];
+        var hostKl = 0.0;
         var obsSize = Shape.ObservationSize;
         var width = Policy.Distribution.ActionWidth;
         var column = obsSize + width;
@@ -356,6 +400,7 @@ public sealed partial class PpoTrainer : IDisposable
             HostTransfer.CopyToDevice(permutation, permutationTensor);
             var shuffled = rolloutData.index_select(0, permutationTensor);
             klSum.zero_();
+            hostKl = 0;
             lastEpochBatches = 0;
             for (var b = 0; b < batches; b++)
             {
@@ -370,6 +415,34 @@ public sealed partial class PpoTrainer : IDisposable
                 ThreadTuner?.StepStarting();
                 var batch = shuffled.narrow(0, (long)b * batchSize, batchSize);
                 var obs = batch.narrow(1, 0, obsSize);
+                if (hostLoss is not null)
+                {
+                    var (head, valueOut) = Policy.Forward(obs);
+                    var losses = ComputeOnHost(hostLoss, b, head, valueOut, entropyWeight);
+                    hostSums[0] += losses.Policy;
+                    hostSums[1] += losses.Value;
+                    hostSums[2] += losses.EntropyLoss;
+                    hostSums[3] += losses.ClipFraction;
+                    hostKl += losses.ApproxKl;
+                    loggedBatches++;
+                    lastEpochBatches++;
+                    if (Options.TargetKl is { } hostTargetKl && losses.ApproxKl > 1.5 * hostTargetKl)
+                    {
+                        stoppedEarly = true;
+                        break;
+                    }
+                    Policy.Parameters.ZeroGradients();
+                    HostTransfer.CopyToDevice<float>(hostGradients!.Mean, hostGradients.MeanTensor);
+                    HostTransfer.CopyToDevice<float>(hostGradients.Value, hostGradients.ValueTensor);
+                    autograd.backward([head, valueOut], [hostGradients.MeanTensor, hostGradients.ValueTensor]);
+                    // The log std takes no part in the network's graph; its gradient goes straight into its slice of the flat gradient.
+                    HostTransfer.CopyToDevice<float>(hostGradients.LogStd, hostGradients.LogStdSlice);
+                    ClipGradients();
+                    optimizer.Step(learningRate);
+                    ThreadTuner?.StepFinished();
+                    gradientSteps++;
+                    continue;
+                }
                 var act = batch.narrow(1, obsSize, width);
                 var oldLogProb = batch.select(1, column);
                 var advantages = batch.select(1, column + 1);
@@ -409,9 +482,12 @@ public sealed partial class PpoTrainer : IDisposable
             }
         }
 
+        var logged = Math.Max(loggedBatches, 1);
+        if (hostLoss is not null)
+            return new UpdateLosses(hostSums[0] / logged, hostSums[1] / logged, hostSums[2] / logged,
+                hostKl / Math.Max(lastEpochBatches, 1), hostSums[3] / logged, gradientSteps, stoppedEarly);
         var sums = HostTransfer.ToArray(lossSums);
         var kl = HostTransfer.ToArray(klSum)[0];
-        var logged = Math.Max(loggedBatches, 1);
         return new UpdateLosses(sums[0] / logged, sums[1] / logged, sums[2] / logged,
             kl / Math.Max(lastEpochBatches, 1), sums[3] / logged, gradientSteps, stoppedEarly);
     }
@@ -509,6 +585,7 @@ public sealed partial class PpoTrainer : IDisposable
         permutationTensor.Dispose();
         lossSums.Dispose();
         klSum.Dispose();
+        hostGradients?.Dispose();
         optimizer.Dispose();
         Policy.Dispose();
         envs.Dispose();

@@ -113,4 +113,35 @@ public class TrainingOptionTests
         Assert.True(MaxChange(n => !trainer.Policy.IsValueParameter(n)) < 1e-6, "the policy side moved");
         Assert.True(MaxChange(trainer.Policy.IsValueParameter) > 1e-3, "the value side did not learn");
     }
+
+    /// <summary>
+    /// The seed's Gaussian on the CPU takes the host loss path; the optional target-KL stop reads its approx KL there.
+    /// The first minibatch sees the rollout's own weights (ratio 1, approx KL 0) and is applied; the second sees moved weights
+    /// and trips a target this small, so each update applies exactly one gradient step and is marked stopped early.
+    /// </summary>
+    [Fact]
+    public void The_target_kl_stop_works_on_the_host_loss_path()
+    {
+        var options = new PpoOptions { NumEnvs = 2, StepsPerEnv = 32, MinibatchSize = 16, Epochs = 2, HiddenSizes = [8], Seed = 3, TargetKl = 1e-9 };
+        using var trainer = new PpoTrainer(options, i => new BoxTarget(i), CPU);
+        Assert.True(PpoTrainer.UsesHostLoss(options, trainer.Policy, CPU));
+        var updates = new List<UpdateMetrics>();
+        trainer.Learn(128, new RecordUpdates(updates));
+        Assert.Equal(2, updates.Count);
+        Assert.All(updates, m =>
+        {
+            Assert.True(m.StoppedEarly);
+            Assert.Equal(1, m.GradientSteps);
+        });
+        Assert.False(PpoTrainer.UsesHostLoss(options with { TensorLoss = true }, trainer.Policy, CPU));
+    }
+
+    private sealed class RecordUpdates(List<UpdateMetrics> updates) : ITrainingCallback
+    {
+        public TrainingDecision OnUpdateEnd(ITrainingContext training, UpdateMetrics metrics)
+        {
+            updates.Add(metrics);
+            return TrainingDecision.Continue;
+        }
+    }
 }

@@ -18,11 +18,13 @@ public static class PpoBenchCommand
         var rollouts = new Option<int>("--rollouts") { Description = "Measured rollouts (after one warm-up rollout).", DefaultValueFactory = _ => 4 }.Between(1, 10_000);
         var threads = new Option<int?>("--threads") { Description = "libtorch intra-op threads for the update (default: chosen by measuring, as `ppo` does; give 1 to compare code changes)." }.Between(1, 256);
         var withEval = new Option<bool>("--with-eval") { Description = "Include the 10-episode evaluation every 5000 steps, as `ppo` runs it." };
+        var tensorLoss = new Option<bool>("--tensor-loss") { Description = "Compute the loss with tensor ops instead of on the host (the path before the host loss; for A/B)." };
         var from = new Option<string?>("--from") { Description = "Start from a checkpoint of a seed-configuration run (weights, Adam moments, options), e.g. a 1M-step run's final_model.bin, to measure late-run speed." };
         var command = new Command("bench", "Measure PPO training throughput for the seed configuration (rollout vs update time, steps/s, RSS).");
         command.Options.Add(rollouts);
         command.Options.Add(threads);
         command.Options.Add(withEval);
+        command.Options.Add(tensorLoss);
         command.Options.Add(from);
         command.Subcommands.Add(PpoAdamBenchCommand.Create());
         command.SetAction(result =>
@@ -31,7 +33,7 @@ public static class PpoBenchCommand
             var output = result.InvocationConfiguration.Output;
             ComputeDevice.ConfigureThreads(result.GetValue(threads));
             var checkpoint = result.GetValue(from) is { } path ? PpoModelFile.Load(path, $"--from: no checkpoint at {path}.") : null;
-            var options = checkpoint?.Options ?? new PpoOptions();
+            var options = (checkpoint?.Options ?? new PpoOptions()) with { TensorLoss = result.GetValue(tensorLoss) };
             var envOptions = new TaskEnvironmentOptions();
             using var trainer = new PpoTrainer(options, i => new TaskEnvironment(envOptions, seed: i), TorchSharp.torch.CPU);
             if (result.GetValue(threads) is null)
@@ -51,7 +53,7 @@ public static class PpoBenchCommand
             var evaluator = new PeriodicEvaluation(evalEnvs, result.GetValue(withEval) ? 5000 : 0);
             output.WriteLine($"PPO seed configuration: {options.NumEnvs} envs x {options.StepsPerEnv} steps, minibatch {options.MinibatchSize}, {options.Epochs} epochs, "
                 + $"{trainer.Policy.Parameters.Count:N0} parameters; {Environment.ProcessorCount} cores, libtorch threads {(trainer.ThreadTuner is null ? TorchSharp.torch.get_num_threads().ToString() : "auto")}, "
-                + $"evaluation {(result.GetValue(withEval) ? "every 5000 steps" : "off")}"
+                + $"evaluation {(result.GetValue(withEval) ? "every 5000 steps" : "off")}, loss {(PpoTrainer.UsesHostLoss(options, trainer.Policy, TorchSharp.torch.CPU) ? "on the host" : "tensor ops")}"
                 + (checkpoint is null ? "." : $"; from {result.GetValue(from)} at step {checkpoint.TotalSteps:N0}, {checkpoint.OptimizerSteps:N0} Adam steps."));
             output.WriteLine($"{"rollout",7} {"step",9} {"rollout s",9} {"update s",9} {"eval s",7} {"ms/minibatch",12} {"steps/s",8} {"RSS MB",7} {"peak MB",8} {"ep_rew_mean",11} {"multi-thread steps",18}");
             var measured = new List<(double Rollout, double Update, double Eval, double Total, int GradientSteps)>();

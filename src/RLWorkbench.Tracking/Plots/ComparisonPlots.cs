@@ -55,8 +55,39 @@ internal static class ComparisonPlots
         ["oracle"] = new(Color.FromHex("#d62728"), LinePattern.DenselyDashed, 2f, MarkerShape.Eks),
     };
 
-    private static LearnerStyle StyleOf(string learner, int index) =>
-        Styles.TryGetValue(learner, out var style) ? style : new LearnerStyle(Figure.Palette[index % Figure.Palette.Length], LinePattern.Solid, 2f, MarkerShape.FilledCircle);
+    /// <summary>
+    /// The chain learners come in families with variants: a family keeps its colour and marker, and the variant picks the
+    /// line (plain solid, pair table dashed, collaboration state dotted), so a reader can tell family and variant apart.
+    /// </summary>
+    private static readonly (string Prefix, Color Color, MarkerShape Marker)[] ChainFamilies =
+    [
+        ("composed-chains", Color.FromHex("#17becf"), MarkerShape.FilledDiamond),
+        ("ucb1-chains", Color.FromHex("#9467bd"), MarkerShape.FilledCircle),
+        ("thompson-chains", Color.FromHex("#e377c2"), MarkerShape.FilledSquare),
+        ("qlearn-chains", Color.FromHex("#1f77b4"), MarkerShape.FilledTriangleUp),
+    ];
+
+    private static readonly Dictionary<string, LearnerStyle> ChainBaselines = new()
+    {
+        ["longest-chain"] = new(Color.FromHex("#8c564b"), LinePattern.Solid, 5f, MarkerShape.OpenTriangleDown),
+        ["best-single"] = new(Color.FromHex("#bcbd22"), LinePattern.DenselyDashed, 3f, MarkerShape.OpenDiamond),
+        ["random-chain"] = new(Color.FromHex("#7f7f7f"), LinePattern.Solid, 6f, MarkerShape.OpenTriangleUp),
+    };
+
+    private static LearnerStyle StyleOf(string learner, int index)
+    {
+        if (Styles.TryGetValue(learner, out var style) || ChainBaselines.TryGetValue(learner, out style))
+            return style;
+        foreach (var (prefix, color, marker) in ChainFamilies)
+        {
+            if (!learner.StartsWith(prefix, StringComparison.Ordinal))
+                continue;
+            var variant = learner[prefix.Length..];
+            var pattern = variant switch { "-pairs" => LinePattern.Dashed, "-state" => LinePattern.Dotted, _ => LinePattern.Solid };
+            return new LearnerStyle(color, pattern, variant.Length == 0 ? 2.5f : 2f, marker);
+        }
+        return new LearnerStyle(Figure.Palette[index % Figure.Palette.Length], LinePattern.Solid, 2f, MarkerShape.FilledCircle);
+    }
 
     /// <summary>Mean greedy expected reward with its 95% band per learner, on a log axis of calls (learners differ by orders of magnitude).</summary>
     private static string RewardAgainstCalls(RunTable curves, string[] learners, string[] names, LearnerStyle[] styles, double threshold, double fraction, string what, string path)
@@ -106,6 +137,12 @@ internal static class ComparisonPlots
         // The legend is built by hand so each entry shows its learner's line and marker together.
         plot.ShowLegend(legend.ToArray());
         plot.Legend.Alignment = Alignment.LowerRight;
+        // A long legend (the chain comparison has 17 learners) would cover the curves: it goes beside the data area instead.
+        if (legend.Count > 12)
+        {
+            plot.ShowLegend(Edge.Right);
+            return Figure.Save(plot, path, 1500, 800);
+        }
         return Figure.Save(plot, path, 1200, 750);
     }
 
