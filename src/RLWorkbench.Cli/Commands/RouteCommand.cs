@@ -73,7 +73,7 @@ public static class RouteCommand
                 using var backends = ChatBackends.Build(options, Environment.GetEnvironmentVariable, TimeProvider.System, null, prices, ledger,
                     m => output.WriteLine($"  ! {m}"), null, profile, credentials, null);
                 var random = new SeededRandomSource(options.Seed);
-                var router = new ProductionRouter(ProductionRouter.CoordinatorFor(table, options, random), backends.Providers,
+                var router = new ProductionRouter(ProductionRouter.CoordinatorFor(table, options, random, backends.Health), backends.Providers,
                     new CompositeReward(options.Reward), ledger, random, new RequestRateLimit(parse.GetValue(perMinute), TimeProvider.System), parse.GetValue(learn),
                     backends.Health, parse.GetValue(greedyOnly) ? null : new ProviderAwareOptions(), learnWeights);
                 for (var i = 0; i < times; i++)

@@ -1,5 +1,6 @@
 using RLWorkbench.Gym.Random;
 using RLWorkbench.Routing.Core;
+using RLWorkbench.Routing.Providers;
 
 namespace RLWorkbench.Routing.Learning;
 
@@ -72,17 +73,20 @@ public abstract class QLearningCoordinator
     private readonly string[] actionLabels;
 
     protected QLearningCoordinator(QLearningOptions options, LoadTrackerOptions loadOptions, IRandomSource random, IReadOnlyList<string> states,
-        string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null, IReadOnlyList<RoutingChain>? chains = null)
+        string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null, IReadOnlyList<RoutingChain>? chains = null,
+        ProviderStateReader? providerState = null)
     {
         if (!RoutingAlgorithms.All.Contains(algorithm))
             throw new RoutingInputException(RoutingAlgorithms.Unknown(algorithm));
         Options = options;
-        States = states;
+        ProviderState = providerState;
+        // With the providers' health in the state, each of the coordinator's own states is split by every joint health label.
+        States = providerState is null ? states : states.SelectMany(s => ProviderStateReader.Labels.Select(h => WithHealth(s, h))).ToArray();
         Chains = chains ?? SingleSteps;
         actionLabels = Chains.Select(c => c.Label).ToArray();
         RoutesChains = Chains.Any(c => c.Length > 1) || !actionLabels.SequenceEqual(SingleSteps.Select(c => c.Label));
         Load = new LoadTracker(loadOptions);
-        RoutingLearner = TabularLearner.Create(algorithm, states.Count, Chains.Count, options, banditOptions ?? new BanditOptions(), random);
+        RoutingLearner = TabularLearner.Create(algorithm, States.Count, Chains.Count, options, banditOptions ?? new BanditOptions(), random);
     }
 
     /// <summary>What the learner's action i routes to: Chains[i]. Without chains, the seed's eight single (agent, provider) steps in index order.</summary>
@@ -108,7 +112,16 @@ public abstract class QLearningCoordinator
 
     public LoadTracker Load { get; }
 
+    /// <summary>The providers' health when it is part of the state (qlearn's "state": "health"); null otherwise.</summary>
+    public ProviderStateReader? ProviderState { get; }
+
     public double Epsilon => RoutingLearner.Epsilon;
+
+    /// <summary>The full state label now: the coordinator's own, with the providers' health appended when it is part of the state.</summary>
+    public string CurrentState(TaskType type, string loadState) =>
+        ProviderState is null ? StateOf(type, loadState) : WithHealth(StateOf(type, loadState), ProviderState.Current());
+
+    private static string WithHealth(string state, string health) => $"{state}|{health}";
 
     /// <summary>The state label for a task type under a load state.</summary>
     public abstract string StateOf(TaskType type, string loadState);
@@ -132,7 +145,7 @@ public abstract class QLearningCoordinator
     public RoutingDecision Decide(RoutingTask task, double? epsilonOverride = null)
     {
         var loadState = Load.LoadState;
-        var state = StateOf(task.Type, loadState);
+        var state = CurrentState(task.Type, loadState);
         var s = StateIndex(state);
         var choice = RoutingLearner.Choose(s, epsilonOverride);
         var chain = Chains[choice.Action];
@@ -171,7 +184,7 @@ public abstract class QLearningCoordinator
         }
         foreach (var step in decision.Chain.Steps)
             Load.Record(step.Agent);
-        var nextState = StateOf(nextType, Load.LoadState);
+        var nextState = CurrentState(nextType, Load.LoadState);
         var a = decision.ActionIndex;
         var before = RoutingLearner.Value(decision.StateIndex, a);
         RoutingLearner.Learn(decision.StateIndex, a, adjusted, StateIndex(nextState));
@@ -217,18 +230,19 @@ public abstract class QLearningCoordinator
     }
 
     public static QLearningCoordinator Create(string learner, QLearningOptions options, LoadTrackerOptions loadOptions, IRandomSource random,
-        string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null, IReadOnlyList<RoutingChain>? chains = null) => learner switch
+        string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null, IReadOnlyList<RoutingChain>? chains = null,
+        ProviderStateReader? providerState = null) => learner switch
     {
-        TaskTypeCoordinator.Name => new TaskTypeCoordinator(options, loadOptions, random, algorithm, banditOptions, chains),
-        LoadBalancedCoordinator.Name => new LoadBalancedCoordinator(options, loadOptions, random, algorithm, banditOptions, chains),
+        TaskTypeCoordinator.Name => new TaskTypeCoordinator(options, loadOptions, random, algorithm, banditOptions, chains, providerState),
+        LoadBalancedCoordinator.Name => new LoadBalancedCoordinator(options, loadOptions, random, algorithm, banditOptions, chains, providerState),
         _ => throw new RoutingInputException($"Unknown learner '{learner}'; the learners are {TaskTypeCoordinator.Name} and {LoadBalancedCoordinator.Name}."),
     };
 }
 
 /// <summary>The seed's base coordinator: the state is the task type, 4 x 8 values.</summary>
 public sealed class TaskTypeCoordinator(QLearningOptions options, LoadTrackerOptions loadOptions, IRandomSource random,
-    string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null, IReadOnlyList<RoutingChain>? chains = null)
-    : QLearningCoordinator(options, loadOptions, random, RoutingNames.TaskTypes.Select(t => t.Name()).ToArray(), algorithm, banditOptions, chains)
+    string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null, IReadOnlyList<RoutingChain>? chains = null, ProviderStateReader? providerState = null)
+    : QLearningCoordinator(options, loadOptions, random, RoutingNames.TaskTypes.Select(t => t.Name()).ToArray(), algorithm, banditOptions, chains, providerState)
 {
     public const string Name = "base";
 
@@ -241,9 +255,9 @@ public sealed class TaskTypeCoordinator(QLearningOptions options, LoadTrackerOpt
 
 /// <summary>The seed's load-balanced coordinator: the state is (task type, load state), 20 x 8 values, rewards reduced by the load penalty.</summary>
 public sealed class LoadBalancedCoordinator(QLearningOptions options, LoadTrackerOptions loadOptions, IRandomSource random,
-    string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null, IReadOnlyList<RoutingChain>? chains = null)
+    string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null, IReadOnlyList<RoutingChain>? chains = null, ProviderStateReader? providerState = null)
     : QLearningCoordinator(options, loadOptions, random,
-        RoutingNames.TaskTypes.SelectMany(t => LoadStates.All.Select(l => $"{t.Name()}|{l}")).ToArray(), algorithm, banditOptions, chains)
+        RoutingNames.TaskTypes.SelectMany(t => LoadStates.All.Select(l => $"{t.Name()}|{l}")).ToArray(), algorithm, banditOptions, chains, providerState)
 {
     public const string Name = "load-balanced";
 

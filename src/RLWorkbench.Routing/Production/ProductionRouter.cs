@@ -149,17 +149,23 @@ public sealed class ProductionRouter(QLearningCoordinator coordinator, ChatProvi
     /// algorithm (Q-learning, or a bandit whose counts its bandit.json keeps) is the one that continues learning with --learn.
     /// Production keeps exploring off: Q-learning's epsilon stays 0 (no decay) and every choice is greedy.
     /// </summary>
-    public static QLearningCoordinator CoordinatorFor(LearnedTable table, QlearnOptions options, IRandomSource random)
+    public static QLearningCoordinator CoordinatorFor(LearnedTable table, QlearnOptions options, IRandomSource random, ProviderHealthBoard? health = null)
     {
-        var learner = table.Learner ?? table.States.Count switch
+        // A table learned with the providers' health in its state has every coordinator state split by each joint health label.
+        var healthLabels = ProviderStateReader.Labels.Count;
+        var withHealth = table.States.Count % healthLabels == 0 && table.States.Count / healthLabels is 4 or 20;
+        var learner = table.Learner ?? (table.States.Count / (withHealth ? healthLabels : 1)) switch
         {
             4 => TaskTypeCoordinator.Name,
             20 => LoadBalancedCoordinator.Name,
-            _ => throw new RoutingInputException($"A Q-table has 4 states (base) or 20 (load-balanced), not {table.States.Count}."),
+            _ => throw new RoutingInputException($"A Q-table has 4 states (base) or 20 (load-balanced), or those times {healthLabels} with the providers' health, not {table.States.Count}."),
         };
+        var providerState = withHealth
+            ? new ProviderStateReader((health ?? new ProviderHealthBoard(TimeProvider.System)).Snapshot, new HealthBuckets(options.HealthBuckets))
+            : null;
         var resolved = (options with { Learner = learner }).Resolve();
         var noExploration = resolved.QLearning! with { EpsilonStart = 0, EpsilonDecay = 1, EpsilonFloor = 0 };
-        var coordinator = QLearningCoordinator.Create(learner, noExploration, options.Load, random, table.Algorithm, resolved.Bandits);
+        var coordinator = QLearningCoordinator.Create(learner, noExploration, options.Load, random, table.Algorithm, resolved.Bandits, providerState: providerState);
         if (!table.States.SequenceEqual(coordinator.States))
             throw new RoutingInputException($"The saved Q-table's states do not match the {learner} coordinator's.");
         coordinator.Restore(new CoordinatorSnapshot(learner, 0, table.State.QTable, coordinator.Load.Snapshot(), table.Algorithm, table.State.Bandit));

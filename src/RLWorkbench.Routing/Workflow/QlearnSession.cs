@@ -123,8 +123,11 @@ public static class QlearnSession
         var bank = options.Tasks is null ? TaskBank.Default : TaskBank.Load(options.Tasks);
         var prices = options.Prices is null ? PriceTable.Default : PriceTable.Load(options.Prices);
         var profile = options.Backend == QlearnOptions.Backends.Simulated ? (options.Profile is null ? SimulationProfile.Default : SimulationProfile.Load(options.Profile)) : null;
-        if (profile is not null && options.Profile is not null)
-            SimulatedRateLimits.LoadProfile(options.Profile); // its "rateLimits" section is refused here, before a run exists, rather than mid-run
+        var limits = profile is not null && options.Profile is not null
+            ? SimulatedRateLimits.LoadProfile(options.Profile) // its "rateLimits" section is refused here, before a run exists, rather than mid-run
+            : SimulatedRateLimits.Unlimited;
+        if (options.ArrivalsPerMinute is not null && limits.IsUnlimited)
+            throw new RoutingInputException("arrivalsPerMinute needs a simulation profile with a \"rateLimits\" section (for example experiments/profiles/rate-limited.json): without limits, when tasks arrive changes nothing.");
         var credentials = options.Backend == QlearnOptions.Backends.Real ? ProviderCredentials.FromEnvironment(RoutingNames.Providers, environment) : null;
         var cassette = options.Backend == QlearnOptions.Backends.Replay ? Cassette.Read(options.Replay!) : null;
         return new QlearnInputs(bank, prices, profile, credentials, cassette);
@@ -162,7 +165,12 @@ public static class QlearnSession
         var random = new SeededRandomSource(options.Seed);
         if (checkpoint is not null)
             random.SetState(checkpoint.RandomState);
-        var coordinator = QLearningCoordinator.Create(options.Learner, options.QLearning!, options.Load, random, options.Algorithm, options.Bandits, options.ChainList());
+        // The health board is built with the pipelines below, after the checkpoint is restored; the state reads it once it exists.
+        ProviderHealthBoard? health = null;
+        var providerState = options.State == QlearnOptions.StateKinds.Health
+            ? new ProviderStateReader(() => health!.Snapshot(), new HealthBuckets(options.HealthBuckets))
+            : null;
+        var coordinator = QLearningCoordinator.Create(options.Learner, options.QLearning!, options.Load, random, options.Algorithm, options.Bandits, options.ChainList(), providerState);
         if (checkpoint is not null)
         {
             try
@@ -197,7 +205,10 @@ public static class QlearnSession
         var budget = options.BudgetUsd is { } limit ? new BudgetGuard(limit, ledger.TotalCostUsd) : null;
         using var backends = ChatBackends.Build(options, host.Environment, host.Time, host.Jitter, prices, ledger, progress.Notice, recorder, profile, credentials, cassette, host.SimulatedCallWait, budget);
         var providers = backends.Providers;
-        var workflow = new RoutingWorkflow(bank, coordinator, providers, new CompositeReward(options.Reward), random, prices, budget, options.JudgeOutputChars, options.MaxFailedCalls, progress.Notice, options.Weights);
+        health = backends.Health;
+        var arrivals = options.ArrivalsPerMinute is { } perMinute ? new TaskArrivals(backends.SimulatedClock!, perMinute, options.Seed) : null;
+        var workflow = new RoutingWorkflow(bank, coordinator, providers, new CompositeReward(options.Reward), random, prices, budget, options.JudgeOutputChars, options.MaxFailedCalls, progress.Notice,
+            options.Weights, arrivals);
 
         var table = run.Table("iterations", IterationColumns);
         var done = first;

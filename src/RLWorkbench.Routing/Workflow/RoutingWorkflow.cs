@@ -4,6 +4,7 @@ using RLWorkbench.Gym.Random;
 using RLWorkbench.Routing.Chat;
 using RLWorkbench.Routing.Core;
 using RLWorkbench.Routing.Learning;
+using RLWorkbench.Routing.Providers;
 
 namespace RLWorkbench.Routing.Workflow;
 
@@ -74,7 +75,8 @@ public sealed class RoutingWorkflow(
     int judgeOutputChars = JudgePrompt.DefaultOutputChars,
     int maxFailedCalls = QlearnOptions.DefaultMaxFailedCalls,
     Action<string>? notice = null,
-    RewardWeights? weights = null)
+    RewardWeights? weights = null,
+    TaskArrivals? arrivals = null)
 {
     private readonly Lock gate = new();
     private readonly RoutedTaskExecutor executor = new(providers, reward, judgeOutputChars);
@@ -186,6 +188,8 @@ public sealed class RoutingWorkflow(
             }
             if (Stopping() || stopAll.IsCancellationRequested)
                 break;
+            // A task arrives (the simulated clock moves to it) before it is drawn and routed, so the state sees the providers then.
+            arrivals?.Next(i);
             RoutingDecision decision;
             lock (gate)
             {
