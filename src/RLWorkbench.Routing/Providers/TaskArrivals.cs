@@ -13,8 +13,8 @@ public sealed class TaskArrivals(VirtualClock clock, double perMinute, long seed
     public double Next(int iteration)
     {
         var u = new Gym.Random.SeededRandomSource(unchecked(seed * 7_368_787 + iteration * 2_654_435_761L + 11)).Random();
-        var gap = -Math.Log(1.0 - u) * 60.0 / perMinute;
-        clock.Advance(TimeSpan.FromSeconds(gap));
-        return gap;
+        var gap = TimeSpan.FromSeconds(-Math.Log(1.0 - u) * 60.0 / perMinute);
+        clock.Advance(gap);
+        return gap.TotalSeconds;
     }
 }
