@@ -38,8 +38,9 @@ public readonly record struct ProviderAwareDecision(int Action, string? Reason);
 /// <summary>
 /// The rule production routing follows with live provider state (headroom from rate-limit headers, smoothed latency):
 /// <list type="number">
-/// <item>An action is unavailable while one of its providers is exhausted: no headroom left in a window, or a 429's
-/// Retry-After has not passed. Sending it there would only earn a 429.</item>
+/// <item>An action is unavailable while one of its providers is exhausted: less than one request or no tokens left in its
+/// window, or a 429's Retry-After has not passed. Sending it there would only earn a 429. What is left is the last reading
+/// refilled evenly toward the window's reset (<see cref="ProviderHealthSnapshot.RefilledHeadroom"/>).</item>
 /// <item>Every other action scores its learned value minus, per provider of its chain, headroomCost x (1 - headroom) and
 /// latencyCost x the seconds its smoothed latency is beyond slowSeconds. Unknown readings cost nothing.</item>
 /// <item>The best score wins (first on ties). With no available action the learned greedy one is kept (its call then waits
@@ -57,12 +58,15 @@ public static class ProviderAwareChoice
         if (health.All(h => h.Headroom is null && !h.IsRateLimited && h.LatencySeconds is null))
             return new ProviderAwareDecision(greedy, null);
 
-        bool Exhausted(Provider p) => byProvider.TryGetValue(p, out var h) && buckets.Headroom(h.Headroom, h.IsRateLimited) == HeadroomLevel.Exhausted;
+        // Readings are refilled evenly toward their reset (ProviderHealthSnapshot.RefilledHeadroom): a provider that was full a
+        // moment ago is taken back as its window drains, not a minute later.
+        bool Exhausted(Provider p) =>
+            byProvider.TryGetValue(p, out var h) && (h.IsRateLimited || h.RefilledRequests is < 1 || buckets.Headroom(h.RefilledHeadroom, false) == HeadroomLevel.Exhausted);
         double Cost(Provider p)
         {
             if (!byProvider.TryGetValue(p, out var h))
                 return 0;
-            var cost = h.Headroom is { } room ? options.HeadroomCost * (1 - room) : 0;
+            var cost = h.RefilledHeadroom is { } room ? options.HeadroomCost * (1 - room) : 0;
             if (h.LatencySeconds is { } seconds && seconds > options.Buckets.SlowSeconds)
                 cost += options.LatencyCost * (seconds - options.Buckets.SlowSeconds);
             return cost;
