@@ -119,7 +119,8 @@ public sealed class FlatAdam : IDisposable
         using var step = stepSize.ToScalar();
         FirstMoment.lerp_(gradients, firstMomentWeight);
         SecondMoment.mul_(beta2).addcmul_(gradients, gradients, secondWeight);
-        var denominator = SecondMoment.clamp_min(secondMomentFloor).sqrt_().div_(correction).add_(epsilon);
+        using var one = 1.0.ToScalar();
+        var denominator = SecondMoment.clamp_min(secondMomentFloor).sqrt_().div_(correction).add_(epsilon, one);
         values.addcdiv_(FirstMoment, denominator, step);
     }
 
@@ -235,7 +236,7 @@ public static class GradientClipping
         using var tiny = 1e-6.ToScalar();
         using var max = maxNorm.ToScalar();
         using var one = 1.0.ToScalar();
-        var coefficient = norm.add(tiny).reciprocal_().mul_(max).clamp_max_(one);
+        var coefficient = norm.add(tiny, one).reciprocal_().mul_(max).clamp_max_(one);
         gradients.mul_(coefficient);
         return norm.MoveToOuterDisposeScope();
     }

@@ -35,7 +35,7 @@ public static class GroupGradientClipping
         using var tiny = 1e-6.ToScalar();
         using var max = maxNorm.ToScalar();
         using var one = 1.0.ToScalar();
-        var coefficient = norm.add(tiny).reciprocal_().mul_(max).clamp_max_(one);
+        var coefficient = norm.add(tiny, one).reciprocal_().mul_(max).clamp_max_(one);
         foreach (var slice in slices)
             slice.mul_(coefficient);
         return norm.MoveToOuterDisposeScope();

@@ -13,8 +13,9 @@ public static class PpoLoss
             return advantages.clone();
         using var scope = NewDisposeScope();
         using var tiny = 1e-8.ToScalar();
+        using var one = 1.0.ToScalar();
         var (std, mean) = advantages.std_mean(unbiased: true);
-        return ((advantages - mean) / std.add(tiny)).MoveToOuterDisposeScope();
+        return ((advantages - mean) / std.add(tiny, one)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -50,8 +51,9 @@ public static class PpoLoss
         using var scope = NewDisposeScope();
         using var low = (-(clipRange ?? 0)).ToScalar();
         using var high = (clipRange ?? 0).ToScalar();
+        using var one = 1.0.ToScalar();
         var predicted = clipRange is not null
-            ? oldValues + (values - oldValues).clamp(low, high)
+            ? oldValues.add((values - oldValues).clamp(low, high), one)
             : values;
         return nn.functional.mse_loss(predicted, returns).MoveToOuterDisposeScope();
     }

@@ -372,6 +372,8 @@ public sealed partial class PpoTrainer : IDisposable
     {
         using var entropyCoefficient = entropyWeight.ToScalar();
         using var valueCoefficient = Options.ValueCoefficient.ToScalar();
+        // Every add passes its alpha: TorchSharp's one-argument add makes an implicit Scalar 1 the GC may free mid-call.
+        using var one = 1.0.ToScalar();
         buffer.Pack(packed);
         HostTransfer.CopyToDevice(packed, rolloutData);
         // A copy of the state before the update (three flat tensors, about a millisecond) lets an
@@ -455,15 +457,15 @@ public sealed partial class PpoTrainer : IDisposable
                 var (policyLoss, clipFraction, approxKl) = PpoLoss.ClippedSurrogate(logProb, oldLogProb, advantages, Options.ClipRange);
                 var valueLoss = PpoLoss.ValueLoss(value, returns, oldValues, Options.ValueClipRange);
                 var entropyLoss = entropy.mean().neg();
-                var loss = policyLoss + entropyLoss.mul(entropyCoefficient) + valueLoss.mul(valueCoefficient);
+                var loss = policyLoss.add(entropyLoss.mul(entropyCoefficient), one).add(valueLoss.mul(valueCoefficient), one);
 
                 // As SB3, the minibatch that trips the optional early stop is still logged (losses, clip
                 // fraction, approx KL) but not applied. Only this stop reads a value back per minibatch;
                 // by default nothing leaves the device here.
                 using (no_grad())
                 {
-                    lossSums.add_(stack([policyLoss.detach(), valueLoss.detach(), entropyLoss.detach(), clipFraction]));
-                    klSum.add_(approxKl);
+                    lossSums.add_(stack([policyLoss.detach(), valueLoss.detach(), entropyLoss.detach(), clipFraction]), one);
+                    klSum.add_(approxKl, one);
                 }
                 loggedBatches++;
                 lastEpochBatches++;

@@ -14,6 +14,8 @@ public class ImplicitScalarTests
         (new Regex(@"\.square\(\)"), "Tensor.square() is pow(2) with an implicit Scalar; use x.mul(x)"),
         (new Regex(@"\.pow\(\s*[-0-9.]"), "pow with a number makes an implicit Scalar; hold an explicit one"),
         (new Regex(@"\bsoftplus\("), "nn.functional.softplus makes implicit Scalars; use -log_sigmoid(-x)"),
+        // One argument, at most one level of parentheses inside it, no top-level comma: add(x) is add(x, 1) with an implicit alpha.
+        (new Regex(@"\.add_?\((?:[^(),]|\((?:[^()]|\([^()]*\))*\))*\)"), "add(x) passes alpha 1 as an implicit Scalar; pass a held one: add(x, one)"),
     ];
 
     [Fact]

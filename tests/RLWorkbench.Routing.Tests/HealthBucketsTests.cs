@@ -7,8 +7,8 @@ public class HealthBucketsTests
 {
     private static readonly HealthBuckets Buckets = new();
 
-    private static ProviderHealthSnapshot Snapshot(double? requestHeadroom, double? tokenHeadroom, double? latency, bool rateLimited = false, Provider provider = Provider.OpenAI) =>
-        new(provider, RateLimitWindow.Unknown, RateLimitWindow.Unknown, requestHeadroom, tokenHeadroom, latency, latency is null ? 0 : 1, 1, rateLimited ? 1 : 0, null)
+    private static ProviderHealthSnapshot Snapshot(double? requestHeadroom, double? tokenHeadroom, double? latency, bool rateLimited = false, Provider? provider = null) =>
+        new(provider ?? Provider.OpenAI, RateLimitWindow.Unknown, RateLimitWindow.Unknown, requestHeadroom, tokenHeadroom, latency, latency is null ? 0 : 1, 1, rateLimited ? 1 : 0, null)
         {
             IsRateLimited = rateLimited,
         };

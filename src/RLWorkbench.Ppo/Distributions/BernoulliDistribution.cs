@@ -46,9 +46,9 @@ public sealed class BernoulliDistribution : IActionDistribution
         using var one = 1.0.ToScalar();
         var logHigh = head.log_sigmoid();
         var logLow = head.neg().log_sigmoid();
-        var logProb = (actions * logHigh + actions.neg().add(one) * logLow).sum(-1);
+        var logProb = (actions * logHigh).add(actions.neg().add(one, one) * logLow, one).sum(-1);
         var pHigh = logHigh.exp();
-        var entropy = (pHigh * logHigh + pHigh.neg().add(one) * logLow).sum(-1).neg();
+        var entropy = (pHigh * logHigh).add(pHigh.neg().add(one, one) * logLow, one).sum(-1).neg();
         return (logProb.MoveToOuterDisposeScope(), entropy.MoveToOuterDisposeScope());
     }
 

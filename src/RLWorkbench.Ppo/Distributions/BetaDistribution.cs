@@ -54,14 +54,14 @@ public sealed class BetaDistribution : IActionDistribution
         using var margin = Margin.ToScalar();
         using var upper = (1 - Margin).ToScalar();
         var x = actions.clamp(margin, upper);
-        var sum = alpha + beta;
-        var logNormaliser = alpha.lgamma() + beta.lgamma() - sum.lgamma();
+        var sum = alpha.add(beta, one);
+        var logNormaliser = alpha.lgamma().add(beta.lgamma(), one) - sum.lgamma();
         var alphaLess1 = alpha.sub(one);
         var betaLess1 = beta.sub(one);
-        var logDensity = alphaLess1 * x.log() + betaLess1 * x.neg().log1p() - logNormaliser;
+        var logDensity = (alphaLess1 * x.log()).add(betaLess1 * x.neg().log1p(), one) - logNormaliser;
         var logProb = logDensity.sum(-1).sub(volume);
-        var entropy = (logNormaliser - alphaLess1 * alpha.digamma() - betaLess1 * beta.digamma() + sum.sub(two) * sum.digamma())
-            .sum(-1).add(volume);
+        var entropy = (logNormaliser - alphaLess1 * alpha.digamma() - betaLess1 * beta.digamma()).add(sum.sub(two) * sum.digamma(), one)
+            .sum(-1).add(volume, one);
         return (logProb.MoveToOuterDisposeScope(), entropy.MoveToOuterDisposeScope());
     }
 
@@ -74,7 +74,7 @@ public sealed class BetaDistribution : IActionDistribution
         var d = head.shape[1] / 2;
         using var one = 1.0.ToScalar();
         var softplus = head.neg().log_sigmoid().neg();
-        var concentration = softplus.add(one);
+        var concentration = softplus.add(one, one);
         return (concentration.narrow(1, 0, d), concentration.narrow(1, d, d));
     }
 

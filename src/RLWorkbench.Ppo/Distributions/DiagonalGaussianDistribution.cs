@@ -139,9 +139,10 @@ public static class DiagonalGaussian
         using var scope = NewDisposeScope();
         using var minusHalf = (-0.5).ToScalar();
         using var normaliser = (HalfLog2Pi * logStd.shape[0]).ToScalar();
+        using var one = 1.0.ToScalar();
         var z = (actions - mean) * (-logStd).exp();
         var perRow = z.mul(z).sum(-1).mul(minusHalf);
-        var constant = logStd.sum().add(normaliser);
+        var constant = logStd.sum().add(normaliser, one);
         return (perRow - constant).MoveToOuterDisposeScope();
     }
 
@@ -149,8 +150,9 @@ public static class DiagonalGaussian
     public static Tensor Entropy(Tensor logStd)
     {
         using var perDimension = ((0.5 + HalfLog2Pi) * logStd.shape[0]).ToScalar();
+        using var one = 1.0.ToScalar();
         using var sum = logStd.sum();
-        return sum.add(perDimension);
+        return sum.add(perDimension, one);
     }
 
     /// <summary>As <see cref="LogProb"/> with a log std per row [B, d].</summary>
@@ -159,17 +161,19 @@ public static class DiagonalGaussian
         using var scope = NewDisposeScope();
         using var minusHalf = (-0.5).ToScalar();
         using var normaliser = (HalfLog2Pi * logStd.shape[1]).ToScalar();
+        using var one = 1.0.ToScalar();
         var z = (actions - mean) * (-logStd).exp();
         var perRow = z.mul(z).sum(-1).mul(minusHalf);
-        return (perRow - logStd.sum(-1).add(normaliser)).MoveToOuterDisposeScope();
+        return (perRow - logStd.sum(-1).add(normaliser, one)).MoveToOuterDisposeScope();
     }
 
     /// <summary>As <see cref="Entropy"/> with a log std per row [B, d]: one value per row.</summary>
     public static Tensor EntropyPerRow(Tensor logStd)
     {
         using var perDimension = ((0.5 + HalfLog2Pi) * logStd.shape[1]).ToScalar();
+        using var one = 1.0.ToScalar();
         using var sum = logStd.sum(-1);
-        return sum.add(perDimension);
+        return sum.add(perDimension, one);
     }
 
     /// <summary>The log-probability of mean + exp(logStd) * noise, computed on the host during rollouts.</summary>

@@ -75,14 +75,15 @@ public sealed class SquashedGaussianDistribution : IActionDistribution
             gaussianEntropy = DiagonalGaussian.Entropy(logStd).expand(head.shape[0]);
         }
         using var volume = logHalfVolume.ToScalar();
-        var logProb = gaussianLogProb - LogTanhDerivative(actions).sum(-1).add(volume);
+        using var one = 1.0.ToScalar();
+        var logProb = gaussianLogProb - LogTanhDerivative(actions).sum(-1).add(volume, one);
 
         // E[log(1 - tanh(mu + sigma e)^2)] per dimension over e ~ N(0, 1), by quadrature: [B, d, K] -> [B, d].
         var nodes = tensor(QuadratureNodes, ScalarType.Float32, head.device);
         var weights = tensor(QuadratureWeights, ScalarType.Float32, head.device);
-        var u = mean.unsqueeze(-1) + logStd.exp().unsqueeze(-1) * nodes;
+        var u = mean.unsqueeze(-1).add(logStd.exp().unsqueeze(-1) * nodes, one);
         var expectedLogDerivative = (LogTanhDerivative(u) * weights).sum(-1);
-        var entropy = gaussianEntropy + expectedLogDerivative.sum(-1).add(volume);
+        var entropy = gaussianEntropy.add(expectedLogDerivative.sum(-1).add(volume, one), one);
         return (logProb.MoveToOuterDisposeScope(), entropy.MoveToOuterDisposeScope());
     }
 
@@ -93,8 +94,9 @@ public sealed class SquashedGaussianDistribution : IActionDistribution
         using var log2 = Math.Log(2).ToScalar();
         using var minusTwo = (-2.0).ToScalar();
         using var two = 2.0.ToScalar();
+        using var one = 1.0.ToScalar();
         var a = u.abs();
-        var result = a.mul(minusTwo).exp().log1p().add(a).neg().add(log2).mul(two);
+        var result = a.mul(minusTwo).exp().log1p().add(a, one).neg().add(log2, one).mul(two);
         return result.MoveToOuterDisposeScope();
     }
 

@@ -81,7 +81,7 @@ public sealed class SimulatedChatClient(Provider provider, SimulationProfile pro
     // Each step of a chain draws its own stream (the same provider may serve two steps of one iteration); step 0 is the
     // single-agent call's stream, so single-step runs draw exactly what they always drew.
     private long CallSeed(CallContext context) =>
-        unchecked(seed * 1_000_003 + context.Iteration * 7_919 + (int)provider * 131 + (int)context.Purpose * 17 + 1 + context.Step * 104_729L);
+        unchecked(seed * 1_000_003 + context.Iteration * 7_919 + provider.Id * 131 + (int)context.Purpose * 17 + 1 + context.Step * 104_729L);
 
     private static double Normal(IRandomSource random, Distribution d)
     {

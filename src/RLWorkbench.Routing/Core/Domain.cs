@@ -10,13 +10,34 @@ public enum AgentRole
 }
 
 /// <summary>
-/// The chat providers' ids; everything else about a provider is its <see cref="ProviderRegistry"/> entry. "openai" also
-/// covers any OpenAI-compatible server reached by base URL.
+/// A chat provider, by its position in <see cref="ProviderRegistry.Entries"/>: everything else about it (name, key and
+/// base-URL variables, default model, client factory, rate-limit header family) is its registry entry, so adding a provider
+/// is one entry there. <see cref="OpenAI"/> and <see cref="Anthropic"/> name the two built-in entries for code and tests
+/// that mean them; "openai" also covers any OpenAI-compatible server reached by base URL.
 /// </summary>
-public enum Provider
+public readonly record struct Provider : IComparable<Provider>
 {
-    OpenAI,
-    Anthropic,
+    internal Provider(int id) => Id = id;
+
+    /// <summary>The entry's position in the registry: the order actions are agent-major over.</summary>
+    public int Id { get; }
+
+    public static Provider OpenAI => ProviderRegistry.Named("openai");
+
+    public static Provider Anthropic => ProviderRegistry.Named("anthropic");
+
+    /// <summary>Registry order, as the enum this replaced sorted.</summary>
+    public int CompareTo(Provider other) => Id.CompareTo(other.Id);
+
+    public static bool operator <(Provider left, Provider right) => left.Id < right.Id;
+
+    public static bool operator <=(Provider left, Provider right) => left.Id <= right.Id;
+
+    public static bool operator >(Provider left, Provider right) => left.Id > right.Id;
+
+    public static bool operator >=(Provider left, Provider right) => left.Id >= right.Id;
+
+    public override string ToString() => ProviderRegistry.Of(this).Name;
 }
 
 /// <summary>Task types in alphabetical order, because that is the order of the Q-table rows.</summary>
@@ -33,7 +54,7 @@ public static class RoutingNames
 {
     public static IReadOnlyList<AgentRole> Agents { get; } = [AgentRole.Researcher, AgentRole.Analyst, AgentRole.Coder, AgentRole.Validator];
 
-    public static IReadOnlyList<Provider> Providers { get; } = ProviderRegistry.Entries.Select(e => e.Id).ToArray();
+    public static IReadOnlyList<Provider> Providers => ProviderRegistry.All;
 
     public static IReadOnlyList<TaskType> TaskTypes { get; } = [TaskType.Analysis, TaskType.Coding, TaskType.Research, TaskType.Validation];
 
@@ -86,11 +107,11 @@ public readonly record struct RoutingAction(AgentRole Agent, Provider Provider)
 {
     public static int Count { get; } = RoutingNames.Agents.Count * RoutingNames.Providers.Count;
 
-    public int Index => (int)Agent * RoutingNames.Providers.Count + (int)Provider;
+    public int Index => (int)Agent * RoutingNames.Providers.Count + Provider.Id;
 
     public static RoutingAction FromIndex(int index) =>
         index >= 0 && index < Count
-            ? new RoutingAction((AgentRole)(index / RoutingNames.Providers.Count), (Provider)(index % RoutingNames.Providers.Count))
+            ? new RoutingAction((AgentRole)(index / RoutingNames.Providers.Count), RoutingNames.Providers[index % RoutingNames.Providers.Count])
             : throw new ArgumentOutOfRangeException(nameof(index), $"An action index is 0..{Count - 1}, not {index}.");
 
     public static IReadOnlyList<RoutingAction> All { get; } = Enumerable.Range(0, Count).Select(FromIndex).ToArray();

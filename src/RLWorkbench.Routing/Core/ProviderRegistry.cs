@@ -1,5 +1,6 @@
 using Microsoft.Extensions.AI;
 using RLWorkbench.Routing.Chat;
+using RLWorkbench.Routing.Providers;
 using RLWorkbench.Routing.Workflow;
 
 namespace RLWorkbench.Routing.Core;
@@ -13,7 +14,7 @@ public delegate IChatClient ProviderClientFactory(ProviderSettings settings, str
 /// built. <paramref name="KeyOptionalWithBaseUrl"/> is for OpenAI-compatible local servers, which usually ignore the key.
 /// </summary>
 public sealed record ProviderEntry(
-    Provider Id, string Name, string KeyVariable, string BaseUrlVariable, string DefaultModel, bool KeyOptionalWithBaseUrl, ProviderClientFactory CreateClient);
+    string Name, string KeyVariable, string BaseUrlVariable, string DefaultModel, bool KeyOptionalWithBaseUrl, RateLimitDialect RateLimitHeaders, ProviderClientFactory CreateClient);
 
 /// <summary>
 /// The providers a run can route to. Adding one is an entry here (and its id): the action space, the per-provider settings,
@@ -22,22 +23,38 @@ public sealed record ProviderEntry(
 /// </summary>
 public static class ProviderRegistry
 {
-    public static IReadOnlyList<ProviderEntry> Entries { get; } = InIdOrder(
+    /// <summary>
+    /// Every provider a run can route to, in the order actions are agent-major over. This list is the one place a provider
+    /// is added: its SDK client factory, its key and base-URL variables, its default model and its rate-limit headers.
+    /// </summary>
+    public static IReadOnlyList<ProviderEntry> Entries { get; } = Distinct(
     [
-        new(Provider.OpenAI, "openai", "OPENAI_API_KEY", "OPENAI_BASE_URL", "gpt-4o-mini", KeyOptionalWithBaseUrl: true, ProviderClients.CreateOpenAI),
-        new(Provider.Anthropic, "anthropic", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "claude-3-5-haiku-latest", KeyOptionalWithBaseUrl: false, ProviderClients.CreateAnthropic),
+        new("openai", "OPENAI_API_KEY", "OPENAI_BASE_URL", "gpt-4o-mini", KeyOptionalWithBaseUrl: true, RateLimitDialect.OpenAI, ProviderClients.CreateOpenAI),
+        new("anthropic", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL", "claude-3-5-haiku-latest", KeyOptionalWithBaseUrl: false, RateLimitDialect.Anthropic, ProviderClients.CreateAnthropic),
     ]);
 
-    public static ProviderEntry Of(Provider provider) =>
-        (int)provider >= 0 && (int)provider < Entries.Count ? Entries[(int)provider] : throw new ArgumentOutOfRangeException(nameof(provider));
+    /// <summary>The registered providers, in registry order.</summary>
+    public static IReadOnlyList<Provider> All { get; } = Enumerable.Range(0, Entries.Count).Select(i => new Provider(i)).ToArray();
 
-    private static ProviderEntry[] InIdOrder(ProviderEntry[] entries)
+    public static ProviderEntry Of(Provider provider) =>
+        provider.Id >= 0 && provider.Id < Entries.Count ? Entries[provider.Id] : throw new ArgumentOutOfRangeException(nameof(provider));
+
+    /// <summary>A built-in provider by its registered name; a name that is not registered is a programming error here (user input goes through RoutingNames.ParseProvider).</summary>
+    internal static Provider Named(string name)
     {
-        for (var i = 0; i < entries.Length; i++)
+        for (var i = 0; i < Entries.Count; i++)
         {
-            if ((int)entries[i].Id != i)
-                throw new InvalidOperationException($"Provider entry {entries[i].Name} is at position {i} but has id {(int)entries[i].Id}; entries must be in id order.");
+            if (Entries[i].Name == name)
+                return All[i];
         }
+        throw new InvalidOperationException($"No provider named '{name}' is registered.");
+    }
+
+    private static ProviderEntry[] Distinct(ProviderEntry[] entries)
+    {
+        var twice = entries.GroupBy(e => e.Name).FirstOrDefault(g => g.Count() > 1);
+        if (twice is not null)
+            throw new InvalidOperationException($"Provider '{twice.Key}' is registered twice.");
         return entries;
     }
 }

@@ -54,21 +54,6 @@ public sealed class QTable
         throw new RoutingInputException($"The Q-table has no state '{state}'.");
     }
 
-    /// <summary>First index on ties, like numpy's argmax, so an untrained row picks researcher/openai.</summary>
-    public int ArgMax(int state)
-    {
-        var row = values[state];
-        var best = 0;
-        for (var a = 1; a < row.Length; a++)
-        {
-            if (row[a] > row[best])
-                best = a;
-        }
-        return best;
-    }
-
-    public double Max(int state) => values[state].Max();
-
     public QTableDocument ToDocument() => new(
         RoutingAction.All.Select(a => a.Label).ToArray(),
         States.ToArray(),

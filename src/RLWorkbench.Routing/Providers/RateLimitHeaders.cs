@@ -61,7 +61,7 @@ public static partial class RateLimitHeaders
     private static readonly TimeSpan LongestReset = TimeSpan.FromDays(2);
 
     /// <summary>The family a provider's own API answers in (what the simulated stage writes).</summary>
-    public static RateLimitDialect DialectOf(Provider provider) => provider == Provider.Anthropic ? RateLimitDialect.Anthropic : RateLimitDialect.OpenAI;
+    public static RateLimitDialect DialectOf(Provider provider) => ProviderRegistry.Of(provider).RateLimitHeaders;
 
     public static string LimitHeader(RateLimitDialect dialect, string window) =>
         dialect == RateLimitDialect.OpenAI ? $"x-ratelimit-limit-{window}" : $"anthropic-ratelimit-{window}-limit";

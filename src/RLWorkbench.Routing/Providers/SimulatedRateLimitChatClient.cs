@@ -151,7 +151,7 @@ public sealed class SimulatedRateLimitChatClient(
     }
 
     private long CallSeed(CallContext? context, int attempt) =>
-        unchecked(seed * 1_000_003 + (context?.Iteration ?? 0) * 7_919 + (int)provider * 131 + (int)(context?.Purpose ?? 0) * 17 + attempt * 3 + 5);
+        unchecked(seed * 1_000_003 + (context?.Iteration ?? 0) * 7_919 + provider.Id * 131 + (int)(context?.Purpose ?? 0) * 17 + attempt * 3 + 5);
 
     private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
