@@ -1,6 +1,7 @@
 using System.Globalization;
 using RLWorkbench.Routing.Core;
 using RLWorkbench.Routing.Workflow;
+using RLWorkbench.TestSupport;
 
 namespace RLWorkbench.Cli.Tests;
 
@@ -42,5 +43,36 @@ public sealed class RescoreCommandTests : IDisposable
         // Nothing was sent: the call log is as the run left it.
         Assert.Equal(calls, File.ReadAllLines(Path.Combine(run, "artifacts", "calls.jsonl")).Length);
         Assert.Contains("\"weights\": {", File.ReadAllText(Path.Combine(run, "config.json")));
+    }
+}
+
+/// <summary>`route` with the live provider state: on the rate-limited profile, anthropic is passed over once it has no room.</summary>
+public sealed class RouteProviderStateTests : IDisposable
+{
+    private readonly string directory = Directory.CreateTempSubdirectory("rlw-route-").FullName;
+
+    public void Dispose() => Directory.Delete(directory, recursive: true);
+
+    [Fact]
+    public void Twenty_five_coding_requests_at_once_send_twenty_to_anthropic_then_say_why_the_rest_go_elsewhere_and_report_each_provider()
+    {
+        var states = new[] { "analysis", "coding", "research", "validation" };
+        var values = states.Select(s => RoutingAction.All.Select(a => s == "coding" && a.Label == "coder/anthropic" ? 0.9 : s == "coding" && a.Label == "coder/openai" ? 0.7 : 0.1).ToArray()).ToArray();
+        var table = Path.Combine(directory, "qtable.json");
+        File.WriteAllText(table, Routing.Learning.QTable.ToJson(new Routing.Learning.QTableDocument(RoutingAction.All.Select(a => a.Label).ToArray(), states, values)));
+        var config = Path.Combine(directory, "c.json");
+        File.WriteAllText(config, $$"""{"profile": "{{Path.Combine(RepositoryPaths.Root, "experiments", "profiles", "rate-limited.json")}}"}""");
+
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = CommandLine.Invoke(CommandLine.Root(), ["route", "Write a cache", "--type", "coding", "--qtable", table, "--config", config, "--repeat", "25"], output, error);
+
+        Assert.True(code == 0, error.ToString());
+        var lines = output.ToString().Split('\n');
+        Assert.Equal("[20] coding -> coder/anthropic", lines[19]);
+        Assert.Equal("[21] coding -> coder/openai (instead of coder/anthropic: anthropic has no headroom left)", lines[20]);
+        Assert.Contains("  5 of 25 requests passed over the learned choice for the providers' state", lines);
+        Assert.Contains(lines, l => l.StartsWith("  anthropic: headroom 0% (requests 0 of 20 left, tokens ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("  openai: headroom 92% (requests 55 of 60 left, tokens ", StringComparison.Ordinal));
     }
 }
