@@ -70,7 +70,10 @@ public class ChainSimulationTests
     [Fact]
     public void Without_chain_effects_a_chain_is_judged_as_its_first_step_and_a_single_step_is_unchanged()
     {
-        var profile = SimulationProfile.Default;
+        // The default profile carries chain effects (for qlearn --chains); without them a chain is only its cost.
+        var root = JsonNode.Parse(EmbeddedData.Read("profile-default.json"))!.AsObject();
+        root.Remove("chainEffects");
+        var profile = SimulationProfile.Parse(root.ToJsonString(), "the default profile without its chain effects");
         var single = RoutingChain.Single(new RoutingAction(AgentRole.Coder, Provider.Anthropic));
 
         Assert.Same(profile.Scores(AgentRole.Coder, Provider.Anthropic, TaskType.Coding), profile.ChainScores(single, TaskType.Coding));
@@ -193,5 +196,14 @@ public class ChainSimulationTests
             Executor(p => new CassetteReplayChatClient(p, Settings[p].Model, entries, path), null).ExecuteChainAsync(2, task, other, null, CancellationToken.None));
         Assert.Single(e.Completed);
         Assert.Contains("(iteration 3, agent call at step 2 of the chain researcher/openai>analyst/anthropic, analyst on task r1)", Assert.IsType<CassetteExhaustedException>(e.InnerException).Message);
+    }
+
+    /// <summary>The embedded default carries the chain problem's effects, so `qlearn --chains` on the default has something to learn.</summary>
+    [Fact]
+    public void The_default_profile_carries_chain_effects()
+    {
+        var profile = SimulationProfile.Default;
+        Assert.True(profile.ChainQualityChange(RoutingChain.Parse("researcher/openai>validator/openai"), TaskType.Research) > 0.05);
+        Assert.True(profile.ChainQualityChange(RoutingChain.Parse("coder/anthropic>researcher/openai"), TaskType.Coding) < 0);
     }
 }
