@@ -130,6 +130,28 @@ public class ProviderAwareRoutingTests
     }
 
     [Fact]
+    public async Task Learning_online_with_weights_learns_their_scalarisation_of_each_answer()
+    {
+        var options = new QlearnOptions().Resolve();
+        var ledger = new CallLedger();
+        using var backends = ChatBackends.Build(options, _ => null, TimeProvider.System, null, PriceTable.Default, ledger, _ => { }, null, SimulationProfile.Default, null, null);
+        var coordinator = Coordinator((CoderAnthropic, 0.9), (CoderOpenAI, 0.7));
+        var weights = RewardWeights.Parse("quality=1,latency=0.1");
+        var router = new ProductionRouter(coordinator, backends.Providers, new CompositeReward(options.Reward), ledger, new SeededRandomSource(3),
+            new RequestRateLimit(1000, TimeProvider.System), learnOnline: true, backends.Health, new ProviderAwareOptions(), weights);
+
+        var outcome = await router.RouteAsync("Write a cache", TaskType.Coding, CancellationToken.None);
+
+        var agent = ledger.Calls.First();
+        Assert.Equal(outcome.Verdict!.Quality - 0.1 * agent.LatencySeconds, outcome.Reward);
+        Assert.Equal(0.0, outcome.Penalty);
+        // Q = 0.9 + 0.15 x (reward + 0.95 x max Q(next) - 0.9): max Q(next) is 0.9 when the next type drawn is coding, else 0.
+        var r = outcome.Reward!.Value;
+        Assert.Contains(((TabularQLearner)coordinator.RoutingLearner)[coordinator.StateIndex("coding"), CoderAnthropic],
+            new[] { 0.9 + 0.15 * (r + 0.95 * 0.9 - 0.9), 0.9 + 0.15 * (r + 0.95 * 0 - 0.9) });
+    }
+
+    [Fact]
     public async Task The_greedy_choice_alone_sends_them_all_to_anthropic_and_earns_429s()
     {
         var (health, outcomes, calls) = await RouteCoding(aware: false, 30);
