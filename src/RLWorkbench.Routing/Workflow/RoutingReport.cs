@@ -144,12 +144,14 @@ public sealed class RoutingReport
         Line($"Final utilisation: {string.Join(", ", s.FinalUtilisation.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value * 100:0}%")))}");
         sb.Append('\n');
         Line($"Learned routing (greedy choice per state{(loadBalanced ? "; * marks a shift from the balanced choice" : "")}{(s.GreedyMatchesKnownBest is null ? "" : "; known best from the profile")}):");
+        var stateWidth = Math.Max(26, s.Routing.Select(r => r.State.Length).DefaultIfEmpty(0).Max());
         foreach (var r in s.Routing)
         {
             var mark = r.ShiftsFromBalanced && r.Visited ? "*" : " ";
             var seen = r.Visited ? "" : " (never visited)";
             var best = r.KnownBest is null || r.LoadState != LoadStates.Balanced ? "" : r.KnownBest == r.Action ? "  = best" : $"  best: {r.KnownBest}";
-            Line($"  {mark} {r.State,-26} {r.Action,-22} {(s.Algorithm == RoutingAlgorithms.QLearning ? "Q" : "mean")} {r.Value,7:0.000}{seen}{best}");
+            // States with the providers' health appended are longer than the seed's 26 columns; the seed's stay as they were.
+            Line($"  {mark} {r.State.PadRight(stateWidth)} {r.Action,-22} {(s.Algorithm == RoutingAlgorithms.QLearning ? "Q" : "mean")} {r.Value,7:0.000}{seen}{best}");
         }
         if (s.GreedyMatchesKnownBest is { } matches)
             Line($"  {matches} of 4 task types route to the known best action");
