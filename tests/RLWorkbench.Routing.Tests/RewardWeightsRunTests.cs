@@ -128,6 +128,27 @@ public class RewardWeightsRunTests
     }
 
     [Fact]
+    public async Task A_run_from_before_the_fairness_column_resumes_with_the_column_added_and_its_old_rows_unknown()
+    {
+        using var tmp = new TempDir();
+        var whole = await Run(new QlearnOptions { Iterations = 5 }, tmp["whole"]);
+        await Run(new QlearnOptions { Iterations = 3 }, tmp["old"]);
+        var path = tmp["old/iterations.csv"];
+        // As an older workbench wrote it: no fairness column.
+        File.WriteAllLines(path, File.ReadAllLines(path).Select(l => l[..l.LastIndexOf(',')]));
+        var progress = new CollectingProgress();
+
+        await QlearnSession.RunAsync(new QlearnRequest { Options = new QlearnOptions { Iterations = 5 }, ResumeDirectory = tmp["old"], RunsRoot = tmp["old-root"] }, progress, CancellationToken.None);
+
+        Assert.Contains($"{path} is from before the fairness column; it is added, empty on the rows already there.", progress.Notices);
+        var rows = IterationRow.ReadCsv(path).ToArray();
+        var expected = IterationRow.ReadCsv(tmp["whole/iterations.csv"]).ToArray();
+        Assert.Equal(string.Join(',', QlearnSession.IterationColumns), File.ReadLines(path).First());
+        Assert.Equal([null, null, null, expected[3].Fairness, expected[4].Fairness], rows.Select(r => r.Fairness));
+        Assert.Equal(expected.Select(r => r with { Fairness = null }), rows.Select(r => r with { Fairness = null }));
+    }
+
+    [Fact]
     public void A_directory_without_iterations_is_refused_in_one_sentence()
     {
         using var tmp = new TempDir();

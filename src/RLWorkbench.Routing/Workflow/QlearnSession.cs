@@ -188,6 +188,7 @@ public static class QlearnSession
         // Repaired before the run is marked running or anything is appended: a process that died mid-write leaves a torn
         // last line, and rows logged after the checkpoint belong to iterations this run does again.
         ledger.AddRange(CallLog.Read(run.ArtifactPath(CallLog.FileName), progress.Notice));
+        AddFairnessColumn(Path.Combine(run.Directory, "iterations.csv"), progress.Notice);
         foreach (var name in RowTables)
             KeepCheckpointedRows(Path.Combine(run.Directory, name + ".csv"), first, progress.Notice);
         history.AddRange(IterationRow.ReadCsv(Path.Combine(run.Directory, "iterations.csv")));
@@ -273,6 +274,25 @@ public static class QlearnSession
 
     /// <summary>The tables that get one row per finished iteration.</summary>
     private static readonly string[] RowTables = ["iterations", "policy_value"];
+
+    /// <summary>
+    /// A run from before the fairness column is resumed with the column added, empty on its old rows (their fairness was not
+    /// measured, and reads as unknown), so the rows this run appends fit the header.
+    /// </summary>
+    private static void AddFairnessColumn(string path, Action<string> notice)
+    {
+        if (!File.Exists(path))
+            return;
+        var text = File.ReadAllText(path);
+        var header = text.Split('\n')[0];
+        if (header != string.Join(',', IterationColumns.Take(IterationColumns.Count - 1)))
+            return;
+        var lines = text.Split('\n');
+        // A torn last line (no newline) is left as it is, for the repair that follows to drop.
+        var upgraded = lines.Select((line, i) => i == 0 ? string.Join(',', IterationColumns) : line.Length == 0 || i == lines.Length - 1 ? line : line + ",");
+        AtomicFile.WriteAllText(path, string.Join('\n', upgraded));
+        notice($"{path} is from before the fairness column; it is added, empty on the rows already there.");
+    }
 
     /// <summary>
     /// Keeps a table's header and its first <paramref name="iterationsDone"/> rows, the ones the checkpoint counts (rows are
@@ -460,7 +480,7 @@ public sealed record IterationRow(
             if (string.IsNullOrWhiteSpace(line))
                 continue;
             var f = line.Split(',');
-            // A run from before the fairness column has one field fewer; its rows read with the fairness unknown.
+            // A run from before the fairness column has one field fewer (or, resumed since, an empty one): its fairness is unknown.
             if (f.Length != QlearnSession.IterationColumns.Count && f.Length != QlearnSession.IterationColumns.Count - 1)
                 throw new RoutingInputException($"{path} line {number} has {f.Length} fields where an iterations row has {QlearnSession.IterationColumns.Count}.");
             double D(int i) => double.TryParse(f[i], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
@@ -471,7 +491,7 @@ public sealed record IterationRow(
                 (int)L(0), f[1], f[2], f[3], f[4], (int)L(5), f[6], f[7],
                 D(8), D(9), D(10), D(11), D(12), D(13), D(14), D(15),
                 L(16), L(17), D(18), D(19), D(20), D(21),
-                D(22), D(23), D(24), D(25), D(26), f[27] == "true", f.Length > 28 ? D(28) : null);
+                D(22), D(23), D(24), D(25), D(26), f[27] == "true", f.Length > 28 && f[28].Length > 0 ? D(28) : null);
         }
     }
 }
