@@ -38,6 +38,7 @@ public class ExecutorTests
         Assert.Equal(0.9, result.Verdict.Quality, 12);
         // 0.9 - 0.10 x (0.001 / 0.002) - 0.05 x (2.5 / 5): the judge's cost and latency are not the choice's.
         Assert.Equal(0.825, result.RawReward, 12);
+        Assert.Equal(new RewardVector(result.Verdict.Quality, 0.001, 2.5, 0), result.Vector);
     }
 
     [Fact]
@@ -89,6 +90,11 @@ public class ExecutorTests
         Assert.Equal(3.0, result.AgentLatencySeconds, 15);
         // 0.75 - 0.10 x (0.0012 / 0.002) - 0.05 x (3 / 5): the chain's three agent calls, not the judge's.
         Assert.Equal(0.66, result.RawReward, 12);
+        // The vector keeps what the reward mixed: the last answer's quality, the three agent calls' cost and latency, no judge.
+        Assert.Equal(0.75, result.Vector.Quality, 12);
+        Assert.Equal(0.0012, result.Vector.CostUsd, 15);
+        Assert.Equal(3.0, result.Vector.LatencySeconds, 15);
+        Assert.Equal(0.0, result.Vector.Fairness);
     }
 
     [Fact]

@@ -127,7 +127,7 @@ public class FaultTests
 
         File.WriteAllText(path, string.Join('\n', whole[0], whole[1], "2,x" + whole[2][1..], whole[3]) + "\n");
         var e = Assert.Throws<RoutingInputException>(() => IterationRow.ReadCsv(path).ToList());
-        Assert.Equal($"{path} line 3 has 29 fields where an iterations row has 28.", e.Message);
+        Assert.Equal($"{path} line 3 has 30 fields where an iterations row has 29.", e.Message);
         File.WriteAllText(path, whole[0]);
         Assert.Empty(IterationRow.ReadCsv(path));
     }

@@ -90,7 +90,7 @@ public class RouterTests
         var e = Assert.Throws<RoutingInputException>(() => QTable.FromJson("{\"actions\": [\"a\"], \"states\": [\"coding\"], \"values\": [[0]]}", "q.json"));
         Assert.StartsWith("The Q-table q.json has actions 'a'", e.Message);
         var six = new QTable(["a", "b", "c", "d", "e", "f"]);
-        Assert.Equal("A Q-table has 4 states (base) or 20 (load-balanced), not 6.",
+        Assert.Equal("A Q-table has 4 states (base) or 20 (load-balanced), or those times 256 with the providers' health, not 6.",
             Assert.Throws<RoutingInputException>(() => ProductionRouter.CoordinatorFor(LearnedTable.FromQTable(six), new QlearnOptions(), new SeededRandomSource(1))).Message);
     }
 

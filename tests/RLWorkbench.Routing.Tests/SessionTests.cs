@@ -52,7 +52,7 @@ public class SessionTests
         var lines = File.ReadAllLines(tmp["run/iterations.csv"]);
         Assert.Equal(string.Join(',', QlearnSession.IterationColumns), lines[0]);
         Assert.Equal(
-            "iteration,task_id,task_type,state,load_state,action,agent,provider,relevance,accuracy,completeness,agent_match,quality,raw_reward,penalty,adjusted_reward,input_tokens,output_tokens,latency_s,cost_usd,judge_cost_usd,epsilon,util_researcher,util_analyst,util_coder,util_validator,imbalance,parse_failure",
+            "iteration,task_id,task_type,state,load_state,action,agent,provider,relevance,accuracy,completeness,agent_match,quality,raw_reward,penalty,adjusted_reward,input_tokens,output_tokens,latency_s,cost_usd,judge_cost_usd,epsilon,util_researcher,util_analyst,util_coder,util_validator,imbalance,parse_failure,fairness",
             lines[0]);
         Assert.Equal(31, lines.Length);
         Assert.Equal(60, File.ReadAllLines(tmp["run/artifacts/calls.jsonl"]).Length);

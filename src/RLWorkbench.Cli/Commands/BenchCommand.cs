@@ -15,6 +15,7 @@ public static class BenchCommand
         var bench = new Command("bench", "Measure throughput on this machine.");
         bench.Subcommands.Add(CreateEnv());
         bench.Subcommands.Add(BenchSweepCommand.Create());
+        bench.Subcommands.Add(BenchRateLimitCommand.Create());
         return bench;
     }
 

@@ -37,11 +37,16 @@ public static class QlearnCommand
             Description = "Route chains of distinct agents: a longest length (2 or 3: every chain up to it), or the chains allowed, comma-separated "
                 + "(for example \"researcher/openai>validator/anthropic,coder/openai\"). Each step gets the task and the previous answer; the judge scores the last.",
         };
+        var weights = new Option<string?>("--weights")
+        {
+            Description = $"Learn a weighted sum of the reward vector instead of the seed's reward, for example {RewardWeights.Example} "
+                + "(objectives quality, cost in USD, latency in seconds, fairness; one not named weighs 0).",
+        };
         var set = ExperimentOptions.Set();
         var seeds = SeedSweep.Option();
         var command = new Command("qlearn", "Phase 2: Q-learning that routes tasks to LLM agents (simulated unless --real or --replay).")
         {
-            loadBalanced, learner, iterations, seed, config, outDir, real, budget, record, replay, resume, concurrency, profile, callSeconds, chains, set, seeds,
+            loadBalanced, learner, iterations, seed, config, outDir, real, budget, record, replay, resume, concurrency, profile, callSeconds, chains, weights, set, seeds,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -50,6 +55,8 @@ public static class QlearnCommand
                 throw new UsageException(RoutingAlgorithms.Unknown(algorithm));
             if (parse.GetValue(real) && parse.GetValue(replay) is not null)
                 throw new UsageException("--real and --replay cannot be combined: a replay makes no calls.");
+            // Read here so bad weights are one sentence and exit 2 before any setting is bound or any call made.
+            var weightsText = parse.GetValue(weights) is { } weightsGiven ? WeightsSetting(weightsGiven) : null;
             SeedSweep.CheckOptions(parse.GetValue(seeds), ("--resume", parse.GetValue(resume) is not null), ("--seed", parse.GetValue(seed) is not null));
 
             var kind = new QlearnExperimentKind();
@@ -67,6 +74,7 @@ public static class QlearnCommand
                     ("--budget-usd", parse.GetValue(budget) is not null), ("--record", parse.GetValue(record) is not null), ("--replay", parse.GetValue(replay) is not null),
                     ("--concurrency", parse.GetValue(concurrency) is not null), ("--profile", parse.GetValue(profile) is not null),
                     ("--simulated-call-seconds", parse.GetValue(callSeconds) is not null), ("--chains", parse.GetValue(chains) is not null),
+                    ("--weights", weightsText is not null),
                 })
                 {
                     if (given)
@@ -103,6 +111,7 @@ public static class QlearnCommand
                     .. ExperimentOptions.Given(parse, profile, "profile"),
                     .. ExperimentOptions.Given(parse, callSeconds, "simulatedCallSeconds"),
                     .. ChainSettings(parse.GetValue(chains)),
+                    .. weightsText is null ? Array.Empty<(string, JsonNode?)>() : [("weights", JsonValue.Create(weightsText))],
                 ], parse.GetValue(set));
             }
             var experiment = kind.Create(configuration);
@@ -141,6 +150,19 @@ public static class QlearnCommand
             }
         });
         return command;
+    }
+
+    /// <summary>--weights checked and written canonically; a bad list is a usage error naming what is wrong.</summary>
+    internal static string WeightsSetting(string given)
+    {
+        try
+        {
+            return RewardWeights.Parse(given).ToString();
+        }
+        catch (RoutingInputException e)
+        {
+            throw new UsageException(e.Message);
+        }
     }
 
     /// <summary>

@@ -6,6 +6,7 @@ using RLWorkbench.Routing.Chat;
 using RLWorkbench.Routing.Core;
 using RLWorkbench.Routing.Learning;
 using RLWorkbench.Routing.Production;
+using RLWorkbench.Routing.Providers;
 using RLWorkbench.Routing.Workflow;
 using RLWorkbench.Tracking;
 
@@ -30,9 +31,14 @@ public static class RouteCommand
         var repeat = new Option<int>("--repeat") { Description = "Send the request this many times (to see the rate limit and online learning).", DefaultValueFactory = _ => 1 }.Between(1, 10_000);
         var perMinute = new Option<int>("--requests-per-minute") { Description = "Accepted requests allowed in any minute; rejected ones do not count.", DefaultValueFactory = _ => 60 }.Between(1, 1_000_000);
         var seed = new Option<long?>("--seed") { Description = "Seed for the simulated backend (default 42)." }.AnyNumber();
+        var greedyOnly = new Option<bool>("--ignore-provider-state")
+        {
+            Description = "Follow the learned greedy choice even onto a provider that is out of rate-limit headroom or slow (by default such a provider is passed over, docs/providers.md).",
+        };
+        var weights = new Option<string?>("--weights") { Description = $"With --learn: learn this weighted sum of the reward vector instead of the seed's reward, for example {RewardWeights.Example}." };
         var command = new Command("route", "Route one task with a learned Q-table (greedy), optionally learning online; prints a health report.")
         {
-            task, type, qtable, learn, save, real, replay, config, repeat, perMinute, seed,
+            task, type, qtable, learn, save, real, replay, config, repeat, perMinute, seed, greedyOnly, weights,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -43,6 +49,9 @@ public static class RouteCommand
                 if (string.IsNullOrWhiteSpace(description))
                     throw new UsageException("The task description is empty.");
                 var taskType = RoutingNames.ParseTaskType(parse.GetValue(type)!);
+                var learnWeights = parse.GetValue(weights) is { } w ? RewardWeights.Parse(QlearnCommand.WeightsSetting(w)) : null;
+                if (learnWeights is not null && !parse.GetValue(learn))
+                    throw new UsageException("--weights says what --learn learns; give --learn with it, or leave it out.");
                 var times = parse.GetValue(repeat);
                 if (SettingLimits.OutputFile(parse.GetValue(save), "--save-qtable", "qtable.json") is { } saveProblem)
                     throw new UsageException(saveProblem);
@@ -55,6 +64,7 @@ public static class RouteCommand
                 if (parse.GetValue(replay) is { } rep)
                     options = options with { Replay = rep };
                 options = options.Resolve();
+                learnWeights ??= parse.GetValue(learn) ? options.Weights : null;
                 var table = LearnedTable.Load(parse.GetValue(qtable)!);
                 var prices = options.Prices is null ? PriceTable.Default : PriceTable.Load(options.Prices);
                 var profile = options.Backend == QlearnOptions.Backends.Simulated ? (options.Profile is null ? SimulationProfile.Default : SimulationProfile.Load(options.Profile)) : null;
@@ -63,15 +73,16 @@ public static class RouteCommand
                 using var backends = ChatBackends.Build(options, Environment.GetEnvironmentVariable, TimeProvider.System, null, prices, ledger,
                     m => output.WriteLine($"  ! {m}"), null, profile, credentials, null);
                 var random = new SeededRandomSource(options.Seed);
-                var router = new ProductionRouter(ProductionRouter.CoordinatorFor(table, options, random), backends.Providers,
-                    new CompositeReward(options.Reward), ledger, random, new RequestRateLimit(parse.GetValue(perMinute), TimeProvider.System), parse.GetValue(learn));
+                var router = new ProductionRouter(ProductionRouter.CoordinatorFor(table, options, random, backends.Health), backends.Providers,
+                    new CompositeReward(options.Reward), ledger, random, new RequestRateLimit(parse.GetValue(perMinute), TimeProvider.System), parse.GetValue(learn),
+                    backends.Health, parse.GetValue(greedyOnly) ? null : new ProviderAwareOptions(), learnWeights);
                 for (var i = 0; i < times; i++)
                 {
                     var outcome = await router.RouteAsync(description, taskType, cancellationToken);
                     output.WriteLine(outcome.Status switch
                     {
                         RouteStatus.Answered => string.Create(CultureInfo.InvariantCulture,
-                            $"[{i + 1}] {outcome.State} -> {outcome.Action}{(outcome.Reward is { } r ? $", judge quality {outcome.Verdict!.Quality:0.00}{(outcome.Verdict.ParseFailure ? " (parse failure)" : "")}, reward {r:0.000}, penalty {outcome.Penalty:0.000}" : "")}"),
+                            $"[{i + 1}] {outcome.State} -> {outcome.Action}{(outcome.Avoided is { } why ? $" ({why})" : "")}{(outcome.Reward is { } r ? $", judge quality {outcome.Verdict!.Quality:0.00}{(outcome.Verdict.ParseFailure ? " (parse failure)" : "")}, reward {r:0.000}, penalty {outcome.Penalty:0.000}" : "")}"),
                         RouteStatus.RateLimited => $"[{i + 1}] rejected: {outcome.Error}",
                         _ => $"[{i + 1}] {outcome.State} -> {outcome.Action} failed: {outcome.Error}",
                     });
@@ -87,6 +98,10 @@ public static class RouteCommand
                     $"  mean reward {(h.MeanReward is { } m ? m.ToString("0.000", CultureInfo.InvariantCulture) : "n/a (no --learn)")}, judge parse failures {h.JudgeParseFailures}"));
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  load state {h.LoadState}, imbalance {h.Imbalance:0.000}, utilisation {string.Join(", ", h.Utilisation.Select(kv => $"{kv.Key} {kv.Value * 100:0}%"))}"));
+                if (h.AvoidedChoices > 0)
+                    output.WriteLine($"  {h.AvoidedChoices} of {h.Answered + h.Failed} requests passed over the learned choice for the providers' state");
+                foreach (var p in h.Providers ?? [])
+                    output.WriteLine("  " + ProviderHealthReport.Line(p));
                 if (parse.GetValue(save) is { } path)
                 {
                     AtomicFile.WriteAllText(path, router.Coordinator.SaveTable().Json);

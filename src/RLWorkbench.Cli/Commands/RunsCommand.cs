@@ -1,10 +1,13 @@
 using System.CommandLine;
+using System.Globalization;
+using RLWorkbench.Routing.Core;
+using RLWorkbench.Routing.Workflow;
 using RLWorkbench.Tracking;
 using RLWorkbench.Tracking.Mlflow;
 
 namespace RLWorkbench.Cli.Commands;
 
-/// <summary>`runs list`, `runs show <run>`: what is in the local run store.</summary>
+/// <summary>`runs list`, `runs show <run>`: what is in the local run store; `runs rescore` scores a qlearn run again under other weights.</summary>
 public static class RunsCommand
 {
     public static Command Create()
@@ -13,6 +16,7 @@ public static class RunsCommand
         command.Subcommands.Add(CreateList());
         command.Subcommands.Add(CreateShow());
         command.Subcommands.Add(CreateSync());
+        command.Subcommands.Add(CreateRescore());
         return command;
     }
 
@@ -105,6 +109,51 @@ public static class RunsCommand
             foreach (var error in report.Errors)
                 parseResult.InvocationConfiguration.Error.WriteLine($"warning: {error}");
             return report.Errors.Count == 0 ? CommandLine.Ok : CommandLine.Failure;
+        });
+        return command;
+    }
+
+    private static Command CreateRescore()
+    {
+        var root = RootOption();
+        var run = new Argument<string>("run") { Description = "A qlearn run id under --root, or a run directory." };
+        var weights = new Option<string>("--weights")
+        {
+            Description = $"The weights to score the run's recorded reward vectors with, for example {RewardWeights.Example}.",
+            Required = true,
+        };
+        var command = new Command("rescore", "Score a qlearn run's tasks again under other weights from the reward vectors it recorded (no calls): the mean overall, per chain and per task type.")
+        {
+            run, weights, root,
+        };
+        command.SetAction(parseResult =>
+        {
+            var given = QlearnCommand.WeightsSetting(parseResult.GetValue(weights)!);
+            var record = Load(parseResult.GetValue(root)!, parseResult.GetValue(run)!);
+            Rescoring rescoring;
+            try
+            {
+                rescoring = RunRescoring.Read(record.Directory, RewardWeights.Parse(given));
+            }
+            catch (RoutingInputException e)
+            {
+                throw new UsageException(e.Message);
+            }
+            var output = parseResult.InvocationConfiguration.Output;
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{Path.GetFileName(record.Directory)}: {rescoring.Tasks} tasks under {rescoring.Weights} (from the recorded vectors, no calls)"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"mean scalarised reward {rescoring.MeanReward:0.0000} (the run learned from a mean adjusted reward of {rescoring.RecordedMeanReward:0.0000})"));
+            void Groups(string title, IReadOnlyList<RescoredGroup> groups)
+            {
+                output.WriteLine(title);
+                var width = groups.Max(g => g.Name.Length);
+                foreach (var g in groups)
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {g.Name.PadRight(width)} {g.Tasks,6} {g.MeanReward,9:0.0000}"));
+            }
+            Groups("by chain (tasks, mean):", rescoring.ByChain);
+            Groups("by task type (tasks, mean):", rescoring.ByTaskType);
+            return CommandLine.Ok;
         });
         return command;
     }

@@ -24,8 +24,9 @@ internal sealed class GreedyRoutingValue
     /// <summary>The valuation of a simulated run's routing problem; null when the exact model cannot handle its settings.</summary>
     public static GreedyRoutingValue? For(QlearnOptions options, int horizon = 32)
     {
-        // The exact model values single agents; a chain run's curve is its rows (compare values chains).
-        if (options.Backend != QlearnOptions.Backends.Simulated || options.Chains.RoutesChains)
+        // The exact model values single agents under the seed's reward, by task type and load; a chain run, a run with other
+        // weights or with the providers' health in its state is scored from its rows instead.
+        if (options.Backend != QlearnOptions.Backends.Simulated || options.Chains.RoutesChains || options.Weights is not null || options.State != QlearnOptions.StateKinds.Coordinator)
             return null;
         try
         {

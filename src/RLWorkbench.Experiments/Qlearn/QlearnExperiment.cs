@@ -210,6 +210,8 @@ public sealed class QlearnExperiment : IExperiment
                 string.Create(CultureInfo.InvariantCulture,
                     $"  {rule}; window {options.Load.Window}; judge {options.JudgeProvider}; models {string.Join(", ", options.Providers.Select(p => $"{p.Key}={p.Value.Model}"))}"),
                 string.Create(CultureInfo.InvariantCulture,
+                    $"  reward {(options.Weights is { } w ? $"weights {w} (r = weighted sum without fairness, pen = fairness weight x fairness)" : "the seed's")}; state {options.State}{(options.ArrivalsPerMinute is { } a ? $"; {a} tasks arriving a minute" : "")}"),
+                string.Create(CultureInfo.InvariantCulture,
                     $"  expected {plan.ExpectedCalls} calls ({plan.Iterations} {calls}), estimated cost ${plan.EstimatedCostUsd:0.0000} (worst case ${plan.WorstCaseCostUsd:0.0000}){(options.BudgetUsd is { } b ? $", budget ${BudgetGuard.Usd(b)}" : "")}"),
                 $"  settings and results: {runDirectory}",
                 Legend(options));

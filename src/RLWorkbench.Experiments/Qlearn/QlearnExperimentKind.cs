@@ -67,10 +67,10 @@ public sealed class QlearnExperimentKind(QlearnHost? host = null) : IExperimentK
     {
         var filled = configuration.DeepClone().AsObject();
         FillCoordinatorDefaults(filled);
-        var options = ConfigurationJson.Bind<QlearnOptions>(filled, Json);
         try
         {
-            return options.Resolve();
+            // Bound inside the try: the weights' converter refuses bad weights with a RoutingInputException of its own.
+            return ConfigurationJson.Bind<QlearnOptions>(filled, Json).Resolve();
         }
         catch (RoutingInputException e)
         {

@@ -1,5 +1,6 @@
 using RLWorkbench.Gym.Random;
 using RLWorkbench.Routing.Core;
+using RLWorkbench.Routing.Providers;
 
 namespace RLWorkbench.Routing.Learning;
 
@@ -28,7 +29,11 @@ public sealed record QLearningOptions
 public sealed record RoutingDecision(RoutingTask Task, string State, int StateIndex, string LoadState, RoutingAction Action, bool Explored, double Epsilon,
     int ActionIndex, RoutingChain Chain);
 
-/// <summary>What one update did: the reward before and after the load penalty, the next state it bootstrapped from, the load afterwards.</summary>
+/// <summary>
+/// What one update did: the reward before and after the load penalty, the next state it bootstrapped from, the load afterwards,
+/// and the task's reward vector with its fairness (the first agent's load penalty, measured whether or not the coordinator
+/// subtracts it; null where the caller gave no vector).
+/// </summary>
 public sealed record RoutingUpdate(
     double RawReward,
     double Penalty,
@@ -38,7 +43,8 @@ public sealed record RoutingUpdate(
     double QAfter,
     IReadOnlyList<double> Utilisations,
     double Imbalance,
-    double EpsilonAfter);
+    double EpsilonAfter,
+    RewardVector? Vector = null);
 
 /// <summary>
 /// Everything a coordinator needs to continue where it stopped (Ctrl+C, then --resume): Q-learning's epsilon and Q-table,
@@ -67,17 +73,20 @@ public abstract class QLearningCoordinator
     private readonly string[] actionLabels;
 
     protected QLearningCoordinator(QLearningOptions options, LoadTrackerOptions loadOptions, IRandomSource random, IReadOnlyList<string> states,
-        string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null, IReadOnlyList<RoutingChain>? chains = null)
+        string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null, IReadOnlyList<RoutingChain>? chains = null,
+        ProviderStateReader? providerState = null)
     {
         if (!RoutingAlgorithms.All.Contains(algorithm))
             throw new RoutingInputException(RoutingAlgorithms.Unknown(algorithm));
         Options = options;
-        States = states;
+        ProviderState = providerState;
+        // With the providers' health in the state, each of the coordinator's own states is split by every joint health label.
+        States = providerState is null ? states : states.SelectMany(s => ProviderStateReader.Labels.Select(h => WithHealth(s, h))).ToArray();
         Chains = chains ?? SingleSteps;
         actionLabels = Chains.Select(c => c.Label).ToArray();
         RoutesChains = Chains.Any(c => c.Length > 1) || !actionLabels.SequenceEqual(SingleSteps.Select(c => c.Label));
         Load = new LoadTracker(loadOptions);
-        RoutingLearner = TabularLearner.Create(algorithm, states.Count, Chains.Count, options, banditOptions ?? new BanditOptions(), random);
+        RoutingLearner = TabularLearner.Create(algorithm, States.Count, Chains.Count, options, banditOptions ?? new BanditOptions(), random);
     }
 
     /// <summary>What the learner's action i routes to: Chains[i]. Without chains, the seed's eight single (agent, provider) steps in index order.</summary>
@@ -103,7 +112,16 @@ public abstract class QLearningCoordinator
 
     public LoadTracker Load { get; }
 
+    /// <summary>The providers' health when it is part of the state (qlearn's "state": "health"); null otherwise.</summary>
+    public ProviderStateReader? ProviderState { get; }
+
     public double Epsilon => RoutingLearner.Epsilon;
+
+    /// <summary>The full state label now: the coordinator's own, with the providers' health appended when it is part of the state.</summary>
+    public string CurrentState(TaskType type, string loadState) =>
+        ProviderState is null ? StateOf(type, loadState) : WithHealth(StateOf(type, loadState), ProviderState.Current());
+
+    private static string WithHealth(string state, string health) => $"{state}|{health}";
 
     /// <summary>The state label for a task type under a load state.</summary>
     public abstract string StateOf(TaskType type, string loadState);
@@ -127,7 +145,7 @@ public abstract class QLearningCoordinator
     public RoutingDecision Decide(RoutingTask task, double? epsilonOverride = null)
     {
         var loadState = Load.LoadState;
-        var state = StateOf(task.Type, loadState);
+        var state = CurrentState(task.Type, loadState);
         var s = StateIndex(state);
         var choice = RoutingLearner.Choose(s, epsilonOverride);
         var chain = Chains[choice.Action];
@@ -138,17 +156,39 @@ public abstract class QLearningCoordinator
     /// After the judge: penalty on the first agent (read before recording), record every step's agent, then the learner learns
     /// the adjusted reward max(0, reward - penalty), Q-learning bootstrapping from next = (next type, load state after recording).
     /// </summary>
-    public RoutingUpdate Complete(RoutingDecision decision, double reward, TaskType nextType)
+    public RoutingUpdate Complete(RoutingDecision decision, double reward, TaskType nextType) => Complete(decision, reward, null, nextType, null);
+
+    /// <summary>
+    /// As above, also keeping the task's reward vector with its fairness (the first agent's load penalty, read before recording,
+    /// whichever coordinator). Without weights the learner learns the seed's reward exactly as above. With weights it learns
+    /// their scalarisation of the vector, not clipped at 0; the raw reward is then the scalarisation without fairness and the
+    /// penalty the fairness weight times the fairness, so adjusted = raw - penalty still holds.
+    /// </summary>
+    public RoutingUpdate Complete(RoutingDecision decision, double reward, RewardVector? vector, TaskType nextType, RewardWeights? weights)
     {
-        var penalty = PenalisesLoad ? Load.Penalty(decision.Chain.First.Agent) : 0.0;
+        if (weights is not null && vector is null)
+            throw new ArgumentNullException(nameof(vector), "Weights scalarise a reward vector; none was given.");
+        var fairness = Load.Penalty(decision.Chain.First.Agent);
+        var measured = vector?.WithFairness(fairness);
+        double penalty, adjusted;
+        if (weights is null)
+        {
+            penalty = PenalisesLoad ? fairness : 0.0;
+            adjusted = Math.Max(0.0, reward - penalty);
+        }
+        else
+        {
+            reward = weights.Scalarise(measured!.WithFairness(0));
+            penalty = weights.Fairness * fairness;
+            adjusted = weights.Scalarise(measured);
+        }
         foreach (var step in decision.Chain.Steps)
             Load.Record(step.Agent);
-        var adjusted = Math.Max(0.0, reward - penalty);
-        var nextState = StateOf(nextType, Load.LoadState);
+        var nextState = CurrentState(nextType, Load.LoadState);
         var a = decision.ActionIndex;
         var before = RoutingLearner.Value(decision.StateIndex, a);
         RoutingLearner.Learn(decision.StateIndex, a, adjusted, StateIndex(nextState));
-        return new RoutingUpdate(reward, penalty, adjusted, nextState, before, RoutingLearner.Value(decision.StateIndex, a), Load.Utilisations(), Load.Imbalance, Epsilon);
+        return new RoutingUpdate(reward, penalty, adjusted, nextState, before, RoutingLearner.Value(decision.StateIndex, a), Load.Utilisations(), Load.Imbalance, Epsilon, measured);
     }
 
     /// <summary>
@@ -190,18 +230,19 @@ public abstract class QLearningCoordinator
     }
 
     public static QLearningCoordinator Create(string learner, QLearningOptions options, LoadTrackerOptions loadOptions, IRandomSource random,
-        string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null, IReadOnlyList<RoutingChain>? chains = null) => learner switch
+        string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null, IReadOnlyList<RoutingChain>? chains = null,
+        ProviderStateReader? providerState = null) => learner switch
     {
-        TaskTypeCoordinator.Name => new TaskTypeCoordinator(options, loadOptions, random, algorithm, banditOptions, chains),
-        LoadBalancedCoordinator.Name => new LoadBalancedCoordinator(options, loadOptions, random, algorithm, banditOptions, chains),
+        TaskTypeCoordinator.Name => new TaskTypeCoordinator(options, loadOptions, random, algorithm, banditOptions, chains, providerState),
+        LoadBalancedCoordinator.Name => new LoadBalancedCoordinator(options, loadOptions, random, algorithm, banditOptions, chains, providerState),
         _ => throw new RoutingInputException($"Unknown learner '{learner}'; the learners are {TaskTypeCoordinator.Name} and {LoadBalancedCoordinator.Name}."),
     };
 }
 
 /// <summary>The seed's base coordinator: the state is the task type, 4 x 8 values.</summary>
 public sealed class TaskTypeCoordinator(QLearningOptions options, LoadTrackerOptions loadOptions, IRandomSource random,
-    string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null, IReadOnlyList<RoutingChain>? chains = null)
-    : QLearningCoordinator(options, loadOptions, random, RoutingNames.TaskTypes.Select(t => t.Name()).ToArray(), algorithm, banditOptions, chains)
+    string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null, IReadOnlyList<RoutingChain>? chains = null, ProviderStateReader? providerState = null)
+    : QLearningCoordinator(options, loadOptions, random, RoutingNames.TaskTypes.Select(t => t.Name()).ToArray(), algorithm, banditOptions, chains, providerState)
 {
     public const string Name = "base";
 
@@ -214,9 +255,9 @@ public sealed class TaskTypeCoordinator(QLearningOptions options, LoadTrackerOpt
 
 /// <summary>The seed's load-balanced coordinator: the state is (task type, load state), 20 x 8 values, rewards reduced by the load penalty.</summary>
 public sealed class LoadBalancedCoordinator(QLearningOptions options, LoadTrackerOptions loadOptions, IRandomSource random,
-    string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null, IReadOnlyList<RoutingChain>? chains = null)
+    string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null, IReadOnlyList<RoutingChain>? chains = null, ProviderStateReader? providerState = null)
     : QLearningCoordinator(options, loadOptions, random,
-        RoutingNames.TaskTypes.SelectMany(t => LoadStates.All.Select(l => $"{t.Name()}|{l}")).ToArray(), algorithm, banditOptions, chains)
+        RoutingNames.TaskTypes.SelectMany(t => LoadStates.All.Select(l => $"{t.Name()}|{l}")).ToArray(), algorithm, banditOptions, chains, providerState)
 {
     public const string Name = "load-balanced";
 

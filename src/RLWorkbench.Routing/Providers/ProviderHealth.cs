@@ -43,6 +43,41 @@ public sealed record ProviderHealthSnapshot(
 
     /// <summary>The provider asked to wait (429 with Retry-After) and the wait has not passed yet.</summary>
     public bool IsRateLimited { get; init; }
+
+    /// <summary>When the snapshot was taken (its clock's now).</summary>
+    public DateTimeOffset TakenAt { get; init; }
+
+    /// <summary>When the request window's reading was received; null while it is unknown.</summary>
+    public DateTimeOffset? RequestsReadAt { get; init; }
+
+    /// <summary>When the token window's reading was received; null while it is unknown.</summary>
+    public DateTimeOffset? TokensReadAt { get; init; }
+
+    /// <summary>
+    /// The headroom expected now if each window refills evenly from its reading to its reset instant (the reset header is when
+    /// the window is full again): a reading of 0 left with its reset 60 s away reads half the window 30 s later. The reported
+    /// <see cref="Headroom"/> instead stays at the reading until the reset,
+    /// which keeps a router off a provider for up to a minute after one busy moment. Null when neither window is known.
+    /// </summary>
+    public double? RefilledHeadroom => (Refilled(Requests, RequestsReadAt, RequestHeadroom), Refilled(Tokens, TokensReadAt, TokenHeadroom)) switch
+    {
+        ({ } r, { } t) => Math.Min(r, t),
+        ({ } r, null) => r,
+        (null, { } t) => t,
+        _ => null,
+    };
+
+    /// <summary>Requests expected to be left now under the same even refill; null when the request window is unknown.</summary>
+    public double? RefilledRequests =>
+        Refilled(Requests, RequestsReadAt, RequestHeadroom) is { } h && Requests.Limit is { } limit ? h * limit : null;
+
+    private double? Refilled(RateLimitWindow window, DateTimeOffset? readAt, double? headroom)
+    {
+        if (headroom is not { } h || window.ResetsAt is not { } reset || readAt is not { } read || reset <= read || TakenAt >= reset)
+            return headroom;
+        var elapsed = Math.Clamp((TakenAt - read) / (reset - read), 0, 1);
+        return h + (1 - h) * elapsed;
+    }
 }
 
 /// <summary>
@@ -117,6 +152,9 @@ public sealed class ProviderHealth
             return new ProviderHealthSnapshot(Provider, r, t, r.Headroom(now), t.Headroom(now), latency, latencySamples, responses, rateLimited, rateLimitedUntil)
             {
                 IsRateLimited = rateLimitedUntil is { } until && now < until,
+                TakenAt = now,
+                RequestsReadAt = r.IsUnknown ? null : requests.At,
+                TokensReadAt = t.IsUnknown ? null : tokens.At,
             };
         }
     }

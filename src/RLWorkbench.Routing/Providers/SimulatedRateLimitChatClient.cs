@@ -30,6 +30,7 @@ public sealed class SimulatedRateLimitChatClient(
     public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         var list = messages as IList<ChatMessage> ?? messages.ToList();
+        var waited = TimeSpan.Zero;
         for (var attempt = 0; ; attempt++)
         {
             var now = clock.GetUtcNow();
@@ -47,6 +48,7 @@ public sealed class SimulatedRateLimitChatClient(
                 notice?.Invoke(string.Create(CultureInfo.InvariantCulture,
                     $"{provider.Name()}: HTTP 429, retry {attempt + 1} of {resilience.MaxRetries} in {wait.TotalSeconds:0.0} s"));
                 await Task.Delay(wait, clock, cancellationToken);
+                waited += wait;
                 continue;
             }
             var response = await base.GetResponseAsync(list, options, cancellationToken);
@@ -57,6 +59,10 @@ public sealed class SimulatedRateLimitChatClient(
                 latency = distribution.Draw(new SeededRandomSource(CallSeed(CallContext.From(options), attempt)));
                 (response.AdditionalProperties ??= [])[CallRecord.ReportedLatencyKey] = latency.Value;
             }
+            // The caller waited out every 429 before this answer, as a real call's accounting (above the retries) measures it;
+            // the provider's health keeps the one attempt's time, as the HTTP stage below the retries does.
+            if (waited > TimeSpan.Zero && latency is { } attemptSeconds)
+                response.AdditionalProperties![CallRecord.ReportedLatencyKey] = attemptSeconds + waited.TotalSeconds;
             lock (gate)
                 admitted.Tokens = tokens;
             var answeredAt = clock.GetUtcNow();

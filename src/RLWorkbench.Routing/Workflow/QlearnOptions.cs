@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using RLWorkbench.Routing.Chat;
 using RLWorkbench.Routing.Core;
 using RLWorkbench.Routing.Learning;
+using RLWorkbench.Routing.Providers;
 using RLWorkbench.Tracking;
 
 namespace RLWorkbench.Routing.Workflow;
@@ -74,6 +75,33 @@ public sealed record QlearnOptions
     public LoadTrackerOptions Load { get; init; } = new();
 
     public RewardOptions Reward { get; init; } = new();
+
+    /// <summary>
+    /// What the learner learns: null is the seed's composite reward (every number as before); weights, as
+    /// "quality=1,cost=20,latency=0.05,fairness=0.1" or {"quality": 1, "cost": 20}, scalarise each task's reward vector.
+    /// </summary>
+    public RewardWeights? Weights { get; init; }
+
+    /// <summary>
+    /// "coordinator" (the default: task type, or type x load) or "health": the coordinator's state with both providers'
+    /// bucketed health appended (headroom x latency, 16 each, docs/providers.md), so the learner can route by provider load.
+    /// </summary>
+    public string State { get; init; } = StateKinds.Coordinator;
+
+    /// <summary>Where the "health" state's buckets split (low headroom, fast and slow seconds).</summary>
+    public HealthBucketOptions HealthBuckets { get; init; } = new();
+
+    /// <summary>
+    /// Tasks arriving per minute (a Poisson process on the simulated providers' clock, from its own seeded stream); null
+    /// sends each task as soon as the previous one is done, as the seed did. Needs a profile with a "rateLimits" section.
+    /// </summary>
+    public double? ArrivalsPerMinute { get; init; }
+
+    public static class StateKinds
+    {
+        public const string Coordinator = "coordinator";
+        public const string Health = "health";
+    }
 
     public ResilienceOptions Resilience { get; init; } = new();
 
@@ -160,6 +188,15 @@ public sealed record QlearnOptions
             throw new RoutingInputException("The load tracker needs a window of at least 1.");
         if (Chains is null)
             throw new RoutingInputException("'chains' cannot be null; give its settings, or leave it out for single agents.");
+        if (State is not (StateKinds.Coordinator or StateKinds.Health))
+            throw new RoutingInputException($"Unknown state '{State}'; the states are {StateKinds.Coordinator} (the coordinator's own) and {StateKinds.Health} (with the providers' health).");
+        if (HealthBuckets is null)
+            throw new RoutingInputException("'healthBuckets' cannot be null; leave it out for its defaults.");
+        HealthBuckets.Validate();
+        if (ArrivalsPerMinute is { } rate && !(double.IsFinite(rate) && rate > 0 && rate <= 1_000_000))
+            throw new RoutingInputException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"arrivalsPerMinute must be a number above 0 and at most 1,000,000, not {rate}."));
+        if (ArrivalsPerMinute is not null && resolved.Backend != Backends.Simulated)
+            throw new RoutingInputException("arrivalsPerMinute paces the simulated providers' clock; the real and replay backends keep their own time, so leave it out.");
         var chains = ChainList();
         if (chains.Count < 2)
             throw new RoutingInputException($"The allowed chains must offer at least two to choose between; '{string.Join(",", chains.Select(c => c.Label))}' is one.");

@@ -83,7 +83,7 @@ public static class QlearnSession
         "iteration", "task_id", "task_type", "state", "load_state", "action", "agent", "provider",
         "relevance", "accuracy", "completeness", "agent_match", "quality", "raw_reward", "penalty", "adjusted_reward",
         "input_tokens", "output_tokens", "latency_s", "cost_usd", "judge_cost_usd", "epsilon",
-        "util_researcher", "util_analyst", "util_coder", "util_validator", "imbalance", "parse_failure",
+        "util_researcher", "util_analyst", "util_coder", "util_validator", "imbalance", "parse_failure", "fairness",
     ];
 
     /// <summary>
@@ -123,8 +123,11 @@ public static class QlearnSession
         var bank = options.Tasks is null ? TaskBank.Default : TaskBank.Load(options.Tasks);
         var prices = options.Prices is null ? PriceTable.Default : PriceTable.Load(options.Prices);
         var profile = options.Backend == QlearnOptions.Backends.Simulated ? (options.Profile is null ? SimulationProfile.Default : SimulationProfile.Load(options.Profile)) : null;
-        if (profile is not null && options.Profile is not null)
-            SimulatedRateLimits.LoadProfile(options.Profile); // its "rateLimits" section is refused here, before a run exists, rather than mid-run
+        var limits = profile is not null && options.Profile is not null
+            ? SimulatedRateLimits.LoadProfile(options.Profile) // its "rateLimits" section is refused here, before a run exists, rather than mid-run
+            : SimulatedRateLimits.Unlimited;
+        if (options.ArrivalsPerMinute is not null && limits.IsUnlimited)
+            throw new RoutingInputException("arrivalsPerMinute needs a simulation profile with a \"rateLimits\" section (for example experiments/profiles/rate-limited.json): without limits, when tasks arrive changes nothing.");
         var credentials = options.Backend == QlearnOptions.Backends.Real ? ProviderCredentials.FromEnvironment(RoutingNames.Providers, environment) : null;
         var cassette = options.Backend == QlearnOptions.Backends.Replay ? Cassette.Read(options.Replay!) : null;
         return new QlearnInputs(bank, prices, profile, credentials, cassette);
@@ -162,7 +165,12 @@ public static class QlearnSession
         var random = new SeededRandomSource(options.Seed);
         if (checkpoint is not null)
             random.SetState(checkpoint.RandomState);
-        var coordinator = QLearningCoordinator.Create(options.Learner, options.QLearning!, options.Load, random, options.Algorithm, options.Bandits, options.ChainList());
+        // The health board is built with the pipelines below, after the checkpoint is restored; the state reads it once it exists.
+        ProviderHealthBoard? health = null;
+        var providerState = options.State == QlearnOptions.StateKinds.Health
+            ? new ProviderStateReader(() => health!.Snapshot(), new HealthBuckets(options.HealthBuckets))
+            : null;
+        var coordinator = QLearningCoordinator.Create(options.Learner, options.QLearning!, options.Load, random, options.Algorithm, options.Bandits, options.ChainList(), providerState);
         if (checkpoint is not null)
         {
             try
@@ -180,6 +188,7 @@ public static class QlearnSession
         // Repaired before the run is marked running or anything is appended: a process that died mid-write leaves a torn
         // last line, and rows logged after the checkpoint belong to iterations this run does again.
         ledger.AddRange(CallLog.Read(run.ArtifactPath(CallLog.FileName), progress.Notice));
+        AddFairnessColumn(Path.Combine(run.Directory, "iterations.csv"), progress.Notice);
         foreach (var name in RowTables)
             KeepCheckpointedRows(Path.Combine(run.Directory, name + ".csv"), first, progress.Notice);
         history.AddRange(IterationRow.ReadCsv(Path.Combine(run.Directory, "iterations.csv")));
@@ -197,7 +206,10 @@ public static class QlearnSession
         var budget = options.BudgetUsd is { } limit ? new BudgetGuard(limit, ledger.TotalCostUsd) : null;
         using var backends = ChatBackends.Build(options, host.Environment, host.Time, host.Jitter, prices, ledger, progress.Notice, recorder, profile, credentials, cassette, host.SimulatedCallWait, budget);
         var providers = backends.Providers;
-        var workflow = new RoutingWorkflow(bank, coordinator, providers, new CompositeReward(options.Reward), random, prices, budget, options.JudgeOutputChars, options.MaxFailedCalls, progress.Notice);
+        health = backends.Health;
+        var arrivals = options.ArrivalsPerMinute is { } perMinute ? new TaskArrivals(backends.SimulatedClock!, perMinute, options.Seed) : null;
+        var workflow = new RoutingWorkflow(bank, coordinator, providers, new CompositeReward(options.Reward), random, prices, budget, options.JudgeOutputChars, options.MaxFailedCalls, progress.Notice,
+            options.Weights, arrivals);
 
         var table = run.Table("iterations", IterationColumns);
         var done = first;
@@ -262,6 +274,25 @@ public static class QlearnSession
 
     /// <summary>The tables that get one row per finished iteration.</summary>
     private static readonly string[] RowTables = ["iterations", "policy_value"];
+
+    /// <summary>
+    /// A run from before the fairness column is resumed with the column added, empty on its old rows (their fairness was not
+    /// measured, and reads as unknown), so the rows this run appends fit the header.
+    /// </summary>
+    private static void AddFairnessColumn(string path, Action<string> notice)
+    {
+        if (!File.Exists(path))
+            return;
+        var text = File.ReadAllText(path);
+        var header = text.Split('\n')[0];
+        if (header != string.Join(',', IterationColumns.Take(IterationColumns.Count - 1)))
+            return;
+        var lines = text.Split('\n');
+        // A torn last line (no newline) is left as it is, for the repair that follows to drop.
+        var upgraded = lines.Select((line, i) => i == 0 ? string.Join(',', IterationColumns) : line.Length == 0 || i == lines.Length - 1 ? line : line + ",");
+        AtomicFile.WriteAllText(path, string.Join('\n', upgraded));
+        notice($"{path} is from before the fairness column; it is added, empty on the rows already there.");
+    }
 
     /// <summary>
     /// Keeps a table's header and its first <paramref name="iterationsDone"/> rows, the ones the checkpoint counts (rows are
@@ -399,8 +430,14 @@ public sealed record IterationRow(
     int Iteration, string TaskId, string TaskType, string State, string LoadState, int Action, string Agent, string Provider,
     double Relevance, double Accuracy, double Completeness, double AgentMatch, double Quality, double RawReward, double Penalty, double AdjustedReward,
     long InputTokens, long OutputTokens, double LatencySeconds, double CostUsd, double JudgeCostUsd, double Epsilon,
-    double UtilResearcher, double UtilAnalyst, double UtilCoder, double UtilValidator, double Imbalance, bool ParseFailure)
+    double UtilResearcher, double UtilAnalyst, double UtilCoder, double UtilValidator, double Imbalance, bool ParseFailure, double? Fairness)
 {
+    /// <summary>
+    /// The task's reward vector: quality, the agent calls' cost and latency, fairness; null for a row written before the
+    /// fairness column existed, whose fairness was not measured.
+    /// </summary>
+    public RewardVector? Vector => Fairness is { } f ? new RewardVector(Quality, CostUsd, LatencySeconds, f) : null;
+
     public static IterationRow From(IterationResult r)
     {
         var d = r.Decision;
@@ -412,7 +449,9 @@ public sealed record IterationRow(
             string.Join(RoutingChain.Separator, d.Chain.Steps.Select(a => a.Agent.Name())), string.Join(RoutingChain.Separator, d.Chain.Steps.Select(a => a.Provider.Name())),
             v.Relevance, v.Accuracy, v.Completeness, v.AgentMatch, v.Quality, r.Update.RawReward, r.Update.Penalty, r.Update.AdjustedReward,
             r.Agent.InputTokens, r.Agent.OutputTokens, r.Agent.LatencySeconds, r.Agent.CostUsd, r.Judge.CostUsd, d.Epsilon,
-            u[0], u[1], u[2], u[3], r.Update.Imbalance, v.ParseFailure);
+            u[0], u[1], u[2], u[3], r.Update.Imbalance, v.ParseFailure,
+            // A chain that failed part-way was never assigned, so its choice cost no fairness.
+            r.Update.Vector?.Fairness ?? 0.0);
     }
 
     public object?[] Values() =>
@@ -420,7 +459,7 @@ public sealed record IterationRow(
         Iteration, TaskId, TaskType, State, LoadState, Action, Agent, Provider,
         Relevance, Accuracy, Completeness, AgentMatch, Quality, RawReward, Penalty, AdjustedReward,
         InputTokens, OutputTokens, LatencySeconds, CostUsd, JudgeCostUsd, Epsilon,
-        UtilResearcher, UtilAnalyst, UtilCoder, UtilValidator, Imbalance, ParseFailure,
+        UtilResearcher, UtilAnalyst, UtilCoder, UtilValidator, Imbalance, ParseFailure, Fairness,
     ];
 
     public IEnumerable<KeyValuePair<string, object?>> ValuesByColumn() =>
@@ -441,7 +480,8 @@ public sealed record IterationRow(
             if (string.IsNullOrWhiteSpace(line))
                 continue;
             var f = line.Split(',');
-            if (f.Length != QlearnSession.IterationColumns.Count)
+            // A run from before the fairness column has one field fewer (or, resumed since, an empty one): its fairness is unknown.
+            if (f.Length != QlearnSession.IterationColumns.Count && f.Length != QlearnSession.IterationColumns.Count - 1)
                 throw new RoutingInputException($"{path} line {number} has {f.Length} fields where an iterations row has {QlearnSession.IterationColumns.Count}.");
             double D(int i) => double.TryParse(f[i], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
                 : throw new RoutingInputException($"{path} line {number}, column '{QlearnSession.IterationColumns[i]}': '{f[i]}' is not a number.");
@@ -451,7 +491,7 @@ public sealed record IterationRow(
                 (int)L(0), f[1], f[2], f[3], f[4], (int)L(5), f[6], f[7],
                 D(8), D(9), D(10), D(11), D(12), D(13), D(14), D(15),
                 L(16), L(17), D(18), D(19), D(20), D(21),
-                D(22), D(23), D(24), D(25), D(26), f[27] == "true");
+                D(22), D(23), D(24), D(25), D(26), f[27] == "true", f.Length > 28 && f[28].Length > 0 ? D(28) : null);
         }
     }
 }

@@ -8,7 +8,11 @@ namespace RLWorkbench.Routing.Workflow;
 public readonly record struct ProviderAnswer(string? Text, CallRecord Record);
 
 /// <summary>What routing one task produced: the agent's output, the judge's verdict, both calls and the composite reward.</summary>
-public readonly record struct RoutedTaskResult(string Output, JudgeVerdict Verdict, CallRecord Agent, CallRecord Judge, double RawReward);
+public readonly record struct RoutedTaskResult(string Output, JudgeVerdict Verdict, CallRecord Agent, CallRecord Judge, double RawReward)
+{
+    /// <summary>Quality, cost and latency of the task kept apart; fairness is 0 until the caller reads the load penalty.</summary>
+    public RewardVector Vector => RewardVector.Of(Verdict, [Agent], 0);
+}
 
 /// <summary>One step of a routed chain: which (agent, provider) ran it, its answer ("" when not valid for the API) and its call.</summary>
 public readonly record struct ChainStepResult(RoutingAction Step, string Output, CallRecord Record);
@@ -24,6 +28,9 @@ public sealed record RoutedChainResult(RoutingChain Chain, IReadOnlyList<ChainSt
     public double AgentCostUsd => Steps.Sum(s => s.Record.CostUsd);
 
     public double AgentLatencySeconds => Steps.Sum(s => s.Record.LatencySeconds);
+
+    /// <summary>Quality, the steps' summed cost and latency kept apart; fairness is 0 until the caller reads the load penalty.</summary>
+    public RewardVector Vector => RewardVector.Of(Verdict, Steps.Select(s => s.Record), 0);
 
     /// <summary>Every call of the chain in the order it was sent, the judge's last.</summary>
     public IReadOnlyList<CallRecord> Calls => [.. Steps.Select(s => s.Record), Judge];

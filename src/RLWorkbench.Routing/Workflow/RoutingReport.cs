@@ -56,7 +56,17 @@ public sealed class RoutingReport
         var visited = rows.Select(r => r.LoadState).ToHashSet();
         visited.Add(LoadStates.Balanced);
         var routing = new List<RoutingChoice>();
-        foreach (var type in RoutingNames.TaskTypes)
+        // The profile's expected rewards are the seed's reward per single agent: no known best for chains, other weights, or health states.
+        var compare = best is not null && !coordinator.RoutesChains && options.Weights is null && coordinator.ProviderState is null;
+        // With the providers' health in the state there are hundreds of states; the report lists those the run visited.
+        foreach (var state in coordinator.ProviderState is null ? Enumerable.Empty<string>() : rows.Select(r => r.State).Distinct().OrderBy(coordinator.StateIndex))
+        {
+            var s = coordinator.StateIndex(state);
+            var a = coordinator.RoutingLearner.Greedy(s);
+            var row = rows.First(r => r.State == state);
+            routing.Add(new RoutingChoice(state, row.TaskType, row.LoadState, coordinator.Chains[a].Label, coordinator.RoutingLearner.Value(s, a), true, false, null));
+        }
+        foreach (var type in coordinator.ProviderState is null ? RoutingNames.TaskTypes : Enumerable.Empty<TaskType>())
         {
             var balancedAction = coordinator.RoutingLearner.Greedy(coordinator.StateIndex(coordinator.StateOf(type, LoadStates.Balanced)));
             var loadStates = coordinator is LoadBalancedCoordinator ? LoadStates.All.Where(visited.Contains) : [LoadStates.Balanced];
@@ -65,8 +75,7 @@ public sealed class RoutingReport
                 var state = coordinator.StateOf(type, load);
                 var s = coordinator.StateIndex(state);
                 var a = coordinator.RoutingLearner.Greedy(s);
-                // The profile's expected rewards are per single agent; a chain run has no known best to compare with.
-                var knownBest = best is null || coordinator.RoutesChains ? null : RoutingAction.FromIndex(Array.IndexOf(best[type], best[type].Max())).Label;
+                var knownBest = compare ? RoutingAction.FromIndex(Array.IndexOf(best![type], best[type].Max())).Label : null;
                 routing.Add(new RoutingChoice(state, type.Name(), load, coordinator.Chains[a].Label, coordinator.RoutingLearner.Value(s, a),
                     rows.Any(r => r.State == state), a != balancedAction, knownBest));
             }
@@ -103,7 +112,7 @@ public sealed class RoutingReport
             actions,
             byType,
             loadCounts,
-            best is null || coordinator.RoutesChains ? null : balancedRows.Count(r => r.Action == r.KnownBest),
+            compare ? balancedRows.Count(r => r.Action == r.KnownBest) : null,
             coordinator.Algorithm);
         return new RoutingReport(summary, Render(summary, coordinator is LoadBalancedCoordinator));
     }
@@ -135,12 +144,14 @@ public sealed class RoutingReport
         Line($"Final utilisation: {string.Join(", ", s.FinalUtilisation.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value * 100:0}%")))}");
         sb.Append('\n');
         Line($"Learned routing (greedy choice per state{(loadBalanced ? "; * marks a shift from the balanced choice" : "")}{(s.GreedyMatchesKnownBest is null ? "" : "; known best from the profile")}):");
+        var stateWidth = Math.Max(26, s.Routing.Select(r => r.State.Length).DefaultIfEmpty(0).Max());
         foreach (var r in s.Routing)
         {
             var mark = r.ShiftsFromBalanced && r.Visited ? "*" : " ";
             var seen = r.Visited ? "" : " (never visited)";
             var best = r.KnownBest is null || r.LoadState != LoadStates.Balanced ? "" : r.KnownBest == r.Action ? "  = best" : $"  best: {r.KnownBest}";
-            Line($"  {mark} {r.State,-26} {r.Action,-22} {(s.Algorithm == RoutingAlgorithms.QLearning ? "Q" : "mean")} {r.Value,7:0.000}{seen}{best}");
+            // States with the providers' health appended are longer than the seed's 26 columns; the seed's stay as they were.
+            Line($"  {mark} {r.State.PadRight(stateWidth)} {r.Action,-22} {(s.Algorithm == RoutingAlgorithms.QLearning ? "Q" : "mean")} {r.Value,7:0.000}{seen}{best}");
         }
         if (s.GreedyMatchesKnownBest is { } matches)
             Line($"  {matches} of 4 task types route to the known best action");

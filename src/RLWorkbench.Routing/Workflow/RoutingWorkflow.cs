@@ -4,6 +4,7 @@ using RLWorkbench.Gym.Random;
 using RLWorkbench.Routing.Chat;
 using RLWorkbench.Routing.Core;
 using RLWorkbench.Routing.Learning;
+using RLWorkbench.Routing.Providers;
 
 namespace RLWorkbench.Routing.Workflow;
 
@@ -73,7 +74,9 @@ public sealed class RoutingWorkflow(
     BudgetGuard? budget = null,
     int judgeOutputChars = JudgePrompt.DefaultOutputChars,
     int maxFailedCalls = QlearnOptions.DefaultMaxFailedCalls,
-    Action<string>? notice = null)
+    Action<string>? notice = null,
+    RewardWeights? weights = null,
+    TaskArrivals? arrivals = null)
 {
     private readonly Lock gate = new();
     private readonly RoutedTaskExecutor executor = new(providers, reward, judgeOutputChars);
@@ -136,7 +139,7 @@ public sealed class RoutingWorkflow(
                     if (result is not null)
                     {
                         var nextType = RoutingNames.TaskTypes[random.Choice(RoutingNames.TaskTypes.Count)];
-                        var update = coordinator.Complete(decision, result.RawReward, nextType);
+                        var update = coordinator.Complete(decision, result.RawReward, result.Vector, nextType, weights);
                         finished = new IterationResult(iteration, decision, result.Output, result.Verdict, AgentCalls(result.Steps.Select(s => s.Record).ToArray()), result.Judge, update);
                     }
                     else
@@ -185,6 +188,8 @@ public sealed class RoutingWorkflow(
             }
             if (Stopping() || stopAll.IsCancellationRequested)
                 break;
+            // A task arrives (the simulated clock moves to it) before it is drawn and routed, so the state sees the providers then.
+            arrivals?.Next(i);
             RoutingDecision decision;
             lock (gate)
             {
