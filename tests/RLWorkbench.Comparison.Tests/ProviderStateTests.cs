@@ -1,0 +1,97 @@
+using RLWorkbench.Routing.Chat;
+using RLWorkbench.Routing.Core;
+using RLWorkbench.Routing.Learning;
+using RLWorkbench.Routing.Providers;
+
+namespace RLWorkbench.Comparison.Tests;
+
+/// <summary>problem.providerState: provider headroom and latency as continuous inputs for PPO (issue 14 item 1).</summary>
+public sealed class ProviderStateTests
+{
+    /// <summary>
+    /// openai allows 4 requests a minute and always answers in exactly 1 s (median = p95); anthropic 100 a minute in 2 s. Tasks
+    /// arrive 6,000 a minute, so the minute never passes during a test and openai's window only fills.
+    /// </summary>
+    private static RoutingProblem Problem(int retries = 0)
+    {
+        const string limits = """
+            {"rateLimits": {"openai": {"requestsPerMinute": 4, "latencySeconds": {"median": 1.0, "p95": 1.0}},
+                            "anthropic": {"requestsPerMinute": 100, "latencySeconds": {"median": 2.0, "p95": 2.0}}}}
+            """;
+        var state = new ProviderStateOptions(SimulatedRateLimits.FromProfile(limits, "the test limits"), 6000, retries, new HealthBucketOptions());
+        return new RoutingProblem(TaskBank.Default, SimulationProfile.Parse(Problems.Profile(), "the test profile"), PriceTable.Default, Problems.Providers,
+            Provider.OpenAI, new RewardOptions(), new LoadTrackerOptions(), loadBalanced: false, providerState: state);
+    }
+
+    private static int ActionOf(RoutingProblem problem, AgentRole agent, Provider provider) =>
+        problem.Actions.Select((a, i) => (a, i)).First(x => x.a == new RoutingAction(agent, provider)).i;
+
+    private static float[] HealthPart(RoutingEnvironment env)
+    {
+        var observation = new float[env.Problem.ObservationSize];
+        env.WriteObservation(observation);
+        return observation[RoutingProblem.TypeCount..];
+    }
+
+    [Fact]
+    public void The_observation_appends_each_providers_health_and_it_changes_when_openai_runs_out_of_headroom()
+    {
+        var problem = Problem();
+        // Four task-type one-hots, then four features for openai and four for anthropic.
+        Assert.Equal(4 + 2 * 4, problem.ObservationSize);
+        using var env = new RoutingEnvironment(problem, SimulatedRoutingBackend.Factory, seed: 3);
+        // Nobody has answered yet: both providers unknown on both axes.
+        Assert.Equal([0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f], HealthPart(env));
+
+        var openai = ActionOf(problem, AgentRole.Coder, Provider.OpenAI);
+        var anthropic = ActionOf(problem, AgentRole.Coder, Provider.Anthropic);
+        env.Route(openai);
+        // The agent's and the judge's call (the judge is openai): 2 of 4 left, latency 1 s of the 2 x 5 s scale.
+        Assert.Equal([0.5f, 1f, 0.1f, 1f, 0f, 0f, 0f, 0f], HealthPart(env));
+        env.Route(anthropic);
+        // anthropic answered once (99 of 100 left, 2 s); the judge took openai's third request.
+        Assert.Equal([0.25f, 1f, 0.1f, 1f, 0.99f, 1f, 0.2f, 1f], HealthPart(env));
+        Assert.Equal((0, 4L), (env.RateLimitedTasks, env.LlmCalls));
+
+        // The judge takes openai's last request, then the next agent call is refused: no headroom, waiting out Retry-After.
+        env.Route(anthropic);
+        Assert.Equal([0f, 1f, 0.1f, 1f, 0.98f, 1f, 0.2f, 1f], HealthPart(env));
+        var refused = env.Route(openai);
+        Assert.Equal((0.0, 1, 7L), (refused.AdjustedReward, env.RateLimitedTasks, env.LlmCalls));
+        // A 429 on the judge after anthropic answered: the agent's call was sent and billed, the task still fails.
+        var judged = env.Route(anthropic);
+        Assert.Equal((0.0, 2, 9L), (judged.AdjustedReward, env.RateLimitedTasks, env.LlmCalls));
+        Assert.True(judged.AgentCostUsd > 0);
+    }
+
+    [Fact]
+    public void The_greedy_read_out_sees_ample_headroom_and_unknown_latency_for_every_provider()
+    {
+        var problem = Problem();
+        var all = problem.AllObservations();
+        Assert.Equal(problem.StateCount * problem.ObservationSize, all.Length);
+        // State 2 (coding): its one-hot, then [headroom 1, known, latency 0, unknown] for each provider.
+        Assert.Equal([0f, 0f, 1f, 0f, 1f, 1f, 0f, 0f, 1f, 1f, 0f, 0f], all.AsSpan(2 * problem.ObservationSize, problem.ObservationSize).ToArray());
+    }
+
+    [Fact]
+    public void Without_the_option_the_observation_is_the_one_hot_alone()
+    {
+        var problem = Problems.Default();
+        Assert.Null(problem.ProviderState);
+        Assert.Equal(4, problem.ObservationSize);
+        using var env = new RoutingEnvironment(problem, SimulatedRoutingBackend.Factory, seed: 3);
+        var observation = new float[4];
+        env.Reset(3, observation);
+        Assert.Equal(1f, observation.Sum());
+    }
+
+    [Fact]
+    public void A_profile_without_rate_limits_is_refused()
+    {
+        var e = Assert.Throws<ComparisonInputException>(() => new RoutingProblem(TaskBank.Default, SimulationProfile.Default, PriceTable.Default, Problems.Providers,
+            Provider.OpenAI, new RewardOptions(), new LoadTrackerOptions(), loadBalanced: false,
+            providerState: new ProviderStateOptions(SimulatedRateLimits.Unlimited, 60, 4, new HealthBucketOptions())));
+        Assert.StartsWith("problem.providerState needs a simulation profile with a \"rateLimits\" section", e.Message);
+    }
+}
