@@ -95,3 +95,73 @@ public sealed class ProviderStateTests
         Assert.StartsWith("problem.providerState needs a simulation profile with a \"rateLimits\" section", e.Message);
     }
 }
+
+/// <summary>`compare` with problem.providerState, in process: the smoke configuration and the refusals.</summary>
+public sealed class ProviderStateCommandTests
+{
+    private static (int Code, string Output, string Error) Invoke(params string[] args)
+    {
+        var root = new System.CommandLine.RootCommand("test");
+        root.Subcommands.Add(RLWorkbench.Cli.Commands.CompareCommand.Create());
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = RLWorkbench.Cli.CommandLine.Invoke(root, ["compare", .. args], output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private static string TempDirectory() => Path.Combine(Path.GetTempPath(), "rlw-compare-tests", Guid.NewGuid().ToString("N"));
+
+    private static string Config => Path.Combine(RepositoryPaths.Root, "experiments", "compare-provider-state-smoke.json");
+
+    // The file names its profile relative to the checkout, as a user runs it; the test runs elsewhere.
+    private static string RateLimitedProfile => Path.Combine(RepositoryPaths.Root, "experiments", "profiles", "rate-limited.json");
+
+    [Fact]
+    public void The_provider_state_smoke_runs_ppo_and_ucb1_and_reports_the_tasks_429_failed()
+    {
+        var dir = TempDirectory();
+        var (code, output, error) = Invoke("--config", Config, "--profile", RateLimitedProfile, "--out", dir);
+        Assert.True(code == 0, error);
+        var seeds = File.ReadAllLines(Path.Combine(dir, "seeds.csv"));
+        Assert.EndsWith(",final_policy,rate_limited_tasks", seeds[0]);
+        Assert.Equal(1 + 2 * 2, seeds.Length);
+        var perRun = seeds.Skip(1).Select(l => (Learner: l.Split(',')[0], Failed: int.Parse(l.Split(',')[^1], System.Globalization.CultureInfo.InvariantCulture))).ToArray();
+        // 30 tasks a minute, no retries: both learners hit the limits now and then, each run on its own providers.
+        Assert.All(perRun, r => Assert.InRange(r.Failed, 1, 999));
+        var total = perRun.Sum(r => r.Failed);
+        var ppo = perRun.Where(r => r.Learner == "ppo-small").Sum(r => r.Failed);
+        var ucb1 = perRun.Where(r => r.Learner == "ucb1").Sum(r => r.Failed);
+        var line = $"Provider state: the profile's rate limits on a virtual clock, 30 tasks a minute. Tasks failed on HTTP 429 after 0 retries (reward 0): {total:N0} over all runs (`ppo-small` {ppo:N0}, `ucb1` {ucb1:N0}).";
+        Assert.Contains(line, File.ReadAllText(Path.Combine(dir, "summary.md")));
+        Assert.Contains(line, output);
+        // PPO's input grew by four features per provider: 4 one-hots + 8.
+        Assert.Contains("provider state: the profile's rate limits on a virtual clock, 30 tasks a minute, 0 retries of a 429; PPO sees each provider's headroom and latency (12 inputs)", output);
+    }
+
+    [Theory]
+    [InlineData("problem.providerState needs problem.arrivalsPerMinute", "--set|problem.providerState=true")]
+    [InlineData("problem.providerState needs a simulation profile with a \"rateLimits\" section, for example experiments/profiles/rate-limited.json; the embedded default has none.", "--set|problem.providerState=true|--set|problem.arrivalsPerMinute=60")]
+    [InlineData("problem.providerState needs a simulation profile with a \"rateLimits\" section (e.g. experiments/profiles/rate-limited.json)", "--set|problem.providerState=true|--set|problem.arrivalsPerMinute=60|--profile|DEFAULT_PROFILE")]
+    [InlineData("problem.arrivalsPerMinute must be a number above 0 and at most 1,000,000, not 0.", "--config|SMOKE|--set|problem.arrivalsPerMinute=0")]
+    [InlineData("problem.rateLimitRetries must be a whole number from 0 to 20, not -1.", "--config|SMOKE|--set|problem.rateLimitRetries=-1")]
+    [InlineData("problem.providerState runs on the simulated backend (without --record)", "--config|SMOKE|--record|RECORD")]
+    [InlineData("problem.arrivalsPerMinute paces the simulated providers' clock for problem.providerState", "--set|problem.arrivalsPerMinute=60")]
+    public void Bad_provider_state_input_is_one_sentence_and_exit_code_2(string message, string arguments)
+    {
+        var dir = TempDirectory();
+        var args = arguments.Split('|').Select(a => a switch
+        {
+            "SMOKE" => Config,
+            "DEFAULT_PROFILE" => Path.Combine(RepositoryPaths.Root, "experiments", "profiles", "default.json"),
+            "RECORD" => Path.Combine(Path.GetTempPath(), $"rlw-ps-{Guid.NewGuid():N}.jsonl"),
+            _ => a,
+        }).ToList();
+        if (args.Contains(Config))
+            args.AddRange(["--profile", RateLimitedProfile]);
+        var (code, _, error) = Invoke([.. args, "--out", dir]);
+        Assert.Equal(2, code);
+        Assert.Contains(message, error);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.False(Directory.Exists(dir), "a refused comparison must not leave a run directory");
+    }
+}
