@@ -12,7 +12,7 @@ public sealed class ProviderStateTests
     /// openai allows 4 requests a minute and always answers in exactly 1 s (median = p95); anthropic 100 a minute in 2 s. Tasks
     /// arrive 6,000 a minute, so the minute never passes during a test and openai's window only fills.
     /// </summary>
-    private static RoutingProblem Problem(int retries = 0)
+    private static RoutingProblem Problem(int retries = 0, bool loadBalanced = false, IReadOnlyList<RoutingChain>? chains = null)
     {
         const string limits = """
             {"rateLimits": {"openai": {"requestsPerMinute": 4, "latencySeconds": {"median": 1.0, "p95": 1.0}},
@@ -20,7 +20,7 @@ public sealed class ProviderStateTests
             """;
         var state = new ProviderStateOptions(SimulatedRateLimits.FromProfile(limits, "the test limits"), 6000, retries, new HealthBucketOptions());
         return new RoutingProblem(TaskBank.Default, SimulationProfile.Parse(Problems.Profile(), "the test profile"), PriceTable.Default, Problems.Providers,
-            Provider.OpenAI, new RewardOptions(), new LoadTrackerOptions(), loadBalanced: false, providerState: state);
+            Provider.OpenAI, new RewardOptions(), new LoadTrackerOptions(), loadBalanced, chains: chains, providerState: state);
     }
 
     private static int ActionOf(RoutingProblem problem, AgentRole agent, Provider provider) =>
@@ -72,6 +72,36 @@ public sealed class ProviderStateTests
         Assert.Equal(problem.StateCount * problem.ObservationSize, all.Length);
         // State 2 (coding): its one-hot, then [headroom 1, known, latency 0, unknown] for each provider.
         Assert.Equal([0f, 0f, 1f, 0f, 1f, 1f, 0f, 0f, 1f, 1f, 0f, 0f], all.AsSpan(2 * problem.ObservationSize, problem.ObservationSize).ToArray());
+    }
+
+    [Fact]
+    public void On_the_load_balanced_problem_the_features_follow_the_load_state_one_hot()
+    {
+        var problem = Problem(loadBalanced: true);
+        Assert.Equal((4 + 5 + 8, 9), (problem.ObservationSize, problem.HealthFeaturesOffset));
+        using var env = new RoutingEnvironment(problem, SimulatedRoutingBackend.Factory, seed: 3);
+        env.Route(ActionOf(problem, AgentRole.Coder, Provider.OpenAI));
+        var observation = new float[problem.ObservationSize];
+        env.WriteObservation(observation);
+        Assert.Equal([0.5f, 1f, 0.1f, 1f, 0f, 0f, 0f, 0f], observation[9..]);
+    }
+
+    [Fact]
+    public void A_chain_refused_at_its_second_step_bills_the_first_and_fails_with_reward_0()
+    {
+        var chains = new[] { RoutingChain.Parse("researcher/openai>validator/openai"), RoutingChain.Parse("coder/anthropic") };
+        var problem = Problem(chains: chains);
+        using var env = new RoutingEnvironment(problem, SimulatedRoutingBackend.Factory, seed: 3);
+        // Two openai steps and the openai judge: 1 of 4 requests left.
+        var first = env.Route(0);
+        Assert.True(first.AdjustedReward > 0);
+        Assert.Equal((0, 3L), (env.RateLimitedTasks, env.LlmCalls));
+        var dollarsBefore = env.DollarsSpent;
+        // The first step takes the last request, the second is refused: one answered call billed, one refused counted.
+        var refused = env.Route(0);
+        Assert.Equal((0.0, 1, 5L), (refused.AdjustedReward, env.RateLimitedTasks, env.LlmCalls));
+        Assert.Equal(env.DollarsSpent - dollarsBefore, refused.AgentCostUsd, 12);
+        Assert.True(refused.AgentCostUsd > 0);
     }
 
     [Fact]
