@@ -70,7 +70,9 @@ public class ProviderHealthTests
         Assert.Equal(0.75, s.TokenHeadroom);
         Assert.Equal(0.75, s.Headroom);
         Assert.Equal((1L, 1L, 0L), (s.LatencySamples, s.Responses, s.RateLimitedResponses));
-        Assert.InRange(s.LatencySeconds!.Value, 0.2, 30);
+        // The server waits 200 ms before answering; timers fire up to a few ms early against the client's stopwatch (one run
+        // measured 0.1990 s), so the bound says "the answer's wait was measured", not "to the millisecond".
+        Assert.InRange(s.LatencySeconds!.Value, 0.15, 30);
         Assert.False(s.IsRateLimited);
     }
 
