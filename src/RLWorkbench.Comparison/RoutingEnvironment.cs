@@ -21,7 +21,7 @@ public sealed record RoutingEnvironmentOptions
 
 /// <summary>
 /// The Phase 2 routing problem as a Gymnasium environment: the observation is the next task's type one-hot (plus the load
-/// state one-hot when load-balanced), the action one of the problem's (agent, provider) pairs or chains, and one step routes
+/// state one-hot when load-balanced, and each provider's health features under provider state), the action one of the problem's (agent, provider) pairs or chains, and one step routes
 /// that task: one agent call per step of the chain, one judge call, reward = the composite reward (less the load penalty when
 /// load-balanced). Every call goes
 /// through the backend, so the environment counts LLM calls and dollars exactly as the qlearn workflow does.
