@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using RLWorkbench.Ppo;
+using RLWorkbench.Routing.Chat;
 using RLWorkbench.Routing.Core;
 using RLWorkbench.Routing.Learning;
 using RLWorkbench.Routing.Workflow;
@@ -120,6 +121,39 @@ public sealed record ProblemOptions
     /// smaller standard error, which the report prints with the oracle's value.
     /// </summary>
     public int ChainOracleSamples { get; init; } = ExactRewardModel.DefaultChainSamples;
+
+    /// <summary>
+    /// Provider load and latency in the state, continuous (docs/providers.md): the simulated backend enforces the profile's
+    /// "rateLimits" on a virtual clock tasks arrive on at <see cref="ArrivalsPerMinute"/>, and the observation appends each
+    /// provider's health features. False (the default) is the problem without them, bit for bit.
+    /// </summary>
+    public bool ProviderState { get; init; }
+
+    /// <summary>Tasks arriving per minute on the simulated providers' clock (a Poisson process); needed with <see cref="ProviderState"/>.</summary>
+    public double? ArrivalsPerMinute { get; init; }
+
+    /// <summary>Retries of a 429 (each waits its Retry-After on the virtual clock) before the task fails with reward 0.</summary>
+    public int RateLimitRetries { get; init; } = new ResilienceOptions().MaxRetries;
+
+    /// <summary>Returns the first problem with the provider-state settings as one sentence, or null.</summary>
+    public string? ProviderStateProblem(string backend, bool records, bool weighted)
+    {
+        if (!ProviderState)
+            return ArrivalsPerMinute is null ? null : "problem.arrivalsPerMinute paces the simulated providers' clock for problem.providerState; set providerState to true or leave arrivalsPerMinute out.";
+        if (backend != ComparisonOptions.Backends.Simulated || records)
+            return "problem.providerState runs on the simulated backend (without --record): its rate limits and clock are the simulation's.";
+        if (weighted)
+            return "problem.providerState is not part of a Pareto sweep (weights); leave one of them out.";
+        if (ArrivalsPerMinute is not { } rate)
+            return "problem.providerState needs problem.arrivalsPerMinute, the tasks arriving per minute on the simulated providers' clock, for example 60.";
+        if (!(double.IsFinite(rate) && rate > 0 && rate <= 1_000_000))
+            return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"problem.arrivalsPerMinute must be a number above 0 and at most 1,000,000, not {rate}.");
+        if (RateLimitRetries is < 0 or > 20)
+            return $"problem.rateLimitRetries must be a whole number from 0 to 20, not {RateLimitRetries}.";
+        if (Profile is null)
+            return "problem.providerState needs a simulation profile with a \"rateLimits\" section, for example experiments/profiles/rate-limited.json; the embedded default has none.";
+        return null;
+    }
 
     [JsonIgnore]
     public bool LoadBalanced => Kind == LoadBalancedCoordinator.Name;
@@ -312,6 +346,8 @@ public sealed record ComparisonOptions
             return sectionOrFile;
         if (Problem.Chains is null)
             return "problem.chains cannot be null; leave it out for single (agent, provider) actions.";
+        if (Problem.ProviderStateProblem(ResolvedBackend, Record is not null, Weights is not null) is { } providerState)
+            return providerState;
         if (SettingLimits.Whole("problem.chainOracleSamples", Problem.ChainOracleSamples, 2, 10_000_000) is { } samples)
             return samples;
         if (!(ThresholdFraction > 0 && ThresholdFraction <= 1))

@@ -59,15 +59,19 @@ public static class ComparisonReport
                 curveSummary.AppendRow(s.Learner, result.Checkpoints[i], s.Curve[i].Mean, F(s.Curve[i].Lower), F(s.Curve[i].Upper), s.Seeds);
         }
         // A seed that never got there has its censoring time (the budget) in the calls column and false in reached.
-        var seeds = run.Table("seeds", ["learner", "seed", "settled_calls", "settled", "first_crossing_calls", "first_crossing", "calls_spent", "dollars", "wall_s",
-            "final_expected_reward", "final_regret", "final_imbalance", "parse_failures", "learned_parameters", "final_policy"]);
+        // With provider state a last column counts the tasks a 429 failed; without, the table is as it always was.
+        var providerState = result.Problem.ProviderState is not null;
+        string[] seedColumns = ["learner", "seed", "settled_calls", "settled", "first_crossing_calls", "first_crossing", "calls_spent", "dollars", "wall_s",
+            "final_expected_reward", "final_regret", "final_imbalance", "parse_failures", "learned_parameters", "final_policy"];
+        var seeds = run.Table("seeds", providerState ? [.. seedColumns, "rate_limited_tasks"] : seedColumns);
         foreach (var r in result.Runs)
         {
             var settled = ThresholdEvents.Settled(r.Values, result.Checkpoints, result.Threshold);
             var first = ThresholdEvents.FirstCrossing(r.Values, result.Checkpoints, result.Threshold);
             var policy = r.FinalTable is null ? "" : string.Join(' ', r.FinalTable.Select((a, s) => $"{result.Problem.StateLabel(s)}={result.Problem.ActionLabel(a)}"));
-            seeds.AppendRow(r.Learner, r.Seed, settled.Calls, Flag(settled.Reached), first.Calls, Flag(first.Reached), r.CallsSpent, r.DollarsSpent, r.WallSeconds,
-                r.Values[^1], result.OracleValue - r.Values[^1], result.Problem.LoadBalanced ? r.FinalImbalance : "", r.ParseFailures, r.LearnedParameters, policy);
+            object[] row = [r.Learner, r.Seed, settled.Calls, Flag(settled.Reached), first.Calls, Flag(first.Reached), r.CallsSpent, r.DollarsSpent, r.WallSeconds,
+                r.Values[^1], result.OracleValue - r.Values[^1], result.Problem.LoadBalanced ? r.FinalImbalance : "", r.ParseFailures, r.LearnedParameters, policy];
+            seeds.AppendRow(providerState ? [.. row, r.RateLimitedTasks] : row);
         }
         // Medians and bounds left empty lie beyond the budget (budget_calls).
         var summary = run.Table("summary", ["learner", "description", "seeds", "learned_parameters", "final_expected_reward", "final_lower95", "final_upper95",
@@ -90,6 +94,14 @@ public static class ComparisonReport
     }
 
     private static string Flag(bool value) => value ? "true" : "false";
+
+    /// <summary>The report's count of tasks a 429 failed, per learner, under provider state.</summary>
+    public static string RateLimitedLine(ComparisonResult result, ProviderStateOptions state)
+    {
+        var perLearner = result.Runs.GroupBy(r => r.Learner).Select(g => string.Create(CultureInfo.InvariantCulture, $"`{g.Key}` {g.Sum(r => r.RateLimitedTasks):N0}"));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"Provider state: the profile's rate limits on a virtual clock, {state.ArrivalsPerMinute:0.##} tasks a minute. Tasks failed on HTTP 429 after {state.Retries} retries (reward 0): {result.Runs.Sum(r => r.RateLimitedTasks):N0} over all runs ({string.Join(", ", perLearner)}).");
+    }
 
     /// <summary>How ratios.csv names what q_over_ppo is.</summary>
     public static string RatioKindName(RatioKind kind) => kind switch
@@ -194,6 +206,11 @@ public static class ComparisonReport
         sb.AppendLine();
         var failures = summaries.Sum(s => s.ParseFailures);
         sb.AppendLine(CultureInfo.InvariantCulture, $"Judge answers that could not be parsed (scored 0.5): {failures:N0} over all runs.");
+        if (result.Problem.ProviderState is { } state)
+        {
+            sb.AppendLine();
+            sb.AppendLine(RateLimitedLine(result, state));
+        }
         sb.AppendLine();
         sb.AppendLine("Plots: `artifacts/plots/reward_vs_calls.png`, `artifacts/plots/calls_to_threshold.png` (redraw with `rlw plot <run>`). Tables: `summary.csv`, `ratios.csv`, `seeds.csv`, `curves.csv`, `curve_summary.csv`; the oracle's table: `oracle.json`.");
         return sb.ToString();

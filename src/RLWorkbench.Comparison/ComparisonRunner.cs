@@ -4,6 +4,7 @@ using RLWorkbench.Gym.Random;
 using RLWorkbench.Ppo;
 using RLWorkbench.Routing.Chat;
 using RLWorkbench.Routing.Core;
+using RLWorkbench.Routing.Providers;
 using RLWorkbench.Routing.Workflow;
 
 namespace RLWorkbench.Comparison;
@@ -26,6 +27,9 @@ public sealed record SeedRun(
 
     /// <summary>The greedy per-state table at every checkpoint when the learner's greedy policy is a table (null otherwise): what a Pareto sweep values on each objective.</summary>
     public int[][]? CheckpointTables { get; init; }
+
+    /// <summary>Tasks that failed on a 429 outlasting the retries and paid reward 0 (problem.providerState only; 0 otherwise).</summary>
+    public int RateLimitedTasks { get; init; }
 }
 
 /// <summary>What the comparison measured, before any statistics.</summary>
@@ -75,7 +79,18 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
         var chains = ChainsOf(options);
         if (actions is not null && chains is not null)
             throw new ComparisonInputException("Give either problem.actions (single agent/provider steps) or problem.chains, not both.");
-        return new RoutingProblem(bank, profile, prices, providers, RoutingNames.ParseProvider(options.JudgeProvider), options.Reward, options.Load, options.LoadBalanced, actions, chains);
+        return new RoutingProblem(bank, profile, prices, providers, RoutingNames.ParseProvider(options.JudgeProvider), options.Reward, options.Load, options.LoadBalanced, actions, chains,
+            providerState: ProviderStateOf(options));
+    }
+
+    /// <summary>The provider-state settings with the profile's rate limits, or null when the option is off.</summary>
+    private static ProviderStateOptions? ProviderStateOf(ProblemOptions options)
+    {
+        if (!options.ProviderState)
+            return null;
+        if (options.Profile is null || options.ArrivalsPerMinute is not { } perMinute)
+            throw new ComparisonInputException("problem.providerState needs problem.profile with a \"rateLimits\" section and problem.arrivalsPerMinute.");
+        return new ProviderStateOptions(SimulatedRateLimits.LoadProfile(options.Profile), perMinute, options.RateLimitRetries, new HealthBucketOptions());
     }
 
     /// <summary>The chains on offer, or null for the seed's single steps (chains off), so an old configuration builds the same problem.</summary>
@@ -287,6 +302,7 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
         {
             FinalCostUsd = valuer.ExpectedCostUsd(greedy),
             CheckpointTables = tables.All(t => t is not null) ? tables : null,
+            RateLimitedTasks = env.RateLimitedTasks,
         };
     }
 }
@@ -348,7 +364,12 @@ public sealed class PpoContender(ComparisonOptions options, RoutingProblem probl
         if (trainer.Learn(long.MaxValue, callback, cancel) == TrainingOutcome.Cancelled)
             cancel.ThrowIfCancellationRequested();
         return new SeedRun(learner, seed, values, envs.Sum(e => e.LlmCalls), envs.Sum(e => e.DollarsSpent), clock.Elapsed.TotalSeconds,
-            trainer.Policy.Parameters.Count, envs[0].LoadTracker.Imbalance, envs.Sum(e => e.ParseFailures), table) { FinalCostUsd = valuer.ExpectedCostUsd(new TablePolicy(table)), CheckpointTables = tables };
+            trainer.Policy.Parameters.Count, envs[0].LoadTracker.Imbalance, envs.Sum(e => e.ParseFailures), table) 
+        {
+            FinalCostUsd = valuer.ExpectedCostUsd(new TablePolicy(table)),
+            CheckpointTables = tables,
+            RateLimitedTasks = envs.Sum(e => e.RateLimitedTasks),
+        };
     }
 
     private sealed class ValueAtCheckpoints(Func<ITrainingContext, TrainingDecision> onStep) : ITrainingCallback

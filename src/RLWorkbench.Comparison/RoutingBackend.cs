@@ -1,6 +1,7 @@
 using Microsoft.Extensions.AI;
 using RLWorkbench.Routing.Chat;
 using RLWorkbench.Routing.Core;
+using RLWorkbench.Routing.Providers;
 
 namespace RLWorkbench.Comparison;
 
@@ -11,6 +12,12 @@ namespace RLWorkbench.Comparison;
 public interface IRoutingBackend : IDisposable
 {
     IChatClient Client(Provider provider);
+
+    /// <summary>Each provider's health as its answers report it, when the backend keeps it (the problem's provider state); null otherwise.</summary>
+    ProviderHealthBoard? Health => null;
+
+    /// <summary>The clock the providers' rate limits run on, when they are enforced; tasks arrive on it.</summary>
+    VirtualClock? Clock => null;
 }
 
 /// <summary>Builds an environment's backend from its seed, so every environment of every learner draws its own reproducible stream.</summary>
@@ -23,12 +30,26 @@ public sealed class SimulatedRoutingBackend : IRoutingBackend
 
     public SimulatedRoutingBackend(RoutingProblem problem, long seed)
     {
+        if (problem.ProviderState is not null)
+        {
+            Clock = new VirtualClock(ProviderStateOptions.ClockStart);
+            Health = new ProviderHealthBoard(Clock);
+        }
         foreach (var provider in RoutingNames.Providers)
         {
-            var simulated = new SimulatedChatClient(provider, problem.Profile, seed, TimeSpan.Zero);
+            IChatClient simulated = new SimulatedChatClient(provider, problem.Profile, seed, TimeSpan.Zero);
+            if (problem.ProviderState?.Limits.For(provider) is { } limits)
+            {
+                simulated = new SimulatedRateLimitChatClient(simulated, provider, limits, Health!.For(provider), Clock!, seed,
+                    new ResilienceOptions { MaxRetries = problem.ProviderState.Retries });
+            }
             clients[provider] = ChatPipeline.Around(simulated, provider, problem.Providers[provider].Model, problem.Prices, new CallLedger(), null, TimeProvider.System);
         }
     }
+
+    public ProviderHealthBoard? Health { get; }
+
+    public VirtualClock? Clock { get; }
 
     public static RoutingBackendFactory Factory { get; } = (problem, seed) => new SimulatedRoutingBackend(problem, seed);
 

@@ -4,6 +4,7 @@ using RLWorkbench.Gym.Spaces;
 using RLWorkbench.Routing.Chat;
 using RLWorkbench.Routing.Core;
 using RLWorkbench.Routing.Learning;
+using RLWorkbench.Routing.Providers;
 using RLWorkbench.Routing.Workflow;
 
 namespace RLWorkbench.Comparison;
@@ -20,7 +21,7 @@ public sealed record RoutingEnvironmentOptions
 
 /// <summary>
 /// The Phase 2 routing problem as a Gymnasium environment: the observation is the next task's type one-hot (plus the load
-/// state one-hot when load-balanced), the action one of the problem's (agent, provider) pairs or chains, and one step routes
+/// state one-hot when load-balanced, and each provider's health features under provider state), the action one of the problem's (agent, provider) pairs or chains, and one step routes
 /// that task: one agent call per step of the chain, one judge call, reward = the composite reward (less the load penalty when
 /// load-balanced). Every call goes
 /// through the backend, so the environment counts LLM calls and dollars exactly as the qlearn workflow does.
@@ -35,6 +36,7 @@ public sealed class RoutingEnvironment : IEnv
     private IRoutingBackend backend;
     private RoutedTaskExecutor executor;
     private LoadTracker load;
+    private TaskArrivals? arrivals;
     private RoutingTask current;
     private int episodeStep;
     private int iteration;
@@ -54,7 +56,9 @@ public sealed class RoutingEnvironment : IEnv
         backend = backendFactory(problem, seed);
         executor = ExecutorFor(problem, backend, reward);
         load = new LoadTracker(problem.Load);
+        arrivals = ArrivalsFor(problem, backend, seed);
         current = problem.Bank[taskRandom.Choice(problem.Bank.Count)];
+        arrivals?.Next(0);
     }
 
     public Space ObservationSpace { get; }
@@ -83,6 +87,9 @@ public sealed class RoutingEnvironment : IEnv
     /// <summary>Judge answers that could not be read and scored 0.5 (the seed hid these).</summary>
     public int ParseFailures { get; private set; }
 
+    /// <summary>Tasks that failed on a 429 outlasting the retries (provider state only): each paid reward 0.</summary>
+    public int RateLimitedTasks { get; private set; }
+
     public RoutedTask? LastStep { get; private set; }
 
     /// <summary>The last routed task's objectives kept apart (quality, agent cost, agent latency, load penalty), for learners that learn them separately.</summary>
@@ -98,14 +105,17 @@ public sealed class RoutingEnvironment : IEnv
             backend = backendFactory(problem, s);
             executor = ExecutorFor(problem, backend, reward);
             load = new LoadTracker(problem.Load);
+            arrivals = ArrivalsFor(problem, backend, s);
             iteration = 0;
             LlmCalls = 0;
             DollarsSpent = 0;
             ParseFailures = 0;
+            RateLimitedTasks = 0;
             current = problem.Bank[taskRandom.Choice(problem.Bank.Count)];
+            arrivals?.Next(0);
         }
         episodeStep = 0;
-        problem.WriteObservation(CurrentState, observation);
+        WriteObservation(observation);
     }
 
     public StepResult Step(ReadOnlySpan<float> action, Span<float> observation)
@@ -114,8 +124,23 @@ public sealed class RoutingEnvironment : IEnv
             throw new ArgumentException($"The routing environment takes one action index in 0..{problem.ActionCount - 1}, got [{string.Join(", ", action.ToArray())}].", nameof(action));
         var step = Route((int)action[0]);
         episodeStep++;
-        problem.WriteObservation(CurrentState, observation);
+        WriteObservation(observation);
         return new StepResult(step.AdjustedReward, Terminated: false, Truncated: episodeStep >= options.EpisodeLength);
+    }
+
+    /// <summary>
+    /// The observation of the task the next step routes: the problem's one-hots and, with provider state, each provider's
+    /// health features as its answers so far report them at the task's arrival.
+    /// </summary>
+    public void WriteObservation(Span<float> observation)
+    {
+        problem.WriteObservation(CurrentState, observation);
+        if (problem.ProviderState is { } state && backend.Health is { } health)
+        {
+            var snapshots = health.Snapshot();
+            for (var p = 0; p < snapshots.Count; p++)
+                ProviderHealthFeatures.Write(snapshots[p], state.Buckets, observation.Slice(problem.HealthFeaturesOffset + p * ProviderHealthFeatures.PerProvider, ProviderHealthFeatures.PerProvider));
+        }
     }
 
     /// <summary>Routes the current task with the given action (a chain's every step) and draws the next task; the learners that do not need Gym's buffers call this directly.</summary>
@@ -124,10 +149,22 @@ public sealed class RoutingEnvironment : IEnv
         var task = current;
         var chain = problem.Chains[actionIndex];
         RoutedChainResult result;
+        // Under provider state the answered calls are kept, so a task a 429 fails part-way is billed for what was sent.
+        var answered = problem.ProviderState is null ? null : new List<CallRecord>();
+        ProviderCall? call = answered is null ? null : async (provider, messages, context, cancellationToken) =>
+        {
+            var answer = await executor.SendAsync(provider, messages, context, cancellationToken);
+            answered.Add(answer.Record);
+            return answer;
+        };
         try
         {
             // The qlearn workflow's routed task, made synchronously: Gym's Step is synchronous and the simulated backend completes at once.
-            result = executor.ExecuteChainAsync(iteration, task, chain, null, CancellationToken.None).GetAwaiter().GetResult();
+            result = executor.ExecuteChainAsync(iteration, task, chain, call, CancellationToken.None).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (answered is not null && IsRateLimited(e))
+        {
+            return RateLimitedTask(task, actionIndex, chain, answered);
         }
         catch (ChainInterruptedException e)
         {
@@ -155,6 +192,7 @@ public sealed class RoutingEnvironment : IEnv
             ParseFailures++;
         iteration++;
         current = problem.Bank[taskRandom.Choice(problem.Bank.Count)];
+        arrivals?.Next(iteration);
 
         Info["raw_reward"] = raw;
         Info["penalty"] = penalty;
@@ -170,6 +208,44 @@ public sealed class RoutingEnvironment : IEnv
         LastVector = new RewardVector(verdict.Quality, agentCost, result.AgentLatencySeconds, penalty);
         return routed;
     }
+
+    /// <summary>A 429 that outlasted the retries, directly or as the cause of a chain's interruption.</summary>
+    private static bool IsRateLimited(Exception e) =>
+        e is ProviderCallException { Failure: ProviderFailure.RateLimited } or ChainInterruptedException { InnerException: ProviderCallException { Failure: ProviderFailure.RateLimited } };
+
+    /// <summary>
+    /// Under provider state a 429 that outlasted the retries is a failed task the run survives: reward 0, counted. The calls
+    /// that answered were billed; the refused call counts as one LLM call too, so the call budget moves on even while a
+    /// provider keeps refusing.
+    /// </summary>
+    private RoutedTask RateLimitedTask(RoutingTask task, int actionIndex, RoutingChain chain, List<CallRecord> answered)
+    {
+        var cost = answered.Sum(c => c.CostUsd);
+        LlmCalls += answered.Count + 1;
+        DollarsSpent += cost;
+        RateLimitedTasks++;
+        foreach (var step in chain.Steps)
+            load.Record(step.Agent);
+        iteration++;
+        current = problem.Bank[taskRandom.Choice(problem.Bank.Count)];
+        arrivals?.Next(iteration);
+        Info["raw_reward"] = 0.0;
+        Info["penalty"] = 0.0;
+        Info["adjusted_reward"] = 0.0;
+        Info["cost_usd"] = cost;
+        Info["judge_cost_usd"] = 0.0;
+        Info["parse_failure"] = 0;
+        Info["imbalance"] = load.Imbalance;
+        Info["llm_calls"] = LlmCalls;
+        Info["chain_length"] = chain.Length;
+        var routed = new RoutedTask(task, actionIndex, 0.0, 0.0, 0.0, false, cost, 0.0);
+        LastStep = routed;
+        LastVector = new RewardVector(0.0, cost, 0.0, 0.0);
+        return routed;
+    }
+
+    private static TaskArrivals? ArrivalsFor(RoutingProblem problem, IRoutingBackend backend, long seed) =>
+        problem.ProviderState is { } state && backend.Clock is { } clock ? new TaskArrivals(clock, state.ArrivalsPerMinute, seed) : null;
 
     private static RoutedTaskExecutor ExecutorFor(RoutingProblem problem, IRoutingBackend backend, CompositeReward reward) =>
         new(new ChatProviders(RoutingNames.Providers.ToDictionary(p => p, backend.Client), problem.Providers, problem.Judge), reward);

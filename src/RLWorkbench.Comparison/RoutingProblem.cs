@@ -1,6 +1,7 @@
 using RLWorkbench.Routing.Chat;
 using RLWorkbench.Routing.Core;
 using RLWorkbench.Routing.Learning;
+using RLWorkbench.Routing.Providers;
 using RLWorkbench.Routing.Workflow;
 
 namespace RLWorkbench.Comparison;
@@ -26,7 +27,8 @@ public sealed class RoutingProblem
         bool loadBalanced,
         IReadOnlyList<RoutingAction>? actions = null,
         IReadOnlyList<RoutingChain>? chains = null,
-        RewardWeights? weights = null)
+        RewardWeights? weights = null,
+        ProviderStateOptions? providerState = null)
     {
         Bank = bank;
         Profile = profile;
@@ -59,6 +61,9 @@ public sealed class RoutingProblem
         if (weights is not null && (RoutesChains || loadBalanced))
             throw new ComparisonInputException("Weighted objectives (weights) are compared on the base problem with single (agent, provider) actions; leave out problem.chains and the load-balanced kind.");
         Weights = weights;
+        if (providerState is not null && providerState.Limits.IsUnlimited)
+            throw new ComparisonInputException("problem.providerState needs a simulation profile with a \"rateLimits\" section (e.g. experiments/profiles/rate-limited.json): without limits there is no provider state to see.");
+        ProviderState = providerState;
         actionList = actions;
         chainList = chains;
         TypeProbabilities = RoutingNames.TaskTypes.Select(t => bank.Tasks.Count(x => x.Type == t) / (double)bank.Count).ToArray();
@@ -91,7 +96,16 @@ public sealed class RoutingProblem
 
     /// <summary>The same problem with its reward scalarised by other weights (a Pareto sweep learns one problem per weight vector).</summary>
     public RoutingProblem WithWeights(RewardWeights? weights) =>
-        new(Bank, Profile, Prices, Providers, Judge, Reward, Load, LoadBalanced, actionList, chainList, weights);
+        new(Bank, Profile, Prices, Providers, Judge, Reward, Load, LoadBalanced, actionList, chainList, weights, ProviderState);
+
+    /// <summary>
+    /// When set, the simulated backend enforces the profile's rate limits on a virtual clock and the observation ends with each
+    /// provider's health features; null is the problem without provider state, bit for bit.
+    /// </summary>
+    public ProviderStateOptions? ProviderState { get; }
+
+    /// <summary>Where the providers' health features start in an observation (after the one-hots).</summary>
+    public int HealthFeaturesOffset => LoadBalanced ? TypeCount + LoadStateCount : TypeCount;
 
     private readonly RoutingAction[]? singleSteps;
 
@@ -119,8 +133,8 @@ public sealed class RoutingProblem
 
     public int StateCount => LoadBalanced ? TypeCount * LoadStateCount : TypeCount;
 
-    /// <summary>One-hot task type, then (load-balanced) one-hot load state.</summary>
-    public int ObservationSize => LoadBalanced ? TypeCount + LoadStateCount : TypeCount;
+    /// <summary>One-hot task type, then (load-balanced) one-hot load state, then (provider state) each provider's health features.</summary>
+    public int ObservationSize => HealthFeaturesOffset + (ProviderState is null ? 0 : RoutingNames.Providers.Count * ProviderHealthFeatures.PerProvider);
 
     public int StateIndex(int typeIndex, int loadStateIndex) => LoadBalanced ? typeIndex * LoadStateCount + loadStateIndex : typeIndex;
 
@@ -139,9 +153,17 @@ public sealed class RoutingProblem
         observation[type] = 1f;
         if (LoadBalanced)
             observation[TypeCount + load] = 1f;
+        if (ProviderState is not null)
+        {
+            for (var p = 0; p < RoutingNames.Providers.Count; p++)
+                ProviderStateOptions.AssumedHealth.CopyTo(observation.Slice(HealthFeaturesOffset + p * ProviderHealthFeatures.PerProvider));
+        }
     }
 
-    /// <summary>Every state's observation, state-major: how a network's greedy policy is read out.</summary>
+    /// <summary>
+    /// Every state's observation, state-major: how a network's greedy policy is read out. With provider state every provider
+    /// reads <see cref="ProviderStateOptions.AssumedHealth"/>, as in <see cref="WriteObservation"/>.
+    /// </summary>
     public float[] AllObservations()
     {
         var all = new float[StateCount * ObservationSize];

@@ -114,7 +114,7 @@ public class ConfigurationLimitsTests
                 loaded++;
             }
         }
-        Assert.Equal(19, loaded);
+        Assert.Equal(20, loaded);
     }
 
     [Fact]

@@ -124,6 +124,8 @@ public sealed class CompareExperiment : IExperiment
             return End(run, ExperimentOutcome.Finished, Unfinished(reporting, clock), $"No (learner, seed) run finished within the budget; the calls are in {run.ArtifactPath("calls.jsonl")}.");
         }
         progress.Notice(string.Create(CultureInfo.InvariantCulture, $"  oracle expected reward {result.OracleValue:0.0000}, threshold {result.Threshold:0.0000}"));
+        if (problem.ProviderState is { } providerState)
+            progress.Notice("  " + ComparisonReport.RateLimitedLine(result, providerState));
         var written = ComparisonReport.Write(run, result, clock.Elapsed.TotalSeconds);
         var scores = Finished(run, result, written, clock.Elapsed.TotalSeconds);
         run.Finish(RunStatus.Finished, result.StoppedEarly is null ? null : "budget: " + result.StoppedEarly);
@@ -224,6 +226,11 @@ public sealed class CompareExperiment : IExperiment
             if (!options.Learners.Any(LearnerNames.IsPpo))
                 lines.Add("  PPO is left out of live runs unless named (--learner qlearn,ppo-small): its budget of calls is expensive.");
         }
+        if (problem.ProviderState is { } state)
+        {
+            lines.Add(string.Create(CultureInfo.InvariantCulture,
+                $"  provider state: the profile's rate limits on a virtual clock, {state.ArrivalsPerMinute:0.##} tasks a minute, {state.Retries} retries of a 429; PPO sees each provider's headroom and latency ({problem.ObservationSize} inputs)"));
+        }
         lines.Add($"  learners: {string.Join(", ", options.Learners)}");
         if (options.Weights is { } weights)
             lines.Add($"  Pareto sweep over {weights.Length} weight vectors: {string.Join("; ", weights.Select(w => w.ToString()))}");
@@ -237,6 +244,10 @@ public sealed class CompareExperiment : IExperiment
         return string.Join('\n', lines);
     }
 
+    /// <summary>Only runs under provider state fail tasks on 429s, so every other run's line stays as it was.</summary>
+    private static string RateLimited(SeedRun run) =>
+        run.RateLimitedTasks == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $"  {run.RateLimitedTasks:N0} tasks failed on 429");
+
     /// <summary>One report per finished (learner, seed): the calls spent so far and the seed's line.</summary>
     private sealed class Reporting(IExperimentProgress progress, Stopwatch clock) : IComparisonProgress
     {
@@ -247,7 +258,7 @@ public sealed class CompareExperiment : IExperiment
             Calls += run.CallsSpent;
             var seconds = clock.Elapsed.TotalSeconds;
             progress.Advanced(Calls, seconds > 0 ? Calls / seconds : 0, string.Create(CultureInfo.InvariantCulture,
-                $"  [{done,3}/{total}] {run.Learner,-12} seed {run.Seed,-4} final expected reward {run.Values[^1]:0.0000}  {run.CallsSpent:N0} calls  ${run.DollarsSpent:0.0000}  {run.WallSeconds:0.00} s"));
+                $"  [{done,3}/{total}] {run.Learner,-12} seed {run.Seed,-4} final expected reward {run.Values[^1]:0.0000}  {run.CallsSpent:N0} calls  ${run.DollarsSpent:0.0000}  {run.WallSeconds:0.00} s{RateLimited(run)}"));
         }
     }
 }
