@@ -240,6 +240,9 @@ public class SimulatedRateLimitTests
             using var backends = ChatBackends.Build(options, _ => null, TimeProvider.System, null, PriceTable.Default, new CallLedger(), notices.Add, null, SimulationProfile.Load(path), null, null);
             var clock = Assert.IsType<VirtualClock>(backends.SimulatedClock);
             var start = clock.GetUtcNow();
+            // Not the wall clock: simulated resets are written to the second, so a start with another sub-second fraction
+            // would round them differently and make provider-aware runs differ from one run to the next.
+            Assert.Equal(VirtualClock.FixedStart, start);
             foreach (var provider in new[] { Provider.OpenAI, Provider.OpenAI, Provider.Anthropic, Provider.Anthropic })
                 await backends.Providers.Client(provider).GetResponseAsync([new ChatMessage(ChatRole.User, "hello")],
                     new CallContext(0, CallPurpose.Agent, provider, AgentRole.Researcher, TaskType.Research, "r1").Attach(backends.Providers.OptionsFor(provider)));

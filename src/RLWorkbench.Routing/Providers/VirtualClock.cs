@@ -13,6 +13,13 @@ public sealed class VirtualClock(DateTimeOffset start) : TimeProvider
     private readonly Lock gate = new();
     private DateTimeOffset now = start;
 
+    /// <summary>
+    /// Where simulated runs start: a fixed instant, not the wall clock, because simulated answers write absolute reset times
+    /// to the second (Anthropic's headers), so a start with another sub-second fraction rounds them differently and
+    /// provider-aware choices, and with them a run, would differ from one run to the next.
+    /// </summary>
+    public static DateTimeOffset FixedStart { get; } = new(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     public override DateTimeOffset GetUtcNow()
     {
         lock (gate)

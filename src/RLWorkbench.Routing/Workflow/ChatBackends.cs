@@ -54,7 +54,7 @@ public sealed class ChatBackends : IDisposable
         var limits = options.Backend == QlearnOptions.Backends.Simulated && options.Profile is not null
             ? SimulatedRateLimits.LoadProfile(options.Profile)
             : SimulatedRateLimits.Unlimited;
-        var simulatedClock = limits.IsUnlimited ? null : new VirtualClock(time.GetUtcNow());
+        var simulatedClock = limits.IsUnlimited ? null : new VirtualClock(VirtualClock.FixedStart);
         var health = new ProviderHealthBoard(simulatedClock ?? time);
         foreach (var p in RoutingNames.Providers)
         {
