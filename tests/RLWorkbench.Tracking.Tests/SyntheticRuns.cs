@@ -223,8 +223,7 @@ internal static class Png
             var count = 0;
             for (var x = 0; x < bitmap.Width; x++)
             {
-                var c = bitmap.GetPixel(x, y);
-                if (Math.Abs(c.Red - target.Red) + Math.Abs(c.Green - target.Green) + Math.Abs(c.Blue - target.Blue) < 30)
+                if (Near(bitmap.GetPixel(x, y), target))
                     count++;
             }
             most = Math.Max(most, count);
@@ -245,8 +244,7 @@ internal static class Png
         {
             for (var x = 0; x < bitmap.Width; x++)
             {
-                var c = bitmap.GetPixel(x, y);
-                if (Math.Abs(c.Red - target.Red) + Math.Abs(c.Green - target.Green) + Math.Abs(c.Blue - target.Blue) < 30)
+                if (Near(bitmap.GetPixel(x, y), target))
                 {
                     rows++;
                     break;
@@ -255,6 +253,10 @@ internal static class Png
         }
         return rows;
     }
+
+    /// <summary>Within a summed channel distance of 30: anti-aliased edges of a line still count as its colour.</summary>
+    private static bool Near(SkiaSharp.SKColor c, SkiaSharp.SKColor target) =>
+        Math.Abs(c.Red - target.Red) + Math.Abs(c.Green - target.Green) + Math.Abs(c.Blue - target.Blue) < 30;
 
     /// <summary>Pixels within a small distance of a colour, in rows <paramref name="fromRow"/> to <paramref name="toRow"/> (exclusive): whether the data series drawn in it are really there.</summary>
     public static int CountColour(string path, string hex, int fromRow = 0, int toRow = int.MaxValue)
@@ -266,8 +268,7 @@ internal static class Png
         {
             for (var x = 0; x < bitmap.Width; x++)
             {
-                var c = bitmap.GetPixel(x, y);
-                if (Math.Abs(c.Red - target.Red) + Math.Abs(c.Green - target.Green) + Math.Abs(c.Blue - target.Blue) < 30)
+                if (Near(bitmap.GetPixel(x, y), target))
                     count++;
             }
         }
