@@ -63,8 +63,6 @@ public sealed record ChainLearnerOptions
 public sealed class ChainBanditLearner : IRoutingLearner
 {
     private readonly IReadOnlyList<RoutingChain> chains;
-    private readonly BanditOptions options;
-    private readonly IRandomSource random;
     private readonly PairTable? pairs;
     private readonly double priorPulls;
 
@@ -72,8 +70,6 @@ public sealed class ChainBanditLearner : IRoutingLearner
         PairTable? pairs = null, double priorPulls = 1.0)
     {
         this.chains = chains;
-        this.options = options;
-        this.random = random;
         this.pairs = pairs;
         this.priorPulls = priorPulls;
         Bandit = SampleMeanBandit.Create(algorithm, states, chains.Count, options, random);
@@ -113,9 +109,7 @@ public sealed class ChainBanditLearner : IRoutingLearner
         for (var c = 0; c < chains.Count; c++)
         {
             var (mean, pulls) = PriorBlended(state, c);
-            var score = Bandit is ThompsonBandit
-                ? mean + options.ThompsonNoise / Math.Sqrt(pulls) * ThompsonBandit.StandardNormal(random)
-                : mean + options.UcbExploration * Math.Sqrt(2.0 * logPulls / pulls);
+            var score = Bandit.Score(mean, pulls, logPulls);
             if (score > bestScore)
             {
                 best = c;

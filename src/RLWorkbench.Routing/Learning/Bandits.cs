@@ -87,6 +87,13 @@ public abstract class SampleMeanBandit
 
     protected abstract int ChooseAmongTried(int state);
 
+    /// <summary>
+    /// The value an arm is chosen by, from a mean, a pull count and the log of the state's pulls: UCB1's index or Thompson
+    /// sampling's draw (one standard normal per call). A learner that blends a prior into the mean and the count (the
+    /// chain learners' pair table) chooses by the same rule.
+    /// </summary>
+    public abstract double Score(double mean, double pulls, double logStatePulls);
+
     public void Record(int state, int action, double reward)
     {
         Counts[state, action]++;
@@ -144,8 +151,9 @@ public sealed class Ucb1Bandit(int states, int actions, double exploration) : Sa
 {
     public override string Algorithm => RoutingAlgorithms.Ucb1;
 
-    public double Index(int state, int action) =>
-        Mean(state, action) + exploration * Math.Sqrt(2.0 * Math.Log(StatePulls[state]) / Counts[state, action]);
+    public double Index(int state, int action) => Score(Mean(state, action), Counts[state, action], Math.Log(StatePulls[state]));
+
+    public override double Score(double mean, double pulls, double logStatePulls) => mean + exploration * Math.Sqrt(2.0 * logStatePulls / pulls);
 
     protected override int ChooseAmongTried(int state)
     {
@@ -173,7 +181,7 @@ public sealed class ThompsonBandit(int states, int actions, double noise, IRando
         var bestDraw = double.NegativeInfinity;
         for (var a = 0; a < ActionCount; a++)
         {
-            var draw = Mean(state, a) + noise / Math.Sqrt(Counts[state, a]) * StandardNormal(random);
+            var draw = Score(Mean(state, a), Counts[state, a], 0);
             if (draw > bestDraw)
             {
                 best = a;
@@ -182,6 +190,9 @@ public sealed class ThompsonBandit(int states, int actions, double noise, IRando
         }
         return best;
     }
+
+    /// <summary>N(mean, noise^2 / pulls); the state's pulls do not enter.</summary>
+    public override double Score(double mean, double pulls, double logStatePulls) => mean + noise / Math.Sqrt(pulls) * StandardNormal(random);
 
     /// <summary>Box-Muller from two uniform draws (1 - u keeps the logarithm finite).</summary>
     public static double StandardNormal(IRandomSource random)
