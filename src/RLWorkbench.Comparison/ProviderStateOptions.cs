@@ -16,6 +16,4 @@ public sealed record ProviderStateOptions(SimulatedRateLimits Limits, double Arr
     /// </summary>
     public static ReadOnlySpan<float> AssumedHealth => [1f, 1f, 0f, 0f];
 
-    /// <summary>Where the virtual clock starts: the routing module's fixed instant, so a run is reproducible.</summary>
-    public static DateTimeOffset ClockStart => VirtualClock.FixedStart;
 }

@@ -32,7 +32,7 @@ public sealed class SimulatedRoutingBackend : IRoutingBackend
     {
         if (problem.ProviderState is not null)
         {
-            Clock = new VirtualClock(ProviderStateOptions.ClockStart);
+            Clock = new VirtualClock(VirtualClock.FixedStart);
             Health = new ProviderHealthBoard(Clock);
         }
         foreach (var provider in RoutingNames.Providers)
