@@ -15,8 +15,9 @@ public readonly record struct MinibatchLosses(double Policy, double Value, doubl
 public sealed class HostGaussianLoss(int batchSize, int actionWidth)
 {
     private readonly double[] logProb = new double[batchSize];
-    private readonly double[] ratio = new double[batchSize];
     private readonly double[] advantage = new double[batchSize];
+    private readonly double[] inverseStd = new double[actionWidth];
+    private readonly double[] precision = new double[actionWidth];
 
     public int BatchSize => batchSize;
 
@@ -36,7 +37,12 @@ public sealed class HostGaussianLoss(int batchSize, int actionWidth)
         var d = actionWidth;
         var logStdSum = 0.0;
         for (var j = 0; j < d; j++)
+        {
             logStdSum += logStd[j];
+            // Once per minibatch, not once per element: every row shares the free log std.
+            inverseStd[j] = Math.Exp(-logStd[j]);
+            precision[j] = Math.Exp(-2.0 * logStd[j]);
+        }
         var constant = logStdSum + DiagonalGaussian.HalfLog2Pi * d;
 
         for (var i = 0; i < b; i++)
@@ -44,7 +50,7 @@ public sealed class HostGaussianLoss(int batchSize, int actionWidth)
             var squares = 0.0;
             for (var j = 0; j < d; j++)
             {
-                var z = (actions[i * d + j] - (double)mean[i * d + j]) * Math.Exp(-logStd[j]);
+                var z = (actions[i * d + j] - (double)mean[i * d + j]) * inverseStd[j];
                 squares += z * z;
             }
             logProb[i] = -0.5 * squares - constant;
@@ -56,11 +62,11 @@ public sealed class HostGaussianLoss(int batchSize, int actionWidth)
         var low = 1 - settings.ClipRange;
         var high = 1 + settings.ClipRange;
         double policySum = 0, clipped = 0, kl = 0;
+        logStdGradient.Clear();
         for (var i = 0; i < b; i++)
         {
             var logRatio = logProb[i] - oldLogProb[i];
             var r = Math.Exp(logRatio);
-            ratio[i] = r;
             var a = advantage[i];
             var unclippedTerm = a * r;
             var clippedTerm = a * Math.Clamp(r, low, high);
@@ -68,15 +74,7 @@ public sealed class HostGaussianLoss(int batchSize, int actionWidth)
             if (Math.Abs(r - 1) > settings.ClipRange)
                 clipped++;
             kl += r - 1 - logRatio;
-        }
 
-        logStdGradient.Clear();
-        for (var i = 0; i < b; i++)
-        {
-            var r = ratio[i];
-            var a = advantage[i];
-            var unclippedTerm = a * r;
-            var clippedTerm = a * Math.Clamp(r, low, high);
             var inBand = r >= low && r <= high;
             // torch.minimum sends a tie's gradient half to each side; clamp passes it only inside [low, high].
             var throughUnclipped = unclippedTerm < clippedTerm ? 1.0 : unclippedTerm == clippedTerm ? 0.5 : 0.0;
@@ -84,11 +82,10 @@ public sealed class HostGaussianLoss(int batchSize, int actionWidth)
             var dLogProb = -(throughUnclipped + throughClipped) * a * r / b;
             for (var j = 0; j < d; j++)
             {
-                var precision = Math.Exp(-2.0 * logStd[j]);
                 var diff = actions[i * d + j] - (double)mean[i * d + j];
                 // d log p / d mean = (a - mean) / sigma^2; d log p / d log sigma = z^2 - 1.
-                meanGradient[i * d + j] = (float)(dLogProb * diff * precision);
-                logStdGradient[j] += (float)(dLogProb * (diff * diff * precision - 1));
+                meanGradient[i * d + j] = (float)(dLogProb * diff * precision[j]);
+                logStdGradient[j] += (float)(dLogProb * (diff * diff * precision[j] - 1));
             }
         }
 
