@@ -141,6 +141,16 @@ public sealed partial class PpoTrainer : IDisposable
         return loss.Compute(g.Head, g.LogStdValues, g.ValueOut, g.Actions, g.OldLogProb, g.Advantages, g.Returns, g.OldValues, settings, g.Mean, g.Value, g.LogStd);
     }
 
+    /// <summary>Hands the host loss's gradients to autograd: the means' and values' through the network, the log std's straight into its slice of the flat gradient (it takes no part in the network's graph).</summary>
+    private void BackwardFromHost(Tensor head, Tensor value)
+    {
+        var g = hostGradients!;
+        HostTransfer.CopyToDevice<float>(g.Mean, g.MeanTensor);
+        HostTransfer.CopyToDevice<float>(g.Value, g.ValueTensor);
+        autograd.backward([head, value], [g.MeanTensor, g.ValueTensor]);
+        HostTransfer.CopyToDevice<float>(g.LogStd, g.LogStdSlice);
+    }
+
     public PpoOptions Options { get; }
 
     public Device Device { get; }
@@ -417,66 +427,58 @@ public sealed partial class PpoTrainer : IDisposable
                 ThreadTuner?.StepStarting();
                 var batch = shuffled.narrow(0, (long)b * batchSize, batchSize);
                 var obs = batch.narrow(1, 0, obsSize);
+                // The seed's Gaussian on the CPU takes the host loss (HostGaussianLoss): autograd then runs the network alone.
+                Tensor? loss = null, head = null, valueOut = null, approxKl = null;
+                var hostApproxKl = 0.0;
                 if (hostLoss is not null)
                 {
-                    var (head, valueOut) = Policy.Forward(obs);
+                    (head, valueOut) = Policy.Forward(obs);
                     var losses = ComputeOnHost(hostLoss, b, head, valueOut, entropyWeight);
                     hostSums[0] += losses.Policy;
                     hostSums[1] += losses.Value;
                     hostSums[2] += losses.EntropyLoss;
                     hostSums[3] += losses.ClipFraction;
                     hostKl += losses.ApproxKl;
-                    loggedBatches++;
-                    lastEpochBatches++;
-                    if (Options.TargetKl is { } hostTargetKl && losses.ApproxKl > 1.5 * hostTargetKl)
-                    {
-                        stoppedEarly = true;
-                        break;
-                    }
-                    Policy.Parameters.ZeroGradients();
-                    HostTransfer.CopyToDevice<float>(hostGradients!.Mean, hostGradients.MeanTensor);
-                    HostTransfer.CopyToDevice<float>(hostGradients.Value, hostGradients.ValueTensor);
-                    autograd.backward([head, valueOut], [hostGradients.MeanTensor, hostGradients.ValueTensor]);
-                    // The log std takes no part in the network's graph; its gradient goes straight into its slice of the flat gradient.
-                    HostTransfer.CopyToDevice<float>(hostGradients.LogStd, hostGradients.LogStdSlice);
-                    ClipGradients();
-                    optimizer.Step(learningRate);
-                    ThreadTuner?.StepFinished();
-                    gradientSteps++;
-                    continue;
+                    hostApproxKl = losses.ApproxKl;
                 }
-                var act = batch.narrow(1, obsSize, width);
-                var oldLogProb = batch.select(1, column);
-                var advantages = batch.select(1, column + 1);
-                var returns = batch.select(1, column + 2);
-                var oldValues = batch.select(1, column + 3);
+                else
+                {
+                    var act = batch.narrow(1, obsSize, width);
+                    var oldLogProb = batch.select(1, column);
+                    var advantages = batch.select(1, column + 1);
+                    var returns = batch.select(1, column + 2);
+                    var oldValues = batch.select(1, column + 3);
 
-                var (logProb, entropy, value) = Policy.Evaluate(obs, act);
-                if (Options.NormalizeAdvantage)
-                    advantages = PpoLoss.NormalizeAdvantages(advantages);
-                var (policyLoss, clipFraction, approxKl) = PpoLoss.ClippedSurrogate(logProb, oldLogProb, advantages, Options.ClipRange);
-                var valueLoss = PpoLoss.ValueLoss(value, returns, oldValues, Options.ValueClipRange);
-                var entropyLoss = entropy.mean().neg();
-                var loss = policyLoss.add(entropyLoss.mul(entropyCoefficient), one).add(valueLoss.mul(valueCoefficient), one);
+                    var (logProb, entropy, value) = Policy.Evaluate(obs, act);
+                    if (Options.NormalizeAdvantage)
+                        advantages = PpoLoss.NormalizeAdvantages(advantages);
+                    (var policyLoss, var clipFraction, approxKl) = PpoLoss.ClippedSurrogate(logProb, oldLogProb, advantages, Options.ClipRange);
+                    var valueLoss = PpoLoss.ValueLoss(value, returns, oldValues, Options.ValueClipRange);
+                    var entropyLoss = entropy.mean().neg();
+                    loss = policyLoss.add(entropyLoss.mul(entropyCoefficient), one).add(valueLoss.mul(valueCoefficient), one);
+                    using (no_grad())
+                    {
+                        lossSums.add_(stack([policyLoss.detach(), valueLoss.detach(), entropyLoss.detach(), clipFraction]), one);
+                        klSum.add_(approxKl, one);
+                    }
+                }
 
                 // As SB3, the minibatch that trips the optional early stop is still logged (losses, clip
                 // fraction, approx KL) but not applied. Only this stop reads a value back per minibatch;
                 // by default nothing leaves the device here.
-                using (no_grad())
-                {
-                    lossSums.add_(stack([policyLoss.detach(), valueLoss.detach(), entropyLoss.detach(), clipFraction]), one);
-                    klSum.add_(approxKl, one);
-                }
                 loggedBatches++;
                 lastEpochBatches++;
-                if (Options.TargetKl is { } targetKl && approxKl.item<float>() > 1.5 * targetKl)
+                if (Options.TargetKl is { } targetKl && (approxKl is null ? hostApproxKl : approxKl.item<float>()) > 1.5 * targetKl)
                 {
                     stoppedEarly = true;
                     break;
                 }
 
                 Policy.Parameters.ZeroGradients();
-                loss.backward();
+                if (loss is not null)
+                    loss.backward();
+                else
+                    BackwardFromHost(head!, valueOut!);
                 ClipGradients();
                 optimizer.Step(learningRate);
                 ThreadTuner?.StepFinished();
