@@ -13,10 +13,15 @@ namespace RLWorkbench.Ppo;
 /// one forward pass, GAE, then epochs of shuffled minibatch updates of the clipped objective. Works for
 /// any <see cref="IEnv"/> factory with a Box or Discrete action space. All tensors of a run live on one
 /// device; the update reads its logged scalars back to the host once per rollout.
+/// A trainer either drives its own environments (<see cref="Learn"/>) or is stepped from outside, one
+/// transition at a time, by a caller that owns a single stream (<see cref="Begin"/>, <see cref="Act"/>,
+/// <see cref="Observe"/>): the routing comparison's PPO learner, which routes the same task stream as every
+/// other learner. Both run the same step, rollout and update code.
 /// </summary>
 public sealed partial class PpoTrainer : IDisposable
 {
-    private readonly IVectorEnv envs;
+    // Null when the trainer is stepped from outside.
+    private readonly IVectorEnv? envs;
     private readonly FlatAdam optimizer;
     private readonly RolloutBuffer buffer;
     private readonly PolicyInference rolloutInference;
@@ -55,18 +60,63 @@ public sealed partial class PpoTrainer : IDisposable
 
     private bool envsStarted;
 
+    // Stepped from outside: the steps the schedules are planned over, whether an action awaits its outcome, and where the current rollout began.
+    private readonly long plannedSteps = long.MaxValue;
+    private bool actionPending;
+    private long stepsBeforeRollout;
+    private double rolloutStartSeconds;
+
     // The seed's Gaussian on the CPU computes its loss gradient on the host (HostGaussianLoss); null means the tensor path.
     private readonly HostGaussianLoss? hostLoss;
     private readonly HostLossBuffers? hostGradients;
 
+    /// <summary>A trainer that drives <see cref="PpoOptions.NumEnvs"/> environments made by <paramref name="makeEnv"/> (<see cref="Learn"/>).</summary>
     public PpoTrainer(PpoOptions options, Func<int, IEnv> makeEnv, Device device)
+        : this(options, MakeEnvironments(options, makeEnv), device)
+    {
+    }
+
+    /// <summary>
+    /// A trainer stepped from outside on one stream with these spaces (<see cref="Begin"/>, <see cref="Act"/>,
+    /// <see cref="Observe"/>), so <see cref="PpoOptions.NumEnvs"/> must be 1. <paramref name="plannedSteps"/> is what the
+    /// learning-rate and entropy schedules run over; long.MaxValue keeps them at their start, as a run with no end.
+    /// </summary>
+    public PpoTrainer(PpoOptions options, Space observationSpace, Space actionSpace, Device device, long plannedSteps = long.MaxValue)
+        : this(OneStream(options, plannedSteps), null, observationSpace, actionSpace, device)
+    {
+        this.plannedSteps = plannedSteps;
+    }
+
+    /// <summary>Checks the stepped-from-outside settings before anything native is allocated.</summary>
+    private static PpoOptions OneStream(PpoOptions options, long plannedSteps)
+    {
+        if (options.NumEnvs != 1)
+            throw new ArgumentException($"A trainer stepped from outside feeds one stream, so numEnvs must be 1, not {options.NumEnvs}.", nameof(options));
+        if (plannedSteps < 1)
+            throw new ArgumentOutOfRangeException(nameof(plannedSteps), plannedSteps, "The planned steps must be at least 1.");
+        return options;
+    }
+
+    private PpoTrainer(PpoOptions options, IVectorEnv envs, Device device)
+        : this(options, envs, envs.SingleObservationSpace, envs.SingleActionSpace, device)
+    {
+    }
+
+    private static IVectorEnv MakeEnvironments(PpoOptions options, Func<int, IEnv> makeEnv)
+    {
+        if (options.Problem() is { } problem)
+            throw new ArgumentException(problem, nameof(options));
+        return new SyncVectorEnv([.. Enumerable.Range(0, options.NumEnvs).Select(makeEnv)]);
+    }
+
+    private PpoTrainer(PpoOptions options, IVectorEnv? envs, Space observationSpace, Space actionSpace, Device device)
     {
         if (options.Problem() is { } problem)
             throw new ArgumentException(problem, nameof(options));
         Options = options;
         Device = device;
-        envs = new SyncVectorEnv([.. Enumerable.Range(0, options.NumEnvs).Select(makeEnv)]);
-        Shape = PolicyShape.For(envs.SingleObservationSpace, envs.SingleActionSpace);
+        this.envs = envs;
+        Shape = PolicyShape.For(observationSpace, actionSpace);
         Random = new SeededRandomSource(options.Seed);
         Policy = new ActorCritic(Shape, options, device, Random);
         optimizer = new FlatAdam(Policy.Parameters, options.AdamEpsilon);
@@ -184,8 +234,8 @@ public sealed partial class PpoTrainer : IDisposable
     /// <summary>The last rollout (diagnostics and tests).</summary>
     public RolloutBuffer Buffer => buffer;
 
-    /// <summary>The environments' info of the first environment, for callers that need the env's keys.</summary>
-    public IVectorEnv Environments => envs;
+    /// <summary>The environments the trainer drives; null when it is stepped from outside.</summary>
+    public IVectorEnv? Environments => envs;
 
     /// <summary>
     /// Trains until <see cref="TotalSteps"/> reaches <paramref name="totalSteps"/>, in whole rollouts as SB3
@@ -219,40 +269,12 @@ public sealed partial class PpoTrainer : IDisposable
                     Abandon(stepsBefore, before);
                     return TrainingOutcome.Cancelled;
                 }
-                var rolloutSeconds = clock.Elapsed.TotalSeconds - rolloutStart;
-                var progress = (double)TotalSteps / totalSteps;
-                var learningRate = Options.LearningRateAt(progress);
-                var updateStart = clock.Elapsed.TotalSeconds;
-                var losses = Update(learningRate, Options.EntropyCoefficientAt(progress), cancel);
-                if (losses is null)
+                if (UpdateOnRollout(totalSteps, stepsBefore, clock.Elapsed.TotalSeconds - rolloutStart, cancel) is not { } metrics)
                 {
                     Abandon(stepsBefore, before);
                     return TrainingOutcome.Cancelled;
                 }
-                var updateSeconds = clock.Elapsed.TotalSeconds - updateStart;
-                Updates++;
-                LastMetrics = new UpdateMetrics(
-                    TotalSteps,
-                    ElapsedSeconds,
-                    Episodes.MeanReturn,
-                    Episodes.MeanLength,
-                    losses.Value.Policy,
-                    losses.Value.Value,
-                    losses.Value.Entropy,
-                    losses.Value.ApproxKl,
-                    losses.Value.ClipFraction,
-                    buffer.ExplainedVariance(),
-                    LogStdMean(),
-                    learningRate,
-                    (TotalSteps - stepsBefore) / (rolloutSeconds + updateSeconds),
-                    rolloutSeconds,
-                    updateSeconds,
-                    losses.Value.GradientSteps,
-                    losses.Value.StoppedEarly,
-                    ClipRange: Options.ClipRange,
-                    ValueClipRange: Options.ValueClipRange ?? double.NaN,
-                    ActionStd: ActionStd());
-                if (callback.OnUpdateEnd(this, LastMetrics) == TrainingDecision.Stop)
+                if (callback.OnUpdateEnd(this, metrics) == TrainingDecision.Stop)
                     return TrainingOutcome.StoppedByCallback;
             }
             return TrainingOutcome.Completed;
@@ -262,6 +284,41 @@ public sealed partial class PpoTrainer : IDisposable
             set_num_threads(updateThreads);
             clock.Stop();
         }
+    }
+
+    /// <summary>The update on a full rollout and its metrics (<see cref="LastMetrics"/>); null when cancelled part-way (the update is then undone).</summary>
+    private UpdateMetrics? UpdateOnRollout(long totalSteps, long stepsBefore, double rolloutSeconds, CancellationToken cancel)
+    {
+        var progress = (double)TotalSteps / totalSteps;
+        var learningRate = Options.LearningRateAt(progress);
+        var updateStart = clock.Elapsed.TotalSeconds;
+        var losses = Update(learningRate, Options.EntropyCoefficientAt(progress), cancel);
+        if (losses is null)
+            return null;
+        var updateSeconds = clock.Elapsed.TotalSeconds - updateStart;
+        Updates++;
+        LastMetrics = new UpdateMetrics(
+            TotalSteps,
+            ElapsedSeconds,
+            Episodes.MeanReturn,
+            Episodes.MeanLength,
+            losses.Value.Policy,
+            losses.Value.Value,
+            losses.Value.Entropy,
+            losses.Value.ApproxKl,
+            losses.Value.ClipFraction,
+            buffer.ExplainedVariance(),
+            LogStdMean(),
+            learningRate,
+            (TotalSteps - stepsBefore) / (rolloutSeconds + updateSeconds),
+            rolloutSeconds,
+            updateSeconds,
+            losses.Value.GradientSteps,
+            losses.Value.StoppedEarly,
+            ClipRange: Options.ClipRange,
+            ValueClipRange: Options.ValueClipRange ?? double.NaN,
+            ActionStd: ActionStd());
+        return LastMetrics;
     }
 
     /// <summary>
@@ -301,71 +358,169 @@ public sealed partial class PpoTrainer : IDisposable
 
     private RolloutEnd Collect(ITrainingCallback callback, CancellationToken cancel)
     {
+        var environments = envs ?? throw new InvalidOperationException("This trainer is stepped from outside: call Begin, Act and Observe, not Learn.");
         statisticsBeforeRollout = (Policy.Normalizer?.Statistics.Snapshot(), rewardScaler?.Statistics.Snapshot());
         if (!envsStarted)
         {
             // A resumed run continues with fresh episodes; seeding by update count keeps it reproducible without replaying the first ones.
-            envs.Reset(unchecked(Options.Seed + 7919 * Updates), observations);
-            Policy.Normalizer?.Update(observations);
-            rewardScaler?.ResetReturns();
-            Array.Fill(episodeStarts, 1f);
-            envsStarted = true;
+            environments.Reset(unchecked(Options.Seed + 7919 * Updates), observations);
+            StartEpisodes();
         }
         buffer.Clear();
-        var n = Options.NumEnvs;
-        var width = Policy.Distribution.ActionWidth;
         var rolloutScope = NewDisposeScope();
         try
         {
             while (!buffer.IsFull)
             {
-                rolloutInference.Act(observations, actions, logProbs, deterministic: false, Random);
-                rolloutInference.Values.CopyTo(values, 0);
-                ToEnvironmentActions(actions, envActions, n);
-                envs.Step(envActions, nextObservations, rewards, terminated, truncated);
-                TotalSteps += n;
-                // As VecNormalize: the statistics take the new observations before anything (the timeout
-                // bootstrap below included) is normalised with them, and rewards are scaled before the bootstrap.
-                Policy.Normalizer?.Update(nextObservations);
-                for (var i = 0; i < n; i++)
-                    dones[i] = terminated[i] || truncated[i];
-                if (rewardScaler is not null)
-                    rewardScaler.Scale(rewards, dones, scaledRewards);
-                else
-                    rewards.CopyTo(scaledRewards, 0);
-
-                for (var i = 0; i < n; i++)
-                {
-                    var reward = scaledRewards[i];
-                    if (truncated[i] && !terminated[i])
-                    {
-                        // SB3's timeout bootstrap: a time limit is not a real end, so credit the value of where the episode was cut.
-                        singleInference.PredictValues(envs.FinalObservation(i));
-                        reward += Options.Gamma * singleInference.Values[0];
-                    }
-                    bufferRewards[i] = (float)reward;
-                    if (Episodes.Record(i, rewards[i], dones[i], out var episodeReturn, out var length))
-                        callback.OnEpisodeEnd(this, new FinishedEpisode(TotalSteps, i, episodeReturn, length, envs.Info(i).ToDictionary()));
-                }
-
-                buffer.Add(rolloutInference.Inputs, actions.AsSpan(0, n * width), bufferRewards, episodeStarts, values, logProbs);
-                (observations, nextObservations) = (nextObservations, observations);
-                for (var i = 0; i < n; i++)
-                    episodeStarts[i] = dones[i] ? 1f : 0f;
+                ActOnObservations();
+                environments.Step(envActions, nextObservations, rewards, terminated, truncated);
+                RecordStep(callback);
                 if (callback.OnStep(this) == TrainingDecision.Stop)
                     return RolloutEnd.StoppedByCallback;
                 if (cancel.IsCancellationRequested)
                     return RolloutEnd.Cancelled;
             }
-
-            rolloutInference.PredictValues(observations);
-            buffer.ComputeReturnsAndAdvantages(rolloutInference.Values, dones, Options.Gamma, Options.GaeLambda);
+            FinishRollout();
             return RolloutEnd.Full;
         }
         finally
         {
             rolloutScope.Dispose();
         }
+    }
+
+    /// <summary>The first observations of fresh episodes are in <see cref="observations"/>: the normaliser takes them and every environment starts an episode.</summary>
+    private void StartEpisodes()
+    {
+        Policy.Normalizer?.Update(observations);
+        rewardScaler?.ResetReturns();
+        Array.Fill(episodeStarts, 1f);
+        envsStarted = true;
+    }
+
+    /// <summary>The first half of a vector step: the policy samples an action for every environment's current observation.</summary>
+    private void ActOnObservations()
+    {
+        rolloutInference.Act(observations, actions, logProbs, deterministic: false, Random);
+        rolloutInference.Values.CopyTo(values, 0);
+        ToEnvironmentActions(actions, envActions, Options.NumEnvs);
+    }
+
+    /// <summary>The second half, once the environments answered (next observations, rewards and ends filled in): the transition goes into the rollout.</summary>
+    private void RecordStep(ITrainingCallback callback)
+    {
+        var n = Options.NumEnvs;
+        var width = Policy.Distribution.ActionWidth;
+        TotalSteps += n;
+        // As VecNormalize: the statistics take the new observations before anything (the timeout
+        // bootstrap below included) is normalised with them, and rewards are scaled before the bootstrap.
+        Policy.Normalizer?.Update(nextObservations);
+        for (var i = 0; i < n; i++)
+            dones[i] = terminated[i] || truncated[i];
+        if (rewardScaler is not null)
+            rewardScaler.Scale(rewards, dones, scaledRewards);
+        else
+            rewards.CopyTo(scaledRewards, 0);
+
+        for (var i = 0; i < n; i++)
+        {
+            var reward = scaledRewards[i];
+            if (truncated[i] && !terminated[i])
+            {
+                // SB3's timeout bootstrap: a time limit is not a real end, so credit the value of where the episode was cut.
+                singleInference.PredictValues(FinalObservation(i));
+                reward += Options.Gamma * singleInference.Values[0];
+            }
+            bufferRewards[i] = (float)reward;
+            if (Episodes.Record(i, rewards[i], dones[i], out var episodeReturn, out var length))
+                callback.OnEpisodeEnd(this, new FinishedEpisode(TotalSteps, i, episodeReturn, length, envs?.Info(i).ToDictionary() ?? []));
+        }
+
+        buffer.Add(rolloutInference.Inputs, actions.AsSpan(0, n * width), bufferRewards, episodeStarts, values, logProbs);
+        (observations, nextObservations) = (nextObservations, observations);
+        for (var i = 0; i < n; i++)
+            episodeStarts[i] = dones[i] ? 1f : 0f;
+    }
+
+    /// <summary>
+    /// Where environment i's episode was cut. A stream stepped from outside carries on past a truncation (routing has no
+    /// natural end), so the observation it was cut at is the one it continues from.
+    /// </summary>
+    private ReadOnlySpan<float> FinalObservation(int i) =>
+        envs is null ? nextObservations.AsSpan(i * Shape.ObservationSize, Shape.ObservationSize) : envs.FinalObservation(i);
+
+    /// <summary>The rollout is full: bootstrap from the value of the observations it ends at and compute GAE.</summary>
+    private void FinishRollout()
+    {
+        rolloutInference.PredictValues(observations);
+        buffer.ComputeReturnsAndAdvantages(rolloutInference.Values, dones, Options.Gamma, Options.GaeLambda);
+    }
+
+    /// <summary>Stepped from outside: the first observation of the caller's stream. Call once, then Act and Observe in turn.</summary>
+    public void Begin(ReadOnlySpan<float> observation)
+    {
+        if (envs is not null)
+            throw new InvalidOperationException("This trainer drives its own environments: call Learn, not Begin.");
+        if (envsStarted)
+            throw new InvalidOperationException("Begin was already called; Act and Observe carry the stream on.");
+        if (observation.Length != Shape.ObservationSize)
+            throw new ArgumentException($"The observation has {observation.Length} values; the policy takes {Shape.ObservationSize}.", nameof(observation));
+        clock.Start();
+        observation.CopyTo(observations);
+        StartEpisodes();
+        StartExternalRollout();
+    }
+
+    /// <summary>Stepped from outside: samples an action for the current observation and returns it in the environment's form (a categorical's index as a float).</summary>
+    public ReadOnlySpan<float> Act()
+    {
+        if (!envsStarted || envs is not null)
+            throw new InvalidOperationException("Act needs a trainer stepped from outside that has begun (Begin).");
+        if (actionPending)
+            throw new InvalidOperationException("The last action has no outcome yet: Observe it before acting again.");
+        using (NewDisposeScope())
+            ActOnObservations();
+        actionPending = true;
+        return envActions.AsSpan(0, Policy.Distribution.ActionWidth);
+    }
+
+    /// <summary>
+    /// Stepped from outside: what the last action earned and the observation the stream goes on from (after a truncation,
+    /// the stream continues from it; after a termination it is the next episode's first). When the transition fills the
+    /// rollout the update runs here, and its metrics are returned; otherwise null.
+    /// </summary>
+    public UpdateMetrics? Observe(double reward, ReadOnlySpan<float> nextObservation, bool terminated, bool truncated)
+    {
+        if (!actionPending)
+            throw new InvalidOperationException("Observe needs an action to be the outcome of: call Act first.");
+        if (nextObservation.Length != Shape.ObservationSize)
+            throw new ArgumentException($"The observation has {nextObservation.Length} values; the policy takes {Shape.ObservationSize}.", nameof(nextObservation));
+        rewards[0] = reward;
+        nextObservation.CopyTo(nextObservations);
+        this.terminated[0] = terminated;
+        this.truncated[0] = truncated;
+        actionPending = false;
+        using (NewDisposeScope())
+        {
+            RecordStep(noCallbacks);
+            if (!buffer.IsFull)
+                return null;
+            FinishRollout();
+        }
+        var metrics = UpdateOnRollout(plannedSteps, stepsBeforeRollout, clock.Elapsed.TotalSeconds - rolloutStartSeconds, CancellationToken.None)
+            ?? throw new InvalidOperationException("An update that cannot be cancelled was cancelled.");
+        StartExternalRollout();
+        return metrics;
+    }
+
+    private readonly CallbackList noCallbacks = new();
+
+    private void StartExternalRollout()
+    {
+        statisticsBeforeRollout = (Policy.Normalizer?.Statistics.Snapshot(), rewardScaler?.Statistics.Snapshot());
+        buffer.Clear();
+        stepsBeforeRollout = TotalSteps;
+        rolloutStartSeconds = clock.Elapsed.TotalSeconds;
     }
 
     /// <summary>What the environments receive for the stored actions (the seed's Gaussian: clipped into the box, the buffer keeping them unclipped).</summary>
@@ -592,6 +747,6 @@ public sealed partial class PpoTrainer : IDisposable
         hostGradients?.Dispose();
         optimizer.Dispose();
         Policy.Dispose();
-        envs.Dispose();
+        envs?.Dispose();
     }
 }
