@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using RLWorkbench.Gym;
 using RLWorkbench.Gym.Random;
 using RLWorkbench.Ppo;
 using RLWorkbench.Routing.Chat;
@@ -157,8 +156,8 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
                 try
                 {
                     run = LearnerNames.IsPpo(learner)
-                        ? RunPpo(learner, seed, valuer, grid, cancel)
-                        : RunTabular(learner, seed, model, valuer, grid, cancel);
+                        ? RunPpo(learner, seed, model, valuer, grid, cancel)
+                        : RunLearner(learner, seed, model, valuer, grid, cancel);
                 }
                 catch (BudgetExhaustedException e)
                 {
@@ -179,14 +178,14 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
     /// true ... toFloat"): a garbage-collection race, not the data. A seed's simulated run is deterministic, so running it
     /// again gives the numbers it would have given; replayed or live calls cannot be asked again, so they are not retried.
     /// </summary>
-    private SeedRun RunPpo(string learner, long seed, PolicyValuer valuer, long[] grid, CancellationToken cancel)
+    private SeedRun RunPpo(string learner, long seed, ExactRewardModel model, PolicyValuer valuer, long[] grid, CancellationToken cancel)
     {
         const int attempts = 3;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return new PpoContender(options, problem, backendFactory, valuer, grid).Run(learner, seed, cancel);
+                return RunLearner(learner, seed, model, valuer, grid, cancel);
             }
             catch (System.Runtime.InteropServices.ExternalException) when (attempt < attempts && options.ResolvedBackend == ComparisonOptions.Backends.Simulated && options.Record is null)
             {
@@ -205,6 +204,8 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
 
     public IRoutingLearner CreateLearner(string name, long seed, ExactRewardModel model)
     {
+        if (LearnerNames.IsPpo(name))
+            return new PpoRoutingLearner(problem, options.Ppo.TrainerFor(name) with { Seed = checked((int)seed) }, options.Ppo.EpisodeLength, ComputeDevice.Resolve(options.Ppo.Device));
         var random = LearnerRandom(name, seed);
         // On a chain problem the seed's single-agent learners see only the single steps, as the seed's routing did.
         if (problem.RoutesChains && LearnerNames.IsSingleStep(name))
@@ -270,12 +271,15 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
         };
     }
 
-    private SeedRun RunTabular(string name, long seed, ExactRewardModel model, PolicyValuer valuer, long[] grid, CancellationToken cancel)
+    /// <summary>One learner on one seed's task stream: route, learn, and value the greedy policy whenever the calls pass a checkpoint.</summary>
+    private SeedRun RunLearner(string name, long seed, ExactRewardModel model, PolicyValuer valuer, long[] grid, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
         var learner = CreateLearner(name, seed, model);
+        using var disposeLearner = learner as IDisposable;
         using var env = new RoutingEnvironment(problem, backendFactory, seed);
-        env.Reset(checked((int)seed), new float[problem.ObservationSize]);
+        var observation = new float[problem.ObservationSize];
+        env.Reset(checked((int)seed), observation);
         var values = new double[grid.Length];
         var tables = new int[grid.Length][];
         void Record(int checkpoint)
@@ -289,7 +293,8 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
         while (next < grid.Length)
         {
             cancel.ThrowIfCancellationRequested();
-            var context = new RoutingContext(env.CurrentTask, env.CurrentTypeIndex, env.CurrentLoadStateIndex, env.CurrentState, env.LoadTracker);
+            env.WriteObservation(observation);
+            var context = new RoutingContext(env.CurrentTask, env.CurrentTypeIndex, env.CurrentLoadStateIndex, env.CurrentState, env.LoadTracker, observation);
             var action = learner.Choose(context);
             var outcome = env.Route(action);
             learner.Learn(context, outcome);
@@ -304,76 +309,5 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
             CheckpointTables = tables.All(t => t is not null) ? tables : null,
             RateLimitedTasks = env.RateLimitedTasks,
         };
-    }
-}
-
-/// <summary>
-/// PPO on the routing environment through the workbench's trainer. Its greedy policy is read out by one deterministic
-/// forward pass over every state's observation, after each update, and valued exactly like every other learner's.
-/// </summary>
-public sealed class PpoContender(ComparisonOptions options, RoutingProblem problem, RoutingBackendFactory backendFactory, PolicyValuer valuer, long[] grid)
-{
-    public SeedRun Run(string learner, long seed, CancellationToken cancel)
-    {
-        var clock = Stopwatch.StartNew();
-        var trainerOptions = options.Ppo.TrainerFor(learner) with { Seed = checked((int)seed) };
-        var envs = new List<RoutingEnvironment>();
-        var envOptions = new RoutingEnvironmentOptions { EpisodeLength = options.Ppo.EpisodeLength };
-        IEnv MakeEnv(int i)
-        {
-            var env = new RoutingEnvironment(problem, backendFactory, seed + i, envOptions);
-            envs.Add(env);
-            return env;
-        }
-        var device = ComputeDevice.Resolve(options.Ppo.Device);
-        using var trainer = new PpoTrainer(trainerOptions, MakeEnv, device);
-        using var readout = new PolicyInference(trainer.Policy, problem.StateCount);
-        var observations = problem.AllObservations();
-        var actions = new float[problem.StateCount];
-        var logProbs = new float[problem.StateCount];
-        var values = new double[grid.Length];
-        var tables = new int[grid.Length][];
-        int[] Greedy()
-        {
-            readout.Act(observations, actions, logProbs, deterministic: true, trainer.Random);
-            return actions.Select(a => (int)a).ToArray();
-        }
-        var table = Greedy();
-        values[0] = valuer.Value(new TablePolicy(table));
-        tables[0] = table;
-        var valuedAtUpdate = 0;
-        var current = values[0];
-        var next = 1;
-        var callback = new ValueAtCheckpoints(t =>
-        {
-            var calls = envs.Sum(e => e.LlmCalls);
-            if (t.Updates != valuedAtUpdate)
-            {
-                table = Greedy();
-                current = valuer.Value(new TablePolicy(table));
-                valuedAtUpdate = t.Updates;
-            }
-            while (next < grid.Length && calls >= grid[next])
-            {
-                tables[next] = table;
-                values[next++] = current;
-            }
-            // The budget is spent: end training at this step.
-            return next >= grid.Length ? TrainingDecision.Stop : TrainingDecision.Continue;
-        });
-        if (trainer.Learn(long.MaxValue, callback, cancel) == TrainingOutcome.Cancelled)
-            cancel.ThrowIfCancellationRequested();
-        return new SeedRun(learner, seed, values, envs.Sum(e => e.LlmCalls), envs.Sum(e => e.DollarsSpent), clock.Elapsed.TotalSeconds,
-            trainer.Policy.Parameters.Count, envs[0].LoadTracker.Imbalance, envs.Sum(e => e.ParseFailures), table) 
-        {
-            FinalCostUsd = valuer.ExpectedCostUsd(new TablePolicy(table)),
-            CheckpointTables = tables,
-            RateLimitedTasks = envs.Sum(e => e.RateLimitedTasks),
-        };
-    }
-
-    private sealed class ValueAtCheckpoints(Func<ITrainingContext, TrainingDecision> onStep) : ITrainingCallback
-    {
-        public TrainingDecision OnStep(ITrainingContext training) => onStep(training);
     }
 }

@@ -90,4 +90,33 @@ public sealed class LearnerTests
         Assert.Equal(0.15 * outcome.RawReward, q[context.State, action], 1e-12);
         Assert.Equal(0.97, q.Epsilon, 1e-12);
     }
+    [Fact]
+    public void Ppo_routes_from_the_observation_and_updates_once_the_rollout_s_last_task_has_its_next_observation()
+    {
+        var problem = Problems.Default();
+        // 2 x 4 configured: one stream of 8 tasks per update.
+        var options = new RLWorkbench.Ppo.PpoOptions { NumEnvs = 2, StepsPerEnv = 4, MinibatchSize = 4, Epochs = 1, HiddenSizes = [8], Seed = 5 };
+        using var ppo = new PpoRoutingLearner(problem, options, episodeLength: 64, TorchSharp.torch.CPU);
+        using var env = new RoutingEnvironment(problem, SimulatedRoutingBackend.Factory, 5);
+        var observation = new float[problem.ObservationSize];
+        RoutingContext Next()
+        {
+            env.WriteObservation(observation);
+            return new RoutingContext(env.CurrentTask, env.CurrentTypeIndex, 0, env.CurrentState, env.LoadTracker, observation);
+        }
+        var blind = Assert.Throws<ArgumentException>(() => ppo.Choose(Context(0)));
+        Assert.StartsWith("PPO routes from the task's observation, and this context carries none.", blind.Message);
+        for (var task = 0; task < 8; task++)
+        {
+            var context = Next();
+            ppo.Learn(context, env.Route(ppo.Choose(context)));
+        }
+        Assert.Equal(0, ppo.Updates);
+        var ninth = Next();
+        var action = ppo.Choose(ninth);
+        Assert.Equal(1, ppo.Updates);
+        Assert.InRange(action, 0, problem.ActionCount - 1);
+        Assert.Throws<InvalidOperationException>(() => ppo.Choose(Next()));
+        Assert.Equal(problem.StateCount, ((TablePolicy)ppo.GreedyPolicy()).ActionPerState.Length);
+    }
 }

@@ -13,13 +13,17 @@ public readonly record struct RoutedTask(
     double AgentCostUsd,
     double JudgeCostUsd);
 
-/// <summary>What a learner sees before it routes a task: the task, its state, and the load window (only the oracle reads the window).</summary>
-public readonly record struct RoutingContext(RoutingTask Task, int TypeIndex, int LoadStateIndex, int State, LoadTracker Load);
+/// <summary>
+/// What a learner sees before it routes a task: the task, its state, the load window (only the oracle reads it) and,
+/// where an environment writes one, the task's observation vector (only PPO reads it; the array is the caller's and is
+/// valid for the call).
+/// </summary>
+public readonly record struct RoutingContext(RoutingTask Task, int TypeIndex, int LoadStateIndex, int State, LoadTracker Load, float[]? Observation = null);
 
 /// <summary>
 /// A learner that routes one task at a time: choose an action for the state, learn from what the task earned, and say
 /// which policy it would follow if it stopped learning now (evaluated exactly at each checkpoint).
-/// PPO does not fit this shape (its trainer drives the environment), so the comparison runs it through its PpoContender.
+/// PPO fits it too: its trainer is stepped from outside (the comparison's PpoRoutingLearner).
 /// </summary>
 public interface IRoutingLearner
 {
