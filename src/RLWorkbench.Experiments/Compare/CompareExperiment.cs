@@ -238,7 +238,7 @@ public sealed class CompareExperiment : IExperiment
         {
             var t = options.Ppo.TrainerFor(learner);
             lines.Add(string.Create(CultureInfo.InvariantCulture,
-                $"  {learner}: {t.NumEnvs} envs x {t.StepsPerEnv} steps per rollout ({2 * t.RolloutSize:N0} calls), minibatch {t.MinibatchSize}, {t.Epochs} epochs, lr {t.LearningRate}, gamma {t.Gamma}, lambda {t.GaeLambda}, network [{string.Join(",", t.HiddenSizes)}]"));
+                $"  {learner}: {t.RolloutSize:N0} tasks of the task stream per rollout ({t.NumEnvs} x {t.StepsPerEnv}, {2 * t.RolloutSize:N0} calls), minibatch {t.MinibatchSize}, {t.Epochs} epochs, lr {t.LearningRate}, gamma {t.Gamma}, lambda {t.GaeLambda}, network [{string.Join(",", t.HiddenSizes)}]"));
         }
         lines.Add($"  settings and results: {run.Directory}");
         return string.Join('\n', lines);
