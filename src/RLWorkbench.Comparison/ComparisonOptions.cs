@@ -223,7 +223,7 @@ public sealed record ComparisonOptions
     public const int DefaultSimulatedBudgetCalls = 100_000;
 
     /// <summary>
-    /// LLM calls each learner may spend per seed (two per routed task: the agent and the judge). Null is
+    /// LLM calls each learner may spend per seed (per routed task one per agent step and one for the judge: two for a single agent). Null is
     /// <see cref="DefaultSimulatedBudgetCalls"/> on the simulated and replay backends; live calls cost money, so the real
     /// backend needs it set.
     /// </summary>

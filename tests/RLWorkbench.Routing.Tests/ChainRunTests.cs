@@ -148,6 +148,31 @@ public class ChainRunTests
     }
 
     [Fact]
+    public async Task A_chain_that_failed_part_way_scores_no_quality_and_is_reported_as_a_failed_task_not_a_judge_parse_failure()
+    {
+        using var tmp = new TempDir();
+        // The second step of iteration 3 (call 10) fails; nothing was judged, so there is no quality to record.
+        var calls = 0;
+        var host = new QlearnHost
+        {
+            SimulatedCallWait = (_, _) => Interlocked.Increment(ref calls) == 10
+                ? throw new ProviderCallException(Provider.Anthropic, ProviderFailure.ServerError, "anthropic answered 503 three times.")
+                : Task.CompletedTask,
+        };
+        var result = await RunWith(new QlearnOptions { Iterations = 6, Chains = TwoLongChains, SimulatedCallSeconds = 0.001 }, tmp["run"], host, new CollectingProgress());
+        var rows = IterationRow.ReadCsv(tmp["run/iterations.csv"]).ToArray();
+        var failed = rows[2];
+        Assert.Equal((0.0, 0.0, 0.0, 0.0, 0.0, true), (failed.Relevance, failed.Accuracy, failed.Completeness, failed.AgentMatch, failed.Quality, failed.ParseFailure));
+        // Scored again on quality alone, the failed task earns nothing (it was scored at the judge's 0.5 fallback before).
+        var rescored = RunRescoring.Of(rows, RewardWeights.Parse("quality=1"), "iterations.csv");
+        Assert.Equal(rows.Where((_, i) => i != 2).Sum(r => r.Quality) / 6, rescored.MeanReward, 12);
+        // The report counts it as a failed task; the judge's parse failures are the other rows' own.
+        var s = result.Report.Summary;
+        Assert.Equal((1, rows.Count(r => r.ParseFailure) - 1), (s.FailedTasks, s.JudgeParseFailures));
+        Assert.Contains("Tasks that failed part-way through their chain: 1 of 6 (reward 0, quality 0, nothing learned)", result.Report.Text);
+    }
+
+    [Fact]
     public async Task A_recorded_chain_run_replays_every_step_from_the_cassette()
     {
         using var tmp = new TempDir();

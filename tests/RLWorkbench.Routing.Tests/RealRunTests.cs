@@ -91,6 +91,26 @@ public class RealRunTests
     }
 
     [Fact]
+    public async Task A_chain_run_needs_only_the_keys_of_the_providers_its_chains_and_judge_call()
+    {
+        using var tmp = new TempDir();
+        using var server = Providers();
+        // Every allowed chain and the judge are on openai (a local OpenAI-compatible server, say): no Anthropic key is needed.
+        var openaiOnly = new ChainOptions { MaxLength = 2, Allowed = ["researcher/openai>validator/openai", "coder/openai"] };
+        var result = await Run(new QlearnOptions { Backend = "real", Iterations = 4, Chains = openaiOnly }, tmp["run"], Env(server, withAnthropicKey: false));
+        Assert.Equal((StopReason.Completed, 4), (result.Outcome.Reason, result.Outcome.IterationsDone));
+        Assert.All(server.Requests, r => Assert.Equal("/v1/chat/completions", r.Path));
+
+        // A chain with an anthropic step still needs its key, named before any call or file.
+        var withAnthropic = openaiOnly with { Allowed = ["researcher/openai>validator/anthropic", "coder/openai"] };
+        var requests = server.Requests.Count;
+        var e = await Assert.ThrowsAsync<RoutingInputException>(() => Run(new QlearnOptions { Backend = "real", Iterations = 4, Chains = withAnthropic }, tmp["second"], Env(server, withAnthropicKey: false)));
+        Assert.Equal("Real providers need API keys in the environment; missing: ANTHROPIC_API_KEY.", e.Message);
+        Assert.Equal(requests, server.Requests.Count);
+        Assert.False(Directory.Exists(tmp["second"]));
+    }
+
+    [Fact]
     public async Task A_provider_that_stays_down_ends_the_run_with_a_clear_message_and_everything_saved()
     {
         using var tmp = new TempDir();

@@ -126,6 +126,22 @@ public sealed class PlotTests : IDisposable
     }
 
     [Fact]
+    public void A_chain_table_s_heatmap_shows_the_chains_the_run_routed_to_and_says_so()
+    {
+        var dir = SyntheticRuns.QLearn(temp.Path, Start);
+        // A qlearn --chains 3 table: 248 chain columns, of which the synthetic run routed to actions 0..3 only. Drawn whole it
+        // was 140 pixels a column, 35,020 pixels wide.
+        var states = new[] { "code", "math", "research", "writing" };
+        var actions = Enumerable.Range(0, 248).Select(i => $"researcher/openai>analyst/anthropic>c{i}/openai").ToArray();
+        var values = states.Select(_ => actions.Select((_, a) => a < 4 ? 0.1 * (a + 1) : 0.0).ToArray()).ToArray();
+        File.WriteAllText(Path.Combine(dir, "artifacts", "qtable.json"), System.Text.Json.JsonSerializer.Serialize(new { states, actions, values }));
+        var result = RunPlotter.Plot(RunReader.Read(dir));
+        Assert.Equal(["qtable.png shows the 4 of 248 chains the run routed to; the others hold their initial 0."], result.Notes);
+        var (width, _) = Png.AssertValid(result.Files[2]);
+        Assert.Equal(900, width);
+    }
+
+    [Fact]
     public void A_load_balanced_heatmap_leaves_out_the_states_the_run_never_visited_and_says_so()
     {
         var dir = SyntheticRuns.QLearn(temp.Path, Start);

@@ -25,7 +25,7 @@ public static class CompareCommand
         var learners = new Option<string[]>("--learner") { Description = $"Learners to run (repeat or separate with commas; default every single-step learner): {string.Join(", ", LearnerNames.All)}. The first is the one scores.json reports.", AllowMultipleArgumentsPerToken = true };
         var seeds = new Option<int?>("--seeds") { Description = "Seeds per learner (default 10)." }.AnyNumber();
         var firstSeed = new Option<long?>("--first-seed") { Description = "The first seed; seed k is first-seed + k (default 1)." }.AnyNumber();
-        var budget = new Option<int?>("--budget") { Description = "LLM calls per learner and seed, two per routed task (default 100000 on the simulated and replay backends; required with --real)." }.AnyNumber();
+        var budget = new Option<int?>("--budget") { Description = "LLM calls per learner and seed: each routed task spends one per agent step and one for the judge (default 100000 on the simulated and replay backends; required with --real)." }.AnyNumber();
         var profile = new Option<string?>("--profile") { Description = "Simulation profile JSON (default: the embedded experiments/profiles/default.json)." };
         var outDir = new Option<string?>("--out") { Description = "Run directory to create (default artifacts/runs/compare-<time>)." };
         var real = new Option<bool>("--real") { Description = "Call the real providers (keys from OPENAI_API_KEY / ANTHROPIC_API_KEY); needs --budget-usd and --budget. Runs qlearn only unless --learner names others." };

@@ -34,7 +34,7 @@ public static class QlearnCommand
         var callSeconds = new Option<double?>("--simulated-call-seconds") { Description = "Wall-clock seconds each simulated call takes (for benchmarks; default 0)." }.AnyNumber();
         var chains = new Option<string?>("--chains")
         {
-            Description = "Route chains of distinct agents: a longest length (2 or 3: every chain up to it), or the chains allowed, comma-separated "
+            Description = "Route chains of distinct agents: a longest length (2 or 3: every chain up to it; 1 is the seed's single agents), or the chains allowed, comma-separated "
                 + "(for example \"researcher/openai>validator/anthropic,coder/openai\"). Each step gets the task and the previous answer; the judge scores the last.",
         };
         var weights = new Option<string?>("--weights")

@@ -12,6 +12,12 @@ public sealed record JudgeVerdict(double Relevance, double Accuracy, double Comp
     public double Quality => (Relevance + Accuracy + Completeness + AgentMatch) / 4.0;
 
     public static JudgeVerdict Failed(string why) => new(Fallback, Fallback, Fallback, Fallback, why, ParseFailure: true);
+
+    /// <summary>
+    /// A task that left nothing to judge (its chain failed part-way): no quality at all, not the parse fallback's 0.5, so a
+    /// rescoring of its row credits it nothing. ParseFailure stays set: the row has no valid judgement.
+    /// </summary>
+    public static JudgeVerdict NotJudged(string why) => new(0, 0, 0, 0, why, ParseFailure: true);
 }
 
 /// <summary>The LLM-as-judge prompt and the strict reading of its answer.</summary>

@@ -56,8 +56,12 @@ public sealed class ChatBackends : IDisposable
             : SimulatedRateLimits.Unlimited;
         var simulatedClock = limits.IsUnlimited ? null : new VirtualClock(VirtualClock.FixedStart);
         var health = new ProviderHealthBoard(simulatedClock ?? time);
+        var called = options.ProvidersCalled();
         foreach (var p in RoutingNames.Providers)
         {
+            // A real provider the run never calls gets no client, so it needs no key.
+            if (options.Backend == QlearnOptions.Backends.Real && !called.Contains(p))
+                continue;
             IChatClient client;
             switch (options.Backend)
             {
@@ -70,7 +74,7 @@ public sealed class ChatBackends : IDisposable
                     client = new CassetteReplayChatClient(p, settings[p].Model, cassette ?? Cassette.Read(options.Replay!), options.Replay!);
                     break;
                 default:
-                    var keys = credentials ?? ProviderCredentials.FromEnvironment(RoutingNames.Providers, environment);
+                    var keys = credentials ?? ProviderCredentials.FromEnvironment(called, environment);
                     client = ChatPipeline.RealSource(p, settings[p], keys, options.Resilience, time, jitter ?? new SeededRandomSource(options.Seed ^ 0x5EED), notice, owned, health.For(p));
                     break;
             }

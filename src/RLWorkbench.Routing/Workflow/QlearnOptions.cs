@@ -69,6 +69,13 @@ public sealed record QlearnOptions
     /// <summary>The chains on offer, in the learner's action order (a bad chain is one sentence naming it).</summary>
     public IReadOnlyList<RoutingChain> ChainList() => Chains.Enumerate();
 
+    /// <summary>
+    /// The providers the run can send a call to: every step of the chains on offer, and the judge. A real run needs keys for
+    /// these only, so chains on one provider (a local OpenAI-compatible server, say) need no other provider's key.
+    /// </summary>
+    public IReadOnlyList<Provider> ProvidersCalled() =>
+        ChainList().SelectMany(c => c.Steps).Select(s => s.Provider).Append(RoutingNames.ParseProvider(JudgeProvider)).Distinct().Order().ToArray();
+
     /// <summary>Null takes the learner's defaults (epsilon decay 0.97 base, 0.98 load-balanced).</summary>
     public QLearningOptions? QLearning { get; init; }
 

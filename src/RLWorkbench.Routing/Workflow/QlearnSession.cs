@@ -128,7 +128,7 @@ public static class QlearnSession
             : SimulatedRateLimits.Unlimited;
         if (options.ArrivalsPerMinute is not null && limits.IsUnlimited)
             throw new RoutingInputException("arrivalsPerMinute needs a simulation profile with a \"rateLimits\" section (for example experiments/profiles/rate-limited.json): without limits, when tasks arrive changes nothing.");
-        var credentials = options.Backend == QlearnOptions.Backends.Real ? ProviderCredentials.FromEnvironment(RoutingNames.Providers, environment) : null;
+        var credentials = options.Backend == QlearnOptions.Backends.Real ? ProviderCredentials.FromEnvironment(options.ProvidersCalled(), environment) : null;
         var cassette = options.Backend == QlearnOptions.Backends.Replay ? Cassette.Read(options.Replay!) : null;
         return new QlearnInputs(bank, prices, profile, credentials, cassette);
     }

@@ -34,7 +34,8 @@ public sealed record RoutingSummary(
     IReadOnlyDictionary<string, double> MeanRewardByTaskType,
     IReadOnlyDictionary<string, int> LoadStateCounts,
     int? GreedyMatchesKnownBest,
-    string Algorithm = RoutingAlgorithms.QLearning);
+    string Algorithm = RoutingAlgorithms.QLearning,
+    int FailedTasks = 0);
 
 /// <summary>Builds the end-of-run report from the iteration rows, the coordinator and the call ledger.</summary>
 public sealed class RoutingReport
@@ -105,7 +106,7 @@ public sealed class RoutingReport
             coordinator.Epsilon,
             coordinator.Load.Imbalance,
             RoutingNames.Agents.ToDictionary(a => a.Name(), coordinator.Load.Utilisation),
-            rows.Count(r => r.ParseFailure),
+            rows.Count(r => r.ParseFailure && !FailedPartWay(r)),
             calls,
             routing,
             agents,
@@ -113,9 +114,13 @@ public sealed class RoutingReport
             byType,
             loadCounts,
             compare ? balancedRows.Count(r => r.Action == r.KnownBest) : null,
-            coordinator.Algorithm);
+            coordinator.Algorithm,
+            rows.Count(FailedPartWay));
         return new RoutingReport(summary, Render(summary, coordinator is LoadBalancedCoordinator));
     }
+
+    /// <summary>A chain that failed part-way has no valid judgement and no quality; a judge parse failure scores the 0.5 fallback.</summary>
+    private static bool FailedPartWay(IterationRow row) => row.ParseFailure && row.Quality == 0;
 
     private static string Render(RoutingSummary s, bool loadBalanced)
     {
@@ -141,6 +146,8 @@ public sealed class RoutingReport
         if (s.Calls.CallsWithoutUsage > 0)
             Line($"  {s.Calls.CallsWithoutUsage} calls came back without a usage report and are counted as 0 tokens");
         Line($"Judge parse failures: {s.JudgeParseFailures} of {s.Iterations} (scored 0.5 each)");
+        if (s.FailedTasks > 0)
+            Line($"Tasks that failed part-way through their chain: {s.FailedTasks} of {s.Iterations} (reward 0, quality 0, nothing learned)");
         Line($"Final utilisation: {string.Join(", ", s.FinalUtilisation.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value * 100:0}%")))}");
         sb.Append('\n');
         Line($"Learned routing (greedy choice per state{(loadBalanced ? "; * marks a shift from the balanced choice" : "")}{(s.GreedyMatchesKnownBest is null ? "" : "; known best from the profile")}):");

@@ -258,7 +258,7 @@ public sealed class RoutingWorkflow(
             ?? new CallRecord(iteration + 1, "judge", providers.Judge.Name(), providers.Settings(providers.Judge).Model, null, 0, 0, false, 0, 0, DateTimeOffset.MinValue, "not sent: the chain failed before it");
         var agent = agentCalls.Length > 0 ? AgentCalls(agentCalls)
             : new CallRecord(iteration + 1, "agent", decision.Chain.First.Provider.Name(), providers.Settings(decision.Chain.First.Provider).Model, null, 0, 0, false, 0, 0, DateTimeOffset.MinValue, "no step answered");
-        return new IterationResult(iteration, decision, "", JudgeVerdict.Failed(e.Message), agent, judge, coordinator.Failed(decision));
+        return new IterationResult(iteration, decision, "", JudgeVerdict.NotJudged(e.Message), agent, judge, coordinator.Failed(decision));
     }
 
     /// <summary>A chain's agent calls as one record: tokens, latency and cost summed in step order (one step is its own record).</summary>

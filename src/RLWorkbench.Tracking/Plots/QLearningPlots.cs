@@ -172,8 +172,21 @@ public static class QLearningPlots
             if (rows.Count == 0)
                 yield break;
         }
+        var columns = Enumerable.Range(0, table.Actions.Count).ToList();
+        // A chain run's table has a column per chain (248 up to three steps), most never routed to: drawn whole it is tens of
+        // thousands of pixels wide, so it shows the chains the run routed to, as a load-balanced one shows its visited states.
+        var chains = table.Actions.Any(a => a.Contains('>', StringComparison.Ordinal));
+        if (chains && it is not null && it.Has("action"))
+        {
+            var routed = it.Strings("action").Select(a => int.TryParse(a, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? i : -1).ToHashSet();
+            columns = columns.Where(routed.Contains).ToList();
+            if (columns.Count < table.Actions.Count)
+                notes.Add($"qtable.png shows the {columns.Count} of {table.Actions.Count} chains the run routed to; the others hold their initial 0.");
+            if (columns.Count == 0)
+                yield break;
+        }
         var (title, scale) = HeatmapLabels(run.Parameters);
-        yield return Heatmap(table, rows, title, scale, Path.Combine(dir, "qtable.png"));
+        yield return Heatmap(table, rows, columns, title, scale, Path.Combine(dir, "qtable.png"));
     }
 
     /// <summary>The heatmap's title and colour-bar label, by what the table holds (runs from before bandits have no algorithm: Q-learning).</summary>
@@ -185,13 +198,13 @@ public static class QLearningPlots
             : ("Q-values per state and action", "Q-value (estimated discounted return)");
     }
 
-    private static string Heatmap(QTable table, IReadOnlyList<int> rows, string title, string scale, string path)
+    private static string Heatmap(QTable table, IReadOnlyList<int> rows, IReadOnlyList<int> columns, string title, string scale, string path)
     {
-        var values = new double[rows.Count, table.Actions.Count];
+        var values = new double[rows.Count, columns.Count];
         for (var r = 0; r < rows.Count; r++)
         {
-            for (var a = 0; a < table.Actions.Count; a++)
-                values[r, a] = table.Values[rows[r]][a];
+            for (var c = 0; c < columns.Count; c++)
+                values[r, c] = table.Values[rows[r]][columns[c]];
         }
         var plot = Figure.New(title, "action (agent/provider)", "state");
         var heatmap = plot.Add.Heatmap(values);
@@ -200,11 +213,11 @@ public static class QLearningPlots
         plot.Add.ColorBar(heatmap).Label = scale;
         var finite = values.Cast<double>().Where(double.IsFinite).DefaultIfEmpty(0).ToArray();
         var middle = (finite.Min() + finite.Max()) / 2;
-        if (rows.Count * table.Actions.Count <= 160)
+        if (rows.Count * columns.Count <= 160)
         {
             for (var r = 0; r < rows.Count; r++)
             {
-                for (var c = 0; c < table.Actions.Count; c++)
+                for (var c = 0; c < columns.Count; c++)
                 {
                     var text = plot.Add.Text(values[r, c].ToString("0.00", CultureInfo.InvariantCulture), c, rows.Count - 1 - r);
                     text.Alignment = Alignment.MiddleCenter;
@@ -214,10 +227,21 @@ public static class QLearningPlots
                 }
             }
         }
-        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, table.Actions.Count).Select(i => (double)i).ToArray(), table.Actions.ToArray());
+        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, columns.Count).Select(i => (double)i).ToArray(), columns.Select(c => table.Actions[c]).ToArray());
         plot.Axes.Left.SetTicks(Enumerable.Range(0, rows.Count).Select(r => (double)(rows.Count - 1 - r)).ToArray(), rows.Select(r => table.States[r]).ToArray());
-        plot.Axes.SetLimits(-0.5, table.Actions.Count - 0.5, -0.5, rows.Count - 0.5);
-        return Figure.Save(plot, path, Math.Max(900, 140 * table.Actions.Count + 300), Math.Max(500, 45 * rows.Count + 200));
+        plot.Axes.SetLimits(-0.5, columns.Count - 0.5, -0.5, rows.Count - 0.5);
+        // Chain labels ("researcher/openai>analyst/anthropic>validator/openai") are wider than a column: they read downwards,
+        // below the cells rather than in their place.
+        var labelSpace = 0;
+        var longest = columns.Max(c => table.Actions[c].Length);
+        if (longest > 20)
+        {
+            labelSpace = 30 + 8 * longest;
+            plot.Axes.Bottom.TickLabelStyle.Rotation = 90;
+            plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+            plot.Axes.Bottom.MinimumSize = labelSpace;
+        }
+        return Figure.Save(plot, path, Math.Max(900, 140 * columns.Count + 300), Math.Max(500, 45 * rows.Count + 200) + labelSpace);
     }
 
     private static double Mean(IEnumerable<double> values)
