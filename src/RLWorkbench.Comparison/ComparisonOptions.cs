@@ -271,6 +271,12 @@ public sealed record ComparisonOptions
     /// <summary>Hard cap in USD on a live comparison's spend (compare --budget-usd).</summary>
     public double? BudgetUsd { get; init; }
 
+    /// <summary>
+    /// Tasks per (learner, seed) run that a provider's failure may fail part-way through a chain (the calls already made
+    /// billed, reward 0) before the run ends as failed, like qlearn's maxFailedCalls.
+    /// </summary>
+    public int MaxFailedTasks { get; init; } = RoutingEnvironmentOptions.DefaultMaxFailedTasks;
+
     public static class Backends
     {
         public const string Simulated = "simulated";
@@ -338,6 +344,8 @@ public sealed record ComparisonOptions
             return $"firstSeed {FirstSeed} with {Seeds} seeds would use seeds up to {FirstSeed + Seeds - 1}; firstSeed must be at least {int.MinValue:N0} and firstSeed + seeds - 1 at most {int.MaxValue:N0}.";
         if (SettingLimits.Whole("budgetCalls", Budget, 1, 100_000_000) is { } budgetCalls)
             return budgetCalls;
+        if (SettingLimits.Whole("maxFailedTasks", MaxFailedTasks, 0, 1_000_000) is { } maxFailedTasks)
+            return maxFailedTasks;
         var sections = SettingLimits.Providers(Problem.Providers, "problem.providers")
             ?? SettingLimits.Reward(Problem.Reward, "problem.reward")
             ?? SettingLimits.Load(Problem.Load, "problem.load")

@@ -59,11 +59,13 @@ public static class ComparisonReport
                 curveSummary.AppendRow(s.Learner, result.Checkpoints[i], s.Curve[i].Mean, F(s.Curve[i].Lower), F(s.Curve[i].Upper), s.Seeds);
         }
         // A seed that never got there has its censoring time (the budget) in the calls column and false in reached.
-        // With provider state a last column counts the tasks a 429 failed; without, the table is as it always was.
+        // With provider state a column counts the tasks a 429 failed, and when a provider's failure failed any task part-way
+        // through a chain a last column counts those; otherwise the table is as it always was.
         var providerState = result.Problem.ProviderState is not null;
+        var failedTasks = result.Runs.Any(r => r.FailedTasks > 0);
         string[] seedColumns = ["learner", "seed", "settled_calls", "settled", "first_crossing_calls", "first_crossing", "calls_spent", "dollars", "wall_s",
             "final_expected_reward", "final_regret", "final_imbalance", "parse_failures", "learned_parameters", "final_policy"];
-        var seeds = run.Table("seeds", providerState ? [.. seedColumns, "rate_limited_tasks"] : seedColumns);
+        var seeds = run.Table("seeds", [.. seedColumns, .. providerState ? ["rate_limited_tasks"] : Array.Empty<string>(), .. failedTasks ? ["failed_tasks"] : Array.Empty<string>()]);
         foreach (var r in result.Runs)
         {
             var settled = ThresholdEvents.Settled(r.Values, result.Checkpoints, result.Threshold);
@@ -71,7 +73,7 @@ public static class ComparisonReport
             var policy = r.FinalTable is null ? "" : string.Join(' ', r.FinalTable.Select((a, s) => $"{result.Problem.StateLabel(s)}={result.Problem.ActionLabel(a)}"));
             object[] row = [r.Learner, r.Seed, settled.Calls, Flag(settled.Reached), first.Calls, Flag(first.Reached), r.CallsSpent, r.DollarsSpent, r.WallSeconds,
                 r.Values[^1], result.OracleValue - r.Values[^1], result.Problem.LoadBalanced ? r.FinalImbalance : "", r.ParseFailures, r.LearnedParameters, policy];
-            seeds.AppendRow(providerState ? [.. row, r.RateLimitedTasks] : row);
+            seeds.AppendRow([.. row, .. providerState ? [r.RateLimitedTasks] : Array.Empty<object>(), .. failedTasks ? [r.FailedTasks] : Array.Empty<object>()]);
         }
         // Medians and bounds left empty lie beyond the budget (budget_calls).
         var summary = run.Table("summary", ["learner", "description", "seeds", "learned_parameters", "final_expected_reward", "final_lower95", "final_upper95",
@@ -101,6 +103,17 @@ public static class ComparisonReport
         var perLearner = result.Runs.GroupBy(r => r.Learner).Select(g => string.Create(CultureInfo.InvariantCulture, $"`{g.Key}` {g.Sum(r => r.RateLimitedTasks):N0}"));
         return string.Create(CultureInfo.InvariantCulture,
             $"Provider state: the profile's rate limits on a virtual clock, {state.ArrivalsPerMinute:0.##} tasks a minute. Tasks failed on HTTP 429 after {state.Retries} retries (reward 0): {result.Runs.Sum(r => r.RateLimitedTasks):N0} over all runs ({string.Join(", ", perLearner)}).");
+    }
+
+    /// <summary>The report's count of tasks a provider's failure ended part-way through a chain, per learner; null when none did.</summary>
+    public static string? FailedTasksLine(ComparisonResult result)
+    {
+        var total = result.Runs.Sum(r => r.FailedTasks);
+        if (total == 0)
+            return null;
+        var perLearner = result.Runs.GroupBy(r => r.Learner).Select(g => string.Create(CultureInfo.InvariantCulture, $"`{g.Key}` {g.Sum(r => r.FailedTasks):N0}"));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"Tasks a provider's failure ended part-way through a chain (reward 0, the calls already made counted and billed; at most {result.Options.MaxFailedTasks:N0} per run, maxFailedTasks): {total:N0} over all runs ({string.Join(", ", perLearner)}).");
     }
 
     /// <summary>How ratios.csv names what q_over_ppo is.</summary>
@@ -210,6 +223,11 @@ public static class ComparisonReport
         {
             sb.AppendLine();
             sb.AppendLine(RateLimitedLine(result, state));
+        }
+        if (FailedTasksLine(result) is { } failedTasksLine)
+        {
+            sb.AppendLine();
+            sb.AppendLine(failedTasksLine);
         }
         sb.AppendLine();
         sb.AppendLine("Plots: `artifacts/plots/reward_vs_calls.png`, `artifacts/plots/calls_to_threshold.png` (redraw with `rlw plot <run>`). Tables: `summary.csv`, `ratios.csv`, `seeds.csv`, `curves.csv`, `curve_summary.csv`; the oracle's table: `oracle.json`.");

@@ -29,6 +29,9 @@ public sealed record SeedRun(
 
     /// <summary>Tasks that failed on a 429 outlasting the retries and paid reward 0 (problem.providerState only; 0 otherwise).</summary>
     public int RateLimitedTasks { get; init; }
+
+    /// <summary>Tasks a provider's failure ended part-way through a chain, which paid reward 0 (at most maxFailedTasks; 0 on the simulated backend).</summary>
+    public int FailedTasks { get; init; }
 }
 
 /// <summary>What the comparison measured, before any statistics.</summary>
@@ -277,7 +280,7 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
         var clock = Stopwatch.StartNew();
         var learner = CreateLearner(name, seed, model);
         using var disposeLearner = learner as IDisposable;
-        using var env = new RoutingEnvironment(problem, backendFactory, seed);
+        using var env = new RoutingEnvironment(problem, backendFactory, seed, new RoutingEnvironmentOptions { MaxFailedTasks = options.MaxFailedTasks });
         var observation = new float[problem.ObservationSize];
         env.Reset(checked((int)seed), observation);
         var values = new double[grid.Length];
@@ -308,6 +311,7 @@ public sealed class ComparisonRunner(ComparisonOptions options, RoutingProblem p
             FinalCostUsd = valuer.ExpectedCostUsd(greedy),
             CheckpointTables = tables.All(t => t is not null) ? tables : null,
             RateLimitedTasks = env.RateLimitedTasks,
+            FailedTasks = env.FailedTasks,
         };
     }
 }

@@ -17,6 +17,14 @@ public sealed record RoutingEnvironmentOptions
     /// bootstrap from. The task stream, the load window and the call count carry on across an unseeded reset.
     /// </summary>
     public int EpisodeLength { get; init; } = 64;
+
+    /// <summary>
+    /// Tasks a provider's failure may fail part-way through a chain before the run gives up, as qlearn's maxFailedCalls: each
+    /// is a failed task the run survives; one more and the failure ends the run.
+    /// </summary>
+    public int MaxFailedTasks { get; init; } = DefaultMaxFailedTasks;
+
+    public const int DefaultMaxFailedTasks = 5;
 }
 
 /// <summary>
@@ -48,6 +56,8 @@ public sealed class RoutingEnvironment : IEnv
         this.options = options ?? new RoutingEnvironmentOptions();
         if (this.options.EpisodeLength < 1)
             throw new ComparisonInputException($"The routing environment's episode length must be at least 1, not {this.options.EpisodeLength}.");
+        if (this.options.MaxFailedTasks < 0)
+            throw new ComparisonInputException($"The routing environment's maxFailedTasks must be at least 0, not {this.options.MaxFailedTasks}.");
         reward = new CompositeReward(problem.Reward);
         ObservationSpace = new Box(0f, 1f, problem.ObservationSize);
         ActionSpace = new Discrete(problem.ActionCount);
@@ -90,6 +100,12 @@ public sealed class RoutingEnvironment : IEnv
     /// <summary>Tasks that failed on a 429 outlasting the retries (provider state only): each paid reward 0.</summary>
     public int RateLimitedTasks { get; private set; }
 
+    /// <summary>
+    /// Tasks a provider's failure (not a provider-state 429, which <see cref="RateLimitedTasks"/> counts) interrupted part-way
+    /// through a chain: each paid reward 0, its answered calls billed.
+    /// </summary>
+    public int FailedTasks { get; private set; }
+
     public RoutedTask? LastStep { get; private set; }
 
     /// <summary>The last routed task's objectives kept apart (quality, agent cost, agent latency, load penalty), for learners that learn them separately.</summary>
@@ -111,6 +127,7 @@ public sealed class RoutingEnvironment : IEnv
             DollarsSpent = 0;
             ParseFailures = 0;
             RateLimitedTasks = 0;
+            FailedTasks = 0;
             current = problem.Bank[taskRandom.Choice(problem.Bank.Count)];
             arrivals?.Next(0);
         }
@@ -164,11 +181,28 @@ public sealed class RoutingEnvironment : IEnv
         }
         catch (Exception e) when (answered is not null && IsRateLimited(e))
         {
-            return RateLimitedTask(task, actionIndex, chain, answered);
+            // A 429 on provider state is part of the problem being learned, so it is counted apart and not bounded.
+            RateLimitedTasks++;
+            return FailedPartWay(task, actionIndex, chain, answered.Count + 1, answered.Sum(c => c.CostUsd));
+        }
+        catch (ChainInterruptedException e) when (e.InnerException is ProviderCallException failure)
+        {
+            // The calls a chain made before it failed were sent and billed: they count whether the run survives the failure or not.
+            // A failed call the provider answered unusably is already among them; one that got no answer counts as one more call.
+            var calls = e.Completed.Count + (failure.Call is null ? 1 : 0);
+            if (FailedTasks >= options.MaxFailedTasks)
+            {
+                LlmCalls += calls;
+                DollarsSpent += e.CompletedCostUsd;
+                throw new ProviderCallException(failure.Provider, failure.Failure,
+                    $"{FailedTasks + 1} tasks failed part-way through a chain, more than the {options.MaxFailedTasks} allowed (maxFailedTasks); the last: {e.Message}", failure);
+            }
+            FailedTasks++;
+            return FailedPartWay(task, actionIndex, chain, calls, e.CompletedCostUsd);
         }
         catch (ChainInterruptedException e)
         {
-            // The calls a chain made before it failed were sent and billed: they count before the failure goes on as a single step's would.
+            // Not a provider's failure (the budget, a cassette that ran out, a failed write): the calls made count, then it goes on as a single step's would.
             LlmCalls += e.Completed.Count;
             DollarsSpent += e.CompletedCostUsd;
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException!).Throw();
@@ -214,16 +248,15 @@ public sealed class RoutingEnvironment : IEnv
         e is ProviderCallException { Failure: ProviderFailure.RateLimited } or ChainInterruptedException { InnerException: ProviderCallException { Failure: ProviderFailure.RateLimited } };
 
     /// <summary>
-    /// Under provider state a 429 that outlasted the retries is a failed task the run survives: reward 0, counted. The calls
-    /// that answered were billed; the refused call counts as one LLM call too, so the call budget moves on even while a
-    /// provider keeps refusing.
+    /// A task a provider's failure ended part-way (a 429 under provider state, or any provider failure inside a chain) is a
+    /// failed task the run survives: reward 0. The calls that answered were billed; the refused or failed call counts as one
+    /// LLM call too, so the call budget moves on even while a provider keeps refusing. The load window records the chain as
+    /// routed and the next task is drawn, as after any task.
     /// </summary>
-    private RoutedTask RateLimitedTask(RoutingTask task, int actionIndex, RoutingChain chain, List<CallRecord> answered)
+    private RoutedTask FailedPartWay(RoutingTask task, int actionIndex, RoutingChain chain, int calls, double cost)
     {
-        var cost = answered.Sum(c => c.CostUsd);
-        LlmCalls += answered.Count + 1;
+        LlmCalls += calls;
         DollarsSpent += cost;
-        RateLimitedTasks++;
         foreach (var step in chain.Steps)
             load.Record(step.Agent);
         iteration++;

@@ -126,6 +126,8 @@ public sealed class CompareExperiment : IExperiment
         progress.Notice(string.Create(CultureInfo.InvariantCulture, $"  oracle expected reward {result.OracleValue:0.0000}, threshold {result.Threshold:0.0000}"));
         if (problem.ProviderState is { } providerState)
             progress.Notice("  " + ComparisonReport.RateLimitedLine(result, providerState));
+        if (ComparisonReport.FailedTasksLine(result) is { } failedTasks)
+            progress.Notice("  " + failedTasks);
         var written = ComparisonReport.Write(run, result, clock.Elapsed.TotalSeconds);
         var scores = Finished(run, result, written, clock.Elapsed.TotalSeconds);
         run.Finish(RunStatus.Finished, result.StoppedEarly is null ? null : "budget: " + result.StoppedEarly);
@@ -244,9 +246,10 @@ public sealed class CompareExperiment : IExperiment
         return string.Join('\n', lines);
     }
 
-    /// <summary>Only runs under provider state fail tasks on 429s, so every other run's line stays as it was.</summary>
-    private static string RateLimited(SeedRun run) =>
-        run.RateLimitedTasks == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $"  {run.RateLimitedTasks:N0} tasks failed on 429");
+    /// <summary>Only runs under provider state fail tasks on 429s, and only failing providers fail a chain part-way, so every other run's line stays as it was.</summary>
+    private static string FailedTasks(SeedRun run) =>
+        (run.RateLimitedTasks == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $"  {run.RateLimitedTasks:N0} tasks failed on 429"))
+        + (run.FailedTasks == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $"  {run.FailedTasks:N0} tasks failed part-way"));
 
     /// <summary>One report per finished (learner, seed): the calls spent so far and the seed's line.</summary>
     private sealed class Reporting(IExperimentProgress progress, Stopwatch clock) : IComparisonProgress
@@ -258,7 +261,7 @@ public sealed class CompareExperiment : IExperiment
             Calls += run.CallsSpent;
             var seconds = clock.Elapsed.TotalSeconds;
             progress.Advanced(Calls, seconds > 0 ? Calls / seconds : 0, string.Create(CultureInfo.InvariantCulture,
-                $"  [{done,3}/{total}] {run.Learner,-12} seed {run.Seed,-4} final expected reward {run.Values[^1]:0.0000}  {run.CallsSpent:N0} calls  ${run.DollarsSpent:0.0000}  {run.WallSeconds:0.00} s{RateLimited(run)}"));
+                $"  [{done,3}/{total}] {run.Learner,-12} seed {run.Seed,-4} final expected reward {run.Values[^1]:0.0000}  {run.CallsSpent:N0} calls  ${run.DollarsSpent:0.0000}  {run.WallSeconds:0.00} s{FailedTasks(run)}"));
         }
     }
 }
