@@ -304,7 +304,8 @@ internal sealed class FakeMlflowServer : IDisposable
 
     public void Dispose()
     {
-        listener.Stop();
+        // Close alone: on Unix, Stop then Close gives the port back and then binds it again for a moment (dotnet's managed
+        // HttpListener removes the listener twice), so a test elsewhere that took the port in between failed this one.
         listener.Close();
         try
         {
