@@ -10,7 +10,7 @@ public class QlearnLearnerTests
         var dir = Path.Combine(Workbench.TempDirectory(), "sarsa");
         var run = Workbench.Run("qlearn", "--learner", "sarsa", "--out", dir);
         Assert.Equal(2, run.ExitCode);
-        Assert.Contains("Unknown learner 'sarsa'; the learners are q-learning, ucb1 and thompson.", run.Error);
+        Assert.Contains("Unknown learner 'sarsa'; the learners are q-learning, ucb1, thompson and composed.", run.Error);
         Assert.False(Directory.Exists(dir));
     }
 

@@ -169,7 +169,7 @@ public class ChainRunTests
         // The report counts it as a failed task; the judge's parse failures are the other rows' own.
         var s = result.Report.Summary;
         Assert.Equal((1, rows.Count(r => r.ParseFailure) - 1), (s.FailedTasks, s.JudgeParseFailures));
-        Assert.Contains("Tasks that failed part-way through their chain: 1 of 6 (reward 0, quality 0, nothing learned)", result.Report.Text);
+        Assert.Contains("Tasks that failed part-way through their chain: 1 of 6 (reward 0, quality 0, learned as reward 0)", result.Report.Text);
     }
 
     [Fact]
