@@ -47,6 +47,23 @@ public class QlearnLearnerTests
     }
 
     [Fact]
+    public void A_composed_chain_run_prints_its_settings_and_the_components_each_state_has_seen()
+    {
+        var dir = Path.Combine(Workbench.TempDirectory(), "composed");
+        var run = Workbench.Run("qlearn", "--learner", "composed", "--chains", "2", "--iterations", "6", "--out", dir);
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("qlearn: base coordinator, composed, 56 chains of up to 2 steps", run.Output);
+        Assert.Contains("composed prior sd 1, noise 0.1, exploration 1;", run.Output);
+        Assert.Contains("components k/n seen = how many of the n per-step components this state has routed through", run.Output);
+        var lines = run.Output.Split('\n').Where(l => Regex.IsMatch(l, @"^\s*\[\s*\d+/6\]")).ToList();
+        Assert.Equal(6, lines.Count);
+        // 56 chains of up to two steps are 8 first steps and 24 handoffs: 32 components per state.
+        Assert.All(lines, l => Assert.Matches(@" components \d+/32 seen \| judge ", l));
+        Assert.StartsWith("Composed chain learner routing", File.ReadAllText(Path.Combine(dir, "artifacts", "report.txt")));
+        Assert.True(File.Exists(Path.Combine(dir, "artifacts", "composed.json")));
+    }
+
+    [Fact]
     public void A_q_learning_run_prints_the_epsilon_each_decision_used()
     {
         var dir = Path.Combine(Workbench.TempDirectory(), "q");

@@ -62,11 +62,11 @@ public class ComposedLearnerTests
     {
         var options = new QlearnOptions { Algorithm = RoutingAlgorithms.Composed }.Resolve();
         Assert.Equal((1.0, 0.1, 1.0, false), (options.Composed.PriorSd, options.Composed.Noise, options.Composed.Exploration, options.Composed.WithPairs));
-        Assert.Equal("composed.noise must be a positive number, got 0.",
+        Assert.Equal("'composed.noise' must be a positive number, got 0.",
             Assert.Throws<RoutingInputException>(() => (options with { Composed = new ComposedLearnerOptions { Noise = 0 } }).Resolve()).Message);
-        Assert.Equal("composed.priorSd must be a positive number, got -1.",
+        Assert.Equal("'composed.priorSd' must be a positive number, got -1.",
             Assert.Throws<RoutingInputException>(() => (options with { Composed = new ComposedLearnerOptions { PriorSd = -1 } }).Resolve()).Message);
-        Assert.Equal("composed.exploration must be a non-negative number, got NaN.",
+        Assert.Equal("'composed.exploration' must be a non-negative number, got NaN.",
             Assert.Throws<RoutingInputException>(() => (options with { Composed = new ComposedLearnerOptions { Exploration = double.NaN } }).Resolve()).Message);
         // withPairs adds a component per ordered agent pair of a handoff: the two chains' four handoffs are four pairs.
         var plain = new ComposedChainLearner(4, TwoLongChains.Enumerate(), new ComposedLearnerOptions());

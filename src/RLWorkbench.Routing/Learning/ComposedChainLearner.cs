@@ -30,11 +30,11 @@ public sealed record ComposedLearnerOptions
     public string? Problem()
     {
         if (!(PriorSd > 0) || !double.IsFinite(PriorSd))
-            return $"composed.priorSd must be a positive number, got {PriorSd.ToString(System.Globalization.CultureInfo.InvariantCulture)}.";
+            return $"'composed.priorSd' must be a positive number, got {PriorSd.ToString(System.Globalization.CultureInfo.InvariantCulture)}.";
         if (!(Noise > 0) || !double.IsFinite(Noise))
-            return $"composed.noise must be a positive number, got {Noise.ToString(System.Globalization.CultureInfo.InvariantCulture)}.";
+            return $"'composed.noise' must be a positive number, got {Noise.ToString(System.Globalization.CultureInfo.InvariantCulture)}.";
         if (!(Exploration >= 0) || !double.IsFinite(Exploration))
-            return $"composed.exploration must be a non-negative number, got {Exploration.ToString(System.Globalization.CultureInfo.InvariantCulture)}.";
+            return $"'composed.exploration' must be a non-negative number, got {Exploration.ToString(System.Globalization.CultureInfo.InvariantCulture)}.";
         return null;
     }
 }
