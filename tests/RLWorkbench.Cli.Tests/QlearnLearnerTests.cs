@@ -60,7 +60,36 @@ public class QlearnLearnerTests
         // 56 chains of up to two steps are 8 first steps and 24 handoffs: 32 components per state.
         Assert.All(lines, l => Assert.Matches(@" components \d+/32 seen \| judge ", l));
         Assert.StartsWith("Composed chain learner routing", File.ReadAllText(Path.Combine(dir, "artifacts", "report.txt")));
-        Assert.True(File.Exists(Path.Combine(dir, "artifacts", "composed.json")));
+        // Route sends each request to one agent: a chain run's table is refused in one sentence, as a chain Q-table is.
+        var table = Path.Combine(dir, "artifacts", "composed.json");
+        var route = Workbench.Run("route", "Write a thread-safe LRU cache", "--type", "coding", "--qtable", table);
+        Assert.Equal(2, route.ExitCode);
+        Assert.Contains($"The composed table {table} routes chains (a qlearn --chains run); route sends each request to one agent, so it reads single-agent tables only.", route.Error);
+    }
+
+    [Fact]
+    public void A_single_step_composed_run_writes_a_table_that_plot_reads_and_route_continues_with_the_composed_learner()
+    {
+        var dir = Path.Combine(Workbench.TempDirectory(), "composed-single");
+        var run = Workbench.Run("qlearn", "--learner", "composed", "--iterations", "30", "--out", dir);
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.False(File.Exists(Path.Combine(dir, "artifacts", "qtable.json")));
+        var plot = Workbench.Run("plot", dir);
+        Assert.True(plot.ExitCode == 0, plot.Error);
+        Assert.True(File.Exists(Path.Combine(dir, "artifacts", "plots", "qtable.png")), plot.Output + plot.Error);
+        var table = Path.Combine(dir, "artifacts", "composed.json");
+        var saved = Path.Combine(Workbench.TempDirectory(), "continued.json");
+        var learn = Workbench.Run("route", "Write a thread-safe LRU cache", "--type", "coding", "--qtable", table, "--learn", "--repeat", "3", "--save-qtable", saved);
+        Assert.True(learn.ExitCode == 0, learn.Error);
+        // The table keeps the whole posterior, so --learn continues it: three more pulls in "coding", still the composed learner.
+        long Pulls(string file, string state)
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(file));
+            var states = doc.RootElement.GetProperty("states").EnumerateArray().Select(e => e.GetString()).ToList();
+            Assert.Equal("composed", doc.RootElement.GetProperty("algorithm").GetString());
+            return doc.RootElement.GetProperty("posterior").GetProperty("statePulls")[states.IndexOf(state)].GetInt64();
+        }
+        Assert.Equal(Pulls(table, "coding") + 3, Pulls(saved, "coding"));
     }
 
     [Fact]

@@ -280,7 +280,8 @@ public sealed class ComposedChainLearner : TabularLearner
 
     public override SavedTable SaveTable(IReadOnlyList<string> states, IReadOnlyList<string> actions, string coordinator)
     {
-        var json = ComposedTableDocument.ToJson(new ComposedTableDocument(actions.ToArray(), states.ToArray(), coordinator, Algorithm, Settings, Snapshot()));
+        var json = ComposedTableDocument.ToJson(new ComposedTableDocument(actions.ToArray(), states.ToArray(),
+            Enumerable.Range(0, StateCount).Select(s => Enumerable.Range(0, ActionCount).Select(a => Value(s, a)).ToArray()).ToArray(), coordinator, Algorithm, Settings, Snapshot()));
         var csv = new System.Text.StringBuilder("state,action,mean,width\n");
         for (var s = 0; s < StateCount; s++)
         {

@@ -135,9 +135,11 @@ public sealed record BanditTableDocument(string[] Actions, string[] States, long
 
 /// <summary>
 /// A composed run's learned table (artifacts/composed.json): the settings it learned with and its whole posterior (inverse
-/// precision, targets, means, pulls per state), so `route --learn` continues the same learner exactly.
+/// precision, targets, means, pulls per state), so `route --learn` continues the same learner exactly. <paramref name="Values"/>
+/// is each chain's posterior mean per state, a Q-table's shape for people and the heatmaps; it is derived, never read back.
 /// </summary>
-public sealed record ComposedTableDocument(string[] Actions, string[] States, string? Learner, string? Algorithm, ComposedLearnerOptions Settings, ComposedSnapshot Posterior)
+public sealed record ComposedTableDocument(string[] Actions, string[] States, double[][] Values, string? Learner, string? Algorithm, ComposedLearnerOptions Settings,
+    ComposedSnapshot Posterior)
 {
     public const string FileName = "composed.json";
 
