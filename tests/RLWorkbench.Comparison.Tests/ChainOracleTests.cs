@@ -128,17 +128,27 @@ public sealed class ChainOracleTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void A_provider_failure_mid_chain_counts_the_calls_already_made_before_the_failure_goes_on()
+    public void A_provider_failure_mid_chain_bills_the_calls_already_made_and_the_task_fails_or_past_the_limit_the_run_does()
     {
         var problem = ChainProblem(["researcher/openai>validator/anthropic", "coder/openai"]);
         using var env = new RoutingEnvironment(problem, (p, seed) => new FailingLaterSteps(p, seed, Provider.Anthropic), seed: 3);
         env.Reset(3, new float[problem.ObservationSize]);
 
-        var e = Assert.Throws<ProviderCallException>(() => env.Route(0));
+        var failed = env.Route(0);
 
-        Assert.Equal("anthropic answered 503 three times.", e.Message);
-        Assert.Equal(1, env.LlmCalls);
+        Assert.Equal(0.0, failed.AdjustedReward);
+        Assert.Equal(1, env.FailedTasks);
+        // The first step answered and was billed; the refused second step counts as one call that got no answer.
+        Assert.Equal(2, env.LlmCalls);
         Assert.True(env.DollarsSpent > 0, "the first step's call was billed");
+
+        using var strict = new RoutingEnvironment(problem, (p, seed) => new FailingLaterSteps(p, seed, Provider.Anthropic), seed: 3, new RoutingEnvironmentOptions { MaxFailedTasks = 0 });
+        strict.Reset(3, new float[problem.ObservationSize]);
+        var e = Assert.Throws<ProviderCallException>(() => strict.Route(0));
+        Assert.StartsWith("1 tasks failed part-way through a chain, more than the 0 allowed (maxFailedTasks); the last: ", e.Message);
+        Assert.Equal("anthropic answered 503 three times.", e.InnerException!.Message);
+        Assert.Equal(2, strict.LlmCalls);
+        Assert.Equal(env.DollarsSpent, strict.DollarsSpent);
     }
 
     [Fact]
