@@ -14,16 +14,16 @@ public sealed record ChainLearnerOptions
     /// The composed learner's prior standard deviation of each component: 1 is the whole reward range, so the prior says
     /// little and the data decide.
     /// </summary>
-    public double ComposedPriorSd { get; init; } = 1.0;
+    public double ComposedPriorSd { get; init; } = ComposedLearnerOptions.DefaultPriorSd;
 
     /// <summary>
     /// The reward noise (standard deviation) the composed learner assumes, as Thompson sampling's 0.1 does: the simulated
     /// rewards spread about 0.03 to 0.06, so 0.1 errs on the side of exploring.
     /// </summary>
-    public double ComposedNoise { get; init; } = 0.1;
+    public double ComposedNoise { get; init; } = ComposedLearnerOptions.DefaultNoise;
 
     /// <summary>The composed learner's multiplier on its optimism bonus (posterior standard deviations times sqrt(2 ln n)).</summary>
-    public double ComposedExploration { get; init; } = 1.0;
+    public double ComposedExploration { get; init; } = ComposedLearnerOptions.DefaultExploration;
 
     /// <summary>
     /// Pseudo-pulls the pairwise collaboration table's prediction counts for in a chain's mean (the <c>-pairs</c> bandits):

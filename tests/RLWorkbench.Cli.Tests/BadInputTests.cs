@@ -73,6 +73,9 @@ public sealed class BadInputTests : IDisposable
         { ["qlearn", "--config", "FILE:w.json:{\"weights\": {\"quality\": 1, \"cost\": -2}}", "--out", "OUT"], "The weight of cost must be a finite number of at least 0, not -2." },
         { ["qlearn", "--resume", "OUT", "--weights", "quality=1"], "--resume continues with the run's saved configuration, so --weights cannot be given with it; change a saved setting with --set (for example --set budgetUsd=0.5)." },
         { ["runs", "rescore", "OUT", "--weights", "quality=1,Quality=2"], "The objective quality is weighted twice in the weights 'quality=1,Quality=2'; give each objective at most once." },
+        // The composed learner's settings (qlearn's "composed" section).
+        { ["qlearn", "--learner", "composed", "--set", "composed.noise=0", "--out", "OUT"], "'composed.noise' must be a positive number, got 0." },
+        { ["qlearn", "--learner", "composed", "--set", "composed.exploration=-1", "--out", "OUT"], "'composed.exploration' must be a non-negative number, got -1." },
         { ["qlearn", "--set", "state=load", "--out", "OUT"], "Unknown state 'load'; the states are coordinator (the coordinator's own) and health (with the providers' health)." },
         { ["qlearn", "--set", "arrivalsPerMinute=30", "--out", "OUT"], "arrivalsPerMinute needs a simulation profile with a \"rateLimits\" section (for example experiments/profiles/rate-limited.json): without limits, when tasks arrive changes nothing." },
         { ["route", "a task", "--type", "coding", "--qtable", "q.json", "--weights", "quality=1"], "--weights says what --learn learns; give --learn with it, or leave it out." },

@@ -10,7 +10,7 @@ public class QlearnLearnerTests
         var dir = Path.Combine(Workbench.TempDirectory(), "sarsa");
         var run = Workbench.Run("qlearn", "--learner", "sarsa", "--out", dir);
         Assert.Equal(2, run.ExitCode);
-        Assert.Contains("Unknown learner 'sarsa'; the learners are q-learning, ucb1 and thompson.", run.Error);
+        Assert.Contains("Unknown learner 'sarsa'; the learners are q-learning, ucb1, thompson and composed.", run.Error);
         Assert.False(Directory.Exists(dir));
     }
 
@@ -44,6 +44,52 @@ public class QlearnLearnerTests
         // After its first iteration a state has tried exactly one action.
         Assert.Contains(" tried 1/8 ", lines[0]);
         Assert.All(lines, l => Assert.Matches(@" tried [1-8]/8 +\| judge \d\.\d\d[ ?] r ", l));
+    }
+
+    [Fact]
+    public void A_composed_chain_run_prints_its_settings_and_the_components_each_state_has_seen()
+    {
+        var dir = Path.Combine(Workbench.TempDirectory(), "composed");
+        var run = Workbench.Run("qlearn", "--learner", "composed", "--chains", "2", "--iterations", "6", "--out", dir);
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("qlearn: base coordinator, composed, 56 chains of up to 2 steps", run.Output);
+        Assert.Contains("composed prior sd 1, noise 0.1, exploration 1;", run.Output);
+        Assert.Contains("components k/n seen = how many of the n per-step components this state has routed through", run.Output);
+        var lines = run.Output.Split('\n').Where(l => Regex.IsMatch(l, @"^\s*\[\s*\d+/6\]")).ToList();
+        Assert.Equal(6, lines.Count);
+        // 56 chains of up to two steps are 8 first steps and 24 handoffs: 32 components per state.
+        Assert.All(lines, l => Assert.Matches(@" components \d+/32 seen \| judge ", l));
+        Assert.StartsWith("Composed chain learner routing", File.ReadAllText(Path.Combine(dir, "artifacts", "report.txt")));
+        // Route sends each request to one agent: a chain run's table is refused in one sentence, as a chain Q-table is.
+        var table = Path.Combine(dir, "artifacts", "composed.json");
+        var route = Workbench.Run("route", "Write a thread-safe LRU cache", "--type", "coding", "--qtable", table);
+        Assert.Equal(2, route.ExitCode);
+        Assert.Contains($"The composed table {table} routes chains (a qlearn --chains run); route sends each request to one agent, so it reads single-agent tables only.", route.Error);
+    }
+
+    [Fact]
+    public void A_single_step_composed_run_writes_a_table_that_plot_reads_and_route_continues_with_the_composed_learner()
+    {
+        var dir = Path.Combine(Workbench.TempDirectory(), "composed-single");
+        var run = Workbench.Run("qlearn", "--learner", "composed", "--iterations", "30", "--out", dir);
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.False(File.Exists(Path.Combine(dir, "artifacts", "qtable.json")));
+        var plot = Workbench.Run("plot", dir);
+        Assert.True(plot.ExitCode == 0, plot.Error);
+        Assert.True(File.Exists(Path.Combine(dir, "artifacts", "plots", "qtable.png")), plot.Output + plot.Error);
+        var table = Path.Combine(dir, "artifacts", "composed.json");
+        var saved = Path.Combine(Workbench.TempDirectory(), "continued.json");
+        var learn = Workbench.Run("route", "Write a thread-safe LRU cache", "--type", "coding", "--qtable", table, "--learn", "--repeat", "3", "--save-qtable", saved);
+        Assert.True(learn.ExitCode == 0, learn.Error);
+        // The table keeps the whole posterior, so --learn continues it: three more pulls in "coding", still the composed learner.
+        long Pulls(string file, string state)
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(file));
+            var states = doc.RootElement.GetProperty("states").EnumerateArray().Select(e => e.GetString()).ToList();
+            Assert.Equal("composed", doc.RootElement.GetProperty("algorithm").GetString());
+            return doc.RootElement.GetProperty("posterior").GetProperty("statePulls")[states.IndexOf(state)].GetInt64();
+        }
+        Assert.Equal(Pulls(table, "coding") + 3, Pulls(saved, "coding"));
     }
 
     [Fact]

@@ -141,9 +141,9 @@ public class BanditTests
     public void Unknown_algorithm_is_one_sentence_naming_the_learners()
     {
         var e = Assert.Throws<RoutingInputException>(() => new QlearnOptions { Algorithm = "sarsa" }.Resolve());
-        Assert.Equal("Unknown learner 'sarsa'; the learners are q-learning, ucb1 and thompson.", e.Message);
+        Assert.Equal("Unknown learner 'sarsa'; the learners are q-learning, ucb1, thompson and composed.", e.Message);
         e = Assert.Throws<RoutingInputException>(() => QLearningCoordinator.Create("base", new QLearningOptions(), new LoadTrackerOptions(), new ScriptedRandom(), "sarsa"));
-        Assert.Equal("Unknown learner 'sarsa'; the learners are q-learning, ucb1 and thompson.", e.Message);
+        Assert.Equal("Unknown learner 'sarsa'; the learners are q-learning, ucb1, thompson and composed.", e.Message);
     }
 
     [Fact]

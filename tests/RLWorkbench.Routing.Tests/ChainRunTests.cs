@@ -137,9 +137,10 @@ public class ChainRunTests
         Assert.True(failed.CostUsd > 0);
         Assert.Equal(5 * 4 + 1, log.Length);
         Assert.Contains(progress.Notices, n => n.StartsWith("iteration 3: The chain '", StringComparison.Ordinal) && n.Contains("failed at step 2") && n.Contains("counts as failed (1 of at most 5 failed calls)"));
-        // The failure says nothing about the chain's quality: nothing is learned from it (its Q-value is unchanged).
+        // The user got nothing for it: Q-learning learns a reward of 0 (an update, so epsilon decays once more, by 0.97).
         var failedResult = progress.Results.Single(r => r.Iteration == 2);
-        Assert.Equal(failedResult.Update.QBefore, failedResult.Update.QAfter);
+        Assert.Equal(0.0, failedResult.Update.AdjustedReward);
+        Assert.Equal(progress.Results.Single(r => r.Iteration == 1).Update.EpsilonAfter * 0.97, failedResult.Update.EpsilonAfter, 15);
 
         // Past maxFailedCalls the run stops as with a provider down, keeping what it did.
         var stopped = await RunWith(new QlearnOptions { Iterations = 6, Chains = TwoLongChains, MaxFailedCalls = 0, SimulatedCallSeconds = 0.001 }, tmp["strict"], FailingAt(10), new CollectingProgress());
@@ -169,7 +170,7 @@ public class ChainRunTests
         // The report counts it as a failed task; the judge's parse failures are the other rows' own.
         var s = result.Report.Summary;
         Assert.Equal((1, rows.Count(r => r.ParseFailure) - 1), (s.FailedTasks, s.JudgeParseFailures));
-        Assert.Contains("Tasks that failed part-way through their chain: 1 of 6 (reward 0, quality 0, nothing learned)", result.Report.Text);
+        Assert.Contains("Tasks that failed part-way through their chain: 1 of 6 (reward 0, quality 0, learned as reward 0)", result.Report.Text);
     }
 
     [Fact]

@@ -267,4 +267,26 @@ public class RealRunTests
             Assert.Equal(3, row.Agent.Split('>').Length);
         Assert.Equal(6 * 4, progress.Plan!.ExpectedCalls);
     }
+    [Theory]
+    [InlineData("ucb1", 5)]
+    [InlineData("composed", 4)]
+    public async Task A_chain_whose_handoff_always_fails_is_learned_as_reward_0_and_stops_taking_every_task(string algorithm, int failedTasks)
+    {
+        using var tmp = new TempDir();
+        // Chain 0's second step goes to Anthropic, which refuses every request (400, as a local server refused a handoff);
+        // the other chains stay on OpenAI. Unlearned, UCB1's untried-first rule sent all 12 tasks to chain 0.
+        using var server = Providers(_ => LoopbackServer.AnthropicError(400, "invalid_request_error", "prompt is too long"));
+        var chains = new ChainOptions { MaxLength = 2, Allowed = ["researcher/openai>analyst/anthropic", "researcher/openai>analyst/openai", "coder/openai"] };
+        var progress = new CollectingProgress();
+        var result = await Run(new QlearnOptions { Backend = "real", Algorithm = algorithm, Iterations = 12, Chains = chains, BudgetUsd = 5, MaxFailedCalls = 12 }, tmp["run"], Env(server), progress);
+        Assert.Equal((StopReason.Completed, 12), (result.Outcome.Reason, result.Outcome.IterationsDone));
+        var rows = IterationRow.ReadCsv(tmp["run/iterations.csv"]).ToArray();
+        // Chain 0 fails every time it is routed, and is routed once per task type seen: the learner moves away after its reward 0.
+        Assert.All(rows.Where(r => r.Action == 0), r => Assert.True(r.ParseFailure));
+        Assert.Equal(failedTasks, rows.Count(r => r.Action == 0));
+        Assert.Equal(failedTasks, result.Report.Summary.FailedTasks);
+        // Each failed task is learned as a reward of 0.
+        Assert.All(progress.Results.Where(r => r.Decision.ActionIndex == 0), r => Assert.Equal(0.0, r.Update.AdjustedReward));
+        Assert.All(progress.Results.Where(r => r.Decision.ActionIndex == 0), r => Assert.Equal(0.0, r.Update.QAfter, 1e-12));
+    }
 }

@@ -143,7 +143,7 @@ public class RouterTests
     public void A_q_table_naming_an_unknown_algorithm_is_refused()
     {
         var json = new QTable(["analysis", "coding", "research", "validation"]).ToJson().Replace("\"values\"", "\"algorithm\": \"sarsa\", \"values\"");
-        Assert.Equal("The Q-table q.json says it was written by 'sarsa'; the learners are q-learning, ucb1, thompson.",
+        Assert.Equal("The Q-table q.json says it was written by 'sarsa'; the learners are q-learning, ucb1, thompson, composed.",
             Assert.Throws<RoutingInputException>(() => QTable.FromJson(json, "q.json")).Message);
     }
 }

@@ -22,7 +22,7 @@ public static class RouteCommand
     {
         var task = new Argument<string>("task") { Description = "The task to route, in words." };
         var type = new Option<string>("--type") { Description = "Task type: analysis, coding, research or validation.", Required = true };
-        var qtable = new Option<string>("--qtable") { Description = "The table a qlearn run learned: artifacts/qtable.json (Q-learning) or artifacts/bandit.json (ucb1, thompson); --learn continues with the same learner.", Required = true };
+        var qtable = new Option<string>("--qtable") { Description = "The table a qlearn run learned: artifacts/qtable.json (Q-learning), artifacts/bandit.json (ucb1, thompson) or artifacts/composed.json (composed, single agents only); --learn continues with the same learner.", Required = true };
         var learn = new Option<bool>("--learn") { Description = "Judge each answer and update the Q-table online (one more LLM call per request)." };
         var save = new Option<string?>("--save-qtable") { Description = "Write the Q-table here after the requests (with --learn, to keep what was learned)." };
         var real = new Option<bool>("--real") { Description = "Call the real providers (keys from OPENAI_API_KEY / ANTHROPIC_API_KEY); the default is the simulated backend." };

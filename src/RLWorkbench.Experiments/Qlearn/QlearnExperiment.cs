@@ -170,7 +170,9 @@ public sealed class QlearnExperiment : IExperiment
         /// <summary>Printed once before the first line, so every number on a line is defined where it is shown.</summary>
         public static string Legend(QlearnOptions options)
         {
-            var exploration = RoutingAlgorithms.IsBandit(options.Algorithm)
+            var exploration = options.Algorithm == RoutingAlgorithms.Composed
+                ? "explore = not the chain with the best posterior mean; components k/n seen = how many of the n per-step components this state has routed through"
+                : RoutingAlgorithms.IsBandit(options.Algorithm)
                 ? "explore = not the action with the best sample mean; tried k/n = how many of the n actions this state has tried (untried ones go first)"
                 : "explore = a random action (probability eps, the epsilon this decision used), greedy = the best Q-value";
             return string.Join('\n',
@@ -197,6 +199,8 @@ public sealed class QlearnExperiment : IExperiment
             {
                 RoutingAlgorithms.Ucb1 => string.Create(CultureInfo.InvariantCulture, $"UCB1 exploration {options.Bandits.UcbExploration}, untried actions first"),
                 RoutingAlgorithms.Thompson => string.Create(CultureInfo.InvariantCulture, $"Thompson noise {options.Bandits.ThompsonNoise}, untried actions first"),
+                RoutingAlgorithms.Composed => string.Create(CultureInfo.InvariantCulture,
+                    $"composed prior sd {options.Composed.PriorSd}, noise {options.Composed.Noise}, exploration {options.Composed.Exploration}{(options.Composed.WithPairs ? ", with pair components" : "")}"),
                 _ => string.Create(CultureInfo.InvariantCulture, $"lr {q.LearningRate}, gamma {q.Gamma}, epsilon {q.EpsilonStart} x{q.EpsilonDecay} floor {q.EpsilonFloor}"),
             };
             var chains = options.ChainList();

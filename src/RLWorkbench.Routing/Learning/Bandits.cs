@@ -5,20 +5,22 @@ namespace RLWorkbench.Routing.Learning;
 
 /// <summary>
 /// How a coordinator turns rewards into routing: the seed's Q-learning, or a contextual bandit on per-(state, action)
-/// sample means. The names are what `qlearn --learner` and the run's config.json take.
+/// sample means, or the composed chain learner (per-step values that compose, shared across chains). The names are what
+/// `qlearn --learner` and the run's config.json take.
 /// </summary>
 public static class RoutingAlgorithms
 {
     public const string QLearning = "q-learning";
     public const string Ucb1 = "ucb1";
     public const string Thompson = "thompson";
+    public const string Composed = "composed";
 
-    public static IReadOnlyList<string> All { get; } = [QLearning, Ucb1, Thompson];
+    public static IReadOnlyList<string> All { get; } = [QLearning, Ucb1, Thompson, Composed];
 
     public static bool IsBandit(string name) => name is Ucb1 or Thompson;
 
     /// <summary>The one sentence an unknown name gets, wherever it was typed.</summary>
-    public static string Unknown(string name) => $"Unknown learner '{name}'; the learners are {QLearning}, {Ucb1} and {Thompson}.";
+    public static string Unknown(string name) => $"Unknown learner '{name}'; the learners are {QLearning}, {Ucb1}, {Thompson} and {Composed}.";
 }
 
 /// <summary>The bandit learners' settings (shared by `qlearn --learner` and `compare`).</summary>

@@ -48,9 +48,9 @@ public sealed record RoutingUpdate(
 
 /// <summary>
 /// Everything a coordinator needs to continue where it stopped (Ctrl+C, then --resume): Q-learning's epsilon and Q-table,
-/// or a bandit's counts and sums in <paramref name="Bandit"/>. Checkpoints written before bandits existed lack the last two
-/// fields and read as Q-learning; bandit checkpoints from before bandit tables had their own document also carry the means
-/// as a Q-table, which is not read.
+/// a bandit's counts and sums in <paramref name="Bandit"/>, or the composed learner's posterior in <paramref name="Composed"/>.
+/// Checkpoints written before bandits existed lack the last fields and read as Q-learning; bandit checkpoints from before
+/// bandit tables had their own document also carry the means as a Q-table, which is not read.
 /// </summary>
 public sealed record CoordinatorSnapshot(
     string Learner,
@@ -58,10 +58,11 @@ public sealed record CoordinatorSnapshot(
     QTableDocument? QTable,
     LoadTrackerSnapshot Load,
     string Algorithm = RoutingAlgorithms.QLearning,
-    SampleMeanSnapshot? Bandit = null);
+    SampleMeanSnapshot? Bandit = null,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] ComposedSnapshot? Composed = null);
 
 /// <summary>
-/// Routes tasks with a tabular learner (the seed's Q-learning, UCB1 or Thompson sampling) and keeps what the seed's
+/// Routes tasks with a tabular learner (the seed's Q-learning, UCB1, Thompson sampling or the composed chain learner) and keeps what the seed's
 /// coordinators are for: which state a task is in, the load window, and whether the load penalty reduces the reward. The two
 /// coordinators differ only in those last two, so that is what a subclass says; the choice and the update are the learner's.
 /// Not thread-safe: the workflow calls Decide and Complete one at a time even when calls overlap.
@@ -74,7 +75,7 @@ public abstract class QLearningCoordinator
 
     protected QLearningCoordinator(QLearningOptions options, LoadTrackerOptions loadOptions, IRandomSource random, IReadOnlyList<string> states,
         string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null, IReadOnlyList<RoutingChain>? chains = null,
-        ProviderStateReader? providerState = null)
+        ProviderStateReader? providerState = null, ComposedLearnerOptions? composedOptions = null)
     {
         if (!RoutingAlgorithms.All.Contains(algorithm))
             throw new RoutingInputException(RoutingAlgorithms.Unknown(algorithm));
@@ -86,7 +87,7 @@ public abstract class QLearningCoordinator
         actionLabels = Chains.Select(c => c.Label).ToArray();
         RoutesChains = Chains.Any(c => c.Length > 1) || !actionLabels.SequenceEqual(SingleSteps.Select(c => c.Label));
         Load = new LoadTracker(loadOptions);
-        RoutingLearner = TabularLearner.Create(algorithm, States.Count, Chains.Count, options, banditOptions ?? new BanditOptions(), random);
+        RoutingLearner = TabularLearner.Create(algorithm, States.Count, Chains, options, banditOptions ?? new BanditOptions(), composedOptions ?? new ComposedLearnerOptions(), random);
     }
 
     /// <summary>What the learner's action i routes to: Chains[i]. Without chains, the seed's eight single (agent, provider) steps in index order.</summary>
@@ -99,10 +100,10 @@ public abstract class QLearningCoordinator
 
     public abstract string Learner { get; }
 
-    /// <summary>The learner that chooses and learns: Q-learning, UCB1 or Thompson sampling over this coordinator's states.</summary>
+    /// <summary>The learner that chooses and learns: Q-learning, UCB1, Thompson sampling or composed over this coordinator's states.</summary>
     public TabularLearner RoutingLearner { get; }
 
-    /// <summary>"q-learning" (the seed's), "ucb1" or "thompson".</summary>
+    /// <summary>"q-learning" (the seed's), "ucb1", "thompson" or "composed".</summary>
     public string Algorithm => RoutingLearner.Algorithm;
 
     public QLearningOptions Options { get; }
@@ -192,22 +193,26 @@ public abstract class QLearningCoordinator
     }
 
     /// <summary>
-    /// A task whose chain failed part-way (a provider failed after earlier steps answered): nothing is learned and the load is
-    /// left as it was, since the failure says nothing about the chain's quality; the update reports a zero reward.
+    /// A task whose chain failed part-way (a provider failed after earlier steps answered): the learner learns a reward of 0,
+    /// what the user got, so a chain that keeps failing loses its place (unlearned, UCB1's untried-first rule and a bandit's
+    /// unchanged mean sent every task to it until maxFailedCalls stopped the run). The load is left as it was and no next
+    /// task type is drawn (the random stream stays as for a single agent's failure); Q-learning bootstraps from the state
+    /// the task was routed in.
     /// </summary>
     public RoutingUpdate Failed(RoutingDecision decision)
     {
-        var value = RoutingLearner.Value(decision.StateIndex, decision.ActionIndex);
-        return new RoutingUpdate(0, 0, 0, decision.State, value, value, Load.Utilisations(), Load.Imbalance, Epsilon);
+        var before = RoutingLearner.Value(decision.StateIndex, decision.ActionIndex);
+        RoutingLearner.Learn(decision.StateIndex, decision.ActionIndex, 0, decision.StateIndex);
+        return new RoutingUpdate(0, 0, 0, decision.State, before, RoutingLearner.Value(decision.StateIndex, decision.ActionIndex), Load.Utilisations(), Load.Imbalance, Epsilon);
     }
 
-    /// <summary>The learned table as qlearn and route save it (a Q-table or a bandit table), naming this coordinator and its algorithm.</summary>
+    /// <summary>The learned table as qlearn and route save it (a Q-table, a bandit table or a composed table), naming this coordinator and its algorithm.</summary>
     public SavedTable SaveTable() => RoutingLearner.SaveTable(States, actionLabels, Learner);
 
     public CoordinatorSnapshot Snapshot()
     {
         var saved = RoutingLearner.Save(States, actionLabels);
-        return new CoordinatorSnapshot(Learner, saved.Epsilon, saved.QTable, Load.Snapshot(), Algorithm, saved.Bandit);
+        return new CoordinatorSnapshot(Learner, saved.Epsilon, saved.QTable, Load.Snapshot(), Algorithm, saved.Bandit, saved.Composed);
     }
 
     public void Restore(CoordinatorSnapshot snapshot)
@@ -225,24 +230,25 @@ public abstract class QLearningCoordinator
             throw new RoutingInputException($"The saved Q-table routes {saved.Length} chains, not this run's {actionLabels.Length} (its chain settings differ).");
         if (snapshot.Bandit is { Counts: { } counts } && counts.Any(r => r is not null && r.Length != actionLabels.Length))
             throw new RoutingInputException($"The saved bandit routes another number of chains than this run's {actionLabels.Length} (its chain settings differ).");
-        RoutingLearner.Restore(new LearnerState(snapshot.Epsilon, snapshot.QTable, snapshot.Bandit), States);
+        RoutingLearner.Restore(new LearnerState(snapshot.Epsilon, snapshot.QTable, snapshot.Bandit, snapshot.Composed), States);
         Load.Restore(snapshot.Load);
     }
 
     public static QLearningCoordinator Create(string learner, QLearningOptions options, LoadTrackerOptions loadOptions, IRandomSource random,
         string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null, IReadOnlyList<RoutingChain>? chains = null,
-        ProviderStateReader? providerState = null) => learner switch
+        ProviderStateReader? providerState = null, ComposedLearnerOptions? composedOptions = null) => learner switch
     {
-        TaskTypeCoordinator.Name => new TaskTypeCoordinator(options, loadOptions, random, algorithm, banditOptions, chains, providerState),
-        LoadBalancedCoordinator.Name => new LoadBalancedCoordinator(options, loadOptions, random, algorithm, banditOptions, chains, providerState),
+        TaskTypeCoordinator.Name => new TaskTypeCoordinator(options, loadOptions, random, algorithm, banditOptions, chains, providerState, composedOptions),
+        LoadBalancedCoordinator.Name => new LoadBalancedCoordinator(options, loadOptions, random, algorithm, banditOptions, chains, providerState, composedOptions),
         _ => throw new RoutingInputException($"Unknown learner '{learner}'; the learners are {TaskTypeCoordinator.Name} and {LoadBalancedCoordinator.Name}."),
     };
 }
 
 /// <summary>The seed's base coordinator: the state is the task type, 4 x 8 values.</summary>
 public sealed class TaskTypeCoordinator(QLearningOptions options, LoadTrackerOptions loadOptions, IRandomSource random,
-    string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null, IReadOnlyList<RoutingChain>? chains = null, ProviderStateReader? providerState = null)
-    : QLearningCoordinator(options, loadOptions, random, RoutingNames.TaskTypes.Select(t => t.Name()).ToArray(), algorithm, banditOptions, chains, providerState)
+    string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null, IReadOnlyList<RoutingChain>? chains = null, ProviderStateReader? providerState = null,
+    ComposedLearnerOptions? composedOptions = null)
+    : QLearningCoordinator(options, loadOptions, random, RoutingNames.TaskTypes.Select(t => t.Name()).ToArray(), algorithm, banditOptions, chains, providerState, composedOptions)
 {
     public const string Name = "base";
 
@@ -255,9 +261,10 @@ public sealed class TaskTypeCoordinator(QLearningOptions options, LoadTrackerOpt
 
 /// <summary>The seed's load-balanced coordinator: the state is (task type, load state), 20 x 8 values, rewards reduced by the load penalty.</summary>
 public sealed class LoadBalancedCoordinator(QLearningOptions options, LoadTrackerOptions loadOptions, IRandomSource random,
-    string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null, IReadOnlyList<RoutingChain>? chains = null, ProviderStateReader? providerState = null)
+    string algorithm = RoutingAlgorithms.QLearning, BanditOptions? banditOptions = null, IReadOnlyList<RoutingChain>? chains = null, ProviderStateReader? providerState = null,
+    ComposedLearnerOptions? composedOptions = null)
     : QLearningCoordinator(options, loadOptions, random,
-        RoutingNames.TaskTypes.SelectMany(t => LoadStates.All.Select(l => $"{t.Name()}|{l}")).ToArray(), algorithm, banditOptions, chains, providerState)
+        RoutingNames.TaskTypes.SelectMany(t => LoadStates.All.Select(l => $"{t.Name()}|{l}")).ToArray(), algorithm, banditOptions, chains, providerState, composedOptions)
 {
     public const string Name = "load-balanced";
 

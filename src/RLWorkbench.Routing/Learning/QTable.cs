@@ -133,27 +133,49 @@ public sealed record BanditTableDocument(string[] Actions, string[] States, long
     public static string ToJson(BanditTableDocument document) => JsonSerializer.Serialize(document, Indented);
 }
 
-/// <summary>A learned table file as route reads it: its states, the coordinator and algorithm that wrote it, and what its learner restores.</summary>
-public sealed record LearnedTable(IReadOnlyList<string> States, string? Learner, string Algorithm, LearnerState State)
+/// <summary>
+/// A composed run's learned table (artifacts/composed.json): the settings it learned with and its whole posterior (inverse
+/// precision, targets, means, pulls per state), so `route --learn` continues the same learner exactly. <paramref name="Values"/>
+/// is each chain's posterior mean per state, a Q-table's shape for people and the heatmaps; it is derived, never read back.
+/// </summary>
+public sealed record ComposedTableDocument(string[] Actions, string[] States, double[][] Values, string? Learner, string? Algorithm, ComposedLearnerOptions Settings,
+    ComposedSnapshot Posterior)
 {
-    /// <summary>Reads a Q-table (qtable.json) or a bandit table (bandit.json); either is refused with one sentence naming the file.</summary>
+    public const string FileName = "composed.json";
+
+    public const string CsvFileName = "composed.csv";
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    public static string ToJson(ComposedTableDocument document) => JsonSerializer.Serialize(document, Indented);
+}
+
+/// <summary>
+/// A learned table file as route reads it: its states, the coordinator and algorithm that wrote it, what its learner
+/// restores, and for a composed table the settings it learned with.
+/// </summary>
+public sealed record LearnedTable(IReadOnlyList<string> States, string? Learner, string Algorithm, LearnerState State, ComposedLearnerOptions? Composed = null)
+{
+    /// <summary>Reads a Q-table (qtable.json), a bandit table (bandit.json) or a composed table (composed.json); each is refused with one sentence naming the file.</summary>
     public static LearnedTable Load(string path)
     {
         if (!File.Exists(path))
             throw new RoutingInputException(InputFile.Missing("The Q-table file", path));
         var json = File.ReadAllText(path);
-        return IsBanditTable(json) ? Bandit(json, path) : FromQTable(QTable.FromJson(json, path));
+        return HasProperty(json, "posterior") ? ComposedTable(json, path)
+            : HasProperty(json, "counts") ? Bandit(json, path)
+            : FromQTable(QTable.FromJson(json, path));
     }
 
     public static LearnedTable FromQTable(QTable table) =>
         new(table.States, table.Learner, table.Algorithm ?? RoutingAlgorithms.QLearning, new LearnerState(0, table.ToDocument(), null));
 
-    private static bool IsBanditTable(string json)
+    private static bool HasProperty(string json, string property)
     {
         try
         {
             using var doc = JsonDocument.Parse(json);
-            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("counts", out _);
+            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty(property, out _);
         }
         catch (JsonException)
         {
@@ -182,5 +204,33 @@ public sealed record LearnedTable(IReadOnlyList<string> States, string? Learner,
         if (doc.Counts.Length != doc.States.Length || doc.Sums.Length != doc.States.Length)
             throw new RoutingInputException($"The bandit table {path} needs one row of counts and one of sums per state.");
         return new LearnedTable(doc.States, doc.Learner, doc.Algorithm, new LearnerState(0, null, new SampleMeanSnapshot(doc.Algorithm, doc.Counts, doc.Sums)));
+    }
+
+    /// <summary>
+    /// A composed table of the seed's eight single steps continues in route; one over chains is refused as a chain Q-table
+    /// is (route sends each request to one agent). The posterior itself is checked against the learner when it is restored.
+    /// </summary>
+    private static LearnedTable ComposedTable(string json, string path)
+    {
+        ComposedTableDocument? doc;
+        try
+        {
+            doc = JsonSerializer.Deserialize<ComposedTableDocument>(json, EmbeddedData.Json);
+        }
+        catch (JsonException e)
+        {
+            throw new RoutingInputException($"The composed table {path} is not valid JSON ({JsonProblem.Describe(e)}).", e);
+        }
+        if (doc?.States is null || doc.Actions is null || doc.Settings is null || doc.Posterior is null || doc.Algorithm is null)
+            throw new RoutingInputException($"The composed table {path} needs \"actions\", \"states\", \"algorithm\", \"settings\" and \"posterior\".");
+        if (doc.Algorithm != RoutingAlgorithms.Composed)
+            throw new RoutingInputException($"The composed table {path} says it was written by '{doc.Algorithm}', not {RoutingAlgorithms.Composed}.");
+        if (doc.Actions.Any(a => a is not null && a.Contains(RoutingChain.Separator)))
+            throw new RoutingInputException($"The composed table {path} routes chains (a qlearn --chains run); route sends each request to one agent, so it reads single-agent tables only.");
+        if (!doc.Actions.SequenceEqual(RoutingAction.All.Select(a => a.Label)))
+            throw new RoutingInputException($"The composed table {path} has actions '{string.Join(",", doc.Actions)}', not the {RoutingAction.Count} agent/provider actions in agent-major order.");
+        if (doc.Settings.Problem() is { } problem)
+            throw new RoutingInputException($"The composed table {path} has unusable settings: {problem}");
+        return new LearnedTable(doc.States, doc.Learner, doc.Algorithm, new LearnerState(0, null, null, doc.Posterior), doc.Settings);
     }
 }

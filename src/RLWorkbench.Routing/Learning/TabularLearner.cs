@@ -7,10 +7,11 @@ namespace RLWorkbench.Routing.Learning;
 public readonly record struct TabularChoice(int Action, bool Explored, double Epsilon);
 
 /// <summary>
-/// What a tabular learner saves in a qlearn checkpoint: Q-learning's values and epsilon, or a bandit's counts and sums.
-/// The Q-values carry their state labels (the coordinator's), so a checkpoint from another coordinator is refused.
+/// What a tabular learner saves in a qlearn checkpoint: Q-learning's values and epsilon, a bandit's counts and sums, or
+/// the composed learner's posterior. The Q-values carry their state labels (the coordinator's), so a checkpoint from
+/// another coordinator is refused.
 /// </summary>
-public sealed record LearnerState(double Epsilon, QTableDocument? QTable, SampleMeanSnapshot? Bandit);
+public sealed record LearnerState(double Epsilon, QTableDocument? QTable, SampleMeanSnapshot? Bandit, ComposedSnapshot? Composed = null);
 
 /// <summary>The learned table as a run saves it: which file, its JSON (what `route --qtable` reads) and a CSV for people.</summary>
 public sealed record SavedTable(string JsonFileName, string Json, string CsvFileName, string Csv);
@@ -35,7 +36,7 @@ public abstract class TabularLearner : IRoutingLearner
 
     public int ActionCount { get; }
 
-    /// <summary>"q-learning", "ucb1" or "thompson": what a saved table and a checkpoint record.</summary>
+    /// <summary>"q-learning", "ucb1", "thompson" or "composed": what a saved table and a checkpoint record.</summary>
     public abstract string Algorithm { get; }
 
     public abstract long LearnedParameters { get; }
@@ -81,9 +82,12 @@ public abstract class TabularLearner : IRoutingLearner
     /// <summary>The greedy action per state; a bandit state never tried keeps action 0.</summary>
     public RoutingPolicy GreedyPolicy() => new TablePolicy(Enumerable.Range(0, StateCount).Select(Greedy).ToArray());
 
-    /// <summary>The learner a name stands for, over (states, actions).</summary>
-    public static TabularLearner Create(string algorithm, int states, int actions, QLearningOptions qLearning, BanditOptions bandits, IRandomSource random) =>
-        algorithm == RoutingAlgorithms.QLearning
-            ? new TabularQLearner(states, actions, qLearning, random)
-            : new SampleMeanLearner(SampleMeanBandit.Create(algorithm, states, actions, bandits, random));
+    /// <summary>The learner a name stands for, over (states, the chains on offer); each reads only its own settings.</summary>
+    public static TabularLearner Create(string algorithm, int states, IReadOnlyList<RoutingChain> chains, QLearningOptions qLearning, BanditOptions bandits,
+        ComposedLearnerOptions composed, IRandomSource random) => algorithm switch
+    {
+        RoutingAlgorithms.QLearning => new TabularQLearner(states, chains.Count, qLearning, random),
+        RoutingAlgorithms.Composed => new ComposedChainLearner(states, chains, composed),
+        _ => new SampleMeanLearner(SampleMeanBandit.Create(algorithm, states, chains.Count, bandits, random)),
+    };
 }

@@ -146,7 +146,8 @@ public sealed class ProductionRouter(QLearningCoordinator coordinator, ChatProvi
 
     /// <summary>
     /// Which coordinator a saved table belongs to: the learner its file records, else the one its states imply; the table's
-    /// algorithm (Q-learning, or a bandit whose counts its bandit.json keeps) is the one that continues learning with --learn.
+    /// algorithm (Q-learning, a bandit whose counts its bandit.json keeps, or the composed learner whose posterior and
+    /// settings its composed.json keeps) is the one that continues learning with --learn.
     /// Production keeps exploring off: Q-learning's epsilon stays 0 (no decay) and every choice is greedy.
     /// </summary>
     public static QLearningCoordinator CoordinatorFor(LearnedTable table, QlearnOptions options, IRandomSource random, ProviderHealthBoard? health = null)
@@ -165,10 +166,11 @@ public sealed class ProductionRouter(QLearningCoordinator coordinator, ChatProvi
             : null;
         var resolved = (options with { Learner = learner }).Resolve();
         var noExploration = resolved.QLearning! with { EpsilonStart = 0, EpsilonDecay = 1, EpsilonFloor = 0 };
-        var coordinator = QLearningCoordinator.Create(learner, noExploration, options.Load, random, table.Algorithm, resolved.Bandits, providerState: providerState);
+        var coordinator = QLearningCoordinator.Create(learner, noExploration, options.Load, random, table.Algorithm, resolved.Bandits, providerState: providerState,
+            composedOptions: table.Composed ?? resolved.Composed);
         if (!table.States.SequenceEqual(coordinator.States))
             throw new RoutingInputException($"The saved Q-table's states do not match the {learner} coordinator's.");
-        coordinator.Restore(new CoordinatorSnapshot(learner, 0, table.State.QTable, coordinator.Load.Snapshot(), table.Algorithm, table.State.Bandit));
+        coordinator.Restore(new CoordinatorSnapshot(learner, 0, table.State.QTable, coordinator.Load.Snapshot(), table.Algorithm, table.State.Bandit, table.State.Composed));
         return coordinator;
     }
 }

@@ -19,12 +19,16 @@ public sealed record QlearnOptions
 
     /// <summary>
     /// How rewards become routing: "q-learning" (the seed's, the default), "ucb1" or "thompson" (contextual bandits on
-    /// per-(state, action) sample means). The state is still the coordinator's: task type, or type x load with load-balanced.
+    /// per-(state, action) sample means), or "composed" (per-step values that compose into a chain's, shared across chains).
+    /// The state is still the coordinator's: task type, or type x load with load-balanced.
     /// </summary>
     public string Algorithm { get; init; } = RoutingAlgorithms.QLearning;
 
     /// <summary>UCB1's exploration and Thompson sampling's noise (used only by those algorithms).</summary>
     public BanditOptions Bandits { get; init; } = new();
+
+    /// <summary>The composed learner's prior, noise, exploration and pair components (used only by "composed"; compare's defaults).</summary>
+    public ComposedLearnerOptions Composed { get; init; } = new();
 
     /// <summary>Null takes the learner's seed length: 30 for base, 50 for load-balanced.</summary>
     public int? Iterations { get; init; }
@@ -147,6 +151,10 @@ public sealed record QlearnOptions
             throw new RoutingInputException(banditProblem);
         if (Bandits is null)
             throw new RoutingInputException("The bandit settings must not be null.");
+        if (Composed is null)
+            throw new RoutingInputException("'composed' cannot be null; give its settings, or leave it out for the defaults.");
+        if (Composed.Problem() is { } composedProblem)
+            throw new RoutingInputException(composedProblem);
         // A cassette otherwise selects the replay backend by itself; with "real" asked for explicitly (by
         // --real or a configuration file) that would silently make no calls.
         if (Backend == Backends.Real && Replay is not null)

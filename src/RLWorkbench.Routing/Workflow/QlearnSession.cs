@@ -170,7 +170,7 @@ public static class QlearnSession
         var providerState = options.State == QlearnOptions.StateKinds.Health
             ? new ProviderStateReader(() => health!.Snapshot(), new HealthBuckets(options.HealthBuckets))
             : null;
-        var coordinator = QLearningCoordinator.Create(options.Learner, options.QLearning!, options.Load, random, options.Algorithm, options.Bandits, options.ChainList(), providerState);
+        var coordinator = QLearningCoordinator.Create(options.Learner, options.QLearning!, options.Load, random, options.Algorithm, options.Bandits, options.ChainList(), providerState, options.Composed);
         if (checkpoint is not null)
         {
             try

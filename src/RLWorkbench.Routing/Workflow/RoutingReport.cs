@@ -126,13 +126,15 @@ public sealed class RoutingReport
     {
         var sb = new StringBuilder();
         void Line(FormattableString text) => sb.Append(text.ToString(CultureInfo.InvariantCulture)).Append('\n');
-        var title = s.Algorithm switch { RoutingAlgorithms.Ucb1 => "UCB1", RoutingAlgorithms.Thompson => "Thompson sampling", _ => "Q-learning" };
+        var title = s.Algorithm switch { RoutingAlgorithms.Ucb1 => "UCB1", RoutingAlgorithms.Thompson => "Thompson sampling", RoutingAlgorithms.Composed => "Composed chain learner", _ => "Q-learning" };
         Line($"{title} routing: {s.Learner} coordinator, {s.Iterations} iterations, seed {s.Seed}, {s.Backend} backend ({s.StopReason})");
         if (s.StopMessage is not null)
             Line($"  {s.StopMessage}");
         Line($"Mean reward {s.MeanRawReward:0.000} raw, {s.MeanAdjustedReward:0.000} adjusted; mean penalty {s.MeanPenalty:0.000}");
         if (RoutingAlgorithms.IsBandit(s.Algorithm))
             Line($"Final imbalance {s.FinalImbalance:0.000} ({title} has no epsilon: it tries every action once, then follows its {(s.Algorithm == RoutingAlgorithms.Ucb1 ? "index" : "draws")})");
+        else if (s.Algorithm == RoutingAlgorithms.Composed)
+            Line($"Final imbalance {s.FinalImbalance:0.000} ({title} has no epsilon: it routes by its optimistic index over per-step values)");
         else
             Line($"Final epsilon {s.FinalEpsilon:0.000}, final imbalance {s.FinalImbalance:0.000}");
         var failedCalls = s.Calls.FailedCalls;
@@ -147,7 +149,7 @@ public sealed class RoutingReport
             Line($"  {s.Calls.CallsWithoutUsage} calls came back without a usage report and are counted as 0 tokens");
         Line($"Judge parse failures: {s.JudgeParseFailures} of {s.Iterations} (scored 0.5 each)");
         if (s.FailedTasks > 0)
-            Line($"Tasks that failed part-way through their chain: {s.FailedTasks} of {s.Iterations} (reward 0, quality 0, nothing learned)");
+            Line($"Tasks that failed part-way through their chain: {s.FailedTasks} of {s.Iterations} (reward 0, quality 0, learned as reward 0)");
         Line($"Final utilisation: {string.Join(", ", s.FinalUtilisation.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value * 100:0}%")))}");
         sb.Append('\n');
         Line($"Learned routing (greedy choice per state{(loadBalanced ? "; * marks a shift from the balanced choice" : "")}{(s.GreedyMatchesKnownBest is null ? "" : "; known best from the profile")}):");

@@ -250,7 +250,7 @@ public sealed class RoutingWorkflow(
         return count <= maxFailedCalls;
     }
 
-    /// <summary>The row of a chain that failed part-way: nothing learned, a failed verdict, the calls it made.</summary>
+    /// <summary>The row of a chain that failed part-way: learned as reward 0, a failed verdict, the calls it made.</summary>
     private IterationResult FailedIteration(int iteration, RoutingDecision decision, ChainInterruptedException e)
     {
         var agentCalls = e.Completed.Where(c => !string.Equals(c.Purpose, nameof(CallPurpose.Judge), StringComparison.OrdinalIgnoreCase)).ToArray();

@@ -105,7 +105,8 @@ public static class SettingLimits
         var problem = iterationsDone < 0 ? $"'iterationsDone' must be 0 or more, got {iterationsDone}."
             : randomState is null || randomState.Count != 4 || randomState.All(word => word == 0) ? "'randomState' must be four numbers, not all zero."
             : coordinator is null ? "'coordinator' is missing."
-            : coordinator.QTable is null && !RoutingAlgorithms.IsBandit(coordinator.Algorithm ?? RoutingAlgorithms.QLearning) ? "'coordinator.qTable' is missing."
+            : coordinator.QTable is null && (coordinator.Algorithm ?? RoutingAlgorithms.QLearning) == RoutingAlgorithms.QLearning ? "'coordinator.qTable' is missing."
+            : coordinator.Composed is null && coordinator.Algorithm == RoutingAlgorithms.Composed ? "'coordinator.composed' is missing."
             : coordinator.Load is null ? "'coordinator.load' is missing."
             : !(coordinator.Epsilon >= 0 && coordinator.Epsilon <= 1) ? $"'coordinator.epsilon' must be from 0 to 1, got {Show(coordinator.Epsilon)}."
             : null;

@@ -25,7 +25,8 @@ public static class QLearningPlots
                 notes.Add("iterations.csv has no load states (state = task type only): no load-state counts.");
         }
         // A bandit run saves counts and sums (artifacts/bandit.json) instead of a Q-table; its heatmap shows their means.
-        var qtable = run.ReadJson("artifacts/qtable.json");
+        // A composed run (artifacts/composed.json) keeps each chain's posterior mean as "values", a Q-table's shape.
+        var qtable = run.ReadJson("artifacts/qtable.json") ?? run.ReadJson("artifacts/composed.json");
         var bandit = qtable is null ? run.ReadJson("artifacts/bandit.json") : null;
         if (qtable is null && bandit is null)
         {
