@@ -136,7 +136,7 @@ public sealed class PlotTests : IDisposable
         var values = states.Select(_ => actions.Select((_, a) => a < 4 ? 0.1 * (a + 1) : 0.0).ToArray()).ToArray();
         File.WriteAllText(Path.Combine(dir, "artifacts", "qtable.json"), System.Text.Json.JsonSerializer.Serialize(new { states, actions, values }));
         var result = RunPlotter.Plot(RunReader.Read(dir));
-        Assert.Equal(["qtable.png shows the 4 of 248 chains the run routed to; the others hold their initial 0."], result.Notes);
+        Assert.Equal(["qtable.png shows the 4 of 248 chains the run routed to; the others are left out (a Q-table or bandit holds its initial 0 there, the composed learner its estimate from shared steps)."], result.Notes);
         var (width, _) = Png.AssertValid(result.Files[2]);
         Assert.Equal(900, width);
     }

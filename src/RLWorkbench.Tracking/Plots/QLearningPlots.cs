@@ -182,7 +182,7 @@ public static class QLearningPlots
             var routed = it.Strings("action").Select(a => int.TryParse(a, NumberStyles.Integer, CultureInfo.InvariantCulture, out var i) ? i : -1).ToHashSet();
             columns = columns.Where(routed.Contains).ToList();
             if (columns.Count < table.Actions.Count)
-                notes.Add($"qtable.png shows the {columns.Count} of {table.Actions.Count} chains the run routed to; the others hold their initial 0.");
+                notes.Add($"qtable.png shows the {columns.Count} of {table.Actions.Count} chains the run routed to; the others are left out (a Q-table or bandit holds its initial 0 there, the composed learner its estimate from shared steps).");
             if (columns.Count == 0)
                 yield break;
         }
