@@ -164,6 +164,8 @@ public sealed class PlotTests : IDisposable
         Assert.Equal(("Q-values per state and action", "Q-value (estimated discounted return)"),
             QLearningPlots.HeatmapLabels(new Dictionary<string, string> { ["algorithm"] = "q-learning" }));
         Assert.Equal(("Q-values per state and action", "Q-value (estimated discounted return)"), QLearningPlots.HeatmapLabels(new Dictionary<string, string>()));
+        Assert.Equal(("Composed value per state and action (sum of its steps' posterior means)", "estimated adjusted reward"),
+            QLearningPlots.HeatmapLabels(new Dictionary<string, string> { ["algorithm"] = "composed" }));
     }
 
     [Fact]

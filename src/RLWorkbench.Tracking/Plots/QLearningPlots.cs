@@ -194,9 +194,13 @@ public static class QLearningPlots
     public static (string Title, string Scale) HeatmapLabels(IReadOnlyDictionary<string, string> parameters)
     {
         var algorithm = parameters.TryGetValue("algorithm", out var a) ? a : "q-learning";
-        return algorithm is "ucb1" or "thompson"
-            ? ($"Sample mean reward per state and action ({algorithm}; 0 where never tried)", "mean adjusted reward")
-            : ("Q-values per state and action", "Q-value (estimated discounted return)");
+        return algorithm switch
+        {
+            "ucb1" or "thompson" => ($"Sample mean reward per state and action ({algorithm}; 0 where never tried)", "mean adjusted reward"),
+            // The composed learner's value of a chain is the sum of its steps' posterior means, so a chain never routed has one too.
+            "composed" => ("Composed value per state and action (sum of its steps' posterior means)", "estimated adjusted reward"),
+            _ => ("Q-values per state and action", "Q-value (estimated discounted return)"),
+        };
     }
 
     private static string Heatmap(QTable table, IReadOnlyList<int> rows, IReadOnlyList<int> columns, string title, string scale, string path)
