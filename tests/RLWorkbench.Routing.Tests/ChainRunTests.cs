@@ -1,6 +1,7 @@
 using RLWorkbench.Routing.Chat;
 using RLWorkbench.Routing.Core;
 using RLWorkbench.Routing.Workflow;
+using RLWorkbench.Routing.Learning;
 
 namespace RLWorkbench.Routing.Tests;
 
@@ -75,11 +76,13 @@ public class ChainRunTests
         Assert.Equal(4 * result.Outcome.IterationsDone, result.Report.Summary.Calls.TotalCalls);
     }
 
-    [Fact]
-    public async Task Ctrl_c_inside_a_chain_then_resume_gives_the_rows_of_an_uninterrupted_run()
+    [Theory]
+    [InlineData(RoutingAlgorithms.QLearning, "qtable.csv")]
+    [InlineData(RoutingAlgorithms.Composed, "composed.json")]
+    public async Task Ctrl_c_inside_a_chain_then_resume_gives_the_rows_and_table_of_an_uninterrupted_run(string algorithm, string table)
     {
         using var tmp = new TempDir();
-        var options = new QlearnOptions { Iterations = 12, Chains = TwoLongChains, SimulatedCallSeconds = 0.001 };
+        var options = new QlearnOptions { Algorithm = algorithm, Iterations = 12, Chains = TwoLongChains, SimulatedCallSeconds = 0.001 };
         await Run(options, tmp["whole"]);
 
         // Stopped in the second step of iteration 8 (its 30th call): the first step has answered, the rest is never sent.
@@ -101,7 +104,7 @@ public class ChainRunTests
         var resumed = await Run(new QlearnOptions(), tmp["unused"], resume: tmp["part"]);
         Assert.Equal(StopReason.Completed, resumed.Outcome.Reason);
         Assert.Equal(File.ReadAllText(tmp["whole/iterations.csv"]), File.ReadAllText(tmp["part/iterations.csv"]));
-        Assert.Equal(File.ReadAllText(tmp["whole/artifacts/qtable.csv"]), File.ReadAllText(tmp["part/artifacts/qtable.csv"]));
+        Assert.Equal(File.ReadAllText(tmp[$"whole/artifacts/{table}"]), File.ReadAllText(tmp[$"part/artifacts/{table}"]));
         // The step that answered before the stop was sent, so it stays on the record and counts.
         Assert.Equal((4 * 12 + 1, 1), (resumed.Report.Summary.Calls.TotalCalls, resumed.Report.Summary.Calls.RepeatedCalls));
     }

@@ -107,38 +107,6 @@ public class ComposedLearnerTests
     }
 
     [Fact]
-    public async Task Ctrl_c_inside_a_chain_then_resume_gives_the_rows_of_an_uninterrupted_composed_run()
-    {
-        using var tmp = new TempDir();
-        var options = new QlearnOptions { Algorithm = RoutingAlgorithms.Composed, Iterations = 12, Chains = TwoLongChains, SimulatedCallSeconds = 0.001 };
-        await Run(options, tmp["whole"]);
-
-        // Stopped in the second step of iteration 8 (its 30th call): the first step has answered, the rest is never sent.
-        using var cts = new CancellationTokenSource();
-        var calls = 0;
-        var host = new QlearnHost
-        {
-            SimulatedCallWait = (_, ct) =>
-            {
-                if (Interlocked.Increment(ref calls) == 30)
-                    cts.Cancel();
-                ct.ThrowIfCancellationRequested();
-                return Task.CompletedTask;
-            },
-        };
-        var resolved = options.Resolve();
-        QlearnResult stopped;
-        using (var run = Tracking.RunStore.CreateAt(tmp["part"], QlearnSession.Kind))
-            stopped = await QlearnSession.RunAsync(run, resolved, QlearnSession.Prepare(resolved, _ => null), host, new CollectingProgress(), cts.Token);
-        Assert.Equal((StopReason.Cancelled, 7), (stopped.Outcome.Reason, stopped.Outcome.IterationsDone));
-
-        var resumed = await Run(new QlearnOptions(), tmp["unused"], resume: tmp["part"]);
-        Assert.Equal(StopReason.Completed, resumed.Outcome.Reason);
-        Assert.Equal(File.ReadAllText(tmp["whole/iterations.csv"]), File.ReadAllText(tmp["part/iterations.csv"]));
-        Assert.Equal(File.ReadAllText(tmp["whole/artifacts/composed.json"]), File.ReadAllText(tmp["part/artifacts/composed.json"]));
-    }
-
-    [Fact]
     public void A_checkpoint_from_another_learner_or_chain_set_is_refused_in_one_sentence()
     {
         var c = QLearningCoordinator.Create("base", new QLearningOptions(), new LoadTrackerOptions(), new SeededRandomSource(1), RoutingAlgorithms.Composed, chains: TwoLongChains.Enumerate());
