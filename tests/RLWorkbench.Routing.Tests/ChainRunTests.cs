@@ -76,6 +76,18 @@ public class ChainRunTests
         Assert.Equal(4 * result.Outcome.IterationsDone, result.Report.Summary.Calls.TotalCalls);
     }
 
+    [Fact]
+    public async Task A_cassette_too_short_for_the_chains_on_offer_is_refused_before_the_run()
+    {
+        using var tmp = new TempDir();
+        // Three-step chains only: 4 exchanges an iteration, so 3 recorded iterations (12) cannot serve 4 (16), though they would serve 6 single steps.
+        await Run(new QlearnOptions { Iterations = 3, Chains = TwoLongChains, Record = tmp["tape.jsonl"], SimulatedCallSeconds = 0.001 }, tmp["recorded"]);
+        Assert.Equal(12, File.ReadAllLines(tmp["tape.jsonl"]).Length);
+        var tooShort = await Assert.ThrowsAsync<RoutingInputException>(() => Run(new QlearnOptions { Iterations = 4, Chains = TwoLongChains, Replay = tmp["tape.jsonl"] }, tmp["r1"]));
+        Assert.Equal($"The cassette {tmp["tape.jsonl"]} holds 12 exchanges; 4 iterations need at least 16.", tooShort.Message);
+        Assert.False(Directory.Exists(tmp["r1"]));
+    }
+
     [Theory]
     [InlineData(RoutingAlgorithms.QLearning, "qtable.csv")]
     [InlineData(RoutingAlgorithms.Composed, "composed.json")]

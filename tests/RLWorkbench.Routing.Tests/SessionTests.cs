@@ -208,7 +208,7 @@ public class SessionTests
         using var tmp = new TempDir();
         await Run(new QlearnOptions { Iterations = 3, Record = tmp["tape.jsonl"] }, tmp["recorded"]);
         var tooShort = await Assert.ThrowsAsync<RoutingInputException>(() => Run(new QlearnOptions { Iterations = 5, Replay = tmp["tape.jsonl"] }, tmp["r1"]));
-        Assert.Equal($"The cassette {tmp["tape.jsonl"]} holds 6 exchanges; 5 iterations need 10.", tooShort.Message);
+        Assert.Equal($"The cassette {tmp["tape.jsonl"]} holds 6 exchanges; 5 iterations need at least 10.", tooShort.Message);
         Assert.False(Directory.Exists(tmp["r1"]));
         var otherSeed = await Assert.ThrowsAsync<RoutingInputException>(() => Run(new QlearnOptions { Iterations = 3, Seed = 99, Replay = tmp["tape.jsonl"] }, tmp["r2"]));
         Assert.Contains("has no recorded", otherSeed.Message);

@@ -139,8 +139,11 @@ public static class QlearnSession
         var total = options.Iterations!.Value;
         if (iterationsDone >= total)
             throw new RoutingInputException($"The run already did {iterationsDone} of {total} iterations; pass a larger --iterations to continue it.");
-        if (inputs.Cassette is { } cassette && cassette.Count < 2 * (total - iterationsDone))
-            throw new RoutingInputException($"The cassette {options.Replay} holds {cassette.Count} exchanges; {total - iterationsDone} iterations need {2 * (total - iterationsDone)}.");
+        // Each iteration takes one exchange per step of its chain and one for the judge, so the shortest chain on offer sets the floor.
+        var perIteration = options.ChainList().Min(c => c.Length) + 1;
+        var needed = (long)perIteration * (total - iterationsDone);
+        if (inputs.Cassette is { } cassette && cassette.Count < needed)
+            throw new RoutingInputException($"The cassette {options.Replay} holds {cassette.Count} exchanges; {total - iterationsDone} iterations need at least {needed}.");
     }
 
     /// <summary>The iterations a run directory's checkpoint says are done (0 without one).</summary>
