@@ -98,7 +98,7 @@ public class RouteChainTests
     [Theory]
     [InlineData(RoutingAlgorithms.Ucb1, "bandit.json")]
     [InlineData(RoutingAlgorithms.Composed, "composed.json")]
-    public async Task Route_reads_a_chain_run_s_bandit_and_composed_tables_with_their_chains_and_saves_them_back_the_same(string algorithm, string file)
+    public async Task Route_reads_a_chain_run_s_bandit_and_composed_tables_with_their_chains_and_learning_continues_the_same_learner(string algorithm, string file)
     {
         using var tmp = new TempDir();
         var chains = new ChainOptions { MaxLength = 2, Allowed = ["researcher/openai>validator/anthropic", "coder/openai", "coder/anthropic>validator/openai"] };
@@ -111,6 +111,27 @@ public class RouteChainTests
         Assert.Equal(chains.Allowed!, coordinator.ActionLabels);
         // Nothing lost on the way in: the table route would save is the one qlearn saved.
         Assert.Equal(File.ReadAllText(path), coordinator.SaveTable().Json);
+
+        // --learn continues the same learner: one routed request is one more pull in "coding", in the same kind of table.
+        var (router, _, backends) = Router(table, learn: true);
+        using (backends)
+        {
+            Assert.Equal(RouteStatus.Answered, (await router.RouteAsync("Write a thread-safe LRU cache", TaskType.Coding, CancellationToken.None)).Status);
+            var saved = router.Coordinator.SaveTable();
+            Assert.Equal(file, saved.JsonFileName);
+            Assert.Equal(Pulls(File.ReadAllText(path)) + 1, Pulls(saved.Json));
+        }
+
+        long Pulls(string json)
+        {
+            using var doc = JsonDocument.Parse(json);
+            var root = doc.RootElement;
+            Assert.Equal(algorithm, root.GetProperty("algorithm").GetString());
+            var coding = root.GetProperty("states").EnumerateArray().Select(e => e.GetString()).ToList().IndexOf("coding");
+            return algorithm == RoutingAlgorithms.Composed
+                ? root.GetProperty("posterior").GetProperty("statePulls")[coding].GetInt64()
+                : root.GetProperty("counts")[coding].EnumerateArray().Sum(e => e.GetInt64());
+        }
     }
 
     [Theory]
