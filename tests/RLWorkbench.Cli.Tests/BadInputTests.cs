@@ -102,6 +102,8 @@ public sealed class BadInputTests : IDisposable
         { ["eval", "--model", "DIR/"], "model '<dir>/' is a directory, not a file." },
         { ["qlearn", "--config", "DIR/", "--out", "OUT"], "config file '<dir>/' is a directory, not a file; give a JSON file such as experiments/qlearn.json." },
         // Configuration errors name the setting, never a .NET type (section 3).
+        { ["route", "a task", "--type", "coding", "--qtable", "FILE:chains.json:{\"actions\": [\"coder/openai\", \"coder/openai>wizard/openai\"], \"states\": [\"analysis\", \"coding\", \"research\", \"validation\"], \"values\": [[0, 0], [0, 0], [0, 0], [0, 0]]}"],
+            "The Q-table <dir>/chains.json has the action 'coder/openai>wizard/openai', which is not a chain: Unknown agent 'wizard'; the agents are researcher, analyst, coder, validator." },
         { ["route", "a task", "--type", "coding", "--qtable", "q.json", "--config", "FILE:r.json:{\"iterations\": 1.5}"], "'iterations' must be a whole number, got 1.5." },
         { ["route", "a task", "--type", "coding", "--qtable", "q.json", "--config", "FILE:r.json:{\"resilence\": {}}"], "unknown setting 'resilence'; did you mean 'resilience'?" },
         { ["ppo", "--set", "ppo.hiddenSizes=null", "--out", "OUT"], "'ppo.hiddenSizes' cannot be null; leave it out for the default [256,256,128], or give another list." },

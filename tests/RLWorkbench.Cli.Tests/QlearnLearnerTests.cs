@@ -60,11 +60,45 @@ public class QlearnLearnerTests
         // 56 chains of up to two steps are 8 first steps and 24 handoffs: 32 components per state.
         Assert.All(lines, l => Assert.Matches(@" components \d+/32 seen \| judge ", l));
         Assert.StartsWith("Composed chain learner routing", File.ReadAllText(Path.Combine(dir, "artifacts", "report.txt")));
-        // Route sends each request to one agent: a chain run's table is refused in one sentence, as a chain Q-table is.
+        // Route reads the chain run's table and runs the chain it chooses, naming its steps.
         var table = Path.Combine(dir, "artifacts", "composed.json");
         var route = Workbench.Run("route", "Write a thread-safe LRU cache", "--type", "coding", "--qtable", table);
-        Assert.Equal(2, route.ExitCode);
-        Assert.Contains($"The composed table {table} routes chains (a qlearn --chains run); route sends each request to one agent, so it reads single-agent tables only.", route.Error);
+        Assert.True(route.ExitCode == 0, route.Error);
+        Assert.Matches(@"\[1\] coding -> ([a-z]+/[a-z]+|[a-z]+/[a-z]+>[a-z]+/[a-z]+ \(2 steps, \$\d\.\d{4}, \d+\.\d\d s\))\n", route.Output);
+    }
+
+    [Fact]
+    public void Route_runs_the_greedy_chain_of_a_qlearn_chains_run_and_learning_saves_back_only_the_routed_entry()
+    {
+        var dir = Path.Combine(Workbench.TempDirectory(), "q-chains");
+        var run = Workbench.Run("qlearn", "--chains", "2", "--iterations", "40", "--out", dir);
+        Assert.True(run.ExitCode == 0, run.Error);
+        var table = Path.Combine(dir, "artifacts", "qtable.json");
+        var (actions, states, values) = Read(table);
+        var coding = Array.IndexOf(states, "coding");
+        var greedy = actions[Array.IndexOf(values[coding], values[coding].Max())];
+        Assert.Contains('>', greedy);
+
+        var saved = Path.Combine(Workbench.TempDirectory(), "continued.json");
+        var learn = Workbench.Run("route", "Write a thread-safe LRU cache", "--type", "coding", "--qtable", table, "--learn", "--save-qtable", saved);
+        Assert.True(learn.ExitCode == 0, learn.Error);
+        // The chain by its steps, what its two calls cost and took, and the judge's verdict as for a single agent.
+        Assert.Matches($@"\[1\] coding -> {Regex.Escape(greedy)} \(2 steps, \$\d\.\d{{4}}, \d+\.\d\d s\), judge quality \d\.\d\d, reward \d\.\d{{3}}, penalty 0\.000\n", learn.Output);
+        // Two steps and the judge.
+        Assert.Contains("LLM calls 3,", learn.Output);
+        var after = Read(saved);
+        Assert.Equal(actions, after.Actions);
+        var changed = Enumerable.Range(0, states.Length).SelectMany(s => Enumerable.Range(0, actions.Length).Where(a => values[s][a] != after.Values[s][a]).Select(a => $"{states[s]} {actions[a]}"));
+        Assert.Equal([$"coding {greedy}"], changed);
+    }
+
+    private static (string[] Actions, string[] States, double[][] Values) Read(string file)
+    {
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(file));
+        var root = doc.RootElement;
+        return (root.GetProperty("actions").EnumerateArray().Select(e => e.GetString()!).ToArray(),
+            root.GetProperty("states").EnumerateArray().Select(e => e.GetString()!).ToArray(),
+            root.GetProperty("values").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray());
     }
 
     [Fact]

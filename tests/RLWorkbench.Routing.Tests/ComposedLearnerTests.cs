@@ -126,7 +126,7 @@ public class ComposedLearnerTests
     }
 
     [Fact]
-    public async Task Route_continues_a_single_step_composed_table_with_the_same_learner_and_refuses_a_chain_one()
+    public async Task Route_continues_a_single_step_composed_table_and_a_chain_one_with_the_same_learner()
     {
         using var tmp = new TempDir();
         await Run(new QlearnOptions { Algorithm = RoutingAlgorithms.Composed, Iterations = 30, Composed = new ComposedLearnerOptions { Noise = 0.2 } }, tmp["single"]);
@@ -146,7 +146,9 @@ public class ComposedLearnerTests
 
         await Run(new QlearnOptions { Algorithm = RoutingAlgorithms.Composed, Iterations = 3, Chains = TwoLongChains }, tmp["chains"]);
         var chainPath = tmp["chains/artifacts/composed.json"];
-        Assert.Equal($"The composed table {chainPath} routes chains (a qlearn --chains run); route sends each request to one agent, so it reads single-agent tables only.",
-            Assert.Throws<RoutingInputException>(() => LearnedTable.Load(chainPath)).Message);
+        // A chain run's table continues too, over its chains: the same posterior, the same table saved back.
+        var chained = ProductionRouter.CoordinatorFor(LearnedTable.Load(chainPath), new QlearnOptions(), new SeededRandomSource(1));
+        Assert.Equal(TwoLongChains.Enumerate().Select(c => c.Label), chained.ActionLabels);
+        Assert.Equal(File.ReadAllText(chainPath), chained.SaveTable().Json);
     }
 }

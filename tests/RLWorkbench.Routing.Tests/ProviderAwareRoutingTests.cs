@@ -86,6 +86,57 @@ public class ProviderAwareRoutingTests
         Assert.Equal(new ProviderAwareDecision(CoderAnthropic, null), Choose(c, Health(Provider.OpenAI, 0, 2.0), Health(Provider.Anthropic, 0, 3.0)));
     }
 
+    /// <summary>A base coordinator over <paramref name="chains"/> with these learned values for coding, in the chains' order.</summary>
+    private static QLearningCoordinator ChainCoordinator(params (string Chain, double Value)[] chains)
+    {
+        var c = QLearningCoordinator.Create(TaskTypeCoordinator.Name, new QLearningOptions(), new LoadTrackerOptions(), new SeededRandomSource(1),
+            chains: chains.Select(x => RoutingChain.Parse(x.Chain)).ToArray());
+        var q = (TabularQLearner)c.RoutingLearner;
+        for (var a = 0; a < chains.Length; a++)
+            q[c.StateIndex("coding"), a] = chains[a].Value;
+        return c;
+    }
+
+    [Fact]
+    public void A_chain_is_never_chosen_while_any_provider_it_calls_has_no_headroom_left()
+    {
+        // The best chain's first step is on anthropic (plenty left), its second on openai (none left): it is passed over.
+        var c = ChainCoordinator(("coder/anthropic>validator/openai", 0.9), ("coder/openai", 0.85), ("coder/anthropic>validator/anthropic", 0.7));
+        Assert.Equal(new ProviderAwareDecision(2, "instead of coder/anthropic>validator/openai: openai has no headroom left"),
+            Choose(c, Health(Provider.OpenAI, 0, 2.0), Health(Provider.Anthropic, 20, 3.0)));
+        // A provider waiting out a 429 blocks every chain that calls it, at any step.
+        Assert.Equal(new ProviderAwareDecision(2, "instead of coder/anthropic>validator/openai: openai has no headroom left"),
+            Choose(c, Health(Provider.OpenAI, null, null, TimeSpan.FromSeconds(20)), Health(Provider.Anthropic, null, null)));
+    }
+
+    [Fact]
+    public void A_chain_calling_a_provider_twice_needs_two_requests_left_there()
+    {
+        // openai has one request left: enough for a chain that calls it once, not for one whose second step would earn a 429.
+        var c = ChainCoordinator(("coder/openai>validator/openai", 0.9), ("coder/openai>validator/anthropic", 0.6), ("coder/anthropic", 0.5));
+        // 1 of 20 left costs 0.05 x 0.95 = 0.0475 per openai call: 0.6 - 0.0475 still beats 0.5.
+        Assert.Equal(new ProviderAwareDecision(1, "instead of coder/openai>validator/openai: openai has no headroom left"),
+            Choose(c, Health(Provider.OpenAI, 1, 2.0), Health(Provider.Anthropic, 20, 3.0)));
+        Assert.Equal(new ProviderAwareDecision(0, null), Choose(c, Health(Provider.OpenAI, 2, 2.0), Health(Provider.Anthropic, 20, 3.0)));
+    }
+
+    [Fact]
+    public void A_chain_pays_a_providers_nearness_to_its_limit_once_per_call_it_sends_there()
+    {
+        // anthropic 2 of 20 left: 0.05 x 0.9 = 0.045 per call, so a chain with both steps there gives up 0.09 (paying once, the
+        // worst over its providers, 0.80 - 0.045 would have stayed ahead of 0.72); openai is untouched.
+        var close = ChainCoordinator(("coder/anthropic>validator/anthropic", 0.80), ("coder/openai", 0.72));
+        Assert.Equal(new ProviderAwareDecision(1, "instead of coder/anthropic>validator/anthropic: anthropic is near its limit or slow"),
+            Choose(close, Health(Provider.OpenAI, 20, 2.0), Health(Provider.Anthropic, 2, 3.0)));
+        // 0.82 - 0.09 = 0.73 still beats 0.72.
+        var clear = ChainCoordinator(("coder/anthropic>validator/anthropic", 0.82), ("coder/openai", 0.72));
+        Assert.Equal(new ProviderAwareDecision(0, null), Choose(clear, Health(Provider.OpenAI, 20, 2.0), Health(Provider.Anthropic, 2, 3.0)));
+        // Both providers slow: 9 s on each is 0.02 x (9 - 5) = 0.08 per call; a two-provider chain pays both, 0.9 - 0.16 = 0.74 < 0.83 - 0.08.
+        var slow = ChainCoordinator(("coder/anthropic>validator/openai", 0.9), ("coder/openai", 0.83));
+        Assert.Equal(new ProviderAwareDecision(1, "instead of coder/anthropic>validator/openai: anthropic, openai is near its limit or slow"),
+            Choose(slow, Health(Provider.OpenAI, null, 9.0), Health(Provider.Anthropic, null, 9.0)));
+    }
+
     [Fact]
     public void Bad_costs_are_one_sentence()
     {

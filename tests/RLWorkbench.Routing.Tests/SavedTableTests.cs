@@ -5,14 +5,18 @@ namespace RLWorkbench.Routing.Tests;
 public class SavedTableTests
 {
     [Fact]
-    public async Task Route_refuses_a_chain_run_s_table_naming_the_file()
+    public async Task Route_reads_a_chain_run_s_table_with_its_chains_in_the_learner_s_order()
     {
         using var tmp = new TempDir();
         var options = new QlearnOptions { Iterations = 3, Chains = new Core.ChainOptions { MaxLength = 2 } };
         await QlearnSession.RunAsync(new QlearnRequest { Options = options, OutDirectory = tmp["run"], RunsRoot = tmp["root"] }, new CollectingProgress(), default);
         var path = tmp["run/artifacts/qtable.json"];
-        Assert.Equal($"The Q-table {path} routes chains (a qlearn --chains run); route sends each request to one agent, so it reads single-agent tables only.",
-            Assert.Throws<Core.RoutingInputException>(() => Learning.LearnedTable.Load(path)).Message);
+        var table = Learning.LearnedTable.Load(path);
+        Assert.Equal(new Core.ChainOptions { MaxLength = 2 }.Enumerate(), table.Chains);
+        Assert.Equal((Learning.TaskTypeCoordinator.Name, Learning.RoutingAlgorithms.QLearning), (table.Learner, table.Algorithm));
+        // The chain Q-table itself is not the seed's QTable of eight single actions; only LearnedTable reads it.
+        Assert.Equal($"The Q-table {path} routes chains (a qlearn --chains run), not the 8 single agent/provider actions.",
+            Assert.Throws<Core.RoutingInputException>(() => Learning.QTable.Load(path)).Message);
     }
 
     [Fact]

@@ -13,8 +13,9 @@ using RLWorkbench.Tracking;
 namespace RLWorkbench.Cli.Commands;
 
 /// <summary>
-/// `route`: the seed's production path. Greedy routing of one task with a learned Q-table, optional online learning from
-/// the judge, a per-minute request limit that ignores rejected requests, and a health report.
+/// `route`: the seed's production path. Greedy routing of one task with a learned Q-table (of single agents, or of chains from
+/// qlearn --chains), optional online learning from the judge, a per-minute request limit that ignores rejected requests, and
+/// a health report.
 /// </summary>
 public static class RouteCommand
 {
@@ -22,7 +23,7 @@ public static class RouteCommand
     {
         var task = new Argument<string>("task") { Description = "The task to route, in words." };
         var type = new Option<string>("--type") { Description = "Task type: analysis, coding, research or validation.", Required = true };
-        var qtable = new Option<string>("--qtable") { Description = "The table a qlearn run learned: artifacts/qtable.json (Q-learning), artifacts/bandit.json (ucb1, thompson) or artifacts/composed.json (composed, single agents only); --learn continues with the same learner.", Required = true };
+        var qtable = new Option<string>("--qtable") { Description = "The table a qlearn run learned: artifacts/qtable.json (Q-learning), artifacts/bandit.json (ucb1, thompson) or artifacts/composed.json (composed), over single agents or, from qlearn --chains, over chains (each request then runs the chosen chain step by step); --learn continues with the same learner.", Required = true };
         var learn = new Option<bool>("--learn") { Description = "Judge each answer and update the Q-table online (one more LLM call per request)." };
         var save = new Option<string?>("--save-qtable") { Description = "Write the Q-table here after the requests (with --learn, to keep what was learned)." };
         var real = new Option<bool>("--real") { Description = "Call the real providers (keys from OPENAI_API_KEY / ANTHROPIC_API_KEY); the default is the simulated backend." };
@@ -79,12 +80,16 @@ public static class RouteCommand
                 for (var i = 0; i < times; i++)
                 {
                     var outcome = await router.RouteAsync(description, taskType, cancellationToken);
+                    // A chain is named by its steps in order, with what its calls cost and took together.
+                    var routedTo = outcome.Chain is { } chain
+                        ? string.Create(CultureInfo.InvariantCulture, $"{chain.Label} ({chain.Length} steps, ${outcome.ChainCostUsd:0.0000}, {outcome.ChainLatencySeconds:0.00} s)")
+                        : $"{outcome.Action}";
                     output.WriteLine(outcome.Status switch
                     {
                         RouteStatus.Answered => string.Create(CultureInfo.InvariantCulture,
-                            $"[{i + 1}] {outcome.State} -> {outcome.Action}{(outcome.Avoided is { } why ? $" ({why})" : "")}{(outcome.Reward is { } r ? $", judge quality {outcome.Verdict!.Quality:0.00}{(outcome.Verdict.ParseFailure ? " (parse failure)" : "")}, reward {r:0.000}, penalty {outcome.Penalty:0.000}" : "")}"),
+                            $"[{i + 1}] {outcome.State} -> {routedTo}{(outcome.Avoided is { } why ? $" ({why})" : "")}{(outcome.Reward is { } r ? $", judge quality {outcome.Verdict!.Quality:0.00}{(outcome.Verdict.ParseFailure ? " (parse failure)" : "")}, reward {r:0.000}, penalty {outcome.Penalty:0.000}" : "")}"),
                         RouteStatus.RateLimited => $"[{i + 1}] rejected: {outcome.Error}",
-                        _ => $"[{i + 1}] {outcome.State} -> {outcome.Action} failed: {outcome.Error}",
+                        _ => $"[{i + 1}] {outcome.State} -> {routedTo} failed: {outcome.Error}",
                     });
                     if (times == 1 && outcome.Output is { } answer)
                         output.WriteLine(answer);

@@ -73,7 +73,10 @@ public sealed class QTable
         return sb.ToString();
     }
 
-    public static QTable FromJson(string json, string source)
+    public static QTable FromJson(string json, string source) => FromDocument(ReadDocument(json, source), source);
+
+    /// <summary>A Q-table file's document before its actions are checked: valid JSON with "actions", "states" and "values".</summary>
+    public static QTableDocument ReadDocument(string json, string source)
     {
         QTableDocument? doc;
         try
@@ -86,17 +89,23 @@ public sealed class QTable
         }
         if (doc?.States is null || doc.Values is null || doc.Actions is null)
             throw new RoutingInputException($"The Q-table {source} needs \"actions\", \"states\" and \"values\".");
-        if (doc.Actions.Any(a => a is not null && a.Contains(RoutingChain.Separator)))
-            throw new RoutingInputException($"The Q-table {source} routes chains (a qlearn --chains run); route sends each request to one agent, so it reads single-agent tables only.");
-        if (!doc.Actions.SequenceEqual(RoutingAction.All.Select(a => a.Label)))
-            throw new RoutingInputException($"The Q-table {source} has actions '{string.Join(",", doc.Actions)}', not the {RoutingAction.Count} agent/provider actions in agent-major order.");
-        if (doc.Values.Length != doc.States.Length || doc.Values.Any(r => r is null || r.Length != RoutingAction.Count || r.Any(v => !double.IsFinite(v))))
-            throw new RoutingInputException($"The Q-table {source} needs one row of {RoutingAction.Count} finite values per state.");
         if (doc.Algorithm is { } algorithm && !RoutingAlgorithms.All.Contains(algorithm))
             throw new RoutingInputException($"The Q-table {source} says it was written by '{algorithm}'; the learners are {string.Join(", ", RoutingAlgorithms.All)}.");
         // Bandit runs used to save their sample means here, without the counts a bandit learns from; they now save bandit.json.
         if (doc.Algorithm is { } bandit && RoutingAlgorithms.IsBandit(bandit))
             throw new RoutingInputException($"The Q-table {source} holds the sample means of a {bandit} run from before bandit tables kept their counts; route reads the artifacts/{BanditTableDocument.FileName} such a run writes now.");
+        return doc;
+    }
+
+    /// <summary>The seed's table of the eight single (agent, provider) actions; a chain table is <see cref="LearnedTable"/>'s to read.</summary>
+    public static QTable FromDocument(QTableDocument doc, string source)
+    {
+        if (doc.Actions.Any(a => a is not null && a.Contains(RoutingChain.Separator)))
+            throw new RoutingInputException($"The Q-table {source} routes chains (a qlearn --chains run), not the {RoutingAction.Count} single agent/provider actions.");
+        if (!doc.Actions.SequenceEqual(RoutingAction.All.Select(a => a.Label)))
+            throw new RoutingInputException($"The Q-table {source} has actions '{string.Join(",", doc.Actions)}', not the {RoutingAction.Count} agent/provider actions in agent-major order.");
+        if (doc.Values.Length != doc.States.Length || doc.Values.Any(r => r is null || r.Length != RoutingAction.Count || r.Any(v => !double.IsFinite(v))))
+            throw new RoutingInputException($"The Q-table {source} needs one row of {RoutingAction.Count} finite values per state.");
         var table = new QTable(doc.States) { Learner = doc.Learner, Algorithm = doc.Algorithm };
         for (var s = 0; s < doc.States.Length; s++)
             doc.Values[s].CopyTo(table.values[s], 0);
@@ -152,11 +161,13 @@ public sealed record ComposedTableDocument(string[] Actions, string[] States, do
 
 /// <summary>
 /// A learned table file as route reads it: its states, the coordinator and algorithm that wrote it, what its learner
-/// restores, and for a composed table the settings it learned with.
+/// restores, for a composed table the settings it learned with, and the chains its actions route to (null for the seed's
+/// eight single (agent, provider) actions in index order).
 /// </summary>
-public sealed record LearnedTable(IReadOnlyList<string> States, string? Learner, string Algorithm, LearnerState State, ComposedLearnerOptions? Composed = null)
+public sealed record LearnedTable(IReadOnlyList<string> States, string? Learner, string Algorithm, LearnerState State, ComposedLearnerOptions? Composed = null,
+    IReadOnlyList<RoutingChain>? Chains = null)
 {
-    /// <summary>Reads a Q-table (qtable.json), a bandit table (bandit.json) or a composed table (composed.json); each is refused with one sentence naming the file.</summary>
+    /// <summary>Reads a Q-table (qtable.json), a bandit table (bandit.json) or a composed table (composed.json), of single agents or of chains; each is refused with one sentence naming the file.</summary>
     public static LearnedTable Load(string path)
     {
         if (!File.Exists(path))
@@ -164,11 +175,53 @@ public sealed record LearnedTable(IReadOnlyList<string> States, string? Learner,
         var json = File.ReadAllText(path);
         return HasProperty(json, "posterior") ? ComposedTable(json, path)
             : HasProperty(json, "counts") ? Bandit(json, path)
-            : FromQTable(QTable.FromJson(json, path));
+            : QTableFile(json, path);
     }
 
     public static LearnedTable FromQTable(QTable table) =>
         new(table.States, table.Learner, table.Algorithm ?? RoutingAlgorithms.QLearning, new LearnerState(0, table.ToDocument(), null));
+
+    private static LearnedTable QTableFile(string json, string path)
+    {
+        var doc = QTable.ReadDocument(json, path);
+        if (ChainsOf("Q-table", path, doc.Actions) is not { } chains)
+            return FromQTable(QTable.FromDocument(doc, path));
+        if (doc.Values.Length != doc.States.Length || doc.Values.Any(r => r is null || r.Length != chains.Count || r.Any(v => !double.IsFinite(v))))
+            throw new RoutingInputException($"The Q-table {path} needs one row of {chains.Count} finite values (one per chain) per state.");
+        return new LearnedTable(doc.States, doc.Learner, doc.Algorithm ?? RoutingAlgorithms.QLearning, new LearnerState(0, doc, null), null, chains);
+    }
+
+    /// <summary>
+    /// The chains a table's actions route to, parsed back from their labels in the table's order (the learner's action order);
+    /// null when they are the seed's eight single steps in index order, so those tables load exactly as before chains.
+    /// </summary>
+    private static IReadOnlyList<RoutingChain>? ChainsOf(string what, string path, string?[] actions)
+    {
+        if (actions.SequenceEqual(RoutingAction.All.Select(a => a.Label)))
+            return null;
+        if (actions.Length == 0)
+            throw new RoutingInputException($"The {what} {path} has no actions; each action is a chain such as researcher/openai>validator/anthropic.");
+        var chains = new List<RoutingChain>(actions.Length);
+        foreach (var label in actions)
+        {
+            if (string.IsNullOrWhiteSpace(label))
+                throw new RoutingInputException($"The {what} {path} has an empty action; each action is a chain such as researcher/openai>validator/anthropic.");
+            try
+            {
+                chains.Add(RoutingChain.Parse(label));
+            }
+            catch (RoutingInputException e)
+            {
+                throw new RoutingInputException($"The {what} {path} has the action '{label}', which is not a chain: {e.Message}", e);
+            }
+            // The coordinator names its actions by the chains' own labels; a label written otherwise would not match them back.
+            if (chains[^1].Label != label)
+                throw new RoutingInputException($"The {what} {path} has the action '{label}', which is not written as its chain's label '{chains[^1].Label}'.");
+        }
+        if (chains.GroupBy(c => c).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new RoutingInputException($"The {what} {path} lists the chain '{twice.Key.Label}' twice.");
+        return chains;
+    }
 
     private static bool HasProperty(string json, string property)
     {
@@ -199,16 +252,15 @@ public sealed record LearnedTable(IReadOnlyList<string> States, string? Learner,
             throw new RoutingInputException($"The bandit table {path} needs \"actions\", \"states\", \"counts\", \"sums\" and \"algorithm\".");
         if (!RoutingAlgorithms.IsBandit(doc.Algorithm))
             throw new RoutingInputException($"The bandit table {path} says it was written by '{doc.Algorithm}'; the bandits are {RoutingAlgorithms.Ucb1} and {RoutingAlgorithms.Thompson}.");
-        if (!doc.Actions.SequenceEqual(RoutingAction.All.Select(a => a.Label)))
-            throw new RoutingInputException($"The bandit table {path} has actions '{string.Join(",", doc.Actions)}', not the {RoutingAction.Count} agent/provider actions in agent-major order.");
+        var chains = ChainsOf("bandit table", path, doc.Actions);
         if (doc.Counts.Length != doc.States.Length || doc.Sums.Length != doc.States.Length)
             throw new RoutingInputException($"The bandit table {path} needs one row of counts and one of sums per state.");
-        return new LearnedTable(doc.States, doc.Learner, doc.Algorithm, new LearnerState(0, null, new SampleMeanSnapshot(doc.Algorithm, doc.Counts, doc.Sums)));
+        return new LearnedTable(doc.States, doc.Learner, doc.Algorithm, new LearnerState(0, null, new SampleMeanSnapshot(doc.Algorithm, doc.Counts, doc.Sums)), null, chains);
     }
 
     /// <summary>
-    /// A composed table of the seed's eight single steps continues in route; one over chains is refused as a chain Q-table
-    /// is (route sends each request to one agent). The posterior itself is checked against the learner when it is restored.
+    /// A composed table continues in route over the single steps or the chains it learned; the posterior itself is checked
+    /// against the learner (its components follow from the chains) when it is restored.
     /// </summary>
     private static LearnedTable ComposedTable(string json, string path)
     {
@@ -225,12 +277,9 @@ public sealed record LearnedTable(IReadOnlyList<string> States, string? Learner,
             throw new RoutingInputException($"The composed table {path} needs \"actions\", \"states\", \"algorithm\", \"settings\" and \"posterior\".");
         if (doc.Algorithm != RoutingAlgorithms.Composed)
             throw new RoutingInputException($"The composed table {path} says it was written by '{doc.Algorithm}', not {RoutingAlgorithms.Composed}.");
-        if (doc.Actions.Any(a => a is not null && a.Contains(RoutingChain.Separator)))
-            throw new RoutingInputException($"The composed table {path} routes chains (a qlearn --chains run); route sends each request to one agent, so it reads single-agent tables only.");
-        if (!doc.Actions.SequenceEqual(RoutingAction.All.Select(a => a.Label)))
-            throw new RoutingInputException($"The composed table {path} has actions '{string.Join(",", doc.Actions)}', not the {RoutingAction.Count} agent/provider actions in agent-major order.");
+        var chains = ChainsOf("composed table", path, doc.Actions);
         if (doc.Settings.Problem() is { } problem)
             throw new RoutingInputException($"The composed table {path} has unusable settings: {problem}");
-        return new LearnedTable(doc.States, doc.Learner, doc.Algorithm, new LearnerState(0, null, null, doc.Posterior), doc.Settings);
+        return new LearnedTable(doc.States, doc.Learner, doc.Algorithm, new LearnerState(0, null, null, doc.Posterior), doc.Settings, chains);
     }
 }

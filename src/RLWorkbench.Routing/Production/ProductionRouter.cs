@@ -41,9 +41,13 @@ public enum RouteStatus
     Failed,
 }
 
-/// <summary>One request's outcome; <paramref name="Avoided"/> says which learned choice the live provider state passed over, and why.</summary>
+/// <summary>
+/// One request's outcome; <paramref name="Avoided"/> says which learned choice the live provider state passed over, and why.
+/// A request routed through a chain of more than one step also has its <paramref name="Chain"/> (<paramref name="Action"/> is
+/// its first step) and the summed cost and latency of its steps' calls (the judge's aside), or on a failure part-way of every call it made.
+/// </summary>
 public sealed record RouteOutcome(RouteStatus Status, RoutingAction? Action, string State, string? Output, JudgeVerdict? Verdict, double? Reward, double? Penalty, string? Error,
-    string? Avoided = null);
+    string? Avoided = null, RoutingChain? Chain = null, double? ChainCostUsd = null, double? ChainLatencySeconds = null);
 
 /// <summary>The seed's health report: status, requests, LLM calls, total cost, mean reward, current load, utilisation, imbalance.</summary>
 public sealed record RouterHealth(
@@ -105,6 +109,8 @@ public sealed class ProductionRouter(QLearningCoordinator coordinator, ChatProvi
                 }
             }
             var action = decision.Action;
+            if (decision.Chain.Length > 1)
+                return await RouteChainAsync(task, decision, avoidedNote, cancellationToken);
             try
             {
                 if (!learnOnline)
@@ -136,6 +142,62 @@ public sealed class ProductionRouter(QLearningCoordinator coordinator, ChatProvi
         }
     }
 
+    /// <summary>
+    /// A request routed through a chain of several steps: every step is a call (each gets the task and the previous answer),
+    /// the answer is the last step's, and with --learn the judge scores it and the learner learns the reward on the summed
+    /// cost and latency, as qlearn does. Every step's agent counts toward the load. A provider that fails part-way is handled
+    /// as qlearn handles it (Coordinators.Failed): the calls already made stay in the call log and the cost, the request
+    /// counts as failed with the message naming the step that failed, and with --learn the chain is learned as a reward of 0
+    /// (what the user got), so a chain that keeps failing loses its place. Any other failure (a cassette that ran out, say)
+    /// ends the command as it does for a single agent.
+    /// </summary>
+    private async Task<RouteOutcome> RouteChainAsync(RoutingTask task, RoutingDecision decision, string? avoidedNote, CancellationToken cancellationToken)
+    {
+        var chain = decision.Chain;
+        try
+        {
+            if (!learnOnline)
+            {
+                var steps = await executor.StepsAsync(requests - 1, task, chain, null, cancellationToken);
+                foreach (var step in chain.Steps)
+                    coordinator.Load.Record(step.Agent);
+                answered++;
+                return new RouteOutcome(RouteStatus.Answered, chain.First, decision.State, steps[^1].Output, null, null, null, null, avoidedNote, chain,
+                    Sum(steps, s => s.Record.CostUsd), Sum(steps, s => s.Record.LatencySeconds));
+            }
+            var routed = await executor.ExecuteChainAsync(requests - 1, task, chain, null, cancellationToken);
+            if (routed.Verdict.ParseFailure)
+                parseFailures++;
+            var update = coordinator.Complete(decision, routed.RawReward, routed.Vector, RoutingNames.TaskTypes[random.Choice(RoutingNames.TaskTypes.Count)], weights);
+            rewards.Add(update.AdjustedReward);
+            answered++;
+            return new RouteOutcome(RouteStatus.Answered, chain.First, decision.State, routed.Output, routed.Verdict, update.RawReward, update.Penalty, null, avoidedNote, chain,
+                routed.AgentCostUsd, routed.AgentLatencySeconds);
+        }
+        catch (ChainInterruptedException e) when (e.InnerException is ProviderCallException)
+        {
+            failed++;
+            if (learnOnline)
+                coordinator.Failed(decision);
+            return new RouteOutcome(RouteStatus.Failed, chain.First, decision.State, null, null, null, null, e.Message, avoidedNote, chain,
+                Sum(e.Completed, c => c.CostUsd), Sum(e.Completed, c => c.LatencySeconds));
+        }
+        catch (ChainInterruptedException e)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException!);
+            throw;
+        }
+    }
+
+    // Summed in step order, as the executor sums a chain's cost and latency.
+    private static double Sum<T>(IEnumerable<T> items, Func<T, double> value)
+    {
+        var total = 0.0;
+        foreach (var item in items)
+            total += value(item);
+        return total;
+    }
+
     public RouterHealth Health()
     {
         var status = failed > 0 ? "degraded" : rateLimited > 0 ? "throttled" : "healthy";
@@ -148,7 +210,8 @@ public sealed class ProductionRouter(QLearningCoordinator coordinator, ChatProvi
     /// Which coordinator a saved table belongs to: the learner its file records, else the one its states imply; the table's
     /// algorithm (Q-learning, a bandit whose counts its bandit.json keeps, or the composed learner whose posterior and
     /// settings its composed.json keeps) is the one that continues learning with --learn.
-    /// Production keeps exploring off: Q-learning's epsilon stays 0 (no decay) and every choice is greedy.
+    /// Production keeps exploring off: Q-learning's epsilon stays 0 (no decay) and every choice is greedy. A table over chains
+    /// (qlearn --chains) gives the coordinator its chains, in the table's action order.
     /// </summary>
     public static QLearningCoordinator CoordinatorFor(LearnedTable table, QlearnOptions options, IRandomSource random, ProviderHealthBoard? health = null)
     {
@@ -166,8 +229,8 @@ public sealed class ProductionRouter(QLearningCoordinator coordinator, ChatProvi
             : null;
         var resolved = (options with { Learner = learner }).Resolve();
         var noExploration = resolved.QLearning! with { EpsilonStart = 0, EpsilonDecay = 1, EpsilonFloor = 0 };
-        var coordinator = QLearningCoordinator.Create(learner, noExploration, options.Load, random, table.Algorithm, resolved.Bandits, providerState: providerState,
-            composedOptions: table.Composed ?? resolved.Composed);
+        var coordinator = QLearningCoordinator.Create(learner, noExploration, options.Load, random, table.Algorithm, resolved.Bandits, table.Chains, providerState,
+            table.Composed ?? resolved.Composed);
         if (!table.States.SequenceEqual(coordinator.States))
             throw new RoutingInputException($"The saved Q-table's states do not match the {learner} coordinator's.");
         coordinator.Restore(new CoordinatorSnapshot(learner, 0, table.State.QTable, coordinator.Load.Snapshot(), table.Algorithm, table.State.Bandit, table.State.Composed));

@@ -38,11 +38,12 @@ public readonly record struct ProviderAwareDecision(int Action, string? Reason);
 /// <summary>
 /// The rule production routing follows with live provider state (headroom from rate-limit headers, smoothed latency):
 /// <list type="number">
-/// <item>An action is unavailable while one of its providers is exhausted: less than one request or no tokens left in its
-/// window, or a 429's Retry-After has not passed. Sending it there would only earn a 429. What is left is the last reading
+/// <item>An action is unavailable while one of its providers is exhausted: fewer requests left in its window than the action
+/// sends there (one per step of a chain on that provider), no tokens left, or a 429's Retry-After has not passed. Sending it there would only earn a 429. What is left is the last reading
 /// refilled evenly toward the window's reset (<see cref="ProviderHealthSnapshot.RefilledHeadroom"/>).</item>
-/// <item>Every other action scores its learned value minus, per provider of its chain, headroomCost x (1 - headroom) and
-/// latencyCost x the seconds its smoothed latency is beyond slowSeconds. Unknown readings cost nothing.</item>
+/// <item>Every other action scores its learned value minus, per call of its chain (a chain's steps on one provider each pay),
+/// headroomCost x (1 - headroom) and latencyCost x the seconds its smoothed latency is beyond slowSeconds. Unknown readings
+/// cost nothing.</item>
 /// <item>The best score wins (first on ties). With no available action the learned greedy one is kept (its call then waits
 /// the provider's Retry-After as any call does).</item>
 /// </list>
@@ -60,8 +61,8 @@ public static class ProviderAwareChoice
 
         // Readings are refilled evenly toward their reset (ProviderHealthSnapshot.RefilledHeadroom): a provider that was full a
         // moment ago is taken back as its window drains, not a minute later.
-        bool Exhausted(Provider p) =>
-            byProvider.TryGetValue(p, out var h) && (h.IsRateLimited || h.RefilledRequests is < 1 || buckets.Headroom(h.RefilledHeadroom, false) == HeadroomLevel.Exhausted);
+        bool Exhausted(Provider p, int calls) =>
+            byProvider.TryGetValue(p, out var h) && (h.IsRateLimited || h.RefilledRequests < calls || buckets.Headroom(h.RefilledHeadroom, false) == HeadroomLevel.Exhausted);
         double Cost(Provider p)
         {
             if (!byProvider.TryGetValue(p, out var h))
@@ -71,15 +72,23 @@ public static class ProviderAwareChoice
                 cost += options.LatencyCost * (seconds - options.Buckets.SlowSeconds);
             return cost;
         }
+        // A chain sends one call per step, so a provider it calls k times needs k requests left in its window (fewer and a
+        // later step earns the 429 the rule exists to avoid), and it pays the provider's cost once per call: each call draws
+        // on that window and waits that latency, as k single-agent requests would. The sum, not the worst, so a chain that
+        // leans on two providers near their limits gives up more than one leaning on one; for a single step both are the
+        // seed's rule exactly.
+        static (Provider Provider, int Calls)[] CallsPerProvider(RoutingChain chain) =>
+            chain.Steps.GroupBy(s => s.Provider).Select(g => (g.Key, g.Count())).ToArray();
+        bool Blocked((Provider Provider, int Calls)[] calls) => calls.Any(c => Exhausted(c.Provider, c.Calls));
 
         var best = -1;
         var bestScore = double.NegativeInfinity;
         for (var a = 0; a < coordinator.Chains.Count; a++)
         {
-            var providers = coordinator.Chains[a].Steps.Select(s => s.Provider).Distinct().ToArray();
-            if (providers.Any(Exhausted))
+            var calls = CallsPerProvider(coordinator.Chains[a]);
+            if (Blocked(calls))
                 continue;
-            var score = coordinator.RoutingLearner.Value(state, a) - providers.Sum(Cost);
+            var score = coordinator.RoutingLearner.Value(state, a) - calls.Sum(c => c.Calls * Cost(c.Provider));
             if (score > bestScore)
                 (best, bestScore) = (a, score);
         }
@@ -87,10 +96,10 @@ public static class ProviderAwareChoice
             return new ProviderAwareDecision(greedy, null);
         if (best == greedy)
             return new ProviderAwareDecision(greedy, null);
-        var passedOver = coordinator.Chains[greedy].Steps.Select(s => s.Provider).Distinct().ToArray();
-        var why = passedOver.Any(Exhausted)
-            ? $"{string.Join(", ", passedOver.Where(Exhausted).Select(p => p.Name()))} has no headroom left"
-            : $"{string.Join(", ", passedOver.Select(p => p.Name()))} is near its limit or slow";
+        var passedOver = CallsPerProvider(coordinator.Chains[greedy]);
+        var why = Blocked(passedOver)
+            ? $"{string.Join(", ", passedOver.Where(c => Exhausted(c.Provider, c.Calls)).Select(c => c.Provider.Name()))} has no headroom left"
+            : $"{string.Join(", ", passedOver.Select(c => c.Provider.Name()))} is near its limit or slow";
         return new ProviderAwareDecision(best, $"instead of {coordinator.Chains[greedy].Label}: {why}");
     }
 }

@@ -126,6 +126,23 @@ public sealed class RoutedTaskExecutor(ChatProviders providers, CompositeReward 
     /// </summary>
     public async Task<RoutedChainResult> ExecuteChainAsync(int iteration, RoutingTask task, RoutingChain chain, ProviderCall? call, CancellationToken cancellationToken)
     {
+        var steps = await StepsAsync(iteration, task, chain, call, cancellationToken);
+        try
+        {
+            return await JudgeChainAsync(iteration, task, chain, steps, call, cancellationToken);
+        }
+        catch (Exception e) when (chain.Length > 1 && e is not OperationCanceledException)
+        {
+            throw Interrupted(chain, steps, e);
+        }
+    }
+
+    /// <summary>
+    /// Every step of the chain in order, without the judge (route without --learn answers with the last step's output). A
+    /// failure of a multi-step chain's call (cancellation aside) comes back as a <see cref="ChainInterruptedException"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<ChainStepResult>> StepsAsync(int iteration, RoutingTask task, RoutingChain chain, ProviderCall? call, CancellationToken cancellationToken)
+    {
         var steps = new List<ChainStepResult>(chain.Length);
         try
         {
@@ -136,15 +153,20 @@ public sealed class RoutedTaskExecutor(ChatProviders providers, CompositeReward 
                 previous = answer.Text ?? "";
                 steps.Add(new ChainStepResult(chain.Steps[k], previous, answer.Record));
             }
-            return await JudgeChainAsync(iteration, task, chain, steps, call, cancellationToken);
+            return steps;
         }
         catch (Exception e) when (chain.Length > 1 && e is not OperationCanceledException)
         {
-            var completed = steps.Select(s => s.Record).ToList();
-            if (e is ProviderCallException { Call: { } failed })
-                completed.Add(failed);
-            throw new ChainInterruptedException(chain, steps.Count, completed, e);
+            throw Interrupted(chain, steps, e);
         }
+    }
+
+    private static ChainInterruptedException Interrupted(RoutingChain chain, IReadOnlyList<ChainStepResult> steps, Exception e)
+    {
+        var completed = steps.Select(s => s.Record).ToList();
+        if (e is ProviderCallException { Call: { } failed })
+            completed.Add(failed);
+        return new ChainInterruptedException(chain, steps.Count, completed, e);
     }
 
     /// <summary>The judge's call on the agent's answer and the reward; a judge answer not valid for its API scores like a parse failure.</summary>
