@@ -97,6 +97,10 @@ public sealed class QTable
         return doc;
     }
 
+    /// <summary>One row of <paramref name="actions"/> finite values per state: what a Q-table of single steps or of chains must hold.</summary>
+    internal static bool HasFiniteRows(QTableDocument doc, int actions) =>
+        doc.Values.Length == doc.States.Length && doc.Values.All(r => r is not null && r.Length == actions && r.All(double.IsFinite));
+
     /// <summary>The seed's table of the eight single (agent, provider) actions; a chain table is <see cref="LearnedTable"/>'s to read.</summary>
     public static QTable FromDocument(QTableDocument doc, string source)
     {
@@ -104,7 +108,7 @@ public sealed class QTable
             throw new RoutingInputException($"The Q-table {source} routes chains (a qlearn --chains run), not the {RoutingAction.Count} single agent/provider actions.");
         if (!doc.Actions.SequenceEqual(RoutingAction.All.Select(a => a.Label)))
             throw new RoutingInputException($"The Q-table {source} has actions '{string.Join(",", doc.Actions)}', not the {RoutingAction.Count} agent/provider actions in agent-major order.");
-        if (doc.Values.Length != doc.States.Length || doc.Values.Any(r => r is null || r.Length != RoutingAction.Count || r.Any(v => !double.IsFinite(v))))
+        if (!HasFiniteRows(doc, RoutingAction.Count))
             throw new RoutingInputException($"The Q-table {source} needs one row of {RoutingAction.Count} finite values per state.");
         var table = new QTable(doc.States) { Learner = doc.Learner, Algorithm = doc.Algorithm };
         for (var s = 0; s < doc.States.Length; s++)
@@ -173,9 +177,12 @@ public sealed record LearnedTable(IReadOnlyList<string> States, string? Learner,
         if (!File.Exists(path))
             throw new RoutingInputException(InputFile.Missing("The Q-table file", path));
         var json = File.ReadAllText(path);
-        return HasProperty(json, "posterior") ? ComposedTable(json, path)
-            : HasProperty(json, "counts") ? Bandit(json, path)
-            : QTableFile(json, path);
+        return KindOf(json) switch
+        {
+            TableKind.Composed => ComposedTable(json, path),
+            TableKind.Bandit => Bandit(json, path),
+            _ => QTableFile(json, path),
+        };
     }
 
     public static LearnedTable FromQTable(QTable table) =>
@@ -186,7 +193,7 @@ public sealed record LearnedTable(IReadOnlyList<string> States, string? Learner,
         var doc = QTable.ReadDocument(json, path);
         if (ChainsOf("Q-table", path, doc.Actions) is not { } chains)
             return FromQTable(QTable.FromDocument(doc, path));
-        if (doc.Values.Length != doc.States.Length || doc.Values.Any(r => r is null || r.Length != chains.Count || r.Any(v => !double.IsFinite(v))))
+        if (!QTable.HasFiniteRows(doc, chains.Count))
             throw new RoutingInputException($"The Q-table {path} needs one row of {chains.Count} finite values (one per chain) per state.");
         return new LearnedTable(doc.States, doc.Learner, doc.Algorithm ?? RoutingAlgorithms.QLearning, new LearnerState(0, doc, null), null, chains);
     }
@@ -223,17 +230,29 @@ public sealed record LearnedTable(IReadOnlyList<string> States, string? Learner,
         return chains;
     }
 
-    private static bool HasProperty(string json, string property)
+    private enum TableKind
+    {
+        QTable,
+        Bandit,
+        Composed,
+    }
+
+    /// <summary>Which table a file holds, by the property only that table has: a composed posterior, or a bandit's counts.</summary>
+    private static TableKind KindOf(string json)
     {
         try
         {
             using var doc = JsonDocument.Parse(json);
-            return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty(property, out _);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                return TableKind.QTable;
+            return doc.RootElement.TryGetProperty("posterior", out _) ? TableKind.Composed
+                : doc.RootElement.TryGetProperty("counts", out _) ? TableKind.Bandit
+                : TableKind.QTable;
         }
         catch (JsonException)
         {
             // Not JSON at all: the Q-table reader says so in its own words.
-            return false;
+            return TableKind.QTable;
         }
     }
 
