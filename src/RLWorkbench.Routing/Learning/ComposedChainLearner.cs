@@ -178,10 +178,12 @@ public sealed class ComposedChainLearner : TabularLearner
     public override int Greedy(int state)
     {
         var best = 0;
+        var bestValue = Value(state, 0);
         for (var c = 1; c < ActionCount; c++)
         {
-            if (Value(state, c) > Value(state, best))
-                best = c;
+            var value = Value(state, c);
+            if (value > bestValue)
+                (best, bestValue) = (c, value);
         }
         return best;
     }
