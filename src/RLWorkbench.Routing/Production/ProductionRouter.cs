@@ -163,7 +163,7 @@ public sealed class ProductionRouter(QLearningCoordinator coordinator, ChatProvi
                     coordinator.Load.Record(step.Agent);
                 answered++;
                 return new RouteOutcome(RouteStatus.Answered, chain.First, decision.State, steps[^1].Output, null, null, null, null, avoidedNote, chain,
-                    Sum(steps, s => s.Record.CostUsd), Sum(steps, s => s.Record.LatencySeconds));
+                    steps.Sum(s => s.Record.CostUsd), steps.Sum(s => s.Record.LatencySeconds));
             }
             var routed = await executor.ExecuteChainAsync(requests - 1, task, chain, null, cancellationToken);
             if (routed.Verdict.ParseFailure)
@@ -180,22 +180,13 @@ public sealed class ProductionRouter(QLearningCoordinator coordinator, ChatProvi
             if (learnOnline)
                 coordinator.Failed(decision);
             return new RouteOutcome(RouteStatus.Failed, chain.First, decision.State, null, null, null, null, e.Message, avoidedNote, chain,
-                Sum(e.Completed, c => c.CostUsd), Sum(e.Completed, c => c.LatencySeconds));
+                e.CompletedCostUsd, e.Completed.Sum(c => c.LatencySeconds));
         }
         catch (ChainInterruptedException e)
         {
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException!);
             throw;
         }
-    }
-
-    // Summed in step order, as the executor sums a chain's cost and latency.
-    private static double Sum<T>(IEnumerable<T> items, Func<T, double> value)
-    {
-        var total = 0.0;
-        foreach (var item in items)
-            total += value(item);
-        return total;
     }
 
     public RouterHealth Health()
