@@ -90,6 +90,8 @@ public sealed partial class PpoTrainer : IDisposable
     /// <summary>Checks the stepped-from-outside settings before anything native is allocated.</summary>
     private static PpoOptions OneStream(PpoOptions options, long plannedSteps)
     {
+        if (options.Problem() is { } problem)
+            throw new ArgumentException(problem, nameof(options));
         if (options.NumEnvs != 1)
             throw new ArgumentException($"A trainer stepped from outside feeds one stream, so numEnvs must be 1, not {options.NumEnvs}.", nameof(options));
         if (plannedSteps < 1)
@@ -109,10 +111,9 @@ public sealed partial class PpoTrainer : IDisposable
         return new SyncVectorEnv([.. Enumerable.Range(0, options.NumEnvs).Select(makeEnv)]);
     }
 
+    /// <summary>Both public constructors have checked the options (before making environments or anything native).</summary>
     private PpoTrainer(PpoOptions options, IVectorEnv? envs, Space observationSpace, Space actionSpace, Device device)
     {
-        if (options.Problem() is { } problem)
-            throw new ArgumentException(problem, nameof(options));
         Options = options;
         Device = device;
         this.envs = envs;
