@@ -211,7 +211,8 @@ public static class QLearningPlots
             for (var c = 0; c < columns.Count; c++)
                 values[r, c] = table.Values[rows[r]][columns[c]];
         }
-        var plot = Figure.New(title, "action (agent/provider)", "state");
+        var chains = columns.Any(c => table.Actions[c].Contains('>', StringComparison.Ordinal));
+        var plot = Figure.New(title, chains ? "action (a chain: agent/provider steps in order)" : "action (agent/provider)", "state");
         var heatmap = plot.Add.Heatmap(values);
         heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
         // ScottPlot centres cell [r, a] on (a, rows - 1 - r): the first state is drawn at the top.
